@@ -1,0 +1,48 @@
+# budgetwarden — every target sets up what it needs on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help venv tools controlplane lint format test test-fast bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP) ## create .venv with budgetwarden and the dev tools
+
+tools: ## install prometheus, promtool, alertmanager, amtool (Debian packages) when missing
+	@bash scripts/ensure-prometheus.sh
+
+controlplane: ## build (or reuse from the cache) kube-apiserver and etcd; prints their folder
+	@bash hack/controlplane/build.sh
+
+lint: venv ## ruff, mypy --strict on core, import-linter layer contracts
+	$(BIN)/ruff check operator tests bench
+	$(BIN)/ruff format --check operator tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+format: venv ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix operator tests bench
+	$(BIN)/ruff format operator tests bench
+
+test-fast: venv ## the pure-core tests only (seconds)
+	$(BIN)/pytest -q -m "not promtool and not cluster and not e2e" $(PYTEST_ARGS)
+
+test: venv tools lint ## everything: lint, core, promtool, real apiserver, real Prometheus
+	KUBEBUILDER_ASSETS="$$(bash hack/controlplane/build.sh)" $(BIN)/pytest -q -ra $(PYTEST_ARGS)
+
+bench: venv tools ## benchmarks, printed as tables
+	$(BIN)/python -m bench
+
+clean: ## remove the virtual environment and caches (not the control-plane binaries)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

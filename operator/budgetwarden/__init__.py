@@ -1,0 +1,3 @@
+"""budgetwarden: run services by their SLOs on Kubernetes."""
+
+__version__ = "0.1.0"

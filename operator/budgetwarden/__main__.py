@@ -1,0 +1,7 @@
+"""`python -m budgetwarden` is the same as the `budgetwarden` command."""
+
+import sys
+
+from budgetwarden.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Adapters: one external library each (kubernetes, prometheus-api-client, httpx)."""

@@ -1,0 +1,95 @@
+"""Every name budgetwarden puts on the wire, in one place.
+
+API group and kinds, annotation keys, Prometheus metric and label names, alert names, condition
+types and reasons. Rule generation, the poller, the webhook and the docs all read from here, so a
+rename is one edit and a grep finds every use.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- API -------------------------------------------------------------------------------------
+GROUP: Final = "budgetwarden.io"
+VERSION: Final = "v1alpha1"
+API_VERSION: Final = f"{GROUP}/{VERSION}"
+CATEGORY: Final = "budgetwarden"
+
+KIND_SLO: Final = "SLO"
+KIND_POLICY: Final = "ErrorBudgetPolicy"
+KIND_EXCEPTION: Final = "FreezeException"
+PLURAL_SLO: Final = "slos"
+PLURAL_POLICY: Final = "errorbudgetpolicies"
+PLURAL_EXCEPTION: Final = "freezeexceptions"
+
+PROMETHEUS_RULE_API_VERSION: Final = "monitoring.coreos.com/v1"
+PROMETHEUS_RULE_KIND: Final = "PrometheusRule"
+FIELD_MANAGER: Final = "budgetwarden"
+
+# --- Annotations and labels on objects we touch ---------------------------------------------
+ANNOTATION_FREEZE_LEVEL: Final = f"{GROUP}/freeze-level"
+ANNOTATION_FREEZE_REASON: Final = f"{GROUP}/freeze-reason"
+ANNOTATION_FREEZE_ID: Final = f"{GROUP}/freeze-id"
+ANNOTATION_PAUSED_BY: Final = f"{GROUP}/paused-by"
+LABEL_MANAGED_BY: Final = "app.kubernetes.io/managed-by"
+LABEL_SLO_NAME: Final = f"{GROUP}/slo"
+MANAGED_BY_VALUE: Final = "budgetwarden"
+
+
+def prometheus_rule_name(slo_name: str) -> str:
+    """The PrometheusRule generated for an SLO lives beside it under this name."""
+    return f"{slo_name}-slo"
+
+
+# --- Prometheus series -----------------------------------------------------------------------
+# Labels on every series and alert generated for an SLO.
+PROM_LABEL_SLO: Final = "slo_name"
+PROM_LABEL_NAMESPACE: Final = "slo_namespace"
+PROM_LABEL_SERVICE: Final = "slo_service"
+PROM_LABEL_WINDOW: Final = "slo_window"
+PROM_LABEL_TIER: Final = "slo_tier"
+PROM_LABEL_BUDGET_LEVEL: Final = "slo_budget_level"
+
+# Recording rules. One metric name per quantity, with the window as a label, so the poller can
+# read every SLO and every window with a single query per quantity.
+METRIC_ERRORS_RATE: Final = "budgetwarden_slo:errors:rate5m"
+METRIC_TOTAL_RATE: Final = "budgetwarden_slo:total:rate5m"
+METRIC_ERROR_RATIO: Final = "budgetwarden_slo:error_ratio"
+METRIC_BURN_RATE: Final = "budgetwarden_slo:burn_rate"
+METRIC_PERIOD_ERROR_RATIO: Final = "budgetwarden_slo:period_error_ratio"
+METRIC_PERIOD_BURN_RATE: Final = "budgetwarden_slo:period_burn_rate"
+METRIC_BUDGET_REMAINING: Final = "budgetwarden_slo:error_budget_remaining:ratio"
+METRIC_OBJECTIVE: Final = "budgetwarden_slo:objective:ratio"
+METRIC_ERROR_BUDGET: Final = "budgetwarden_slo:error_budget:ratio"
+METRIC_WINDOW_SECONDS: Final = "budgetwarden_slo:window:seconds"
+
+# Rule groups, per SLO.
+GROUP_SUFFIX_SLI: Final = "sli"
+GROUP_SUFFIX_BUDGET: Final = "budget"
+GROUP_SUFFIX_ALERTS: Final = "alerts"
+
+# Alerts.
+ALERT_PAGE: Final = "SLOErrorBudgetFastBurn"
+ALERT_TICKET: Final = "SLOErrorBudgetSlowBurn"
+ALERT_BUDGET_LOW: Final = "SLOErrorBudgetLow"
+ALERT_ABSENT: Final = "SLOMetricsAbsent"
+TIER_PAGE: Final = "page"
+TIER_TICKET: Final = "ticket"
+
+DEFAULT_RUNBOOK_BASE: Final = "https://github.com/budgetwarden/budgetwarden/blob/main/runbooks"
+DEFAULT_PAGE_SEVERITY: Final = "critical"
+DEFAULT_TICKET_SEVERITY: Final = "warning"
+
+
+def runbook_url(page: str) -> str:
+    """Link to a shipped runbook page (runbooks/<page>.md)."""
+    return f"{DEFAULT_RUNBOOK_BASE}/{page}.md"
+
+
+# --- Conditions ------------------------------------------------------------------------------
+CONDITION_READY: Final = "Ready"
+CONDITION_RULES_APPLIED: Final = "RulesApplied"
+CONDITION_METRICS_AVAILABLE: Final = "MetricsAvailable"
+CONDITION_BUDGET_EXHAUSTED: Final = "BudgetExhausted"
+CONDITION_VALID: Final = "Valid"
+CONDITION_ACTIVE: Final = "Active"

@@ -1,0 +1,48 @@
+"""Prometheus-style durations ("5m", "1h30m", "30d") parsed into `timedelta` and printed back.
+
+Used by the spec models (windows, thresholds, hysteresis) and by rule generation, which must
+print windows the way Prometheus reads them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_UNITS: dict[str, timedelta] = {
+    "w": timedelta(weeks=1),
+    "d": timedelta(days=1),
+    "h": timedelta(hours=1),
+    "m": timedelta(minutes=1),
+    "s": timedelta(seconds=1),
+    "ms": timedelta(milliseconds=1),
+}
+# Largest unit first: "ms" must be tried before "m" when reading.
+_PART = re.compile(r"([0-9]+)(ms|w|d|h|m|s)")
+DURATION_PATTERN = r"^([0-9]+(ms|s|m|h|d|w))+$"
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse "5m" or "1h30m"; raise ValueError with the accepted form otherwise."""
+    if not re.fullmatch(DURATION_PATTERN, text or ""):
+        raise ValueError(f'must be a duration such as "5m", "1h" or "30d"; got "{text}"')
+    total = timedelta()
+    for amount, unit in _PART.findall(text):
+        total += int(amount) * _UNITS[unit]
+    if total <= timedelta():
+        raise ValueError(f'must be longer than zero; got "{text}"')
+    return total
+
+
+def format_duration(value: timedelta) -> str:
+    """Print a timedelta the way Prometheus writes it: "1h30m", "30d", "500ms"."""
+    millis = int(value / timedelta(milliseconds=1))
+    if millis <= 0:
+        raise ValueError("durations are positive")
+    parts = []
+    for unit in ("d", "h", "m", "s", "ms"):
+        size = int(_UNITS[unit] / timedelta(milliseconds=1))
+        count, millis = divmod(millis, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)

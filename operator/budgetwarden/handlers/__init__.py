@@ -1,0 +1,1 @@
+"""kopf glue: parse, build with the core, apply through adapters, record status."""
