@@ -18,6 +18,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "check SLO, ErrorBudgetPolicy and FreezeException files"),
     "budget": ("budget", "allowed downtime and burn-rate table for an objective and window"),
     "import": ("importer", "convert Sloth or OpenSLO specs into SLO resources"),
+    "dev": ("dev", "a local kube-apiserver + etcd (and Prometheus): up, down, env"),
+    "demo-service": ("demo_service", "an HTTP service with an error rate and latency you control"),
+    "run": ("run", "run the operator against your cluster"),
+    "rules-sync": ("rules_sync", "mirror PrometheusRules into a Prometheus rules directory"),
 }
 
 

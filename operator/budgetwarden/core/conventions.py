@@ -93,3 +93,22 @@ CONDITION_METRICS_AVAILABLE: Final = "MetricsAvailable"
 CONDITION_BUDGET_EXHAUSTED: Final = "BudgetExhausted"
 CONDITION_VALID: Final = "Valid"
 CONDITION_ACTIVE: Final = "Active"
+
+# Condition reasons: one CamelCase word each, and each has runbooks/reasons/<Reason>.md
+# (tests/unit/test_runbooks.py checks every REASON_* constant).
+REASON_RULES_APPLIED: Final = "RulesApplied"
+REASON_INVALID_SPEC: Final = "InvalidSpec"
+REASON_APPLY_FAILED: Final = "ApplyFailed"
+REASON_SPEC_VALID: Final = "SpecValid"
+
+# --- Events ----------------------------------------------------------------------------------
+# Event reasons for changes the operator made; failures reuse the condition reason.
+EVENT_RULES_CREATED: Final = "RulesCreated"
+EVENT_RULES_UPDATED: Final = "RulesUpdated"
+EVENT_RULES_DELETED: Final = "RulesDeleted"
+EVENT_SPEC_WARNING: Final = "SpecWarning"
+EVENT_COMPONENT: Final = "budgetwarden"
+
+# Where kopf keeps its own bookkeeping on our objects (annotations, never status).
+KOPF_ANNOTATION_PREFIX: Final = GROUP
+KOPF_DIFFBASE_KEY: Final = "last-handled-configuration"

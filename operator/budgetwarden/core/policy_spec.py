@@ -9,27 +9,59 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
-from budgetwarden.core.spec import Labels, Level, Model, ObjectMeta, parse_resource
-from budgetwarden.core.types import Duration, Factor, Percent
+from budgetwarden.core.spec import (
+    LABEL_VALUE_PATTERN,
+    Level,
+    Model,
+    ObjectMeta,
+    PositiveFactor,
+    parse_resource,
+)
+from budgetwarden.core.types import Duration, Percent
+
+# A Kubernetes object name (DNS subdomain) and a qualified label key ("app", "example.com/tier").
+OBJECT_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+LABEL_KEY_PATTERN = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
+_LabelKey = Annotated[str, StringConstraints(max_length=317, pattern=LABEL_KEY_PATTERN)]
+_LabelValue = Annotated[str, StringConstraints(max_length=63, pattern=LABEL_VALUE_PATTERN)]
+SelectorLabels = dict[_LabelKey, _LabelValue]
 
 
 # --- ErrorBudgetPolicy -----------------------------------------------------------------------
 class SelectorRequirement(Model):
     """One matchExpressions entry of a Kubernetes label selector."""
 
-    key: str = Field(min_length=1, max_length=317)
+    key: _LabelKey
     operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
-    values: tuple[str, ...] = Field(default=(), max_length=64)
+    values: tuple[_LabelValue, ...] = Field(default=(), max_length=64)
+
+    @model_validator(mode="after")
+    def _values_match_operator(self) -> SelectorRequirement:
+        if (self.operator in ("In", "NotIn")) != bool(self.values):
+            raise ValueError("values must be set for In and NotIn, and empty otherwise")
+        return self
 
 
 class LabelSelector(Model):
     """A Kubernetes label selector; an empty one selects everything in the namespace."""
 
-    match_labels: Labels = Field(default_factory=dict, max_length=32)
+    match_labels: SelectorLabels = Field(default_factory=dict, max_length=32)
     match_expressions: tuple[SelectorRequirement, ...] = Field(default=(), max_length=16)
 
 
@@ -70,7 +102,7 @@ class BurnRateTrigger(Model):
 
     long_window: Duration
     short_window: Duration
-    factor: Factor
+    factor: PositiveFactor
     level: Literal[Level.WARNING, Level.PARTIAL_FREEZE, Level.FULL_FREEZE]
 
     @model_validator(mode="after")
@@ -86,12 +118,19 @@ class Hysteresis(Model):
     exit_margin_percent: Percent = Decimal("5")
     minimum_hold: Duration = timedelta(minutes=30)
 
+    @field_validator("exit_margin_percent")
+    @classmethod
+    def _margin_range(cls, margin: Decimal) -> Decimal:
+        if margin > 100:
+            raise ValueError(f'must be at most 100; got "{margin}"')
+        return margin
+
 
 class SecretKeyRef(Model):
     """A key in a Secret of the policy's namespace."""
 
-    name: str = Field(min_length=1, max_length=253)
-    key: str = Field(min_length=1, max_length=253)
+    name: str = Field(min_length=1, max_length=253, pattern=OBJECT_NAME_PATTERN)
+    key: str = Field(min_length=1, max_length=253, pattern=SECRET_KEY_PATTERN)
 
 
 class WebhookNotifier(Model):
@@ -133,7 +172,7 @@ class ExceptionTarget(Model):
     """A workload an exception lets through: by name or by selector, never both."""
 
     kind: TargetKind
-    name: str | None = Field(default=None, min_length=1, max_length=253)
+    name: str | None = Field(default=None, max_length=253, pattern=OBJECT_NAME_PATTERN)
     selector: LabelSelector | None = None
 
     @model_validator(mode="after")
@@ -143,6 +182,19 @@ class ExceptionTarget(Model):
         return self
 
 
+def _timestamp(value: Any) -> Any:
+    # YAML gives a datetime for an unquoted timestamp; reject numbers rather than guess an epoch.
+    if not isinstance(value, str | datetime):
+        raise ValueError(
+            f'must be a timestamp with a time zone such as "2026-12-01T18:00:00Z"; got {value!r}'
+        )
+    return value
+
+
+# An RFC 3339 timestamp with a zone; a naive one would be read in whatever zone the reader is in.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp)]
+
+
 class FreezeExceptionSpec(Model):
     """A time-boxed permission to ship through a freeze, recorded with its approver."""
 
@@ -150,7 +202,7 @@ class FreezeExceptionSpec(Model):
     max_level: Literal[Level.PARTIAL_FREEZE, Level.FULL_FREEZE] = Level.PARTIAL_FREEZE
     reason: str = Field(min_length=1, max_length=1024)
     ticket: str = Field(default="", max_length=256)
-    expires_at: datetime
+    expires_at: Timestamp
     approved_by: str | None = Field(default=None, max_length=256)
 
 

@@ -8,27 +8,33 @@ models and `crds/` in agreement.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
+from budgetwarden.core.durations import format_duration
 from budgetwarden.core.errors import Problem, SpecError
 from budgetwarden.core.types import Duration, Factor, Percent
 
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+PROM_LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+URL_PATTERN = r"^https?://"
 MIN_OBJECTIVE = Decimal("1")
 MIN_WINDOW = timedelta(hours=1)
 MAX_WINDOW = timedelta(days=90)
@@ -54,6 +60,20 @@ class Level(StrEnum):
 
 Query = str  # a PromQL expression, may contain Sloth's {{.window}} template
 Labels = dict[str, str]
+# Labels and annotations put on generated alerts: keys must be Prometheus label names.
+_PromName = Annotated[str, StringConstraints(max_length=128, pattern=PROM_LABEL_NAME_PATTERN)]
+AlertLabels = dict[_PromName, Annotated[str, StringConstraints(max_length=256)]]
+AlertAnnotations = dict[_PromName, Annotated[str, StringConstraints(max_length=4096)]]
+
+
+def _positive(factor: Decimal) -> Decimal:
+    if factor <= 0:
+        raise ValueError(f'must be greater than 0; got "{factor}"')
+    return factor
+
+
+# A burn-rate factor above zero: "0" would fire on any error at all.
+PositiveFactor = Annotated[Factor, AfterValidator(_positive)]
 
 
 # --- SLO -------------------------------------------------------------------------------------
@@ -95,17 +115,15 @@ class Indicator(Model):
     def _exactly_one(self) -> Indicator:
         chosen = [k for k in ("ratio", "latency", "availability") if getattr(self, k) is not None]
         if len(chosen) != 1:
-            raise ValueError(
-                f"set exactly one of ratio, latency or availability; got {len(chosen)}"
-            )
+            raise ValueError("set exactly one of ratio, latency or availability")
         return self
 
 
 class AlertTier(Model):
     """Labels and annotations added to one tier of burn-rate alerts; `disabled` drops it."""
 
-    labels: Labels = Field(default_factory=dict, max_length=32)
-    annotations: Labels = Field(default_factory=dict, max_length=32)
+    labels: AlertLabels = Field(default_factory=dict, max_length=32)
+    annotations: AlertAnnotations = Field(default_factory=dict, max_length=32)
     disabled: bool = False
 
 
@@ -115,7 +133,7 @@ class BurnRateWindow(Model):
     tier: Literal["page", "ticket"]
     long_window: Duration
     short_window: Duration
-    factor: Factor
+    factor: PositiveFactor
 
     @model_validator(mode="after")
     def _short_below_long(self) -> BurnRateWindow:
@@ -127,8 +145,10 @@ class BurnRateWindow(Model):
 class Alerting(Model):
     """How the generated alerts look and when they fire."""
 
-    runbook_url: str | None = Field(default=None, alias="runbookURL", max_length=2048)
-    labels: Labels = Field(default_factory=dict, max_length=32)
+    runbook_url: str | None = Field(
+        default=None, alias="runbookURL", max_length=2048, pattern=URL_PATTERN
+    )
+    labels: AlertLabels = Field(default_factory=dict, max_length=32)
     page: AlertTier = Field(default_factory=AlertTier)
     ticket: AlertTier = Field(default_factory=AlertTier)
     burn_rate_windows: tuple[BurnRateWindow, ...] = Field(default=(), max_length=8)
@@ -162,7 +182,7 @@ class SLOSpec(Model):
     @classmethod
     def _window_range(cls, window: timedelta) -> timedelta:
         if not MIN_WINDOW <= window <= MAX_WINDOW:
-            raise ValueError("must be between 1h and 90d")
+            raise ValueError(f'must be between 1h and 90d; got "{format_duration(window)}"')
         return window
 
 
@@ -190,31 +210,88 @@ ResourceT = TypeVar("ResourceT", bound=BaseModel)
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
-    """("spec", "targets", 0, "kind") -> "spec.targets[0].kind"."""
+    """("spec", "targets", 0, "kind") -> "spec.targets[0].kind"; () -> "resource"."""
     path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif not part.startswith(("function-", "tagged-union")):
+        elif part != "[key]" and not part.startswith(("function-", "tagged-union")):
             path += f".{part}" if path else part
-    return path
+    return path or "resource"
+
+
+def _shown(value: Any) -> str:
+    """A user's value as a message quotes it: strings in double quotes, containers by kind."""
+    if isinstance(value, str):
+        return f'"{value[:80]}"'
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, Mapping | list | tuple):
+        return "a mapping" if isinstance(value, Mapping) else "a list"
+    return repr(value)
+
+
+_TIMESTAMP = 'must be a timestamp with a time zone such as "2026-12-01T18:00:00Z"; got {got}'
+# pydantic's wording, rewritten the way this project phrases every problem: what is allowed,
+# then what was given.
+_MESSAGES = {
+    "missing": "is required",
+    "extra_forbidden": "unknown field",
+    "literal_error": "must be {expected}; got {got}",
+    "enum": "must be {expected}; got {got}",
+    "string_too_short": "must not be empty",
+    "string_too_long": "must be at most {max_length} characters long",
+    "string_pattern_mismatch": "must match {pattern}; got {got}",
+    "string_type": "must be a string; got {got}",
+    "too_short": "must have at least {min_length} {items}",
+    "too_long": "must have at most {max_length} {items}",
+    "bool_parsing": "must be true or false; got {got}",
+    "bool_type": "must be true or false; got {got}",
+    "model_type": "must be a mapping of fields; got {got}",
+    "model_attributes_type": "must be a mapping of fields; got {got}",
+    "dict_type": "must be a mapping; got {got}",
+    "tuple_type": "must be a list; got {got}",
+    "timezone_aware": _TIMESTAMP,
+    "datetime_parsing": _TIMESTAMP,
+    "datetime_from_date_parsing": _TIMESTAMP,
+    "datetime_type": _TIMESTAMP,
+}
 
 
 def _message(error: Mapping[str, Any]) -> str:
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        return "unknown field"
-    if error["type"] == "missing":
-        return "is required"
-    return message
+    template = _MESSAGES.get(error["type"])
+    if template is None:
+        return str(error["msg"]).removeprefix("Value error, ")
+    ctx = dict(error.get("ctx") or {})
+    # Literal[Level.X] prints members as <Level.X: 'X'>; users wrote and should read 'X'.
+    expected = re.sub(r"<\w+\.\w+: ('[^']*')>", r"\1", str(ctx.get("expected", "")))
+    ctx["expected"] = expected.replace("'", "")
+    ctx["items"] = "entries" if ctx.get("field_type") == "Dictionary" else "items"
+    if ctx.get("min_length") == 1:
+        ctx["items"] = ctx["items"].replace("entries", "entry").removesuffix("s")
+    message = template.format(got=_shown(error.get("input")), **ctx)
+    return f"key {message}" if error["loc"][-1:] == ("[key]",) else message
+
+
+def _problems(error: ValidationError) -> list[Problem]:
+    errors = error.errors()
+    # A list whose item failed also reports "too short" (the item was dropped); say it once.
+    lists_with_failed_items = {
+        e["loc"][:i] for e in errors for i, part in enumerate(e["loc"]) if isinstance(part, int)
+    }
+    return [
+        Problem(_field_path(e["loc"]), _message(e))
+        for e in errors
+        if not (e["type"] == "too_short" and e["loc"] in lists_with_failed_items)
+    ]
 
 
 def parse_resource(model: type[ResourceT], resource: Mapping[str, Any]) -> ResourceT:
+    """Validate a resource mapping into `model`; raise SpecError naming each bad field."""
     try:
         return model.model_validate(resource)
     except ValidationError as error:
-        problems = [Problem(_field_path(e["loc"]), _message(e)) for e in error.errors()]
-        raise SpecError(problems) from error
+        raise SpecError(_problems(error)) from error
 
 
 def parse_slo(resource: Mapping[str, Any]) -> SLO:

@@ -1,0 +1,318 @@
+"""The Kubernetes API, through the official `kubernetes` client and nothing else.
+
+The operator's handlers and `budgetwarden rules-sync` call this module to read, server-side
+apply, delete and watch PrometheusRule objects, to patch the status of our own resources and to
+post Events. Calls are synchronous (kopf runs sync handlers in its thread pool). Every failure
+surfaces as a `KubeError` subclass with the client's exception chained as the cause, so callers
+decide retries on our vocabulary, not on HTTP codes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import urllib3.exceptions
+from kubernetes import client, config, watch
+from kubernetes.client.exceptions import ApiException
+
+from budgetwarden.core import conventions as c
+from budgetwarden.core.errors import BudgetwardenError
+
+T = TypeVar("T")
+PROMETHEUS_RULE_GROUP, PROMETHEUS_RULE_VERSION = c.PROMETHEUS_RULE_API_VERSION.split("/")
+PROMETHEUS_RULE_PLURAL = "prometheusrules"
+REQUEST_TIMEOUT_SECONDS = 30
+
+
+class KubeError(BudgetwardenError):
+    """A Kubernetes API call failed; `status` is the HTTP status when there was one."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NotFound(KubeError):
+    """The object, or its resource type, does not exist."""
+
+
+class Invalid(KubeError):
+    """The API server rejected the request as malformed or forbidden; retrying will not help."""
+
+
+class Conflict(KubeError):
+    """Someone else changed the object first (409); read it again and retry."""
+
+
+class Unavailable(KubeError):
+    """The API server could not be reached or answered 5xx/429; retrying may help."""
+
+
+class Expired(KubeError):
+    """A watch's resourceVersion is too old (410 Gone); list again and start over."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Which custom object: API group, version, plural, namespace and name."""
+
+    group: str
+    version: str
+    plural: str
+    namespace: str
+    name: str
+
+
+def prometheus_rule_ref(namespace: str, name: str) -> Ref:
+    """The Ref of a PrometheusRule object."""
+    return Ref(
+        PROMETHEUS_RULE_GROUP, PROMETHEUS_RULE_VERSION, PROMETHEUS_RULE_PLURAL, namespace, name
+    )
+
+
+class Kube:
+    """One API connection; build it once (`from_environment`) and share it."""
+
+    def __init__(self, api_client: client.ApiClient, instance: str = "") -> None:
+        self.api_client = api_client
+        self.custom = client.CustomObjectsApi(api_client)
+        self.core = client.CoreV1Api(api_client)
+        self.instance = instance or socket.gethostname()
+
+    @classmethod
+    def from_environment(cls, kubeconfig: str | None = None) -> Kube:
+        """Connect with $KUBECONFIG (or ~/.kube/config), else the in-cluster service account."""
+        path = kubeconfig or os.environ.get("KUBECONFIG")
+        default = os.path.expanduser("~/.kube/config")
+        in_cluster = not path and not os.path.exists(default)
+        try:
+            if not (in_cluster and "KUBERNETES_SERVICE_HOST" in os.environ):
+                return cls(config.new_client_from_config(config_file=path or default))
+            configuration = client.Configuration()
+            config.load_incluster_config(client_configuration=configuration)
+            return cls(client.ApiClient(configuration))
+        except (config.ConfigException, OSError) as error:
+            raise KubeError(f"cannot load Kubernetes credentials: {error}") from error
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.api_client.close()
+
+    # --- custom objects ----------------------------------------------------------------------
+    def get(self, ref: Ref) -> dict[str, Any] | None:
+        """The object, or None when it does not exist."""
+        try:
+            return _call(
+                f"get {_show(ref)}",
+                lambda: self.custom.get_namespaced_custom_object(
+                    ref.group,
+                    ref.version,
+                    ref.namespace,
+                    ref.plural,
+                    ref.name,
+                    _request_timeout=REQUEST_TIMEOUT_SECONDS,
+                ),
+            )
+        except NotFound:
+            return None
+
+    def apply(self, ref: Ref, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Server-side apply `body` as our field manager, taking over conflicting fields."""
+        return _call(
+            f"apply {_show(ref)}",
+            lambda: self.custom.patch_namespaced_custom_object(
+                ref.group,
+                ref.version,
+                ref.namespace,
+                ref.plural,
+                ref.name,
+                dict(body),
+                field_manager=c.FIELD_MANAGER,
+                force=True,
+                _content_type="application/apply-patch+yaml",
+                _request_timeout=REQUEST_TIMEOUT_SECONDS,
+            ),
+        )
+
+    def delete(self, ref: Ref, resource_version: str | None = None) -> bool:
+        """Delete the object (in the background); False when it was already gone."""
+        body: dict[str, Any] = {"propagationPolicy": "Background"}
+        if resource_version:
+            body["preconditions"] = {"resourceVersion": resource_version}
+        try:
+            _call(
+                f"delete {_show(ref)}",
+                lambda: self.custom.delete_namespaced_custom_object(
+                    ref.group,
+                    ref.version,
+                    ref.namespace,
+                    ref.plural,
+                    ref.name,
+                    body=body,
+                    _request_timeout=REQUEST_TIMEOUT_SECONDS,
+                ),
+            )
+        except NotFound:
+            return False
+        return True
+
+    def patch_status(self, ref: Ref, status: Mapping[str, Any]) -> None:
+        """Merge-patch `status` through the status subresource."""
+        _call(
+            f"patch status of {_show(ref)}",
+            lambda: self.custom.patch_namespaced_custom_object_status(
+                ref.group,
+                ref.version,
+                ref.namespace,
+                ref.plural,
+                ref.name,
+                {"status": dict(status)},
+                field_manager=c.FIELD_MANAGER,
+                _content_type="application/merge-patch+json",
+                _request_timeout=REQUEST_TIMEOUT_SECONDS,
+            ),
+        )
+
+    def list(
+        self, group: str, version: str, plural: str, namespace: str | None, selector: str = ""
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Objects in a namespace (or all, for None) and the list's resourceVersion."""
+        kwargs: dict[str, Any] = {"_request_timeout": REQUEST_TIMEOUT_SECONDS}
+        if selector:
+            kwargs["label_selector"] = selector
+        result = _call(
+            f"list {plural}.{group}",
+            lambda: (
+                self.custom.list_namespaced_custom_object(
+                    group, version, namespace, plural, **kwargs
+                )
+                if namespace
+                else self.custom.list_cluster_custom_object(group, version, plural, **kwargs)
+            ),
+        )
+        return list(result.get("items") or []), str(result["metadata"].get("resourceVersion", ""))
+
+    def watch(
+        self,
+        group: str,
+        version: str,
+        plural: str,
+        namespace: str | None,
+        *,
+        resource_version: str,
+        timeout_seconds: int,
+        selector: str = "",
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(event type, object) from `resource_version` on, ending after `timeout_seconds`."""
+        kwargs: dict[str, Any] = {
+            "resource_version": resource_version,
+            "timeout_seconds": timeout_seconds,
+            "allow_watch_bookmarks": True,
+            "deserialize": False,
+        }
+        if selector:
+            kwargs["label_selector"] = selector
+        if namespace:
+            func: Callable[..., Any] = self.custom.list_namespaced_custom_object
+            args: tuple[str, ...] = (group, version, namespace, plural)
+        else:
+            func, args = self.custom.list_cluster_custom_object, (group, version, plural)
+        stream = _call(
+            f"watch {plural}.{group}", lambda: watch.Watch().stream(func, *args, **kwargs)
+        )
+        while True:
+            event = _call(f"watch {plural}.{group}", lambda: next(stream, None))
+            if event is None:
+                return
+            if event["type"] != "BOOKMARK":
+                yield event["type"], event["object"]
+
+    # --- events ------------------------------------------------------------------------------
+    def post_event(
+        self, involved: Mapping[str, Any], type_: str, reason: str, message: str, now: datetime
+    ) -> None:
+        """Post a core/v1 Event about `involved` (a whole object: apiVersion, kind, metadata)."""
+        namespace = (involved.get("metadata") or {}).get("namespace") or "default"
+        body = _event(involved, type_, reason, message, now, self.instance)
+        _call(
+            f"post event {reason}",
+            lambda: self.core.create_namespaced_event(
+                namespace,
+                client.CoreV1Event.from_dict(body),
+                _request_timeout=REQUEST_TIMEOUT_SECONDS,
+            ),
+        )
+
+
+def _event(
+    involved: Mapping[str, Any],
+    type_: str,
+    reason: str,
+    message: str,
+    now: datetime,
+    instance: str,
+) -> dict[str, Any]:
+    metadata = involved.get("metadata") or {}
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "metadata": {"generateName": f"{metadata.get('name', 'object')}."},
+        "involvedObject": {
+            "apiVersion": involved.get("apiVersion"),
+            "kind": involved.get("kind"),
+            "name": metadata.get("name"),
+            "namespace": metadata.get("namespace"),
+            "uid": metadata.get("uid"),
+            "resourceVersion": metadata.get("resourceVersion"),
+        },
+        "type": type_,
+        "reason": reason,
+        "message": message[:1024],
+        "source": {"component": c.EVENT_COMPONENT},
+        "reportingComponent": c.EVENT_COMPONENT,
+        "reportingInstance": instance[:128],
+        "firstTimestamp": stamp,
+        "lastTimestamp": stamp,
+        "count": 1,
+    }
+
+
+def _show(ref: Ref) -> str:
+    return f"{ref.plural}.{ref.group} {ref.namespace}/{ref.name}"
+
+
+def _call(what: str, call: Callable[[], T]) -> T:
+    """Run one client call and translate its failure into our vocabulary."""
+    try:
+        return call()
+    except ApiException as error:
+        raise _classify(what, error) from error
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        raise Unavailable(f"{what}: {error}") from error
+
+
+def _classify(what: str, error: ApiException) -> KubeError:
+    status = int(error.status or 0)
+    message = f"{what}: HTTP {status} {_api_message(error)}"
+    if status == 404:
+        return NotFound(message, status)
+    if status == 410:
+        return Expired(message, status)
+    if status == 409:
+        return Conflict(message, status)
+    if status == 429 or status >= 500 or status == 0:
+        return Unavailable(message, status)
+    return Invalid(message, status)
+
+
+def _api_message(error: ApiException) -> str:
+    """The Status object's message when the server sent one, else the HTTP reason."""
+    try:
+        return str(json.loads(error.body or "")["message"])
+    except (ValueError, KeyError, TypeError):
+        return str(error.reason or "")

@@ -1,0 +1,102 @@
+"""`budgetwarden validate`: check SLO, ErrorBudgetPolicy and FreezeException files before applying.
+
+For pre-commit hooks and CI. Each resource is parsed as the operator would parse it; SLOs also
+get their PromQL checked and a dry run of rule generation, so whatever passes here generates.
+Prints `ok FILE (N resources)` per clean file, one line per problem otherwise, and `warning:`
+lines (objectives that make an alert unreachable, ...) that do not fail the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from budgetwarden.cli._documents import Document, our_kind, print_lines, read_documents
+from budgetwarden.core.conventions import KIND_EXCEPTION, KIND_POLICY, KIND_SLO
+from budgetwarden.core.errors import Problem, SpecError
+from budgetwarden.core.policy_spec import Levels, parse_exception, parse_policy
+from budgetwarden.core.promql import validate_slo_queries
+from budgetwarden.core.rules import RuleOptions, build_rule_groups, rule_warnings
+from budgetwarden.core.spec import parse_slo
+
+_OPTIONS = RuleOptions(
+    scrape_interval=timedelta(seconds=30),
+    evaluation_interval=timedelta(seconds=30),
+    budget_levels=Levels(),
+)
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `budgetwarden validate`."""
+    parser.add_argument("paths", nargs="+", metavar="FILE|DIR", help="YAML files or folders")
+
+
+def _check_slo(body: Mapping[str, Any]) -> list[Problem]:
+    """Parse, check the PromQL, build the rules; return the warnings."""
+    slo = parse_slo(body)
+    validate_slo_queries(slo)
+    build_rule_groups(slo, _OPTIONS)
+    return list(rule_warnings(slo))
+
+
+def _no_warnings(parse: Callable[[Mapping[str, Any]], object]) -> Callable[..., list[Problem]]:
+    def check(body: Mapping[str, Any]) -> list[Problem]:
+        parse(body)
+        return []
+
+    return check
+
+
+CHECKS: dict[str, Callable[[Mapping[str, Any]], list[Problem]]] = {
+    KIND_SLO: _check_slo,
+    KIND_POLICY: _no_warnings(parse_policy),
+    KIND_EXCEPTION: _no_warnings(parse_exception),
+}
+
+
+def check_document(document: Document) -> tuple[int, list[str], list[str]]:
+    """(resources counted, problem lines, warning lines) for one document."""
+    kind, problem = our_kind(document.body)
+    if problem is not None:
+        return 1, [document.line(problem)], []
+    if kind is None:
+        return 0, [], []
+    check = CHECKS.get(kind)
+    if check is None:
+        allowed = ", ".join(CHECKS)
+        return 1, [document.line(Problem("kind", f'must be one of {allowed}; got "{kind}"'))], []
+    try:
+        warnings = check(document.body)
+    except SpecError as error:
+        return 1, [document.line(p) for p in error.problems], []
+    return 1, [], [f"warning: {document.line(w)}" for w in warnings]
+
+
+def check_file(path: str, documents: list[Document]) -> tuple[list[str], bool]:
+    """The report lines of one file, and whether it is free of problems."""
+    count, problems, warnings = 0, [], []
+    for document in documents:
+        found, document_problems, document_warnings = check_document(document)
+        count += found
+        problems += document_problems
+        warnings += document_warnings
+    noun = "resource" if count == 1 else "resources"
+    return (problems or [f"ok {path} ({count} {noun})"]) + warnings, not problems
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate every file; exit 1 if any resource has a problem."""
+    documents, unreadable = read_documents(args.paths)
+    print_lines(unreadable, sys.stdout)
+    by_file: dict[str, list[Document]] = {}
+    for document in documents:
+        by_file.setdefault(document.path, []).append(document)
+    ok = not unreadable
+    for path, file_documents in by_file.items():
+        lines, clean = check_file(path, file_documents)
+        print_lines(lines, sys.stdout)
+        ok = ok and clean
+    return 0 if ok else 1

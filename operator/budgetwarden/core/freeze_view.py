@@ -1,0 +1,148 @@
+"""The freeze state the admission webhook keeps in memory, one `FreezeView` per namespace.
+
+Also the matching on it: which policies select a workload, which FreezeException covers it.
+
+The webhook's cache fills these from ErrorBudgetPolicy statuses and FreezeException objects it
+watches; `core.admission.decide` reads them on the hot path, so a decision never waits for
+Prometheus or the API server. Plain frozen dataclasses: built once per status change, read often.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from budgetwarden.core.levels import severity
+from budgetwarden.core.policy import Enforcement
+from budgetwarden.core.policy_spec import (
+    ExceptionTarget,
+    FreezeException,
+    LabelSelector,
+    PolicyTarget,
+    SelectorRequirement,
+)
+from budgetwarden.core.spec import Level
+
+
+def level_rank(level: Level) -> int:
+    """Severity for ordering policies; Unknown ranks with Normal (it holds nothing)."""
+    return 0 if level is Level.UNKNOWN else severity(level)
+
+
+def _requirement_matches(requirement: SelectorRequirement, labels: Mapping[str, str]) -> bool:
+    present = requirement.key in labels
+    if requirement.operator == "Exists":
+        return present
+    if requirement.operator == "DoesNotExist":
+        return not present
+    inside = present and labels[requirement.key] in requirement.values
+    return inside if requirement.operator == "In" else not inside
+
+
+def selector_matches(selector: LabelSelector, labels: Mapping[str, str]) -> bool:
+    """Kubernetes label-selector semantics; an empty selector matches everything."""
+    if any(labels.get(key) != value for key, value in selector.match_labels.items()):
+        return False
+    return all(_requirement_matches(r, labels) for r in selector.match_expressions)
+
+
+@dataclass(frozen=True)
+class WorkloadRef:
+    """The workload an admission request is about."""
+
+    namespace: str
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class HeldWorkload:
+    """A workload a policy holds (its status.heldTargets), as the operator recorded it."""
+
+    kind: str
+    name: str
+    paused_by_us: bool = False
+    # workload_diff.template_digest of the stable version's pod template; "" when unknown.
+    stable_template: str = ""
+
+
+@dataclass(frozen=True)
+class PolicyFreeze:
+    """One ErrorBudgetPolicy's spec.targets and enforcement with its current status."""
+
+    policy: str
+    level: Level
+    targets: tuple[PolicyTarget, ...] = ()
+    enforcement: Enforcement = "Enforce"
+    freeze_id: str = ""
+    since: datetime | None = None
+    slo: str = ""  # the SLO that decided the level
+    remaining_percent: Decimal | None = None  # None: no reading (metrics unavailable)
+    threshold_percent: Decimal | None = None  # the level's "below" threshold
+    runbook_url: str = ""
+    held: tuple[HeldWorkload, ...] = ()
+
+    def holds(self, ref: WorkloadRef) -> HeldWorkload | None:
+        """This policy's record of the workload, if it holds it."""
+        return next((h for h in self.held if (h.kind, h.name) == (ref.kind, ref.name)), None)
+
+    def selects(self, ref: WorkloadRef, label_sets: Iterable[Mapping[str, str]]) -> bool:
+        """True when the policy holds the workload or a target selects any of its label sets."""
+        if self.holds(ref) is not None:
+            return True  # held by name: relabelling a held workload does not free it
+        return any(
+            target.kind.value == ref.kind and selector_matches(target.selector, labels)
+            for labels in label_sets
+            for target in self.targets
+        )
+
+
+@dataclass(frozen=True)
+class FreezeView:
+    """Everything admission needs for one namespace: its policies and active FreezeExceptions."""
+
+    policies: tuple[PolicyFreeze, ...] = ()
+    exceptions: tuple[FreezeException, ...] = ()
+
+
+# --- FreezeExceptions ------------------------------------------------------------------------
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _target_covers(target: ExceptionTarget, ref: WorkloadRef, labels: Mapping[str, str]) -> bool:
+    if target.kind.value != ref.kind:
+        return False
+    if target.name is not None:
+        return target.name == ref.name
+    return selector_matches(target.selector or LabelSelector(), labels)
+
+
+def exception_covers(
+    exception: FreezeException,
+    level: Level,
+    ref: WorkloadRef,
+    labels: Mapping[str, str],
+    now: datetime,
+) -> bool:
+    """True when the exception lets this workload through `level` at `now` (expiry exclusive)."""
+    spec = exception.spec
+    if exception.metadata.namespace != ref.namespace:
+        return False
+    if level_rank(spec.max_level) < level_rank(level) or _aware(spec.expires_at) <= _aware(now):
+        return False
+    return any(_target_covers(target, ref, labels) for target in spec.targets)
+
+
+def covering_exception(
+    exceptions: Iterable[FreezeException],
+    level: Level,
+    ref: WorkloadRef,
+    labels: Mapping[str, str],
+    now: datetime,
+) -> FreezeException | None:
+    """The first (by name) exception covering the workload, so retries name the same one."""
+    covering = [e for e in exceptions if exception_covers(e, level, ref, labels, now)]
+    return min(covering, key=lambda e: e.metadata.name, default=None)

@@ -1,0 +1,33 @@
+"""kopf handlers for FreezeException: check the spec and say so in status.
+
+Registered by `budgetwarden.handlers`. An exception is parsed and gets Valid and Ready
+conditions (InvalidSpec naming the fields, plus one Warning Event, when it cannot be used).
+Whether it lets a deployment through is decided at admission time from its spec.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from budgetwarden.core import conventions as c
+from budgetwarden.core.policy_spec import parse_exception
+from budgetwarden.handlers.reporting import Logger
+from budgetwarden.handlers.validation import check_and_record
+
+
+@kopf.on.resume(c.GROUP, c.VERSION, c.PLURAL_EXCEPTION)
+@kopf.on.create(c.GROUP, c.VERSION, c.PLURAL_EXCEPTION)
+@kopf.on.update(c.GROUP, c.VERSION, c.PLURAL_EXCEPTION)
+def check_exception(body: kopf.Body, memo: kopf.Memo, retry: int, logger: Logger, **_: Any) -> None:
+    """Parse the exception and record Valid/Ready; returns None so kopf writes nothing to status."""
+    check_and_record(
+        memo.collaborators.kube,
+        dict(body),
+        c.PLURAL_EXCEPTION,
+        c.KIND_EXCEPTION,
+        parse_exception,
+        retry=retry,
+        logger=logger,
+    )
