@@ -263,7 +263,7 @@ def test_generate_refuses_the_same_slo_twice(
     copy = tmp_path / "copy.yaml"
     copy.write_text((EXAMPLES / "02-latency.yaml").read_text())
     code, out, err = run(capsys, "generate", str(EXAMPLES), str(copy))
-    expected = f"{copy}: SLO/checkout-latency: metadata.name: the same SLO is also in "
+    expected = f"{copy}: SLO/checkout-latency: metadata.name: also defined in "
     assert (code, out, err) == (1, "", f"{expected}{EXAMPLES / '02-latency.yaml'}\n")
 
 

@@ -1,4 +1,4 @@
-"""Queries are checked before rules are built, and a mistake is reported with its field and column."""
+"""Queries are checked before rules are built; a mistake is reported with its field and column."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from budgetwarden.core.errors import SpecError
 from budgetwarden.core.promql import (
@@ -15,6 +17,7 @@ from budgetwarden.core.promql import (
     render_window,
     validate_slo_queries,
 )
+from budgetwarden.core.rules import build_rule_groups
 from budgetwarden.core.spec import SLO, parse_slo
 
 TOTAL = 'sum(rate(http_requests_total{job="checkout"}[{{.window}}]))'
@@ -251,3 +254,25 @@ def test_selectors_render_back_to_equivalent_promql(
     assert parse_selector(rendered) == Selector(
         parse_selector(text).name, parse_selector(text).matchers + extra
     )
+
+
+PROMQL_ALPHABET = "abcxyz_:019 .,()[]{}\"'`=!~+-*/^<>#\\@\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    errors=st.text(alphabet=PROMQL_ALPHABET, max_size=40).map(
+        lambda text: f"sum(rate(x[{{{{.window}}}}])) {text}"
+    ),
+    up=st.text(alphabet=PROMQL_ALPHABET, min_size=1, max_size=30),
+)
+def test_any_text_is_either_accepted_or_a_spec_error(errors: str, up: str) -> None:
+    for indicator in (
+        {"ratio": {"errors": errors, "total": TOTAL}},
+        {"availability": {"up": up}},
+        {"latency": {"histogram": up, "threshold": "250ms"}},
+    ):
+        try:
+            build_rule_groups(slo(indicator))
+        except SpecError as error:
+            assert all(p.field.startswith("spec.indicator.") for p in error.problems)

@@ -66,7 +66,10 @@ def rules_of(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [rule for group in groups for rule in group["rules"]]
 
 
-def alerts(slo: SLO, options: RuleOptions = RuleOptions()) -> dict[str, list[dict[str, Any]]]:
+DEFAULT = RuleOptions()
+
+
+def alerts(slo: SLO, options: RuleOptions = DEFAULT) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     for rule in rules_of(build_rule_groups(slo, options)):
         if "alert" in rule:
@@ -102,7 +105,7 @@ VARIANTS = {
     "ratio whose queries have top-level operators": {
         "indicator": {
             "ratio": {
-                "errors": "sum(rate(a_errors_total[{{.window}}])) + sum(rate(b_errors[{{.window}}]))",
+                "errors": "sum(rate(a_errors[{{.window}}])) + sum(rate(b_errors[{{.window}}]))",
                 "total": "sum(rate(a_total[{{.window}}])) or sum(rate(b_total[{{.window}}]))",
             }
         }
@@ -113,7 +116,9 @@ VARIANTS = {
     "availability over 7d": {"window": "7d", "indicator": {"availability": {"up": "up"}}},
     "overridden windows": {
         "alerting": {
-            "burnRateWindows": [{"tier": "page", "longWindow": "2h", "shortWindow": "10m", "factor": "10"}]
+            "burnRateWindows": [
+                {"tier": "page", "longWindow": "2h", "shortWindow": "10m", "factor": "10"}
+            ]
         }
     },
 }
@@ -138,7 +143,10 @@ def test_the_rule_is_owned_by_its_slo_when_the_uid_is_known() -> None:
     assert rule["metadata"] == {
         "name": "checkout-slo",
         "namespace": "shop",
-        "labels": {"app.kubernetes.io/managed-by": "budgetwarden", "budgetwarden.io/slo": "checkout"},
+        "labels": {
+            "app.kubernetes.io/managed-by": "budgetwarden",
+            "budgetwarden.io/slo": "checkout",
+        },
         "ownerReferences": [
             {
                 "apiVersion": "budgetwarden.io/v1alpha1",
@@ -196,7 +204,7 @@ def test_one_metric_name_per_quantity_with_the_window_as_a_label() -> None:
     [
         pytest.param(
             VARIANTS["ratio whose queries have top-level operators"],
-            "(sum(rate(a_errors_total[5m])) + sum(rate(b_errors[5m]))) or 0 * "
+            "(sum(rate(a_errors[5m])) + sum(rate(b_errors[5m]))) or 0 * "
             "(sum(rate(a_total[5m])) or sum(rate(b_total[5m])))",
             id="queries with operators are parenthesised before they are combined",
         ),
@@ -249,8 +257,9 @@ def test_default_severities_and_runbooks() -> None:
         names.ALERT_BUDGET_LOW: ["warning", "warning", "warning"],
         names.ALERT_ABSENT: ["warning"],
     }
-    assert found[names.ALERT_PAGE][0]["annotations"]["runbook_url"] == names.runbook_url(
-        "alerts/SLOErrorBudgetFastBurn"
+    assert found[names.ALERT_PAGE][0]["annotations"]["runbook_url"] == (
+        "https://github.com/budgetwarden/budgetwarden/blob/main/runbooks/alerts/"
+        "SLOErrorBudgetFastBurn.md"
     )
 
 
@@ -303,7 +312,10 @@ def test_the_absent_alert_waits_ten_minutes() -> None:
             {"indicator": {"ratio": {"errors": "sum(rate(x[{{.window}}])", "total": "up"}}},
             RuleOptions(),
             [
-                ("spec.indicator.ratio.errors", "is not valid PromQL at column 4: '(' is never closed"),
+                (
+                    "spec.indicator.ratio.errors",
+                    "is not valid PromQL at column 4: '(' is never closed",
+                ),
                 (
                     "spec.indicator.ratio.total",
                     "must contain {{.window}} where the range goes, as in "
@@ -348,6 +360,9 @@ def test_a_scrape_interval_too_long_for_5m_rates_is_refused() -> None:
 
 
 # --- warnings -----------------------------------------------------------------------------------
+IGNORED = "is set by budgetwarden; this value is ignored"
+
+
 @pytest.mark.parametrize(
     ("spec", "warnings"),
     [
@@ -386,12 +401,12 @@ def test_a_scrape_interval_too_long_for_5m_rates_is_refused() -> None:
             id="an unreachable override is named by its index",
         ),
         pytest.param(
-            {"indicator": {"latency": {"histogram": "rpc_latency_ms_bucket", "threshold": "300ms"}}},
+            {"indicator": {"latency": {"histogram": "rpc_ms_bucket", "threshold": "300ms"}}},
             [
                 Problem(
                     "spec.indicator.latency.histogram",
                     "the threshold is compared with the le label in seconds, and "
-                    "rpc_latency_ms_bucket does not end in _seconds_bucket; check that its "
+                    "rpc_ms_bucket does not end in _seconds_bucket; check that its "
                     "buckets are in seconds",
                 )
             ],
@@ -400,8 +415,8 @@ def test_a_scrape_interval_too_long_for_5m_rates_is_refused() -> None:
         pytest.param(
             {"alerting": {"labels": {"slo_tier": "x"}, "page": {"labels": {"slo_window": "1h"}}}},
             [
-                Problem("spec.alerting.labels.slo_tier", "is set by budgetwarden; this value is ignored"),
-                Problem("spec.alerting.page.labels.slo_window", "is set by budgetwarden; this value is ignored"),
+                Problem("spec.alerting.labels.slo_tier", IGNORED),
+                Problem("spec.alerting.page.labels.slo_window", IGNORED),
             ],
             id="labels budgetwarden owns are ignored with a warning",
         ),

@@ -1,4 +1,4 @@
-"""The burn-rate table follows the SRE Workbook for 30d, Sloth's factors for 28d, and scales below."""
+"""The burn-rate table is the SRE Workbook's at 30d, Sloth's at 28d, and scaled below 28d."""
 
 from __future__ import annotations
 
@@ -19,9 +19,7 @@ def row(tier: str, long: timedelta, short: timedelta, factor: str) -> BurnRateWi
 
 
 def rows(window: timedelta) -> list[tuple[str, timedelta, timedelta, Decimal]]:
-    return [
-        (r.tier, r.long_window, r.short_window, r.factor) for r in burn_rate_windows(window)
-    ]
+    return [(r.tier, r.long_window, r.short_window, r.factor) for r in burn_rate_windows(window)]
 
 
 @pytest.mark.parametrize(

@@ -76,6 +76,19 @@ def prometheus_rule_ref(namespace: str, name: str) -> Ref:
     )
 
 
+@dataclass(frozen=True)
+class Connection:
+    """An API server endpoint and the credentials for it (file paths may be temporary files)."""
+
+    server: str
+    ca_path: str | None
+    insecure: bool
+    scheme: str | None
+    token: str | None
+    certificate_path: str | None
+    private_key_path: str | None
+
+
 class Kube:
     """One API connection; build it once (`from_environment`) and share it."""
 
@@ -87,18 +100,35 @@ class Kube:
 
     @classmethod
     def from_environment(cls, kubeconfig: str | None = None) -> Kube:
-        """Connect with $KUBECONFIG (or ~/.kube/config), else the in-cluster service account."""
+        """Credentials in controller-runtime's order: $KUBECONFIG, in-cluster, ~/.kube/config."""
         path = kubeconfig or os.environ.get("KUBECONFIG")
-        default = os.path.expanduser("~/.kube/config")
-        in_cluster = not path and not os.path.exists(default)
         try:
-            if not (in_cluster and "KUBERNETES_SERVICE_HOST" in os.environ):
-                return cls(config.new_client_from_config(config_file=path or default))
-            configuration = client.Configuration()
-            config.load_incluster_config(client_configuration=configuration)
-            return cls(client.ApiClient(configuration))
+            if not path and "KUBERNETES_SERVICE_HOST" in os.environ:
+                configuration = client.Configuration()
+                config.load_incluster_config(client_configuration=configuration)
+                return cls(client.ApiClient(configuration))
+            default = os.path.expanduser("~/.kube/config")
+            return cls(config.new_client_from_config(config_file=path or default))
         except (config.ConfigException, OSError) as error:
             raise KubeError(f"cannot load Kubernetes credentials: {error}") from error
+
+    def connection(self) -> Connection:
+        """Where and as whom this client connects, for other clients (kopf) to do the same."""
+        conf = self.api_client.configuration
+        # Reading the key through the prefix hook refreshes exec-plugin and provider tokens.
+        header = conf.get_api_key_with_prefix("BearerToken") or conf.get_api_key_with_prefix(
+            "authorization"
+        )
+        scheme, _, token = (header or "").rpartition(" ")
+        return Connection(
+            server=conf.host,
+            ca_path=conf.ssl_ca_cert,
+            insecure=not conf.verify_ssl,
+            scheme=scheme or None,
+            token=token or None,
+            certificate_path=conf.cert_file,
+            private_key_path=conf.key_file,
+        )
 
     def close(self) -> None:
         """Release the connection pool."""

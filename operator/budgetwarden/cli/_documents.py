@@ -19,26 +19,13 @@ from typing import Any
 
 import yaml
 
+from budgetwarden.cli import _yaml
 from budgetwarden.core.conventions import API_VERSION, GROUP
 from budgetwarden.core.durations import parse_duration
 from budgetwarden.core.errors import Problem
 
 # The C implementations are several times faster; fall back when libyaml is missing.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-class _Dumper(_BaseDumper):  # type: ignore[misc]
-    """Writes multi-line strings (long PromQL expressions) as `|` blocks, as people write them."""
-
-
-def _represent_str(dumper: Any, text: str) -> Any:
-    if "\n" in text:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
-    return dumper.represent_str(text)
-
-
-_Dumper.add_representer(str, _represent_str)
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
@@ -120,15 +107,7 @@ def our_kind(body: Any) -> tuple[str | None, Problem | None]:
 
 def dump_yaml(data: Any) -> str:
     """YAML as written for people and promtool: keys in insertion order, block style."""
-    text: str = yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        width=1 << 16,
-        allow_unicode=True,
-    )
-    return text
+    return _yaml.dump(data)
 
 
 def dump_all(documents: Iterable[Any]) -> str:

@@ -52,7 +52,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def _listen(text: str) -> tuple[str, int]:
-    """ "127.0.0.1:8080", "[::1]:0" or ":8080" (every interface) as (host, port)."""
+    """ "127.0.0.1:8080", "[::1]:0" or ":8080" (every IPv4 interface) as (host, port)."""
     host, colon, port = text.rpartition(":")
     if not colon or not port.isdigit() or int(port) > 65535:
         raise SpecError.single(
@@ -97,7 +97,7 @@ def _config(args: argparse.Namespace) -> ServiceConfig:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until stopped: 0 on a clean stop, 1 when the address cannot be bound, 2 on bad flags."""
+    """Serve until stopped: 0 on a clean stop, 1 if the address cannot be bound, 2 on bad flags."""
     try:
         config = _config(args)
     except SpecError as error:
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         asyncio.run(serve(config))
-    except OSError as error:  # the address is taken or not ours to bind
-        print(f"budgetwarden demo-service: cannot serve on {args.listen}: {error}", file=sys.stderr)
+    except OSError as error:  # the address is taken, or the port file cannot be written
+        print(f"budgetwarden demo-service: {error}", file=sys.stderr)
         return 1
     return 0

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from budgetwarden.cli._documents import (
-    Document,
     dump_all,
     dump_yaml,
     duration_argument,
@@ -27,7 +26,6 @@ from budgetwarden.cli._documents import (
 from budgetwarden.core.conventions import KIND_SLO
 from budgetwarden.core.errors import SpecError
 from budgetwarden.core.policy_spec import Levels
-from budgetwarden.core.promql import validate_slo_queries
 from budgetwarden.core.rules import RuleOptions, build_prometheus_rule, build_rule_groups
 from budgetwarden.core.spec import SLO, parse_slo
 
@@ -63,82 +61,73 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@dataclass(frozen=True)
-class Loaded:
-    """The SLOs read from the inputs, with the document each came from."""
+@dataclass
+class Generated:
+    """Rules per SLO, keyed by output file name, and one error line per problem."""
 
-    slos: list[tuple[Document, SLO]]
-    errors: list[str]
+    rules: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
 
 
-def load_slos(paths: list[str]) -> Loaded:
-    """Parse and check every SLO document; other documents are skipped."""
+def _build(slo: SLO, options: RuleOptions, fmt: str) -> Any:
+    """One SLO's rules in the chosen format; the builders check the PromQL first."""
+    if fmt == FORMAT_PROMETHEUS:
+        return {"groups": build_rule_groups(slo, options)}
+    return build_prometheus_rule(slo, options)
+
+
+def generate(paths: list[str], options: RuleOptions, fmt: str) -> Generated:
+    """Parse and build every SLO document, in input order; other documents are skipped."""
     documents, errors = read_documents(paths)
-    slos: list[tuple[Document, SLO]] = []
-    seen: dict[tuple[str, str], str] = {}
+    result = Generated(errors=errors)
+    seen: dict[str, str] = {}
     for document in documents:
         kind, problem = our_kind(document.body)
         if problem is not None:
-            errors.append(document.line(problem))
+            result.errors.append(document.line(problem))
         if kind != KIND_SLO:
             continue
         try:
             slo = parse_slo(document.body)
-            validate_slo_queries(slo)
+            rules = _build(slo, options, fmt)
         except SpecError as error:
-            errors.extend(document.line(p) for p in error.problems)
+            result.errors.extend(document.line(p) for p in error.problems)
             continue
-        key = (slo.metadata.namespace, slo.metadata.name)
-        if key in seen:
-            errors.append(document.line(f"metadata.name: the same SLO is also in {seen[key]}"))
+        name = f"{slo.metadata.namespace}-{slo.metadata.name}.yaml"
+        if name in seen:
+            result.errors.append(document.line(f"metadata.name: also defined in {seen[name]}"))
             continue
-        seen[key] = document.path
-        slos.append((document, slo))
-    return Loaded(slos, errors)
+        seen[name] = document.path
+        result.rules[name] = rules
+    return result
 
 
-def _render(
-    slos: list[tuple[Document, SLO]], options: RuleOptions, fmt: str
-) -> tuple[list[Any], list[str]]:
-    """The rules of each SLO; a SpecError (a window too short for the intervals) is a line."""
-    rendered: list[Any] = []
-    errors: list[str] = []
-    for document, slo in slos:
-        try:
-            if fmt == FORMAT_PROMETHEUS:
-                rendered.append({"groups": build_rule_groups(slo, options)})
-            else:
-                rendered.append(build_prometheus_rule(slo, options))
-        except SpecError as error:
-            errors.extend(document.line(p) for p in error.problems)
-    return rendered, errors
+def _options(args: argparse.Namespace) -> RuleOptions:
+    return RuleOptions(
+        scrape_interval=args.scrape_interval,
+        evaluation_interval=args.evaluation_interval,
+        budget_levels=Levels(),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Generate rules; exit 1 with one line per problem, writing nothing, if any SLO is bad."""
-    loaded = load_slos(args.paths)
-    errors = loaded.errors
-    if not errors and not loaded.slos:
-        errors.append(f"{', '.join(args.paths)}: no {KIND_SLO} resources found")
     try:
-        options = RuleOptions(
-            scrape_interval=args.scrape_interval,
-            evaluation_interval=args.evaluation_interval,
-            budget_levels=Levels(),
-        )
+        options = _options(args)
     except ValueError as error:
         print_lines([f"--scrape-interval/--evaluation-interval: {error}"])
         return 2
-    rendered, render_errors = _render(loaded.slos, options, args.format) if not errors else ([], [])
-    errors.extend(render_errors)
-    if errors:
-        print_lines(errors)
+    result = generate(args.paths, options, args.format)
+    if not result.errors and not result.rules:
+        result.errors.append(f"{', '.join(args.paths)}: no {KIND_SLO} resources found")
+    if result.errors:
+        print_lines(result.errors)
         return 1
     if args.output:
-        names = [f"{s.metadata.namespace}-{s.metadata.name}.yaml" for _, s in loaded.slos]
-        write_outputs(args.output, {n: dump_yaml(r) for n, r in zip(names, rendered, strict=True)})
+        write_outputs(args.output, {name: dump_yaml(r) for name, r in result.rules.items()})
     elif args.format == FORMAT_PROMETHEUS:
-        sys.stdout.write(dump_yaml({"groups": [g for r in rendered for g in r["groups"]]}))
+        groups = [group for rules in result.rules.values() for group in rules["groups"]]
+        sys.stdout.write(dump_yaml({"groups": groups}))
     else:
-        sys.stdout.write(dump_all(rendered))
+        sys.stdout.write(dump_all(result.rules.values()))
     return 0

@@ -18,7 +18,6 @@ from budgetwarden.cli._documents import Document, our_kind, print_lines, read_do
 from budgetwarden.core.conventions import KIND_EXCEPTION, KIND_POLICY, KIND_SLO
 from budgetwarden.core.errors import Problem, SpecError
 from budgetwarden.core.policy_spec import Levels, parse_exception, parse_policy
-from budgetwarden.core.promql import validate_slo_queries
 from budgetwarden.core.rules import RuleOptions, build_rule_groups, rule_warnings
 from budgetwarden.core.spec import parse_slo
 
@@ -35,9 +34,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_slo(body: Mapping[str, Any]) -> list[Problem]:
-    """Parse, check the PromQL, build the rules; return the warnings."""
+    """Parse, build the rules (which checks the PromQL first); return the warnings."""
     slo = parse_slo(body)
-    validate_slo_queries(slo)
     build_rule_groups(slo, _OPTIONS)
     return list(rule_warnings(slo))
 

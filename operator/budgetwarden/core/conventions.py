@@ -112,3 +112,28 @@ EVENT_COMPONENT: Final = "budgetwarden"
 # Where kopf keeps its own bookkeeping on our objects (annotations, never status).
 KOPF_ANNOTATION_PREFIX: Final = GROUP
 KOPF_DIFFBASE_KEY: Final = "last-handled-configuration"
+
+# --- Budget poll (handlers/poller.py, core/budget_status.py, core/policy_status.py) ----------
+# Condition reasons the poller sets on SLOs (MetricsAvailable, BudgetExhausted) and policies
+# (MetricsAvailable); each has runbooks/reasons/<Reason>.md like the reasons above.
+REASON_SERIES_FOUND: Final = "SeriesFound"
+REASON_NO_SERIES: Final = "NoSeries"
+REASON_PROMETHEUS_UNAVAILABLE: Final = "PrometheusUnavailable"
+REASON_BUDGET_LEFT: Final = "BudgetLeft"
+REASON_BUDGET_SPENT: Final = "BudgetSpent"
+REASON_NO_SLOS_SELECTED: Final = "NoSLOsSelected"
+
+# The operator's own /metrics (adapters/metrics.py).
+OPERATOR_METRIC_BUDGET_REMAINING: Final = "budgetwarden_error_budget_remaining_percent"
+OPERATOR_METRIC_POLICY_LEVEL: Final = "budgetwarden_policy_level"
+OPERATOR_METRIC_HELD_TARGETS: Final = "budgetwarden_held_targets"
+OPERATOR_METRIC_POLL_DURATION: Final = "budgetwarden_poll_duration_seconds"
+OPERATOR_METRIC_POLL_ERRORS: Final = "budgetwarden_poll_errors_total"
+OPERATOR_METRIC_POLL_QUERIES: Final = "budgetwarden_poll_queries_total"
+OPERATOR_METRIC_NOTIFICATIONS: Final = "budgetwarden_notifications_total"
+
+
+# --- Runbooks of generated alerts ------------------------------------------------------------
+def alert_runbook_url(alert: str) -> str:
+    """Default runbook_url of a generated alert: runbooks/alerts/<AlertName>.md."""
+    return runbook_url(f"alerts/{alert}")

@@ -1,10 +1,9 @@
 """The freeze state the admission webhook keeps in memory, one `FreezeView` per namespace.
 
-Also the matching on it: which policies select a workload, which FreezeException covers it.
-
 The webhook's cache fills these from ErrorBudgetPolicy statuses and FreezeException objects it
 watches; `core.admission.decide` reads them on the hot path, so a decision never waits for
 Prometheus or the API server. Plain frozen dataclasses: built once per status change, read often.
+The matching lives here too: which policies select a workload, which FreezeException covers it.
 """
 
 from __future__ import annotations

@@ -100,7 +100,9 @@ def _clause(slo: SLO, row: BurnRateWindow) -> str:
 
 
 def _condition(slo: SLO, row: BurnRateWindow) -> str:
-    consumed = row.factor * Decimal(row.long_window / slo.spec.window) * 100
+    micro = timedelta(microseconds=1)
+    share = Decimal(row.long_window // micro) / Decimal(slo.spec.window // micro)
+    consumed = row.factor * share * 100
     long, short = format_duration(row.long_window), format_duration(row.short_window)
     spent = format_decimal(consumed.quantize(Decimal("0.01")))
     factor = format_decimal(row.factor)
@@ -181,7 +183,7 @@ def _labels(slo: SLO, tier: str, severity: str, spec: AlertTier) -> dict[str, st
 
 
 def _annotations(slo: SLO, alert: str, summary: str, description: str) -> dict[str, str]:
-    runbook = slo.spec.alerting.runbook_url or names.runbook_url(f"alerts/{alert}")
+    runbook = slo.spec.alerting.runbook_url or names.alert_runbook_url(alert)
     ref = f"{slo.metadata.namespace}/{slo.metadata.name}"
     return {
         "runbook_url": runbook,

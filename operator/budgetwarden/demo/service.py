@@ -203,7 +203,7 @@ def _write_port_file(path: Path, port: int) -> None:
 
 async def serve(config: ServiceConfig) -> None:
     """Run the demo service until SIGTERM or SIGINT, then drain the load and stop cleanly."""
-    disable_created_metrics()  # *_created series only clutter a demo's /metrics
+    disable_created_metrics()  # type: ignore[no-untyped-call]  # *_created series are clutter
     service = DemoService(config)
     runner = web.AppRunner(
         build_app(service),
@@ -212,34 +212,44 @@ async def serve(config: ServiceConfig) -> None:
         shutdown_timeout=_SHUTDOWN_SECONDS,
     )
     await runner.setup()
-    await web.TCPSite(runner, config.host or None, config.port).start()
-    port = int(runner.addresses[0][1])
-    service.load = LoadGenerator(
-        _loopback_url(config.host, port),
-        config.settings.load_rps,
-        config.load_concurrency,
-        service.metrics.registry,
-    )
-    load_task = asyncio.create_task(service.load.run())
-    if config.port_file is not None:
-        _write_port_file(config.port_file, port)
-    _announce(config, port)
     try:
-        await _until_signalled()
+        # "" would bind IPv4 and IPv6 apart, each on its own free port when asked for port 0.
+        await web.TCPSite(runner, config.host or "0.0.0.0", config.port).start()
+        port = int(runner.addresses[0][1])
+        await _serve_on(service, port)
     finally:
-        service.load.close()
-        await load_task
         await runner.cleanup()
         if config.port_file is not None:
             config.port_file.unlink(missing_ok=True)
 
 
+async def _serve_on(service: DemoService, port: int) -> None:
+    """Run the load generator, tell the world the port, wait for a signal, drain the load."""
+    config = service.config
+    load = LoadGenerator(
+        _loopback_url(config.host, port),
+        service.settings.load_rps,
+        config.load_concurrency,
+        service.metrics.registry,
+    )
+    service.load = load
+    load_task = asyncio.create_task(load.run())
+    try:
+        if config.port_file is not None:
+            _write_port_file(config.port_file, port)
+        _announce(config, port)
+        await _until_signalled()
+    finally:
+        load.close()
+        await load_task
+
+
 def _announce(config: ServiceConfig, port: int) -> None:
     settings = config.settings
     print(
-        f"demo-service listening on {config.host or '*'}:{port}: error rate {settings.error_rate} "
-        f"({config.error_mode.value}), latency {format_latency(settings.latency)}, "
-        f"load {settings.load_rps} rps",
+        f"demo-service listening on {config.host or '0.0.0.0'}:{port}: "
+        f"error rate {settings.error_rate} ({config.error_mode.value}), "
+        f"latency {format_latency(settings.latency)}, load {settings.load_rps} rps",
         file=sys.stderr,
         flush=True,
     )

@@ -74,13 +74,18 @@ def reconcile_slo(body: kopf.Body, memo: kopf.Memo, retry: int, logger: Logger, 
         raise kopf.TemporaryError(str(error), delay=retry_delay(retry)) from error
 
 
-@kopf.on.event(c.GROUP, c.VERSION, c.PLURAL_SLO)
-def delete_rule_of_deleted_slo(
-    type: str | None, body: kopf.Body, memo: kopf.Memo, logger: Logger, **_: Any
-) -> None:
+def _deleted(type: str | None, **_: Any) -> bool:
+    return type == "DELETED"
+
+
+def _listed(type: str | None, **_: Any) -> bool:
+    # kopf gives the objects of a (re)list the type None; live events have ADDED, MODIFIED...
+    return type is None
+
+
+@kopf.on.event(c.GROUP, c.VERSION, c.PLURAL_SLO, when=_deleted)
+def delete_rule_of_deleted_slo(body: kopf.Body, memo: kopf.Memo, logger: Logger, **_: Any) -> None:
     """Delete the SLO's PrometheusRule as soon as the SLO is gone."""
-    if type != "DELETED":
-        return
     deps: Collaborators = memo.collaborators
     meta = body["metadata"]
     rule_ref = prometheus_rule_ref(meta["namespace"], c.prometheus_rule_name(meta["name"]))
@@ -99,14 +104,13 @@ def delete_rule_of_deleted_slo(
     PROMETHEUS_RULE_VERSION,
     PROMETHEUS_RULE_PLURAL,
     labels={c.LABEL_MANAGED_BY: c.MANAGED_BY_VALUE},
+    when=_listed,  # live deletions arrive as the SLO's DELETED event
 )
-def sweep_orphaned_rule(
-    type: str | None, body: kopf.Body, memo: kopf.Memo, logger: Logger, **_: Any
-) -> None:
+def sweep_orphaned_rule(body: kopf.Body, memo: kopf.Memo, logger: Logger, **_: Any) -> None:
     """At startup (kopf lists every rule once), delete rules whose SLO no longer exists."""
     owner = controller_of(body)
-    if type is not None or owner is None or owner.get("kind") != c.KIND_SLO:
-        return  # live deletions arrive as the SLO's DELETED event
+    if owner is None or owner.get("kind") != c.KIND_SLO:
+        return
     deps: Collaborators = memo.collaborators
     meta = body["metadata"]
     slo_ref = Ref(c.GROUP, c.VERSION, c.PLURAL_SLO, meta["namespace"], owner["name"])

@@ -120,6 +120,21 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: Any, **_
     )
 
 
+@kopf.on.login()
+def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
+    """kopf connects exactly as our client does (one credential lookup, see Kube)."""
+    connection = memo.collaborators.kube.connection()
+    return kopf.ConnectionInfo(
+        server=connection.server,
+        ca_path=connection.ca_path,
+        insecure=connection.insecure,
+        scheme=connection.scheme,
+        token=connection.token,
+        certificate_path=connection.certificate_path,
+        private_key_path=connection.private_key_path,
+    )
+
+
 @kopf.on.cleanup()
 def close(memo: kopf.Memo, **_: Any) -> None:
     """Release the API connection pool."""

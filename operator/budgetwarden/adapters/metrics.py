@@ -1,0 +1,140 @@
+"""The operator's own /metrics, with prometheus-client: budgets, levels, and how polling goes.
+
+The poller updates an `OperatorMetrics` after every poll; `serve` exposes it over HTTP on its own
+thread (prometheus-client's WSGI server), so a scrape never waits for the event loop. Each
+instance has its own registry, so tests and several operators in one process do not collide.
+
+Series for SLOs and policies that are gone, or whose budget is unknown, are removed rather than
+set to a made-up value: an absent series is how Prometheus says "no data".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from threading import Thread
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import start_http_server
+
+from budgetwarden.core import conventions as c
+from budgetwarden.core.spec import Level
+
+# A poll of 1,000 SLOs should take well under a second; the top buckets catch trouble.
+POLL_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LEVELS = tuple(Level)
+
+
+@dataclass
+class MetricsServer:
+    """A running /metrics endpoint; `close` stops it."""
+
+    server: WSGIServer
+    thread: Thread
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (useful when it was started on port 0)."""
+        return int(self.server.server_address[1])
+
+    def close(self) -> None:
+        """Stop serving and release the port."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+class OperatorMetrics:
+    """Every metric the operator exports, in one registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.budget_remaining = Gauge(
+            c.OPERATOR_METRIC_BUDGET_REMAINING,
+            "Percent of the SLO's error budget left, as last read from Prometheus.",
+            ["namespace", "slo"],
+            registry=r,
+        )
+        self.policy_level = Gauge(
+            c.OPERATOR_METRIC_POLICY_LEVEL,
+            "1 for the level an ErrorBudgetPolicy is at, 0 for the other levels.",
+            ["namespace", "policy", "level"],
+            registry=r,
+        )
+        self.held_targets = Gauge(
+            c.OPERATOR_METRIC_HELD_TARGETS,
+            "Workloads an ErrorBudgetPolicy holds.",
+            ["namespace", "policy"],
+            registry=r,
+        )
+        self.poll_duration = Histogram(
+            c.OPERATOR_METRIC_POLL_DURATION,
+            "Seconds one poll took: query, decisions, status writes.",
+            buckets=POLL_BUCKETS,
+            registry=r,
+        )
+        self.poll_errors = Counter(
+            c.OPERATOR_METRIC_POLL_ERRORS,
+            "Failures during polls, by stage (prometheus, slo-status, policy, unexpected).",
+            ["stage"],
+            registry=r,
+        )
+        self.poll_queries = Counter(
+            c.OPERATOR_METRIC_POLL_QUERIES, "Prometheus queries issued by polls.", registry=r
+        )
+        self.notifications = Counter(
+            c.OPERATOR_METRIC_NOTIFICATIONS,
+            "Webhook notifications by outcome (delivered, failed).",
+            ["outcome"],
+            registry=r,
+        )
+        self._slos: set[tuple[str, str]] = set()
+        self._policies: set[tuple[str, str]] = set()
+
+    def poll_done(self, seconds: float, queries: int) -> None:
+        """Record one finished poll: its duration and the queries it issued."""
+        self.poll_duration.observe(seconds)
+        self.poll_queries.inc(queries)
+
+    def error(self, stage: str) -> None:
+        """Count one failure in a stage of the poll."""
+        self.poll_errors.labels(stage=stage).inc()
+
+    def notified(self, delivered: bool) -> None:
+        """Count one notification's outcome."""
+        self.notifications.labels(outcome="delivered" if delivered else "failed").inc()
+
+    def set_budgets(self, budgets: Mapping[tuple[str, str], Decimal | None]) -> None:
+        """Set every SLO's remaining percent; drop SLOs that are gone or unknown."""
+        known = {key for key, value in budgets.items() if value is not None}
+        for namespace, slo in self._slos - known:
+            self.budget_remaining.remove(namespace, slo)
+        for (namespace, slo), value in budgets.items():
+            if value is not None:
+                self.budget_remaining.labels(namespace=namespace, slo=slo).set(float(value))
+        self._slos = known
+
+    def set_policies(self, policies: Mapping[tuple[str, str], tuple[Level, int]]) -> None:
+        """Set every policy's level (one-hot) and held-workload count; drop policies gone."""
+        for namespace, policy in self._policies - policies.keys():
+            self.held_targets.remove(namespace, policy)
+            for level in LEVELS:
+                self.policy_level.remove(namespace, policy, level.value)
+        for (namespace, policy), (current, held) in policies.items():
+            for level in LEVELS:
+                gauge = self.policy_level.labels(namespace=namespace, policy=policy, level=level)
+                gauge.set(1 if level is current else 0)
+            self.held_targets.labels(namespace=namespace, policy=policy).set(held)
+        self._policies = set(policies)
+
+    def exposition(self) -> bytes:
+        """The registry in the text exposition format, as a scrape would see it."""
+        return generate_latest(self.registry)
+
+    def serve(self, port: int, address: str = "0.0.0.0") -> MetricsServer:
+        """Serve /metrics on `address:port` (0 picks a free port) from a daemon thread."""
+        server, thread = start_http_server(port, addr=address, registry=self.registry)
+        return MetricsServer(server, thread)
