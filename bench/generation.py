@@ -10,6 +10,7 @@ compared; a busy machine slows both, so the ratio is the number to read.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -25,7 +26,8 @@ SLOTH_VERSION = "v0.16.0"
 SLOTH_MODULE = "github.com/slok/sloth/cmd/sloth"
 TOOLS_BIN = Path.home() / ".cache" / "budgetwarden" / "bin"
 COUNT = 1000
-RUNS = 5
+RUNS = 7
+SLOTH = "sloth generate"
 
 Command = list[list[str]]  # one benchmark step may be several processes (Sloth: one per window)
 
@@ -47,16 +49,21 @@ def budgetwarden_binary() -> Path:
     return Path(sys.executable).parent / "budgetwarden"
 
 
-def _timed(commands: Command, out: Path) -> float:
-    """Wall time of the commands, one after another, into a fresh output folder."""
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(commands: Command, out: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of the commands, one after another, into a fresh output folder."""
     shutil.rmtree(out, ignore_errors=True)
     for command in commands:
         if command[1] == "generate" and "-i" in command:  # Sloth wants its folder to exist
             Path(command[command.index("-o") + 1]).mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
+    cpu, start = _cpu_seconds(), time.perf_counter()
     for command in commands:
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu_seconds() - cpu
 
 
 def _count_rules(out: Path) -> tuple[int, int]:
@@ -80,7 +87,7 @@ def _commands(written: specs.Written, out: Path) -> dict[str, Command]:
         "budgetwarden --format prometheusrule": [
             [ours, "generate", str(written.budgetwarden), "-o", str(out)]
         ],
-        "sloth generate": [
+        SLOTH: [
             [
                 sloth,
                 "generate",
@@ -100,30 +107,35 @@ def _commands(written: specs.Written, out: Path) -> dict[str, Command]:
 def scenario(root: Path, title: str, windows: tuple[str, ...]) -> list[list[str]]:
     """Time every tool on one SLO set; one table row per tool."""
     written = specs.write(root / "specs", specs.cases(COUNT, windows))
-    times: dict[str, list[float]] = {}
+    walls: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
     counts: dict[str, tuple[int, int]] = {}
     out = root / "out"
     commands = _commands(written, out)
     for _ in range(RUNS):
         for tool, command in commands.items():
-            times.setdefault(tool, []).append(_timed(command, out))
+            wall, cpu = _timed(command, out)
+            walls.setdefault(tool, []).append(wall)
+            cpus.setdefault(tool, []).append(cpu)
             counts[tool] = _count_rules(out)
-    sloth = statistics.median(times["sloth generate"])
+    sloth_wall = statistics.median(walls[SLOTH])
+    sloth_cpu = statistics.median(cpus[SLOTH])
     rows = []
-    for tool, runs in times.items():
-        median = statistics.median(runs)
+    for tool, runs in walls.items():
+        wall, cpu = statistics.median(runs), statistics.median(cpus[tool])
         files, rules = counts[tool]
-        processes = len(commands[tool])
         rows.append(
             [
                 title,
                 tool,
-                str(processes),
-                f"{median:.2f} s",
+                str(len(commands[tool])),
+                f"{wall:.2f} s",
                 f"{min(runs):.2f}-{max(runs):.2f} s",
+                f"{cpu:.2f} s",
                 str(files),
                 str(rules),
-                f"{median / sloth:.2f}",
+                f"{wall / sloth_wall:.2f}",
+                f"{cpu / sloth_cpu:.2f}",
             ]
         )
     shutil.rmtree(root, ignore_errors=True)
@@ -178,7 +190,18 @@ def main() -> int:
         rows += scenario(root / "30d", "all 30d", ("30d",))
     print_table(
         f"Rule generation, {COUNT:,} SLOs, PromQL validated by both, median of {RUNS} runs",
-        ["SLO set", "tool", "procs", "median", "range", "files", "rules", "x Sloth"],
+        [
+            "SLO set",
+            "tool",
+            "procs",
+            "wall",
+            "wall range",
+            "CPU",
+            "files",
+            "rules",
+            "wall x Sloth",
+            "CPU x Sloth",
+        ],
         rows,
     )
     return 0

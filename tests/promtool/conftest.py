@@ -28,12 +28,20 @@ def rule_test(promtool: Path, tmp_path: Path) -> RuleTest:
     """Run `promtool test rules` on generated groups and the given test cases; fail on any miss.
 
     Series are one sample a minute and rules are evaluated every minute, so times in the tests
-    are whole minutes after the first sample.
+    are whole minutes after the first sample. Groups are evaluated in the order generated (sli,
+    budget, alerts): promtool otherwise picks an order at random, and an alert evaluated before
+    the recording rules it reads would see the previous minute. (A real Prometheus runs the
+    groups independently, so there an alert may lag its burn rate by one evaluation interval.)
     """
 
     def run(groups: list[dict[str, Any]], tests: list[dict[str, Any]]) -> None:
         (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
-        suite = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": tests}
+        suite = {
+            "rule_files": ["rules.yaml"],
+            "evaluation_interval": "1m",
+            "group_eval_order": [group["name"] for group in groups],
+            "tests": tests,
+        }
         (tmp_path / "test.yaml").write_text(yaml.safe_dump(suite, sort_keys=False))
         result = subprocess.run(
             [str(promtool), "test", "rules", "test.yaml"],

@@ -32,7 +32,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        backoff = min(self.first_delay * 2 ** (attempt - 1), self.max_delay)
+        backoff = min(self.first_delay * float(2 ** (attempt - 1)), self.max_delay)
         return backoff if retry_after is None else min(max(retry_after, backoff), self.max_delay)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -119,10 +118,10 @@ def write_outputs(folder: str, outputs: dict[str, str]) -> None:
     """Write each file into `folder` through a temporary name, so readers never see half a file."""
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
+    suffix = f".{os.getpid()}.tmp"
     for name, text in outputs.items():
-        handle, temporary = tempfile.mkstemp(dir=target, prefix=f".{name}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        temporary = target / f".{name}{suffix}"
+        temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, target / name)
 
 

@@ -19,7 +19,7 @@ import yaml
 _UNSAFE_START = frozenset("#,[]{}&*!|>'\"%@`?:- .")
 _BREAKS = ("\x85", "\u2028", "\u2029")
 _STR_TAG = "tag:yaml.org,2002:str"
-_RESOLVER = yaml.resolver.Resolver()
+_RESOLVER: Any = yaml.resolver.Resolver()
 # The C emitter when libyaml is there; the representer is Python either way.
 _BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 

@@ -47,6 +47,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Sync until interrupted (or once); exit 1 when `--once` could not finish."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per reload is ours
     args.rules_dir.mkdir(parents=True, exist_ok=True)
     syncer = RulesSync(Kube.from_environment(), PrometheusReloader(args.prometheus_url), args)
     try:

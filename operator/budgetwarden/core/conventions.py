@@ -137,3 +137,38 @@ OPERATOR_METRIC_NOTIFICATIONS: Final = "budgetwarden_notifications_total"
 def alert_runbook_url(alert: str) -> str:
     """Default runbook_url of a generated alert: runbooks/alerts/<AlertName>.md."""
     return runbook_url(f"alerts/{alert}")
+
+
+# --- Enforcement on workloads (core/enforcement.py, handlers/enforcement.py, handlers/drift.py)
+# Beside the freeze-* annotations above, a held workload carries the policy that wrote them and
+# the digest of its stable pod template when the freeze began (admission lets rollbacks to it
+# through). paused-by reads "budgetwarden/<policy>/<freezeId>": the policy that paused it, and
+# in which freeze.
+ANNOTATION_POLICY: Final = f"{GROUP}/policy"
+ANNOTATION_STABLE_TEMPLATE: Final = f"{GROUP}/stable-template"
+PAUSED_BY_PREFIX: Final = "budgetwarden"
+# Event reasons on workloads; runbooks/freeze.md explains each.
+EVENT_PAUSED: Final = "Paused"
+EVENT_RESUMED: Final = "Resumed"
+EVENT_ABORTED: Final = "Aborted"
+EVENT_PAUSE_REASSERTED: Final = "PauseReasserted"
+EVENT_TEMPLATE_CHANGED_DURING_FREEZE: Final = "TemplateChangedDuringFreeze"
+RUNBOOK_FREEZE: Final = "freeze"
+
+# --- Admission webhooks (core/webhook_config.py, adapters/webhook_server.py) -----------------
+# Namespaces opt in to enforcement with this label; admins set it, never the workloads' owners.
+LABEL_ENFORCE: Final = f"{GROUP}/enforce"
+ENFORCE_ENABLED: Final = "enabled"
+WEBHOOK_CONFIGURATION_NAME: Final = "budgetwarden"
+# Webhook entry names; the API server quotes them in every denial.
+WEBHOOK_WORKLOADS: Final = f"workloads.{GROUP}"
+WEBHOOK_EXCEPTIONS: Final = f"freezeexceptions.{GROUP}"
+WEBHOOK_EXCEPTION_APPROVER: Final = f"approver.freezeexceptions.{GROUP}"
+PATH_VALIDATE_WORKLOADS: Final = "/validate/workloads"
+PATH_MUTATE_EXCEPTIONS: Final = "/mutate/freezeexceptions"
+PATH_VALIDATE_EXCEPTIONS: Final = "/validate/freezeexceptions"
+PATH_HEALTHZ: Final = "/healthz"
+# RBAC verb on freezeexceptions that skips the workload webhook in a namespace (break glass).
+VERB_BREAKGLASS: Final = "breakglass"
+# Event on a workload and on the FreezeException each time an exception lets a change through.
+EVENT_EXCEPTION_USED: Final = "FreezeExceptionUsed"

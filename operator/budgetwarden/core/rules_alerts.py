@@ -152,15 +152,16 @@ def _absent(slo: SLO) -> Rule:
 
 
 def _hint(slo: SLO) -> str:
-    latency = slo.spec.indicator.latency
-    if latency is not None:
+    indicator = slo.spec.indicator
+    if indicator.latency is not None:
         return (
             f"Check that the histogram has series and a bucket at the threshold "
-            f"({format_duration(latency.threshold)}); a threshold between two bucket bounds "
-            f"matches no series."
+            f"({format_duration(indicator.latency.threshold)}); a threshold between two bucket "
+            f"bounds matches no series."
         )
-    kind = "availability.up" if slo.spec.indicator.availability is not None else "ratio"
-    return f"Check that the queries of spec.indicator.{kind} return series."
+    if indicator.availability is not None:
+        return "Check that the selector of spec.indicator.availability.up matches series."
+    return "Check that the queries of spec.indicator.ratio return series."
 
 
 def _facts(slo: SLO) -> str:

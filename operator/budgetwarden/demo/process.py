@@ -45,7 +45,7 @@ class DemoServiceProcess:
     def __init__(
         self,
         *,
-        error_rate: str = "0.001",
+        error_rate: str | Decimal = "0.001",
         latency: str = "20ms",
         load_rps: int | str = 0,
         errors: str = "exact",
@@ -61,8 +61,9 @@ class DemoServiceProcess:
         self.port_file = self.workdir / "demo-service.port"
         self.log_path = self.workdir / "demo-service.log"
         self.args = [
-            "demo-service", "--listen", listen, "--error-rate", error_rate, "--latency", latency,
-            "--load", str(load_rps), "--errors", errors, "--port-file", str(self.port_file),
+            "demo-service", "--listen", listen, "--error-rate", str(error_rate),
+            "--latency", latency, "--load", str(load_rps), "--errors", errors,
+            "--port-file", str(self.port_file),
             *(["--seed", str(seed)] if seed is not None else []), *extra_args,
         ]  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None

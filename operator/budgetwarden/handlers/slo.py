@@ -94,7 +94,16 @@ def delete_rule_of_deleted_slo(body: kopf.Body, memo: kopf.Memo, logger: Logger,
         # Only the rule this very SLO owns: a recreated SLO of the same name owns a new one.
         if existing is not None and owner_uid(existing) == meta.get("uid"):
             deps.kube.delete(rule_ref, resource_version=existing["metadata"]["resourceVersion"])
-            logger.info("Deleted PrometheusRule %s/%s.", rule_ref.namespace, rule_ref.name)
+            message = f"Deleted PrometheusRule {rule_ref.namespace}/{rule_ref.name}."
+            announce(
+                deps.kube,
+                dict(body),
+                "Normal",
+                c.EVENT_RULES_DELETED,
+                message,
+                now=utcnow(),
+                logger=logger,
+            )
     except KubeError as error:  # event handlers are not retried; the startup sweep catches up
         logger.warning("Could not delete PrometheusRule %s: %s", rule_ref.name, error)
 

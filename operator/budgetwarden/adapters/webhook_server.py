@@ -1,0 +1,163 @@
+"""The HTTPS server the API server calls for admission: AdmissionReview JSON in, the answer out.
+
+Wraps aiohttp and nothing else. handlers/webhook.py builds a `WebhookServer` with one `Reviewer`
+per route (pure functions from core, bound to the operator's cached state) and starts it in the
+operator's event loop; the tests start one directly. Routes:
+  POST /validate/workloads          Rollouts, Deployments, StatefulSets (core.admission)
+  POST /mutate/freezeexceptions     record the approver (core.exception_admission.mutate)
+  POST /validate/freezeexceptions   approver and lifetime (core.exception_admission.validate)
+  GET  /healthz                     200 "ok" while the server runs
+A denial is an HTTP 200 whose body says `allowed: false` with `status.code` 403: that is the
+admission protocol, and kube-apiserver shows the status message to the user. A body that is not
+JSON gets HTTP 400; a reviewer that raises gets HTTP 500, which the API server treats by the
+webhook's failurePolicy.
+
+TLS: the certificate and key are files (a mounted cert-manager Secret, or a test's temp files).
+They are checked on every TLS handshake: OpenSSL calls the SNI callback for each ClientHello
+(with or without a server name), which stats both files and, when either changed, loads the pair
+into a new context and hands the connection that context. A pair that does not load yet (the
+certificate rewritten, the key not) leaves the previous one in use until the next handshake. The
+cost is two stat calls per handshake, and the API server keeps its connections open.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from budgetwarden.core import conventions as c
+
+log = logging.getLogger(__name__)
+
+# An AdmissionReview request body in, the response body out; must not block (no I/O).
+Reviewer = Callable[[Any], Mapping[str, Any]]
+# The largest AdmissionReview we read; objects are at most ~1.5 MB in etcd, reviews carry two.
+MAX_BODY_BYTES = 7 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Routes:
+    """The reviewer behind each admission path."""
+
+    validate_workloads: Reviewer
+    mutate_exceptions: Reviewer
+    validate_exceptions: Reviewer
+
+    def by_path(self) -> dict[str, Reviewer]:
+        """Path -> reviewer."""
+        return {
+            c.PATH_VALIDATE_WORKLOADS: self.validate_workloads,
+            c.PATH_MUTATE_EXCEPTIONS: self.mutate_exceptions,
+            c.PATH_VALIDATE_EXCEPTIONS: self.validate_exceptions,
+        }
+
+
+class ReloadingTLS:
+    """A server TLS context whose certificate follows the files on disk, checked per handshake."""
+
+    def __init__(self, cert: Path, key: Path) -> None:
+        self.cert, self.key = Path(cert), Path(key)
+        self._stamp = self._mtimes()
+        self._current = self._load()  # raises ssl.SSLError/OSError: no serving without a cert
+        self.listening = self._load()
+        self.listening.sni_callback = self._on_handshake
+        self.reloads = 0
+
+    def _mtimes(self) -> tuple[int, int]:
+        return (self.cert.stat().st_mtime_ns, self.key.stat().st_mtime_ns)
+
+    def _load(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.cert, self.key)
+        return context
+
+    def _on_handshake(self, connection: Any, _server_name: str | None, _: ssl.SSLContext) -> None:
+        self.refresh()
+        connection.context = self._current  # the newest pair serves this connection
+
+    def refresh(self) -> None:
+        """Load the files again if they changed since the last load (errors keep the old pair)."""
+        try:
+            stamp = self._mtimes()
+            if stamp == self._stamp:
+                return
+            self._current = self._load()
+        except (OSError, ssl.SSLError) as error:
+            log.warning("keeping the previous webhook certificate: %s", error)
+            return
+        self._stamp = stamp
+        self.reloads += 1
+        log.info("webhook certificate reloaded from %s", self.cert)
+
+
+class WebhookServer:
+    """An aiohttp HTTPS server for the admission routes; `start()` and `stop()` it in a loop."""
+
+    def __init__(self, routes: Routes, tls: ReloadingTLS, host: str, port: int) -> None:
+        self.routes, self.tls, self.host = routes, tls, host
+        self._requested_port = port
+        self._runner: web.AppRunner | None = None
+        self.port = port  # the bound port once started (useful with port 0)
+
+    def app(self) -> web.Application:
+        """The aiohttp application (also usable with aiohttp's test client, without TLS)."""
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        for path, reviewer in self.routes.by_path().items():
+            app.router.add_post(path, _handler(path, reviewer))
+        app.router.add_get(c.PATH_HEALTHZ, _healthz)
+        return app
+
+    async def start(self) -> None:
+        """Bind and serve; returns once the socket listens."""
+        runner = web.AppRunner(self.app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self._requested_port, ssl_context=self.tls.listening)
+        await site.start()
+        self._runner = runner
+        sockets = [s for server in runner.sites for s in _sockets(server)]
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
+        log.info("admission webhook serving on https://%s:%d", self.host, self.port)
+
+    async def stop(self) -> None:
+        """Stop listening and close open connections."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+def _sockets(site: web.BaseSite) -> list[Any]:
+    server = getattr(site, "_server", None)
+    return list(getattr(server, "sockets", None) or [])
+
+
+def _handler(path: str, reviewer: Reviewer) -> Callable[[web.Request], Any]:
+    async def handle(request: web.Request) -> web.Response:
+        try:
+            review = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError) as error:
+            return web.Response(status=400, text=f"{path}: the body is not JSON: {error}\n")
+        try:
+            answer = reviewer(review)
+        except Exception:
+            log.exception("admission reviewer for %s failed", path)
+            return web.Response(status=500, text=f"{path}: internal error\n")
+        return web.json_response(answer, dumps=_dumps)
+
+    return handle
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+async def _healthz(_: web.Request) -> web.Response:
+    return web.Response(text="ok\n")

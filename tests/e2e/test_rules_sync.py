@@ -1,0 +1,131 @@
+"""From `kubectl apply` to a recorded series in a real Prometheus, without prometheus-operator.
+
+SLO -> operator -> PrometheusRule -> `budgetwarden rules-sync` (the real command, as a
+subprocess) -> rule file -> Prometheus loads the groups and records the SLI from a target it
+scrapes -> deleting the SLO takes the file and the groups away again.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry, Counter, start_http_server
+
+from budgetwarden.core.rulefiles import rule_file_name
+from budgetwarden.devenv.cluster import Cluster
+from operator_support import apply, example, running_operator, wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
+
+SLO_NAME = "checkout-availability"
+
+
+@pytest.fixture
+def checkout_target() -> Iterator[str]:
+    """A scrape target with http_requests_total: ten requests every tick, one of them a 500."""
+    registry = CollectorRegistry()
+    requests = Counter("http_requests", "Requests served.", ["code"], registry=registry)
+    server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
+    stop = threading.Event()
+
+    def serve_traffic() -> None:
+        while not stop.wait(0.1):
+            requests.labels("200").inc(9)
+            requests.labels("500").inc(1)
+
+    traffic = threading.Thread(target=serve_traffic, daemon=True)
+    traffic.start()
+    yield f"127.0.0.1:{server.server_port}"
+    stop.set()
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def rules_sync(cluster: Cluster, namespace: str, tmp_path: Path) -> Iterator[Any]:
+    """A factory that starts `budgetwarden rules-sync` for a Prometheus URL; stopped afterwards."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(prometheus_url: str, rules_dir: Path) -> subprocess.Popen[bytes]:
+        argv = [
+            sys.executable,
+            "-m",
+            "budgetwarden",
+            "rules-sync",
+            "--namespace",
+            namespace,
+            "--prometheus-url",
+            prometheus_url,
+            "--rules-dir",
+            str(rules_dir),
+        ]
+        log = (tmp_path / "rules-sync.log").open("wb")
+        env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
+        started.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_an_slo_becomes_recorded_series_in_a_plain_prometheus(
+    cluster: Cluster,
+    namespace: str,
+    tmp_path: Path,
+    checkout_target: str,
+    prometheus_factory: Any,
+    rules_sync: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rules_dir = tmp_path / "rules"
+    scrape = [{"job_name": "checkout", "static_configs": [{"targets": [checkout_target]}]}]
+    prometheus = prometheus_factory(rules_dir=rules_dir, scrape_configs=scrape)
+    api = httpx.Client(base_url=prometheus.url, timeout=10)
+    # Rules for a Prometheus that scrapes and evaluates every second, as this one does.
+    monkeypatch.setenv("BUDGETWARDEN_SCRAPE_INTERVAL", "1s")
+    monkeypatch.setenv("BUDGETWARDEN_EVALUATION_INTERVAL", "1s")
+    sync = rules_sync(prometheus.url, rules_dir)
+    rule_file = rules_dir / rule_file_name(namespace, f"{SLO_NAME}-slo")
+    groups = {f"{namespace}-{SLO_NAME}-{part}" for part in ("sli", "budget", "alerts")}
+
+    with running_operator(namespace):
+        apply(cluster, example("01-availability-ratio.yaml", namespace))
+        wait_for("rules-sync to write the rule file", rule_file.is_file)
+        wait_for("Prometheus to load the groups", lambda: groups <= loaded_groups(api))
+        ratio = wait_for(
+            "a recorded error ratio", lambda: recorded(api, namespace, "5m"), timeout=120
+        )
+        cluster.kubectl("delete", "slo", SLO_NAME, "-n", namespace)
+        wait_for("rules-sync to remove the file", lambda: not rule_file.exists())
+        wait_for("Prometheus to drop the groups", lambda: not groups & loaded_groups(api))
+
+    assert sync.poll() is None, "rules-sync exited"
+    # Traffic is one 500 in ten requests: the recorded 5m error ratio says so.
+    assert ratio == pytest.approx(0.1, abs=0.02)
+
+
+def loaded_groups(api: httpx.Client) -> set[str]:
+    """Names of the rule groups Prometheus has loaded."""
+    data = api.get("/api/v1/rules").json()["data"]
+    return {group["name"] for group in data["groups"]}
+
+
+def recorded(api: httpx.Client, namespace: str, window: str) -> float | None:
+    """The SLO's recorded error ratio over `window`, once it has a positive value."""
+    query = (
+        f'budgetwarden_slo:error_ratio{{slo_name="{SLO_NAME}",'
+        f'slo_namespace="{namespace}",slo_window="{window}"}}'
+    )
+    result = api.get("/api/v1/query", params={"query": query}).json()["data"]["result"]
+    value = float(result[0]["value"][1]) if result else 0.0
+    return value if value > 0 else None

@@ -1,0 +1,46 @@
+"""Every condition Reason the operator can set has a runbook page, and every page a Reason.
+
+Reasons are the REASON_* constants of core/conventions.py; pages are runbooks/reasons/<Reason>.md
+and start with the Reason as their title.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from budgetwarden.core import conventions
+from budgetwarden.core.conditions import REASON_PATTERN
+
+PAGES = Path(__file__).resolve().parents[2] / "runbooks" / "reasons"
+REASONS = {
+    name: value
+    for name, value in vars(conventions).items()
+    if name.startswith("REASON_") and isinstance(value, str)
+}
+
+
+@pytest.mark.parametrize(
+    "reason", [pytest.param(r, id=f"{r} has a runbook page") for r in sorted(REASONS.values())]
+)
+def test_each_reason_has_a_runbook_page(reason: str) -> None:
+    page = PAGES / f"{reason}.md"
+    assert page.is_file(), f"write {page.relative_to(PAGES.parents[1])}"
+    assert page.read_text().splitlines()[0] == f"# {reason}"
+
+
+@pytest.mark.parametrize(
+    "reason", [pytest.param(r, id=f"{r} is one CamelCase word") for r in sorted(REASONS.values())]
+)
+def test_each_reason_is_one_camel_case_word(reason: str) -> None:
+    assert REASON_PATTERN.fullmatch(reason)
+
+
+def test_every_page_belongs_to_a_reason() -> None:
+    pages = {page.stem for page in PAGES.glob("*.md")}
+    assert pages - set(REASONS.values()) == set()
+
+
+def test_the_reason_constants_are_found() -> None:
+    assert {"RulesApplied", "InvalidSpec", "ApplyFailed", "SpecValid"} <= set(REASONS.values())
