@@ -1,8 +1,8 @@
 """From `kubectl apply` to a recorded series in a real Prometheus, without prometheus-operator.
 
-SLO -> operator -> PrometheusRule -> `budgetwarden rules-sync` (the real command, as a
-subprocess) -> rule file -> Prometheus loads the groups and records the SLI from a target it
-scrapes -> deleting the SLO takes the file and the groups away again.
+SLO -> `budgetwarden run` -> PrometheusRule -> `budgetwarden rules-sync` -> rule file ->
+Prometheus loads the groups and records the SLI from a target it scrapes -> deleting the SLO
+takes the file and the groups away again. Both commands run as subprocesses, as users run them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from prometheus_client import CollectorRegistry, Counter, start_http_server
 
 from budgetwarden.core.rulefiles import rule_file_name
 from budgetwarden.devenv.cluster import Cluster
-from operator_support import apply, example, running_operator, wait_for
+from budgetwarden.devenv.processes import free_port
+from operator_support import apply, example, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
 
@@ -50,32 +51,22 @@ def checkout_target() -> Iterator[str]:
 
 
 @pytest.fixture
-def rules_sync(cluster: Cluster, namespace: str, tmp_path: Path) -> Iterator[Any]:
-    """A factory that starts `budgetwarden rules-sync` for a Prometheus URL; stopped afterwards."""
+def command(cluster: Cluster, tmp_path: Path) -> Iterator[Any]:
+    """Start `budgetwarden <args>` against the cluster; each is stopped with SIGTERM afterwards."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(prometheus_url: str, rules_dir: Path) -> subprocess.Popen[bytes]:
-        argv = [
-            sys.executable,
-            "-m",
-            "budgetwarden",
-            "rules-sync",
-            "--namespace",
-            namespace,
-            "--prometheus-url",
-            prometheus_url,
-            "--rules-dir",
-            str(rules_dir),
-        ]
-        log = (tmp_path / "rules-sync.log").open("wb")
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        log = (tmp_path / f"{args[0]}.log").open("wb")
         env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
+        argv = [sys.executable, "-m", "budgetwarden", *args]
         started.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env))
         return started[-1]
 
     yield start
     for process in started:
-        process.terminate()
-        process.wait(timeout=30)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def test_an_slo_becomes_recorded_series_in_a_plain_prometheus(
@@ -84,34 +75,60 @@ def test_an_slo_becomes_recorded_series_in_a_plain_prometheus(
     tmp_path: Path,
     checkout_target: str,
     prometheus_factory: Any,
-    rules_sync: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    command: Any,
 ) -> None:
     rules_dir = tmp_path / "rules"
     scrape = [{"job_name": "checkout", "static_configs": [{"targets": [checkout_target]}]}]
     prometheus = prometheus_factory(rules_dir=rules_dir, scrape_configs=scrape)
     api = httpx.Client(base_url=prometheus.url, timeout=10)
+    liveness = f"http://127.0.0.1:{free_port()}/healthz"
     # Rules for a Prometheus that scrapes and evaluates every second, as this one does.
-    monkeypatch.setenv("BUDGETWARDEN_SCRAPE_INTERVAL", "1s")
-    monkeypatch.setenv("BUDGETWARDEN_EVALUATION_INTERVAL", "1s")
-    sync = rules_sync(prometheus.url, rules_dir)
+    operator = command(
+        "run",
+        "--namespace",
+        namespace,
+        "--liveness",
+        liveness,
+        "--scrape-interval",
+        "1s",
+        "--evaluation-interval",
+        "1s",
+    )
+    sync = command(
+        "rules-sync",
+        "--namespace",
+        namespace,
+        "--prometheus-url",
+        prometheus.url,
+        "--rules-dir",
+        str(rules_dir),
+    )
     rule_file = rules_dir / rule_file_name(namespace, f"{SLO_NAME}-slo")
     groups = {f"{namespace}-{SLO_NAME}-{part}" for part in ("sli", "budget", "alerts")}
 
-    with running_operator(namespace):
-        apply(cluster, example("01-availability-ratio.yaml", namespace))
-        wait_for("rules-sync to write the rule file", rule_file.is_file)
-        wait_for("Prometheus to load the groups", lambda: groups <= loaded_groups(api))
-        ratio = wait_for(
-            "a recorded error ratio", lambda: recorded(api, namespace, "5m"), timeout=120
-        )
-        cluster.kubectl("delete", "slo", SLO_NAME, "-n", namespace)
-        wait_for("rules-sync to remove the file", lambda: not rule_file.exists())
-        wait_for("Prometheus to drop the groups", lambda: not groups & loaded_groups(api))
+    wait_for("the operator's liveness probe", lambda: alive(liveness))
+    apply(cluster, example("01-availability-ratio.yaml", namespace))
+    wait_for("rules-sync to write the rule file", rule_file.is_file)
+    wait_for("Prometheus to load the groups", lambda: groups <= loaded_groups(api))
+    ratio = wait_for("a recorded error ratio", lambda: recorded(api, namespace, "5m"), timeout=120)
+    cluster.kubectl("delete", "slo", SLO_NAME, "-n", namespace)
+    wait_for("rules-sync to remove the file", lambda: not rule_file.exists())
+    wait_for("Prometheus to drop the groups", lambda: not groups & loaded_groups(api))
 
-    assert sync.poll() is None, "rules-sync exited"
+    for process in (sync, operator):  # both were running all along and stop cleanly
+        assert process.poll() is None
+        process.terminate()
+        assert process.wait(timeout=30) == 0
     # Traffic is one 500 in ten requests: the recorded 5m error ratio says so.
     assert ratio == pytest.approx(0.1, abs=0.02)
+
+
+def alive(url: str) -> bool:
+    """The liveness endpoint answers 200."""
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def loaded_groups(api: httpx.Client) -> set[str]:

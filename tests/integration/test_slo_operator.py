@@ -138,6 +138,8 @@ def test_deleting_an_slo_deletes_its_rule(cluster: Cluster, namespace: str) -> N
         wait_for("the PrometheusRule", lambda: rule_of(cluster, slo))
         cluster.kubectl("delete", "slo", name, "-n", namespace)
         wait_for("the rule to go", lambda: rule_of(cluster, slo) is None)
+        deleted = [("Normal", "RulesCreated"), ("Normal", "RulesDeleted")]
+        wait_for("the Event", lambda: events(cluster, namespace, name) == deleted)
     assert get(cluster, "slo", name, namespace) is None
 
 

@@ -15,7 +15,7 @@ import socket
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import urllib3.exceptions
 from kubernetes import client, config, watch
@@ -28,6 +28,7 @@ T = TypeVar("T")
 PROMETHEUS_RULE_GROUP, PROMETHEUS_RULE_VERSION = c.PROMETHEUS_RULE_API_VERSION.split("/")
 PROMETHEUS_RULE_PLURAL = "prometheusrules"
 REQUEST_TIMEOUT_SECONDS = 30
+TIMEOUT: dict[str, Any] = {"_request_timeout": REQUEST_TIMEOUT_SECONDS}
 
 
 class KubeError(BudgetwardenError):
@@ -67,6 +68,14 @@ class Ref:
     plural: str
     namespace: str
     name: str
+
+    @property
+    def args(self) -> tuple[str, str, str, str, str]:
+        """The positional arguments of the client's *_namespaced_custom_object calls."""
+        return self.group, self.version, self.namespace, self.plural, self.name
+
+    def __str__(self) -> str:
+        return f"{self.plural}.{self.group} {self.namespace}/{self.name}"
 
 
 def prometheus_rule_ref(namespace: str, name: str) -> Ref:
@@ -137,86 +146,47 @@ class Kube:
     # --- custom objects ----------------------------------------------------------------------
     def get(self, ref: Ref) -> dict[str, Any] | None:
         """The object, or None when it does not exist."""
+        call = self.custom.get_namespaced_custom_object
         try:
-            return _call(
-                f"get {_show(ref)}",
-                lambda: self.custom.get_namespaced_custom_object(
-                    ref.group,
-                    ref.version,
-                    ref.namespace,
-                    ref.plural,
-                    ref.name,
-                    _request_timeout=REQUEST_TIMEOUT_SECONDS,
-                ),
-            )
+            return cast(dict[str, Any], _call(f"get {ref}", lambda: call(*ref.args, **TIMEOUT)))
         except NotFound:
             return None
 
-    def apply(self, ref: Ref, body: Mapping[str, Any]) -> dict[str, Any]:
+    def apply(self, ref: Ref, body: Mapping[str, Any]) -> None:
         """Server-side apply `body` as our field manager, taking over conflicting fields."""
-        return _call(
-            f"apply {_show(ref)}",
-            lambda: self.custom.patch_namespaced_custom_object(
-                ref.group,
-                ref.version,
-                ref.namespace,
-                ref.plural,
-                ref.name,
-                dict(body),
-                field_manager=c.FIELD_MANAGER,
-                force=True,
-                _content_type="application/apply-patch+yaml",
-                _request_timeout=REQUEST_TIMEOUT_SECONDS,
-            ),
-        )
+        # No result: the generated client maps only 200 to a body, not 201 (an apply that creates).
+        call, patch = self.custom.patch_namespaced_custom_object, dict(body)
+        options = {"field_manager": c.FIELD_MANAGER, "force": True, **TIMEOUT}
+        content = "application/apply-patch+yaml"
+        _call(f"apply {ref}", lambda: call(*ref.args, patch, _content_type=content, **options))
 
     def delete(self, ref: Ref, resource_version: str | None = None) -> bool:
         """Delete the object (in the background); False when it was already gone."""
         body: dict[str, Any] = {"propagationPolicy": "Background"}
         if resource_version:
             body["preconditions"] = {"resourceVersion": resource_version}
+        call = self.custom.delete_namespaced_custom_object
         try:
-            _call(
-                f"delete {_show(ref)}",
-                lambda: self.custom.delete_namespaced_custom_object(
-                    ref.group,
-                    ref.version,
-                    ref.namespace,
-                    ref.plural,
-                    ref.name,
-                    body=body,
-                    _request_timeout=REQUEST_TIMEOUT_SECONDS,
-                ),
-            )
+            _call(f"delete {ref}", lambda: call(*ref.args, body=body, **TIMEOUT))
         except NotFound:
             return False
         return True
 
     def patch_status(self, ref: Ref, status: Mapping[str, Any]) -> None:
         """Merge-patch `status` through the status subresource."""
-        _call(
-            f"patch status of {_show(ref)}",
-            lambda: self.custom.patch_namespaced_custom_object_status(
-                ref.group,
-                ref.version,
-                ref.namespace,
-                ref.plural,
-                ref.name,
-                {"status": dict(status)},
-                field_manager=c.FIELD_MANAGER,
-                _content_type="application/merge-patch+json",
-                _request_timeout=REQUEST_TIMEOUT_SECONDS,
-            ),
-        )
+        call, patch = self.custom.patch_namespaced_custom_object_status, {"status": dict(status)}
+        content = "application/merge-patch+json"
+        options = {"field_manager": c.FIELD_MANAGER, "_content_type": content, **TIMEOUT}
+        _call(f"patch status of {ref}", lambda: call(*ref.args, patch, **options))
 
     def list(
         self, group: str, version: str, plural: str, namespace: str | None, selector: str = ""
     ) -> tuple[list[dict[str, Any]], str]:
         """Objects in a namespace (or all, for None) and the list's resourceVersion."""
-        kwargs: dict[str, Any] = {"_request_timeout": REQUEST_TIMEOUT_SECONDS}
+        kwargs: dict[str, Any] = dict(TIMEOUT)
         if selector:
             kwargs["label_selector"] = selector
-        result = _call(
+        result: dict[str, Any] = _call(
             f"list {plural}.{group}",
             lambda: (
                 self.custom.list_namespaced_custom_object(
@@ -244,7 +214,6 @@ class Kube:
             "resource_version": resource_version,
             "timeout_seconds": timeout_seconds,
             "allow_watch_bookmarks": True,
-            "deserialize": False,
         }
         if selector:
             kwargs["label_selector"] = selector
@@ -275,7 +244,7 @@ class Kube:
             lambda: self.core.create_namespaced_event(
                 namespace,
                 client.CoreV1Event.from_dict(body),
-                _request_timeout=REQUEST_TIMEOUT_SECONDS,
+                **TIMEOUT,
             ),
         )
 
@@ -310,10 +279,6 @@ def _event(
         "lastTimestamp": stamp,
         "count": 1,
     }
-
-
-def _show(ref: Ref) -> str:
-    return f"{ref.plural}.{ref.group} {ref.namespace}/{ref.name}"
 
 
 def _call(what: str, call: Callable[[], T]) -> T:

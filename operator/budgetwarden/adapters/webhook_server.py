@@ -122,9 +122,8 @@ class WebhookServer:
         site = web.TCPSite(runner, self.host, self._requested_port, ssl_context=self.tls.listening)
         await site.start()
         self._runner = runner
-        sockets = [s for server in runner.sites for s in _sockets(server)]
-        if sockets:
-            self.port = int(sockets[0].getsockname()[1])
+        if runner.addresses:
+            self.port = int(runner.addresses[0][1])
         log.info("admission webhook serving on https://%s:%d", self.host, self.port)
 
     async def stop(self) -> None:
@@ -132,11 +131,6 @@ class WebhookServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-
-def _sockets(site: web.BaseSite) -> list[Any]:
-    server = getattr(site, "_server", None)
-    return list(getattr(server, "sockets", None) or [])
 
 
 def _handler(path: str, reviewer: Reviewer) -> Callable[[web.Request], Any]:

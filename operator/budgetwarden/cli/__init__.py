@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo-service": ("demo_service", "an HTTP service with an error rate and latency you control"),
     "run": ("run", "run the operator against your cluster"),
     "rules-sync": ("rules_sync", "mirror PrometheusRules into a Prometheus rules directory"),
+    "webhook": ("webhook", "render the admission webhook configurations"),
 }
 
 

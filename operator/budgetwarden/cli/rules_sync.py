@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -49,14 +50,20 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per reload is ours
     args.rules_dir.mkdir(parents=True, exist_ok=True)
+    # SIGTERM (kubectl delete pod, systemd stop) ends the loop like Ctrl-C; writes are atomic.
+    signal.signal(signal.SIGTERM, _interrupt)
     syncer = RulesSync(Kube.from_environment(), PrometheusReloader(args.prometheus_url), args)
     try:
         if args.once:
             return 0 if syncer.sync_once() else 1
         syncer.forever()
     except KeyboardInterrupt:
-        pass
+        log.info("Stopping.")
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 class RulesSync:

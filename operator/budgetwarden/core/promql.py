@@ -199,9 +199,7 @@ def _window_query_problems(field: str, query: str) -> list[Problem]:
 def _selector_problems(field: str, text: str, forbid: tuple[str, ...]) -> list[Problem]:
     try:
         selector = parse_selector(text)
-    except QueryError as error:
-        return [Problem(field, str(error))]
-    except ValueError as error:
+    except ValueError as error:  # QueryError included: both messages read after the field
         return [Problem(field, str(error))]
     return [
         Problem(field, f"must not match on {label}: budgetwarden adds the {label} matchers itself")

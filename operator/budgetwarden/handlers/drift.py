@@ -1,0 +1,171 @@
+"""Detection fallback: a new version that reached a workload during a freeze past admission.
+
+With failurePolicy Ignore an unreachable webhook lets pod-template changes through. These kopf
+handlers watch Rollouts and Deployments; when one's pod template changes while a policy that
+selects it is frozen, and the change is neither covered by a FreezeException, nor a rollback to
+the recorded stable template, nor a restart, they apply that policy's plan to the workload (it
+is paused by the same rules the poller follows) and post a Warning Event,
+TemplateChangedDuringFreeze, saying what was done. Under DryRun they only log.
+
+Why event handlers and not kopf's update handlers: update handlers keep the last-handled
+configuration in an annotation on the object, so the operator would write to every workload it
+watches. Event handlers store nothing; the previous pod template is kept in memory instead,
+per uid and only in namespaces that have a policy. After a restart the first event of each
+workload only records its template: a change that landed while the operator was down gets no
+Event, but the poller still pauses every target of a freeze.
+
+Policies, their statuses and FreezeExceptions come from the in-memory registry
+(handlers/registry.py): no API read per event, and a namespace without a policy is skipped
+after one scan of the registry's policies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import kopf
+from kubernetes import client
+
+from budgetwarden.adapters.kube import Kube
+from budgetwarden.adapters.workloads import (
+    ROLLOUT_GROUP,
+    ROLLOUT_PLURAL,
+    ROLLOUT_VERSION,
+    involved,
+    workload_of,
+)
+from budgetwarden.core import conventions as c
+from budgetwarden.core.enforcement import Workload, plan, selects, template_drifted
+from budgetwarden.core.freeze_view import covering_exception
+from budgetwarden.core.levels import is_freeze, severity
+from budgetwarden.core.policy import PolicyState
+from budgetwarden.core.policy_spec import ErrorBudgetPolicy, FreezeException, TargetKind
+from budgetwarden.core.policy_status import policy_state
+from budgetwarden.core.workload_diff import as_mapping, spec_of
+from budgetwarden.handlers.enforcement import act
+from budgetwarden.handlers.registry import plain, registry_of
+from budgetwarden.handlers.reporting import Logger, announce, utcnow
+
+MEMO_KEY = "drift_templates"  # memo entry: uid -> the version part of the last seen object
+Frozen = tuple[ErrorBudgetPolicy, PolicyState]
+
+
+@kopf.on.event("apps", "v1", "deployments")
+async def deployment_event(
+    type: str | None, body: kopf.Body, memo: kopf.Memo, logger: Logger, **_: Any
+) -> None:
+    """Check a Deployment's change against its namespace's freezes."""
+    await observe(TargetKind.DEPLOYMENT, type, body, memo, logger)
+
+
+@kopf.on.event(ROLLOUT_GROUP, ROLLOUT_VERSION, ROLLOUT_PLURAL)
+async def rollout_event(
+    type: str | None, body: kopf.Body, memo: kopf.Memo, logger: Logger, **_: Any
+) -> None:
+    """Check a Rollout's change against its namespace's freezes."""
+    await observe(TargetKind.ROLLOUT, type, body, memo, logger)
+
+
+async def observe(
+    kind: TargetKind, event_type: str | None, body: Mapping[str, Any], memo: Any, logger: Logger
+) -> None:
+    """Remember the workload's version; on a new version during a freeze, act and report."""
+    registry = registry_of(memo)
+    meta = as_mapping(body.get("metadata"))
+    namespace, uid = str(meta.get("namespace") or ""), str(meta.get("uid") or "")
+    seen: dict[str, dict[str, Any]] = memo.setdefault(MEMO_KEY, {})
+    policies = [
+        (entry.model, entry.status)
+        for key, entry in registry.policies.items()
+        if key.namespace == namespace and entry.model is not None
+    ]
+    if event_type == "DELETED" or not policies:
+        seen.pop(uid, None)  # the cheap filter: no policy, nothing remembered
+        return
+    old, new = seen.get(uid), _version(body)
+    seen[uid] = new
+    if old is None:
+        logger.debug("remembering the pod template to notice changes during a freeze")
+        return
+    workload = workload_of(kind, plain(body))
+    frozen = _frozen(policies, workload)
+    # only the recorded stable template counts: the current one is the one that changed
+    stable = workload.annotations.get(c.ANNOTATION_STABLE_TEMPLATE, "")
+    if not frozen or not template_drifted(old, new, stable):
+        return
+    exceptions = registry.exceptions_in(namespace)
+    names = {model.metadata.name for model, _ in policies}
+    api = memo.collaborators.kube.api_client
+    args = (api, frozen, workload, exceptions, names, utcnow(), logger)
+    await asyncio.to_thread(respond, *args)
+
+
+def _version(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a workload that makes its version, as template_drifted compares it."""
+    spec = spec_of(body)
+    return {"spec": plain({k: spec[k] for k in ("template", "workloadRef") if k in spec})}
+
+
+def _frozen(
+    policies: Sequence[tuple[ErrorBudgetPolicy, Mapping[str, Any]]], w: Workload
+) -> list[Frozen]:
+    """The frozen policies that select the workload, most severe first, then by name."""
+    found = [
+        (model, state)
+        for model, status in policies
+        if (state := policy_state(status)) is not None
+        and is_freeze(state.level)
+        and selects(model, w)
+    ]
+    return sorted(found, key=lambda f: (-severity(f[1].level), f[0].metadata.name))
+
+
+def respond(
+    api: client.ApiClient,
+    frozen: Sequence[Frozen],
+    w: Workload,
+    exceptions: Sequence[FreezeException],
+    names: set[str],
+    now: datetime,
+    logger: Logger,
+) -> None:
+    """Hold the workload as each frozen policy's plan says; report on the first policy."""
+    policy, state = frozen[0]
+    fid = state.freeze_id or ""
+    exception = covering_exception(exceptions, state.level, w.ref, w.labels, now)
+    if exception is not None:
+        logger.info(
+            "pod template changed during freeze %s; FreezeException %s covers it",
+            fid, exception.metadata.name,
+        )  # fmt: skip
+        return
+    current = w
+    for model, model_state in frozen:
+        actions = plan(
+            model, model_state, [current], now=now, exceptions=exceptions, policies=names
+        )
+        current = act(api, actions, [current], now=now, logger=logger)[0]
+    mode = policy.spec.enforcement
+    message = (
+        f"The pod template changed during freeze {fid} ({state.level}) of ErrorBudgetPolicy "
+        f"{policy.metadata.name}, and no FreezeException covers it: admission was bypassed "
+        f"or unreachable. {_outcome(policy, current)} See {c.runbook_url(c.RUNBOOK_FREEZE)}"
+    )
+    if mode == "DryRun":
+        logger.warning("DryRun: would report %s", message)
+        return
+    reason = c.EVENT_TEMPLATE_CHANGED_DURING_FREEZE
+    announce(Kube(api), involved(w), "Warning", reason, message, now=now, logger=logger)
+
+
+def _outcome(policy: ErrorBudgetPolicy, w: Workload) -> str:
+    if w.paused:
+        return "The workload is paused, so the new version does not roll out."
+    if policy.spec.enforcement == "Warn":
+        return "Nothing was paused: the policy's enforcement is Warn."
+    if policy.spec.in_flight == "Ignore":
+        return "Nothing was paused: the policy's inFlight is Ignore."
+    return "Pausing it failed; the next poll tries again."

@@ -1,0 +1,98 @@
+"""What the budget-loop tests share: recorded series to scrape, and counters read over HTTP.
+
+`RecordedSeries` stands in for the recording rules in integration tests: a prometheus-client
+registry serving `budgetwarden_slo:error_budget_remaining:ratio` and `budgetwarden_slo:burn_rate`
+with the SLO labels, which a real Prometheus scrapes every second with `honor_labels`, so the
+series it stores have the names and labels the generated rules would give them. Setting a value
+reaches the operator within about two seconds; no history is needed because the poller reads
+instant values. (The end-to-end test uses the real generated rules instead.)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client.exposition import start_http_server
+from prometheus_client.parser import text_string_to_metric_families
+
+from budgetwarden.core import conventions as c
+
+
+class RecordedSeries:
+    """A /metrics target with the series the recording rules would produce."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        labels = [c.PROM_LABEL_NAMESPACE, c.PROM_LABEL_SLO]
+        self.remaining = Gauge(
+            c.METRIC_BUDGET_REMAINING, "budget left", labels, registry=self.registry
+        )
+        self.burn = Gauge(
+            c.METRIC_BURN_RATE, "burn rate", [*labels, c.PROM_LABEL_WINDOW], registry=self.registry
+        )
+        self.server, self.thread = start_http_server(0, addr="127.0.0.1", registry=self.registry)
+
+    @property
+    def target(self) -> str:
+        """host:port for a scrape config."""
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def scrape_config(self) -> dict[str, Any]:
+        """Prometheus scrapes it every second and keeps its labels as they are."""
+        return {
+            "job_name": "recorded",
+            "honor_labels": True,
+            "scrape_interval": "1s",
+            "static_configs": [{"targets": [self.target]}],
+        }
+
+    def set(self, namespace: str, slo: str, remaining: str, **burn_rates: str) -> None:
+        """Budget left as a ratio ("0.632") and burn rates by window (w1h="1.2")."""
+        self.remaining.labels(namespace, slo).set(float(remaining))
+        for window, rate in burn_rates.items():
+            self.burn.labels(namespace, slo, window.removeprefix("w")).set(float(rate))
+
+    def close(self) -> None:
+        """Stop serving."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def samples(url: str) -> dict[str, list[tuple[Mapping[str, str], float]]]:
+    """Every sample of a /metrics page by sample name: [(labels, value)]."""
+    text = httpx.get(url, timeout=10, trust_env=False).text
+    found: dict[str, list[tuple[Mapping[str, str], float]]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found.setdefault(sample.name, []).append((sample.labels, sample.value))
+    return found
+
+
+def total(url: str, name: str, **labels: str) -> float:
+    """The sum of a metric's samples whose labels include `labels` (0 when there are none)."""
+    return sum(
+        value
+        for found, value in samples(url).get(name, [])
+        if all(found.get(k) == v for k, v in labels.items())
+    )
+
+
+def between_polls(
+    operator_metrics: str, read: Callable[[], float], timeout: float = 60
+) -> tuple[float, float]:
+    """(polls finished, read()) taken right after a poll ended, before the next one starts.
+
+    Polls run every second and take milliseconds, so a value read just after the poll counter
+    moved belongs to the same quiet gap as the counter itself.
+    """
+    polls = total(operator_metrics, "budgetwarden_poll_duration_seconds_count")
+    deadline = time.monotonic() + timeout
+    while (now := total(operator_metrics, "budgetwarden_poll_duration_seconds_count")) == polls:
+        if time.monotonic() > deadline:
+            raise AssertionError("the operator stopped polling")
+        time.sleep(0.02)
+    return now, read()

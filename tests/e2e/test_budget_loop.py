@@ -1,0 +1,145 @@
+"""The whole loop as users run it: a service burns its budget and its policy freezes, visibly.
+
+demo-service (traffic with an error rate we set) -> Prometheus scrapes it -> `budgetwarden run`
+generates the SLO's rules -> `budgetwarden rules-sync` loads them into Prometheus, which records
+the budget -> the operator's poller reads it back -> SLO status, policy level, an Event and a
+Slack-compatible message to a webhook whose URL is in a Secret. Every part is the real one,
+each started as a subprocess the way a user starts it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from budget_support import total
+from budgetwarden.demo.process import DemoServiceProcess
+from budgetwarden.devenv.cluster import Cluster
+from budgetwarden.devenv.processes import free_port
+from operator_support import apply, condition, events, example, get, wait_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
+
+SLO_NAME = "checkout-availability"
+ALL_WINDOWS = {"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
+
+
+class Hook(BaseHTTPRequestHandler):
+    """A chat webhook that keeps every message."""
+
+    bodies: ClassVar[list[Any]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        self.bodies.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def chat() -> Iterator[tuple[str, list[Any]]]:
+    bodies: list[Any] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Chat", (Hook,), {"bodies": bodies}))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/services/T0/B0/x", bodies
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def demo() -> Iterator[DemoServiceProcess]:
+    service = DemoServiceProcess(error_rate="0", load_rps=50).start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def command(cluster: Cluster, tmp_path: Path) -> Iterator[Any]:
+    """Start `budgetwarden <args>`; each is stopped with SIGTERM afterwards and must exit 0."""
+    started: list[tuple[subprocess.Popen[bytes], Path]] = []
+
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        log_path = tmp_path / f"{args[0]}.log"
+        env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
+        argv = [sys.executable, "-m", "budgetwarden", *args]
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+        started.append((process, log_path))
+        return process
+
+    yield start
+    for process, log_path in started:
+        if process.poll() is None:
+            process.terminate()
+        assert process.wait(timeout=30) == 0, log_path.read_text()[-4000:]
+
+
+def test_a_burning_service_freezes_its_policy_with_status_an_event_and_a_chat_message(
+    cluster: Cluster,
+    namespace: str,
+    tmp_path: Path,
+    prometheus_factory: Any,
+    demo: DemoServiceProcess,
+    chat: tuple[str, list[Any]],
+    command: Any,
+) -> None:
+    url, messages = chat
+    rules_dir = tmp_path / "rules"
+    scrape = [{"job_name": "checkout", "static_configs": [{"targets": [f"127.0.0.1:{demo.port}"]}]}]
+    prometheus = prometheus_factory(rules_dir=rules_dir, scrape_configs=scrape)
+    metrics = f"http://127.0.0.1:{free_port()}/metrics"
+    command(
+        "run", "--namespace", namespace,
+        "--scrape-interval", "1s", "--evaluation-interval", "1s",
+        "--prometheus-url", prometheus.url, "--poll-interval", "1s",
+        "--metrics-port", metrics.split(":")[2].split("/")[0],
+    )  # fmt: skip
+    command(
+        "rules-sync", "--namespace", namespace,
+        "--prometheus-url", prometheus.url, "--rules-dir", str(rules_dir),
+    )  # fmt: skip
+    secret = {"url": base64.b64encode(url.encode()).decode()}
+    apply(cluster, {"apiVersion": "v1", "kind": "Secret", "data": secret,
+                    "metadata": {"name": "slack", "namespace": namespace}})  # fmt: skip
+    policy = example("05-policy.yaml", namespace)
+    policy["spec"]["notify"] = [{"webhook": {"urlSecretRef": {"name": "slack", "key": "url"}}}]
+    apply(cluster, example("01-availability-ratio.yaml", namespace))
+    apply(cluster, policy)
+
+    # 1. No errors yet: the whole budget is left and the policy is Normal.
+    def policy_at(level: str) -> dict[str, Any] | None:
+        found = get(cluster, "errorbudgetpolicies", "payments", namespace)
+        return found if ((found or {}).get("status") or {}).get("level") == level else None
+
+    wait_for("the policy at Normal", lambda: policy_at("Normal"), timeout=180)
+    # 2. Half the requests fail: with a 0.5% budget, it is gone within seconds.
+    demo.set(error_rate="0.5")
+    frozen = wait_for("the policy at FullFreeze", lambda: policy_at("FullFreeze"), timeout=180)
+    wait_for("the chat message", lambda: any("→ FullFreeze" in m["text"] for m in messages))
+    slo = get(cluster, "slos", SLO_NAME, namespace)
+
+    assert frozen["status"]["reason"].startswith(f"SLO {SLO_NAME} has -")
+    assert frozen["status"]["freezeId"].startswith("fz-")
+    assert (condition(slo, "BudgetExhausted") or {}).get("reason") == "BudgetSpent"
+    budget = (slo or {})["status"]["errorBudget"]
+    assert (set(budget["burnRates"]), budget["total"]) == (ALL_WINDOWS, "3h36m")
+    assert events(cluster, namespace, "payments")[0] == ("Normal", "BudgetThreshold")
+    assert events(cluster, namespace, "payments")[-1] == ("Warning", "BudgetThreshold")
+    assert messages[-1]["attachments"][0]["color"] == "#e01e5a"
+    polls = total(metrics, "budgetwarden_poll_duration_seconds_count")
+    assert total(metrics, "budgetwarden_poll_queries_total") == polls
+    assert total(metrics, "budgetwarden_policy_level", level="FullFreeze") == 1
