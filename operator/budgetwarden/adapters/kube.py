@@ -183,19 +183,9 @@ class Kube:
         self, group: str, version: str, plural: str, namespace: str | None, selector: str = ""
     ) -> tuple[list[dict[str, Any]], str]:
         """Objects in a namespace (or all, for None) and the list's resourceVersion."""
-        kwargs: dict[str, Any] = dict(TIMEOUT)
-        if selector:
-            kwargs["label_selector"] = selector
-        result: dict[str, Any] = _call(
-            f"list {plural}.{group}",
-            lambda: (
-                self.custom.list_namespaced_custom_object(
-                    group, version, namespace, plural, **kwargs
-                )
-                if namespace
-                else self.custom.list_cluster_custom_object(group, version, plural, **kwargs)
-            ),
-        )
+        func, args = self._lister(group, version, plural, namespace)
+        kwargs = {"label_selector": selector, **TIMEOUT} if selector else TIMEOUT
+        result = cast(dict[str, Any], _call(f"list {plural}", lambda: func(*args, **kwargs)))
         return list(result.get("items") or []), str(result["metadata"].get("resourceVersion", ""))
 
     def watch(
@@ -210,6 +200,7 @@ class Kube:
         selector: str = "",
     ) -> Iterator[tuple[str, dict[str, Any]]]:
         """(event type, object) from `resource_version` on, ending after `timeout_seconds`."""
+        func, args = self._lister(group, version, plural, namespace)
         kwargs: dict[str, Any] = {
             "resource_version": resource_version,
             "timeout_seconds": timeout_seconds,
@@ -217,20 +208,17 @@ class Kube:
         }
         if selector:
             kwargs["label_selector"] = selector
-        if namespace:
-            func: Callable[..., Any] = self.custom.list_namespaced_custom_object
-            args: tuple[str, ...] = (group, version, namespace, plural)
-        else:
-            func, args = self.custom.list_cluster_custom_object, (group, version, plural)
-        stream = _call(
-            f"watch {plural}.{group}", lambda: watch.Watch().stream(func, *args, **kwargs)
-        )
-        while True:
-            event = _call(f"watch {plural}.{group}", lambda: next(stream, None))
-            if event is None:
-                return
-            if event["type"] != "BOOKMARK":
+        stream = watch.Watch().stream(func, *args, **kwargs)  # type: ignore[no-untyped-call]
+        while (event := _call(f"watch {plural}", lambda: next(stream, None))) is not None:
+            if event["type"] != "BOOKMARK":  # bookmarks only move the resourceVersion on
                 yield event["type"], event["object"]
+
+    def _lister(
+        self, group: str, version: str, plural: str, namespace: str | None
+    ) -> tuple[Callable[..., Any], tuple[str, ...]]:
+        if namespace:
+            return self.custom.list_namespaced_custom_object, (group, version, namespace, plural)
+        return self.custom.list_cluster_custom_object, (group, version, plural)
 
     # --- events ------------------------------------------------------------------------------
     def post_event(
@@ -239,14 +227,9 @@ class Kube:
         """Post a core/v1 Event about `involved` (a whole object: apiVersion, kind, metadata)."""
         namespace = (involved.get("metadata") or {}).get("namespace") or "default"
         body = _event(involved, type_, reason, message, now, self.instance)
-        _call(
-            f"post event {reason}",
-            lambda: self.core.create_namespaced_event(
-                namespace,
-                client.CoreV1Event.from_dict(body),
-                **TIMEOUT,
-            ),
-        )
+        event = client.CoreV1Event.from_dict(body)
+        call = self.core.create_namespaced_event
+        _call(f"post event {reason}", lambda: call(namespace, event, **TIMEOUT))
 
 
 def _event(

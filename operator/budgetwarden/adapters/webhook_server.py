@@ -14,7 +14,8 @@ webhook's failurePolicy.
 
 TLS: the certificate and key are files (a mounted cert-manager Secret, or a test's temp files).
 They are checked on every TLS handshake: OpenSSL calls the SNI callback for each ClientHello
-(with or without a server name), which stats both files and, when either changed, loads the pair
+(with or without a server name), which stats both files and, when either changed (inode, mtime
+or size), loads the pair
 into a new context and hands the connection that context. A pair that does not load yet (the
 certificate rewritten, the key not) leaves the previous one in use until the next handshake. The
 cost is two stat calls per handshake, and the API server keeps its connections open.
@@ -70,8 +71,11 @@ class ReloadingTLS:
         self.listening.sni_callback = self._on_handshake
         self.reloads = 0
 
-    def _mtimes(self) -> tuple[int, int]:
-        return (self.cert.stat().st_mtime_ns, self.key.stat().st_mtime_ns)
+    def _mtimes(self) -> tuple[tuple[int, int, int], ...]:
+        # The inode too: mounted Secrets change by an atomic symlink swap, and two writes
+        # within one clock tick can leave the mtime as it was.
+        stats = (self.cert.stat(), self.key.stat())
+        return tuple((s.st_ino, s.st_mtime_ns, s.st_size) for s in stats)
 
     def _load(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
