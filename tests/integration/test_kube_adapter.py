@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime
 from typing import Any
@@ -137,7 +138,7 @@ def test_status_is_merge_patched_and_events_are_posted(
             "indicator": {"availability": {"up": "up"}},
         },
     }
-    cluster.kubectl("apply", "-f", "-", input=str(slo).replace("'", '"'))
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(slo))
     ref = Ref("budgetwarden.io", "v1alpha1", "slos", namespace, "s")
     kube.patch_status(ref, {"observedGeneration": 1, "prometheusRule": f"{namespace}/s-slo"})
     kube.patch_status(ref, {"observedGeneration": 2})

@@ -19,6 +19,20 @@ GOLDEN = ROOT / "tests" / "golden"
 IMPORTS = ROOT / "tests" / "fixtures" / "import"
 CONSOLE_SCRIPT = Path(sys.executable).parent / "budgetwarden"
 SLO_EXAMPLES = ("01-availability-ratio", "02-latency", "03-availability-gauge", "04-window-28d")
+OTHER_EXAMPLES = ("05-policy", "06-freeze-exception")
+
+
+@pytest.fixture
+def examples(tmp_path: Path) -> Path:
+    """A folder holding the numbered examples, alongside a file that is none of ours."""
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    for name in SLO_EXAMPLES + OTHER_EXAMPLES:
+        (folder / f"{name}.yaml").write_text((EXAMPLES / f"{name}.yaml").read_text())
+    (folder / "kustomization.yaml").write_text("kind: Kustomization\nresources: []\n")
+    return folder
+
+
 LEGEND = """
 ERROR RATIO   the alert fires when both windows see more errors than this
 BUDGET SPENT  share of the budget gone by the time it fires
@@ -105,7 +119,13 @@ def test_budget(capsys: pytest.CaptureFixture[str], argv: list[str], expected: s
         ),
     ],
 )
-def test_budget_refuses(capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+def test_budget_refuses(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    message: str,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "120")  # argparse wraps its usage line to the terminal
     with pytest.raises(SystemExit) as exited:
         main(["budget", *argv])
     usage = "usage: budgetwarden budget [-h] [--scrape-interval DURATION] OBJECTIVE WINDOW\n"
@@ -128,10 +148,10 @@ def _golden(example: str) -> str:
 
 
 def test_generate_writes_one_prometheus_rule_per_slo(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, examples: Path
 ) -> None:
     out = tmp_path / "rules"
-    assert run(capsys, "generate", str(EXAMPLES), "-o", str(out)) == (0, "", "")
+    assert run(capsys, "generate", str(examples), "-o", str(out)) == (0, "", "")
     files = {path.name: path.read_text() for path in out.iterdir()}
     assert files == {
         "shop-checkout-availability.yaml": _golden("01-availability-ratio"),
@@ -141,8 +161,8 @@ def test_generate_writes_one_prometheus_rule_per_slo(
     }
 
 
-def test_generate_plain_rules_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "generate", str(EXAMPLES), "--format", "prometheus")
+def test_generate_plain_rules_to_stdout(capsys: pytest.CaptureFixture[str], examples: Path) -> None:
+    code, out, err = run(capsys, "generate", str(examples), "--format", "prometheus")
     groups = [
         group
         for example in SLO_EXAMPLES
@@ -227,7 +247,9 @@ def test_validate_reports_every_problem(capsys: pytest.CaptureFixture[str], tmp_
     assert run(capsys, "validate", str(tmp_path)) == (1, "\n".join(expected) + "\n", "")
 
 
-def test_validate_examples_and_warnings(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_validate_examples_and_warnings(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, examples: Path
+) -> None:
     low = tmp_path / "low.yaml"
     resource = yaml.safe_load((EXAMPLES / "01-availability-ratio.yaml").read_text())
     resource["spec"]["objective"] = "90"
@@ -236,8 +258,10 @@ def test_validate_examples_and_warnings(capsys: pytest.CaptureFixture[str], tmp_
         f"warning: {low}: SLO/checkout-availability: {w}"
         for w in rule_warnings(parse_slo(resource))
     ]
-    code, out, err = run(capsys, "validate", str(EXAMPLES), str(low))
-    expected = [f"ok {path} (1 resource)" for path in sorted(EXAMPLES.glob("*.yaml"))] + [
+    code, out, err = run(capsys, "validate", str(examples), str(low))
+    names = sorted(SLO_EXAMPLES + OTHER_EXAMPLES)
+    expected = [f"ok {examples / name}.yaml (1 resource)" for name in names] + [
+        f"ok {examples / 'kustomization.yaml'} (0 resources)",
         f"ok {low} (1 resource)",
         *warnings,
     ]
@@ -246,25 +270,25 @@ def test_validate_examples_and_warnings(capsys: pytest.CaptureFixture[str], tmp_
 
 
 def test_generate_fails_whole_and_writes_nothing(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, examples: Path
 ) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(BROKEN)
     out = tmp_path / "out"
-    code, stdout, stderr = run(capsys, "generate", str(EXAMPLES), str(broken), "-o", str(out))
+    code, stdout, stderr = run(capsys, "generate", str(examples), str(broken), "-o", str(out))
     lines = _broken_lines(broken)
     assert (code, stdout, stderr.splitlines()) == (1, "", [lines[0], lines[1], lines[3]])
     assert not out.exists()
 
 
 def test_generate_refuses_the_same_slo_twice(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, examples: Path
 ) -> None:
     copy = tmp_path / "copy.yaml"
     copy.write_text((EXAMPLES / "02-latency.yaml").read_text())
-    code, out, err = run(capsys, "generate", str(EXAMPLES), str(copy))
+    code, out, err = run(capsys, "generate", str(examples), str(copy))
     expected = f"{copy}: SLO/checkout-latency: metadata.name: also defined in "
-    assert (code, out, err) == (1, "", f"{expected}{EXAMPLES / '02-latency.yaml'}\n")
+    assert (code, out, err) == (1, "", f"{expected}{examples / '02-latency.yaml'}\n")
 
 
 def test_generate_with_nothing_to_generate(capsys: pytest.CaptureFixture[str]) -> None:

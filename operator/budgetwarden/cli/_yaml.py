@@ -17,6 +17,7 @@ import yaml
 # A first character that makes PyYAML quote a plain scalar (indicators) or that we do not
 # reason about; such strings take the slow, exact path.
 _UNSAFE_START = frozenset("#,[]{}&*!|>'\"%@`?:- .")
+_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
 _BREAKS = ("\x85", "\u2028", "\u2029")
 _STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVER: Any = yaml.resolver.Resolver()
@@ -56,9 +57,26 @@ def _plain_ok(text: str) -> bool:
     )
 
 
+def _never_plain(text: str) -> bool:
+    """Strings PyYAML certainly quotes: indicators, edge spaces, or another type's look."""
+    return (
+        not text
+        or text[0] in _INDICATORS
+        or text[0] == " "
+        or text[-1] in " :"
+        or ": " in text
+        or " #" in text
+        or _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) != _STR_TAG
+    )
+
+
 @functools.lru_cache(maxsize=65536)
 def _quoted(text: str) -> str:
     """A one-line string as PyYAML writes it, asked of PyYAML itself (cached)."""
+    if text.isascii() and text.isprintable() and _never_plain(text):
+        # PyYAML single-quotes printable one-line text it cannot write plain, and never folds
+        # it at this width.
+        return "'" + text.replace("'", "''") + "'"
     if any(line_break in text for line_break in _BREAKS):
         raise Unsupported(text)  # quoted line breaks are indented by context: not reproduced
     dumped: str = yaml.dump(text, Dumper=BlockDumper, width=1 << 16, allow_unicode=True)

@@ -172,3 +172,15 @@ PATH_HEALTHZ: Final = "/healthz"
 VERB_BREAKGLASS: Final = "breakglass"
 # Event on a workload and on the FreezeException each time an exception lets a change through.
 EVENT_EXCEPTION_USED: Final = "FreezeExceptionUsed"
+
+
+# --- ValidatingAdmissionPolicy mode (core/vap.py, handlers/vap.py) ----------------------------
+# Cluster-scoped policies, each bound once under the same name; the denial names them:
+# `ValidatingAdmissionPolicy 'budgetwarden-freeze' with binding 'budgetwarden-freeze' denied ...`.
+VAP_FREEZE: Final = "budgetwarden-freeze"  # binding action Deny: Enforce policies
+VAP_FREEZE_WARNINGS: Final = "budgetwarden-freeze-warnings"  # Warn: notices and Warn policies
+VAP_FREEZE_AUDIT: Final = "budgetwarden-freeze-audit"  # Audit: DryRun policies
+VAP_PARAMS_GUARD: Final = "budgetwarden-admission-params"  # only the operator writes params
+# One params ConfigMap per namespace with ErrorBudgetPolicies, found by this label.
+PARAMS_CONFIGMAP: Final = "budgetwarden-admission"
+LABEL_ADMISSION_PARAMS: Final = f"{GROUP}/admission-params"

@@ -92,7 +92,9 @@ def _levels(text: str) -> Levels:
     try:
         return parse_resource(Levels, dict(zip(keys, parts, strict=True)))
     except SpecError as error:
-        raise SpecError.single(ENV_BUDGET_LEVELS, str(error)) from error
+        # Field paths such as "warningBelow" mean nothing to someone who typed "50,30,10".
+        message = "; ".join(problem.message for problem in error.problems)
+        raise SpecError.single(ENV_BUDGET_LEVELS, message) from error
 
 
 @kopf.on.startup()
