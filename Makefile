@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools controlplane lint format test test-fast bench clean
+.PHONY: help venv tools controlplane helm lint format test test-fast bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ tools: ## install prometheus, promtool, alertmanager, amtool (Debian packages) w
 
 controlplane: ## build (or reuse from the cache) kube-apiserver and etcd; prints their folder
 	@bash hack/controlplane/build.sh
+
+helm: ## build (or reuse from the cache) helm for the chart tests; prints its path
+	@bash hack/helm/build.sh
 
 lint: venv ## ruff, mypy --strict on core, import-linter layer contracts
 	$(BIN)/ruff check operator tests bench

@@ -10,13 +10,14 @@ instant values. (The end-to-end test uses the real generated rules instead.)
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-from prometheus_client import CollectorRegistry, Gauge
-from prometheus_client.exposition import start_http_server
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from budgetwarden.core import conventions as c
@@ -26,15 +27,13 @@ class RecordedSeries:
     """A /metrics target with the series the recording rules would produce."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+        self.registry = registry = CollectorRegistry()
         labels = [c.PROM_LABEL_NAMESPACE, c.PROM_LABEL_SLO]
-        self.remaining = Gauge(
-            c.METRIC_BUDGET_REMAINING, "budget left", labels, registry=self.registry
-        )
-        self.burn = Gauge(
-            c.METRIC_BURN_RATE, "burn rate", [*labels, c.PROM_LABEL_WINDOW], registry=self.registry
-        )
-        self.server, self.thread = start_http_server(0, addr="127.0.0.1", registry=self.registry)
+        self.remaining = Gauge(c.METRIC_BUDGET_REMAINING, "budget left", labels, registry=registry)
+        windowed = [*labels, c.PROM_LABEL_WINDOW]
+        self.burn = Gauge(c.METRIC_BURN_RATE, "burn rate", windowed, registry=registry)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _exposition(registry))
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @property
     def target(self) -> str:
@@ -60,6 +59,28 @@ class RecordedSeries:
         """Stop serving."""
         self.server.shutdown()
         self.server.server_close()
+
+
+def _exposition(registry: CollectorRegistry) -> type[BaseHTTPRequestHandler]:
+    """Serves the registry in the classic text format whatever the scraper asks for.
+
+    prometheus-client's OpenMetrics output (which Prometheus prefers) rewrites the colons of
+    recording-rule names to underscores; the text format keeps them.
+    """
+
+    class Exposition(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = generate_latest(registry)
+            self.send_response(200)
+            self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Exposition
 
 
 def samples(url: str) -> dict[str, list[tuple[Mapping[str, str], float]]]:

@@ -34,7 +34,7 @@ fi
 trap 'rm -f "$cache/helm.tmp"' EXIT
 # helm's own Makefile stamps its version and the newest Kubernetes it knows (client-go minor, +1 major)
 k8s_minor=$(echo "$client_go" | cut -d. -f2)
-export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod
+export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=readonly
 start=$(date +%s)
 cd "$here"
 echo "building helm $version into $cache (a cold build takes a few minutes)" >&2

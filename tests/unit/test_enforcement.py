@@ -11,16 +11,7 @@ import yaml
 
 from budgetwarden.adapters.workloads import merge_patch, workload_of
 from budgetwarden.core import conventions as c
-from budgetwarden.core.enforcement import (
-    MARKS,
-    Action,
-    Stance,
-    Workload,
-    held_targets,
-    plan,
-    stance_of,
-    template_drifted,
-)
+from budgetwarden.core.enforcement import MARKS, Stance, held_targets, plan, stance_of
 from budgetwarden.core.freeze_view import HeldWorkload
 from budgetwarden.core.levels import Rule
 from budgetwarden.core.policy import Decision, PolicyState
@@ -32,6 +23,7 @@ from budgetwarden.core.policy_spec import (
     parse_policy,
 )
 from budgetwarden.core.spec import Level
+from budgetwarden.core.workload import Action, Workload, template_drifted, version_of
 from budgetwarden.core.workload_diff import template_digest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -263,12 +255,23 @@ def test_the_pause_event_names_policy_freeze_level_and_reason() -> None:
     ]
 
 
-def test_the_resume_event_says_why() -> None:
-    (action,) = plan(policy(), state(Level.NORMAL, "", None), [rollout(HELD, paused=True)], now=NOW)
-    assert [n.message for n in action.notes] == [
-        f"Resumed by ErrorBudgetPolicy payments, which paused it in freeze {FID}: "
-        "the freeze is over (level Normal)."
-    ]
+ORPHAN = marks("FullFreeze", FULL, "fz-9999", owner="gone",
+               **{c.ANNOTATION_PAUSED_BY: "budgetwarden/gone/fz-9999"})  # fmt: skip
+RESUMES = [
+    pytest.param(HELD, {}, "the freeze is over at level Normal (paused in freeze fz-7c2e)",
+                 id="a thaw says the freeze is over"),
+    pytest.param(ORPHAN, {"policies": {"payments"}},
+                 "ErrorBudgetPolicy gone, which paused it, no longer exists (paused in freeze "
+                 "fz-9999)", id="what a deleted policy paused is resumed, saying so"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("annotations", "extra", "why"), RESUMES)
+def test_the_resume_event_says_why(annotations: dict, extra: dict[str, Any], why: str) -> None:
+    workloads = [rollout(annotations, paused=True)]
+    (action,) = plan(policy(), state(Level.NORMAL, "", None), workloads, now=NOW, **extra)
+    assert (dict(action.annotations), action.paused) == (RELEASED, False)
+    assert [n.message for n in action.notes] == [f"Resumed by ErrorBudgetPolicy payments: {why}."]
 
 
 STANCES = [
@@ -332,9 +335,14 @@ DRIFT = [
 
 @pytest.mark.parametrize(("old", "new", "stable", "expected"), DRIFT)
 def test_template_drifted(old: Any, new: Any, stable: str, expected: bool) -> None:
-    assert template_drifted({"spec": {"template": old}}, {"spec": {"template": new}}, stable) is (
-        expected
-    )
+    before = version_of({"spec": {"template": old}})
+    assert template_drifted(before, {"spec": {"template": new}}, stable) is expected
+
+
+def test_a_new_workload_ref_is_a_new_version() -> None:
+    old = {"spec": {"workloadRef": {"kind": "Deployment", "name": "checkout-v1"}}}
+    new = {"spec": {"workloadRef": {"kind": "Deployment", "name": "checkout-v2"}}}
+    assert template_drifted(version_of(old), new) is True
 
 
 def api_object(status: dict[str, Any], annotations: dict[str, str] | None = None) -> dict:

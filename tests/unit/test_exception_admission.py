@@ -175,8 +175,8 @@ GRANTED = (
             review(exception_object(approvedBy=ALICE, expiresAt="2026-11-30T12:01:01Z")),
             ExceptionDecision(
                 False,
-                422,
-                "Invalid",
+                403,
+                "Forbidden",
                 "[budgetwarden] spec.expiresAt: must be at most 1d from now, at the latest"
                 " 2026-11-30T12:00:00Z; got 2026-11-30T12:01:01Z. Ask again for more time before"
                 " it ends.",
@@ -187,8 +187,8 @@ GRANTED = (
             review(exception_object(approvedBy=ALICE, expiresAt="2026-11-29T12:00:00Z")),
             ExceptionDecision(
                 False,
-                422,
-                "Invalid",
+                403,
+                "Forbidden",
                 "[budgetwarden] spec.expiresAt: must be in the future (now is"
                 " 2026-11-29T12:00:00Z); got 2026-11-29T12:00:00Z",
             ),
@@ -214,8 +214,8 @@ GRANTED = (
             review(exception_object(approvedBy=ALICE, maxLevel="Total")),
             ExceptionDecision(
                 False,
-                422,
-                "Invalid",
+                400,
+                "BadRequest",
                 "[budgetwarden] FreezeException checkout-hotfix-4711: spec.maxLevel: must be"
                 ' PartialFreeze or FullFreeze; got "Total"',
             ),
@@ -247,8 +247,8 @@ GRANTED = (
             ),
             ExceptionDecision(
                 False,
-                422,
-                "Invalid",
+                403,
+                "Forbidden",
                 "[budgetwarden] spec.expiresAt: must be at most 1d from now, at the latest"
                 " 2026-11-30T12:00:00Z; got 2026-12-01T18:00:00Z. Ask again for more time before"
                 " it ends.",

@@ -49,12 +49,12 @@ CONDITIONS = [
         "expression": "has(object.spec) && (request.operation == 'CREATE' || has(oldObject.spec))",
     },
     {"name": "new-version-or-resume", "expression": NEW_VERSION},
-    {
-        "name": "no-breakglass",
-        "expression": "!authorizer.group('budgetwarden.io').resource('freezeexceptions')"
-        ".namespace(request.namespace).check('breakglass').allowed()",
-    },
 ]
+BREAKGLASS = {
+    "name": "no-breakglass",
+    "expression": "!authorizer.group('budgetwarden.io').resource('freezeexceptions')"
+    ".namespace(request.namespace).check('breakglass').allowed()",
+}
 
 
 def rule(group: str, version: str, resources: list[str]) -> dict[str, Any]:
@@ -183,6 +183,12 @@ def test_the_operator_user_is_excluded_by_a_condition(username: str, expected: s
     ]
 
 
+def test_break_glass_by_rbac_verb_is_a_condition_only_when_asked_for() -> None:
+    options = WebhookOptions(breakglass=True)
+    workloads = validating_configuration(LOCAL, options)["webhooks"][0]
+    assert workloads["matchConditions"] == [*CONDITIONS, BREAKGLASS]
+
+
 @pytest.mark.parametrize(
     ("arguments", "problem"),
     [
@@ -220,10 +226,11 @@ def test_render_prints_both_configurations(
 def test_render_for_a_service_with_fail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "ca.crt").write_bytes(CA)
     argv = ["webhook", "render", "--service", "bw/webhook:8443", "--ca", str(tmp_path / "ca.crt")]
-    code = main([*argv, "--failure-policy", "Fail", "--operator-username", "system:sa"])
+    flags = ["--failure-policy", "Fail", "--operator-username", "system:sa", "--breakglass"]
+    code = main([*argv, *flags])
     documents = list(yaml.safe_load_all(capsys.readouterr().out))
     client = WebhookClient(ca_bundle=CA, service=ServiceRef("bw", "webhook", 8443))
-    options = WebhookOptions(failure_policy="Fail", operator_username="system:sa")
+    options = WebhookOptions(failure_policy="Fail", operator_username="system:sa", breakglass=True)
     assert code == 0
     assert documents == configurations(client, options)
 

@@ -9,6 +9,7 @@ decide retries on our vocabulary, not on HTTP codes.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -172,9 +173,14 @@ class Kube:
             return False
         return True
 
-    def patch_status(self, ref: Ref, status: Mapping[str, Any]) -> None:
-        """Merge-patch `status` through the status subresource."""
+    def patch_status(
+        self, ref: Ref, status: Mapping[str, Any], resource_version: str | None = None
+    ) -> None:
+        """Merge-patch `status` through the status subresource; with `resource_version`, only
+        while the object is still at that version (Conflict otherwise)."""
         call, patch = self.custom.patch_namespaced_custom_object_status, {"status": dict(status)}
+        if resource_version:
+            patch["metadata"] = {"resourceVersion": resource_version}
         content = "application/merge-patch+json"
         options = {"field_manager": c.FIELD_MANAGER, "_content_type": content, **TIMEOUT}
         _call(f"patch status of {ref}", lambda: call(*ref.args, patch, **options))
@@ -219,6 +225,19 @@ class Kube:
         if namespace:
             return self.custom.list_namespaced_custom_object, (group, version, namespace, plural)
         return self.custom.list_cluster_custom_object, (group, version, plural)
+
+    # --- secrets -----------------------------------------------------------------------------
+    def secret_value(self, namespace: str, name: str, key: str) -> str | None:
+        """One key of a Secret, decoded and stripped; None when the Secret or key is missing."""
+        call = self.core.read_namespaced_secret
+        try:
+            secret = _call(
+                f"read Secret {namespace}/{name}", lambda: call(name, namespace, **TIMEOUT)
+            )
+        except NotFound:
+            return None
+        encoded = (secret.data or {}).get(key)
+        return None if encoded is None else base64.b64decode(encoded).decode().strip()
 
     # --- events ------------------------------------------------------------------------------
     def post_event(

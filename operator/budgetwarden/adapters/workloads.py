@@ -22,8 +22,8 @@ from kubernetes.client.exceptions import ApiException
 
 from budgetwarden.adapters.kube import KubeError
 from budgetwarden.core import conventions as c
-from budgetwarden.core.enforcement import Action, Workload
 from budgetwarden.core.policy_spec import TargetKind
+from budgetwarden.core.workload import Action, Workload
 from budgetwarden.core.workload_diff import (
     annotations_of,
     as_mapping,

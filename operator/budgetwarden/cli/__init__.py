@@ -22,7 +22,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo-service": ("demo_service", "an HTTP service with an error rate and latency you control"),
     "run": ("run", "run the operator against your cluster"),
     "rules-sync": ("rules_sync", "mirror PrometheusRules into a Prometheus rules directory"),
+    "demo": ("demo", "the whole loop on this machine for drills: up, down, env"),
+    "drill": ("drill", "burn error budget for real and watch the freeze happen"),
     "webhook": ("webhook", "render the admission webhook configurations"),
+    "status": ("status", "freeze state: policies, held workloads, active exceptions"),
+    "explain": ("explain", "why a workload is or is not frozen, and what a new version gets"),
 }
 
 

@@ -3,7 +3,8 @@
 Credentials come from $KUBECONFIG or ~/.kube/config, else the in-cluster service account. The
 rule options (the scrape and evaluation intervals the generated rules assume, the budget-low
 alert thresholds) come from flags, else BUDGETWARDEN_* variables, else the defaults, and are
-checked before anything starts.
+checked before anything starts. So are the budget loop's settings (Prometheus, poll interval,
+/metrics port), from flags or BUDGETWARDEN_* variables (handlers/poller_startup.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import kopf
 
 import budgetwarden.handlers  # noqa: F401 - importing registers the handlers with kopf
 from budgetwarden.core.errors import SpecError
+from budgetwarden.handlers import poller_startup as poller
 from budgetwarden.handlers import startup
+from budgetwarden.handlers import vap as admission_policy  # registers VAP mode's handlers
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +60,34 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="budget-low alert thresholds in percent: warning, partial and full freeze "
         f"(${startup.ENV_BUDGET_LEVELS}; default 50,30,10)",
     )
+    budget_loop_flags(parser)
+    parser.add_argument(
+        "--admission-mode",
+        choices=admission_policy.MODES,
+        help="enforce freezes with the admission webhook or with ValidatingAdmissionPolicies "
+        f"(${admission_policy.ENV_ADMISSION_MODE}; default webhook; docs/admission-vap.md)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+
+def budget_loop_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags of the budget loop (docs/operations.md); each also has a BUDGETWARDEN_* variable."""
+    loop = parser.add_argument_group("error budget polling")
+    for flag, metavar, variable, text in (
+        ("--prometheus-url", "URL", poller.ENV_PROMETHEUS_URL,
+         "Prometheus to read budgets from (default: none, budgets are not polled)"),
+        ("--prometheus-token-secret", "NS/NAME/KEY", poller.ENV_PROMETHEUS_TOKEN_SECRET,
+         "Secret key holding a bearer token for Prometheus"),
+        ("--prometheus-ca", "FILE", poller.ENV_PROMETHEUS_CA, "CA of an https:// Prometheus"),
+        ("--poll-interval", "DURATION", poller.ENV_POLL_INTERVAL, "poll interval (default 30s)"),
+        ("--metrics-port", "PORT", poller.ENV_METRICS_PORT,
+         "port of the operator's /metrics; 0 picks one, off disables (default 8080)"),
+        ("--stale-after", "DURATION", poller.ENV_STALE_AFTER,
+         "samples older than this count as missing (default 3 poll/evaluation intervals)"),
+        ("--status-refresh", "DURATION", poller.ENV_STATUS_REFRESH,
+         "rewrite an unchanged SLO status at least this often (default 10m)"),
+    ):  # fmt: skip
+        loop.add_argument(flag, metavar=metavar, help=f"{text} (${variable})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,6 +95,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         options = startup.rule_options(
             args.scrape_interval, args.evaluation_interval, args.budget_levels
+        )
+        settings = poller.PollerSettings.parse(
+            prometheus_url=args.prometheus_url,
+            token_secret=args.prometheus_token_secret,
+            ca_file=args.prometheus_ca,
+            interval=args.poll_interval,
+            metrics_port=args.metrics_port,
+            stale_after=args.stale_after,
+            status_refresh=args.status_refresh,
         )
     except (SpecError, ValueError) as error:
         print(f"budgetwarden run: {error}", file=sys.stderr)
@@ -76,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
         standalone=args.peering is None,
         peering_name=args.peering,
         liveness_endpoint=args.liveness,
-        memo=kopf.Memo(rule_options=options),
+        memo=kopf.Memo(
+            rule_options=options, poller_settings=settings, admission_mode=args.admission_mode
+        ),
     )
     return 0

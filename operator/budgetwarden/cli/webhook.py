@@ -71,6 +71,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="the operator's user (system:serviceaccount:NS:NAME); its changes skip the webhook",
     )
     render.add_argument(
+        "--breakglass",
+        action="store_true",
+        help="let holders of the 'breakglass' verb on freezeexceptions skip the webhook "
+        "(wildcard grants such as cluster-admin include it: see docs/admission.md)",
+    )
+    render.add_argument(
         "--name", default=WebhookOptions().name, help="name of the configuration objects"
     )
 
@@ -89,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         failure_policy=args.failure_policy,
         timeout_seconds=args.timeout,
         operator_username=args.operator_username,
+        breakglass=args.breakglass,
         name=args.name,
     )
     sys.stdout.write(dump_all(configurations(client, options)))

@@ -184,3 +184,6 @@ VAP_PARAMS_GUARD: Final = "budgetwarden-admission-params"  # only the operator w
 # One params ConfigMap per namespace with ErrorBudgetPolicies, found by this label.
 PARAMS_CONFIGMAP: Final = "budgetwarden-admission"
 LABEL_ADMISSION_PARAMS: Final = f"{GROUP}/admission-params"
+# FreezeException admission in that mode: the approver recorded, lifetimes capped.
+VAP_EXCEPTIONS: Final = "budgetwarden-freezeexceptions"
+MAP_EXCEPTION_APPROVER: Final = "budgetwarden-exception-approver"  # MutatingAdmissionPolicy

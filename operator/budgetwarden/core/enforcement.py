@@ -3,9 +3,9 @@
 handlers/enforcement.py calls `plan` on every poll with the policy, its decision and every
 Rollout and Deployment of the policy's namespace (adapters/workloads.py reads them), applies the
 `Action`s, and reports `held_targets` as status.heldTargets. handlers/drift.py plans for one
-workload whose pod template changed during a freeze (`template_drifted`). Plans are computed
-from the workloads as the API shows them, never from memory: a restarted operator carries on
-where it stopped, and workloads already as planned get no action at all.
+workload whose pod template changed during a freeze (see core/workload.py). Plans
+are computed from the workloads as the API shows them, never from memory: a restarted operator
+carries on where it stopped, and workloads already as planned get no action at all.
 
 Rules (runbooks/freeze.md tells users the same):
 1. PartialFreeze and FullFreeze freeze; Warning warns; Normal thaws. Unknown thaws when the
@@ -24,20 +24,20 @@ Rules (runbooks/freeze.md tells users the same):
    Warn or DryRun, with inFlight Ignore, while an unexpired FreezeException covers the workload,
    or when no target selects it any more. Marks go at Normal, from unselected workloads and
    under DryRun. Aborts are not undone: `kubectl argo rollouts retry` rolls forward again.
+   Marks and pauses of a deleted policy count as the policy's own.
 5. Under DryRun the actions Enforce would take come back too, with dry_run=True, for the log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from budgetwarden.core import conventions as c
 from budgetwarden.core.freeze_view import (
     HeldWorkload,
-    WorkloadRef,
     covering_exception,
     selector_matches,
 )
@@ -51,7 +51,7 @@ from budgetwarden.core.policy_spec import (
     TargetKind,
 )
 from budgetwarden.core.spec import Level
-from budgetwarden.core.workload_diff import ChangeKind, change_facets
+from budgetwarden.core.workload import Action, Note, Workload
 
 REASON_LIMIT = 512  # characters of the reason kept in the freeze-reason annotation
 MARKS = (
@@ -82,68 +82,6 @@ def stance_of(policy: ErrorBudgetPolicy, state: Decision | PolicyState) -> Stanc
         return Stance.THAW
     no_slos = isinstance(state, Decision) and state.rule is Rule.NO_SLOS
     return Stance.THAW if no_slos or policy.spec.on_metrics_unavailable == "Thaw" else Stance.HOLD
-
-
-@dataclass(frozen=True)
-class Workload:
-    """A Rollout or Deployment as enforcement reads it."""
-
-    kind: TargetKind
-    namespace: str
-    name: str
-    uid: str = ""
-    resource_version: str = ""
-    labels: Mapping[str, str] = field(default_factory=dict)
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    paused: bool = False
-    in_flight: bool = False  # an update is between the stable and a new version
-    aborted: bool = False  # a Rollout's status.abort
-    stable_template: str = ""  # template_digest of the stable version; "" when unknown
-
-    @property
-    def ref(self) -> WorkloadRef:
-        """The workload as admission and FreezeExceptions name it."""
-        return WorkloadRef(self.namespace, self.kind.value, self.name)
-
-    @property
-    def pauser(self) -> tuple[str, str] | None:
-        """(policy, freeze id) from a paused-by annotation budgetwarden wrote, else None."""
-        prefix, _, rest = self.annotations.get(c.ANNOTATION_PAUSED_BY, "").partition("/")
-        policy, _, fid = rest.partition("/")
-        return (policy, fid) if prefix == c.PAUSED_BY_PREFIX and policy else None
-
-
-def template_drifted(old: object, new: object, stable_template: str = "") -> bool:
-    """True when an update brings a new version: not a rollback to `stable_template`, not a
-    restart, not a change outside the pod template."""
-    return ChangeKind.TEMPLATE in change_facets(old, new, stable_template)
-
-
-@dataclass(frozen=True)
-class Note:
-    """An Event to post on the workload once its action is applied."""
-
-    type: str
-    reason: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Action:
-    """One workload's changes: annotations (None removes one), spec.paused, status.abort."""
-
-    workload: Workload
-    annotations: Mapping[str, str | None] = field(default_factory=dict)
-    paused: bool | None = None
-    abort: bool = False
-    notes: tuple[Note, ...] = ()
-    dry_run: bool = False  # what Enforce would do; only logged
-
-    def summary(self) -> str:
-        """What the action does, for logs: "pause, abort, annotate"."""
-        steps = [{True: "pause", False: "resume", None: ""}[self.paused]]
-        steps += ["abort" if self.abort else "", "annotate" if self.annotations else ""]
-        return ", ".join(step for step in steps if step)
 
 
 @dataclass(frozen=True)
@@ -276,9 +214,19 @@ def _marks(ctx: _Context, w: Workload) -> dict[str, str | None]:
     }
 
 
+def _orphaned(ctx: _Context, owner: str) -> bool:
+    """True when `owner`, another policy, is known to be deleted: its leftovers are ours."""
+    return (
+        bool(owner)
+        and owner != ctx.policy
+        and ctx.policies is not None
+        and (owner not in ctx.policies)
+    )
+
+
 def _may_take(ctx: _Context, w: Workload, owner: str) -> bool:
-    if ctx.policies is not None and owner not in ctx.policies:
-        return True  # the policy that marked it is gone
+    if _orphaned(ctx, owner):
+        return True
     try:
         theirs = Level(w.annotations.get(c.ANNOTATION_FREEZE_LEVEL, ""))
     except ValueError:
@@ -287,9 +235,8 @@ def _may_take(ctx: _Context, w: Workload, owner: str) -> bool:
 
 
 def _unmark(ctx: _Context, w: Workload) -> dict[str, str | None]:
-    if w.annotations.get(c.ANNOTATION_POLICY) != ctx.policy:
-        return {}
-    return dict.fromkeys(MARKS)
+    owner = w.annotations.get(c.ANNOTATION_POLICY, "")
+    return dict.fromkeys(MARKS) if owner == ctx.policy or _orphaned(ctx, owner) else {}
 
 
 def _progress(ctx: _Context, w: Workload) -> _Move:
@@ -305,8 +252,7 @@ def _progress(ctx: _Context, w: Workload) -> _Move:
         return _let_go(ctx, w, why)
     owner, fid = w.pauser or ("", "")
     ours = owner == ctx.policy
-    abandoned = bool(owner) and not ours and ctx.policies is not None and owner not in ctx.policies
-    if w.paused and not (ours or abandoned):
+    if w.paused and not (ours or _orphaned(ctx, owner)):
         return {}, None, False, ()  # someone else's pause: theirs to lift
     notes: list[Note] = []
     if not w.paused:
@@ -323,8 +269,10 @@ def _progress(ctx: _Context, w: Workload) -> _Move:
 
 def _let_go(ctx: _Context, w: Workload, why: str) -> _Move:
     owner, fid = w.pauser or ("", "")
-    if owner != ctx.policy:
+    if owner != ctx.policy and not _orphaned(ctx, owner):
         return {}, None, False, ()
+    if owner != ctx.policy:
+        why = f"ErrorBudgetPolicy {owner}, which paused it, no longer exists"
     if not w.paused:
         return {c.ANNOTATION_PAUSED_BY: None}, None, False, ()
     note = _note("Normal", c.EVENT_RESUMED, ctx, w, fid=fid, why=why)
@@ -332,7 +280,7 @@ def _let_go(ctx: _Context, w: Workload, why: str) -> _Move:
 
 
 def _over(ctx: _Context) -> str:
-    return f"the freeze is over (level {ctx.level})"
+    return f"the freeze is over at level {ctx.level}"
 
 
 # Event messages; {runbook} is runbooks/freeze.md.
@@ -345,8 +293,7 @@ _MESSAGES = {
     c.EVENT_ABORTED: "Aborted the update in flight for ErrorBudgetPolicy {policy} (inFlight: "
     "Abort, freeze {fid}, {level}); the stable version takes the traffic again. After the "
     "freeze `kubectl argo rollouts retry rollout {name}` rolls forward.",
-    c.EVENT_RESUMED: "Resumed by ErrorBudgetPolicy {policy}, which paused it in freeze {fid}: "
-    "{why}.",
+    c.EVENT_RESUMED: "Resumed by ErrorBudgetPolicy {policy}: {why} (paused in freeze {fid}).",
 }
 
 

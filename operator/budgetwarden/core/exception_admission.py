@@ -40,8 +40,10 @@ from budgetwarden.core.workload_diff import as_mapping
 DEFAULT_MAX_TTL = timedelta(hours=24)
 CLOCK_SKEW = timedelta(minutes=1)
 APPROVED_BY_PATH = "/spec/approvedBy"
+# Refusals by rule are Forbidden, as workload denials are: kubectl then prints our message
+# whole ("Invalid" without field causes reads "The request is invalid"). A spec the model cannot
+# read is a BadRequest.
 FORBIDDEN = (403, "Forbidden")
-INVALID = (422, "Invalid")
 BAD_REQUEST = (400, "BadRequest")
 
 
@@ -137,14 +139,14 @@ def _expiry_problem(
         return None  # unchanged, or ending sooner: never refused
     if expires <= now:
         return _refuse(
-            INVALID,
+            FORBIDDEN,
             f"spec.expiresAt: must be in the future (now is {rfc3339(now)}); "
             f"got {rfc3339(expires)}",
         )
     latest = now + max_ttl
     if expires > latest + CLOCK_SKEW:
         return _refuse(
-            INVALID,
+            FORBIDDEN,
             f"spec.expiresAt: must be at most {format_duration(max_ttl)} from now, at the latest "
             f"{rfc3339(latest)}; got {rfc3339(expires)}. Ask again for more time before it ends.",
         )
@@ -170,7 +172,7 @@ def validate(
     try:
         exception = parse_exception(request.new)
     except SpecError as error:
-        return _refuse(INVALID, f"FreezeException {clip(_name(request.new), 63)}: {error}")
+        return _refuse(BAD_REQUEST, f"FreezeException {clip(_name(request.new), 63)}: {error}")
     forged = _forged(request)
     if forged is not None:
         return forged

@@ -1,4 +1,4 @@
-"""The CEL of budgetwarden's ValidatingAdmissionPolicies: `core.admission`'s rules, in the API server.
+"""The CEL of budgetwarden's ValidatingAdmissionPolicies: core.admission's rules, in the API server.
 
 `core.vap` puts these expressions into the policies it renders. They read the request and the
 namespace's params ConfigMap (`core.vap.params_data` writes it) and reach the decision
@@ -143,8 +143,9 @@ def _budget_warning(p: str) -> str:
 
 def _unknown_warning(p: str) -> str:
     return (
-        f"{lit(text.PREFIX + ' Unknown on ')} + {_scope(63)} + ': policy ' + {clip(f'{p}.name', 63)}"
-        " + ' has no error budget level yet; this change was not checked.'"
+        f"{lit(text.PREFIX + ' Unknown on ')} + {_scope(63)} + ': policy '"
+        f" + {clip(f'{p}.name', 63)} + ' has no error budget level yet; this change was not"
+        " checked.'"
     )
 
 
@@ -158,8 +159,8 @@ def _fields(kind: str, names: tuple[str, ...], i: str) -> str:
     return "{" + entries + "}"
 
 
-def _records(kind: str, names: tuple[str, ...]) -> str:
-    count = f"int(params.data[?{lit(kind + 's')}].orValue('0'))"
+def _records(kind: str, count_key: str, names: tuple[str, ...]) -> str:
+    count = f"int(params.data[?{lit(count_key)}].orValue('0'))"
     return f"lists.range({count}).map(i, {_fields(kind, names, 'i')})"
 
 
@@ -226,8 +227,8 @@ def decision_variables() -> list[dict[str, str]]:
         ("newVersion", "variables.create || !variables.sameVersion"),
         ("unpause", "!variables.create && oldObject.spec.?paused.orValue(false) == true"
                     " && object.spec.?paused.orValue(false) != true"),
-        ("policies", _records("policy", POLICY_FIELDS)),
-        ("exceptions", _records("exception", EXCEPTION_FIELDS)),
+        ("policies", _records("policy", "policies", POLICY_FIELDS)),
+        ("exceptions", _records("exception", "exceptions", EXCEPTION_FIELDS)),
         ("pausedByUs", f"(!variables.create && {paused_annotation}.orValue('') != '')"
                        " || variables.policies.exists(p,"
                        " variables.workload in p.pausedByUs.split('\\n'))"),
@@ -256,8 +257,7 @@ def warnings_variable() -> dict[str, str]:
     )
     return {
         "name": "warnings",
-        "expression": f"variables.judged.transformList(i, p, {each})"
-        ".filter(s, s != '').distinct()",
+        "expression": f"variables.judged.transformList(i, p, {each}).filter(s, s != '').distinct()",
     }
 
 

@@ -17,8 +17,11 @@ Choices, with their reasons:
 - Opt-in namespaces by label (`budgetwarden.io/enforce=enabled`), never an objectSelector:
   workload owners could label themselves out of one.
 - matchConditions filter inside the API server, so unchanged re-applies from GitOps tools and
-  changes that are not new versions never cost a call: see `NEW_VERSION_OR_RESUME`. A user
-  holding the `breakglass` verb on freezeexceptions in the namespace skips the webhook entirely.
+  changes that are not new versions never cost a call: see `NEW_VERSION_OR_RESUME`.
+- Break glass by RBAC verb is opt-in (`breakglass=True`): whoever may `breakglass`
+  freezeexceptions in the namespace then skips the webhook. Off by default because wildcard
+  grants include every verb: cluster-admin, system:masters and the many GitOps controllers bound
+  to `*` would bypass every freeze without anyone deciding so.
 - `sideEffects: NoneOnDryRun` on the workload webhook: a change let through by a FreezeException
   is recorded as an Event, never for a dry run.
 - The FreezeException webhooks always use Fail and ignore the namespace label: an exception
@@ -107,6 +110,7 @@ class WebhookOptions:
     failure_policy: FailurePolicy = "Ignore"
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
     operator_username: str = ""  # the operator's own changes skip the webhook when set
+    breakglass: bool = False  # holders of the breakglass verb skip the webhook (see above)
     name: str = c.WEBHOOK_CONFIGURATION_NAME  # of the configuration objects, not the entries
 
 
@@ -125,13 +129,16 @@ def _rule(group: str, version: str, resources: list[str]) -> dict[str, Any]:
     }
 
 
-def workload_match_conditions(operator_username: str = "") -> list[dict[str, str]]:
+def workload_match_conditions(
+    operator_username: str = "", *, breakglass: bool = False
+) -> list[dict[str, str]]:
     """The CEL conditions that must all hold for the API server to call the workload webhook."""
     conditions = [
         {"name": "has-spec", "expression": HAS_SPEC},
         {"name": "new-version-or-resume", "expression": NEW_VERSION_OR_RESUME},
-        {"name": "no-breakglass", "expression": NO_BREAKGLASS},
     ]
+    if breakglass:
+        conditions.append({"name": "no-breakglass", "expression": NO_BREAKGLASS})
     if operator_username:
         quoted = operator_username.replace("\\", "\\\\").replace("'", "\\'")
         conditions.append(
@@ -161,7 +168,9 @@ def workload_webhook(client: WebhookClient, options: WebhookOptions) -> dict[str
             _rule("apps", "v1", ["deployments", "statefulsets"]),
         ],
         namespaceSelector={"matchLabels": {c.LABEL_ENFORCE: c.ENFORCE_ENABLED}},
-        matchConditions=workload_match_conditions(options.operator_username),
+        matchConditions=workload_match_conditions(
+            options.operator_username, breakglass=options.breakglass
+        ),
         failurePolicy=options.failure_policy,
         sideEffects="NoneOnDryRun",
         timeoutSeconds=options.timeout_seconds,

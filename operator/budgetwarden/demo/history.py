@@ -78,14 +78,14 @@ def openmetrics(history: History, step: timedelta = RAW_STEP) -> Iterator[str]:
     seconds = int(step.total_seconds())
     for code in ("200", "500"):
         labels = (
-            f'code="{code}",handler="{HANDLER}",'
-            f'instance="{history.instance}",job="{history.job}"'
+            f'code="{code}",handler="{HANDLER}",instance="{history.instance}",job="{history.job}"'
         )
         for at in range(first, last + 1, seconds):
             served = history.load_rps * (at - first)
             # the demo service's "exact" mode: after n requests exactly floor(n × rate) failed
             failed = int((served * history.error_rate).to_integral_value(ROUND_FLOOR))
-            yield f"http_requests_total{{{labels}}} {failed if code == '500' else served - failed} {at}"
+            value = failed if code == "500" else served - failed
+            yield f"http_requests_total{{{labels}}} {value} {at}"
     yield "# EOF"
 
 
@@ -108,11 +108,9 @@ def backfill(
         out.writelines(f"{line}\n" for line in openmetrics(history))
     _promtool("create-blocks-from", "openmetrics", str(raw), str(data_dir))
     raw.unlink()
-    rule_files = []
-    for index, slo in enumerate(slos):
-        path = workdir / f"backfill-{index}.yaml"
+    rule_files = [workdir / f"backfill-{index}.yaml" for index in range(len(slos))]
+    for path, slo in zip(rule_files, slos, strict=True):
         path.write_text(yaml.safe_dump(base_rate_rules(slo, options), sort_keys=False))
-        rule_files.append(str(path))
     # promtool evaluates the rules through the HTTP API, so a Prometheus must serve the raw
     # history; it gets a copy, so the real one later opens blocks nobody else has touched.
     reader = PrometheusProcess(workdir / "no-rules", workdir=workdir / "reader")
@@ -121,10 +119,10 @@ def backfill(
         _promtool(
             "create-blocks-from", "rules", "--quiet",
             f"--start={_rfc3339(history.start)}", f"--end={_rfc3339(history.end)}",
-            f"--url={reader.url}", f"--output-dir={data_dir}", *rule_files,
+            f"--url={reader.url}", f"--output-dir={data_dir}", *map(str, rule_files),
         )  # fmt: skip
     for path in rule_files:
-        Path(path).unlink()
+        path.unlink()
 
 
 def _promtool(*args: str) -> None:

@@ -4,6 +4,14 @@ Importing this package registers every handler with kopf's default registry; tha
 `budgetwarden run` and `kopf run -m budgetwarden.handlers` do.
 """
 
-from budgetwarden.handlers import exception, policy, slo, startup
+from budgetwarden.handlers import (
+    exception,
+    policy,
+    poller,
+    poller_startup,
+    registry,
+    slo,
+    startup,
+)
 
-__all__ = ["exception", "policy", "slo", "startup"]
+__all__ = ["exception", "policy", "poller", "poller_startup", "registry", "slo", "startup"]

@@ -9,14 +9,16 @@ TemplateChangedDuringFreeze, saying what was done. Under DryRun they only log.
 
 Why event handlers and not kopf's update handlers: update handlers keep the last-handled
 configuration in an annotation on the object, so the operator would write to every workload it
-watches. Event handlers store nothing; the previous pod template is kept in memory instead,
-per uid and only in namespaces that have a policy. After a restart the first event of each
-workload only records its template: a change that landed while the operator was down gets no
-Event, but the poller still pauses every target of a freeze.
+watches. Event handlers store nothing; instead a digest of each workload's version (`version_of`,
+about a hundred bytes) is kept in memory per uid, for every workload watched: kopf lists
+workloads and policies in no fixed order at start-up, and a workload remembered only once its
+policy is known would miss its first change. After a restart the first event of each workload
+only records its version: a change that landed while the operator was down gets no Event, but
+the poller still pauses every target of a freeze.
 
-Policies, their statuses and FreezeExceptions come from the in-memory registry
-(handlers/registry.py): no API read per event, and a namespace without a policy is skipped
-after one scan of the registry's policies.
+The cheap filter: most events are status updates, which end after one digest. Only a changed
+version looks further, at policies, their statuses and FreezeExceptions in the in-memory
+registry (handlers/registry.py): no API read unless there is something to pause and report.
 """
 
 from __future__ import annotations
@@ -38,18 +40,19 @@ from budgetwarden.adapters.workloads import (
     workload_of,
 )
 from budgetwarden.core import conventions as c
-from budgetwarden.core.enforcement import Workload, plan, selects, template_drifted
+from budgetwarden.core.enforcement import plan, selects
 from budgetwarden.core.freeze_view import covering_exception
 from budgetwarden.core.levels import is_freeze, severity
 from budgetwarden.core.policy import PolicyState
 from budgetwarden.core.policy_spec import ErrorBudgetPolicy, FreezeException, TargetKind
 from budgetwarden.core.policy_status import policy_state
-from budgetwarden.core.workload_diff import as_mapping, spec_of
+from budgetwarden.core.workload import Workload, template_drifted, version_of
+from budgetwarden.core.workload_diff import as_mapping
 from budgetwarden.handlers.enforcement import act
 from budgetwarden.handlers.registry import plain, registry_of
 from budgetwarden.handlers.reporting import Logger, announce, utcnow
 
-MEMO_KEY = "drift_templates"  # memo entry: uid -> the version part of the last seen object
+MEMO_KEY = "workload_versions"  # memo entry: uid -> version_of the last seen object
 Frozen = tuple[ErrorBudgetPolicy, PolicyState]
 
 
@@ -73,40 +76,35 @@ async def observe(
     kind: TargetKind, event_type: str | None, body: Mapping[str, Any], memo: Any, logger: Logger
 ) -> None:
     """Remember the workload's version; on a new version during a freeze, act and report."""
-    registry = registry_of(memo)
     meta = as_mapping(body.get("metadata"))
     namespace, uid = str(meta.get("namespace") or ""), str(meta.get("uid") or "")
-    seen: dict[str, dict[str, Any]] = memo.setdefault(MEMO_KEY, {})
+    seen: dict[str, str] = memo.setdefault(MEMO_KEY, {})
+    if event_type == "DELETED":
+        seen.pop(uid, None)
+        return
+    old, seen[uid] = seen.get(uid), version_of(body)
+    if old is None:
+        logger.debug("remembering the version to notice new ones during a freeze")
+        return
+    if old == seen[uid]:
+        return  # most events are status updates: one digest, nothing more
+    registry = registry_of(memo)
     policies = [
         (entry.model, entry.status)
         for key, entry in registry.policies.items()
         if key.namespace == namespace and entry.model is not None
     ]
-    if event_type == "DELETED" or not policies:
-        seen.pop(uid, None)  # the cheap filter: no policy, nothing remembered
-        return
-    old, new = seen.get(uid), _version(body)
-    seen[uid] = new
-    if old is None:
-        logger.debug("remembering the pod template to notice changes during a freeze")
-        return
     workload = workload_of(kind, plain(body))
     frozen = _frozen(policies, workload)
     # only the recorded stable template counts: the current one is the one that changed
     stable = workload.annotations.get(c.ANNOTATION_STABLE_TEMPLATE, "")
-    if not frozen or not template_drifted(old, new, stable):
+    if not frozen or not template_drifted(old, body, stable):
         return
     exceptions = registry.exceptions_in(namespace)
     names = {model.metadata.name for model, _ in policies}
     api = memo.collaborators.kube.api_client
     args = (api, frozen, workload, exceptions, names, utcnow(), logger)
     await asyncio.to_thread(respond, *args)
-
-
-def _version(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of a workload that makes its version, as template_drifted compares it."""
-    spec = spec_of(body)
-    return {"spec": plain({k: spec[k] for k in ("template", "workloadRef") if k in spec})}
 
 
 def _frozen(

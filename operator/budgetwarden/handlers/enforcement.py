@@ -36,15 +36,7 @@ from budgetwarden.adapters.workloads import (
     patch_workload,
 )
 from budgetwarden.core import conventions as c
-from budgetwarden.core.enforcement import (
-    Action,
-    Note,
-    Stance,
-    Workload,
-    held_targets,
-    plan,
-    stance_of,
-)
+from budgetwarden.core.enforcement import Stance, held_targets, plan, stance_of
 from budgetwarden.core.errors import SpecError
 from budgetwarden.core.freeze_view import HeldWorkload
 from budgetwarden.core.policy import Decision, PolicyState
@@ -54,6 +46,7 @@ from budgetwarden.core.policy_spec import (
     TargetKind,
     parse_exception,
 )
+from budgetwarden.core.workload import Action, Note, Workload
 from budgetwarden.handlers.reporting import Logger, announce, utcnow
 
 module_logger = logging.getLogger(__name__)
@@ -122,14 +115,14 @@ def act(
         w = action.workload
         where = f"{w.kind.value} {w.namespace}/{w.name}"
         if action.dry_run:
-            (logger.info if loud else logger.debug)("DryRun: would %s %s", summary(action), where)
+            (logger.info if loud else logger.debug)("DryRun: would %s %s", action.summary(), where)
             continue
         try:
             current[(w.kind, w.name)] = _apply(api, kube, action, now, logger)
         except WorkloadError as error:
             # a conflict or a deleted workload is normal churn; the next poll reads it again
             log = logger.info if error.conflict or error.gone else logger.warning
-            log("%s not changed (%s) this time: %s", where, summary(action), error)
+            log("%s not changed (%s) this time: %s", where, action.summary(), error)
     return list(current.values())
 
 
@@ -146,21 +139,13 @@ def _apply(
         w = abort_rollout(api, w)
         _post(kube, w, [n for n in action.notes if n.reason == c.EVENT_ABORTED], now, logger)
     if not action.notes:
-        logger.debug("%s %s/%s: %s", w.kind.value, w.namespace, w.name, summary(action))
+        logger.debug("%s %s/%s: %s", w.kind.value, w.namespace, w.name, action.summary())
     return w
 
 
 def _post(kube: Kube, w: Workload, notes: Iterable[Note], now: datetime, logger: Logger) -> None:
     for note in notes:
         announce(kube, involved(w), note.type, note.reason, note.message, now=now, logger=logger)
-
-
-def summary(action: Action) -> str:
-    """What an action does, for logs: "pause, abort, annotate"."""
-    steps = {True: "pause", False: "resume", None: ""}[action.paused]
-    steps += ", abort" if action.abort else ""
-    steps += ", annotate" if action.annotations else ""
-    return steps.strip(", ")
 
 
 def exceptions_in(api: client.ApiClient, namespace: str) -> list[FreezeException]:

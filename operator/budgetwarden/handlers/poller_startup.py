@@ -2,7 +2,7 @@
 
 `budgetwarden run` parses its flags into `PollerSettings` and puts them in the memo as
 `poller_settings`; under plain `kopf run -m budgetwarden.handlers` they come from BUDGETWARDEN_*
-variables. At start-up (after handlers/startup.py built the Kubernetes client) `start` builds the
+variables. At start-up (after handlers/startup.py built the Kubernetes client) `start_budget_loop` builds the
 `Registry` every handler shares (`memo.registry`), serves /metrics, and, when a Prometheus URL is
 set, starts `Poller.run` as a task on kopf's loop. Without a Prometheus URL nothing is polled:
 the operator then only manages rules, and says so in its log.
@@ -123,7 +123,7 @@ def _port(text: str) -> int | None:
 
 
 @kopf.on.startup()
-async def start(memo: kopf.Memo, logger: Logger, **_: Any) -> None:
+async def start_budget_loop(memo: kopf.Memo, logger: Logger, **_: Any) -> None:
     """Build the registry and /metrics, and start the poller when Prometheus is configured."""
     memo.registry = Registry()
     settings: PollerSettings = memo.get("poller_settings") or PollerSettings.parse()
@@ -179,7 +179,7 @@ async def _prometheus(settings: PollerSettings, deps: Collaborators) -> Promethe
 
 
 @kopf.on.cleanup()
-async def stop(memo: kopf.Memo, **_: Any) -> None:
+async def stop_budget_loop(memo: kopf.Memo, **_: Any) -> None:
     """Stop the poller, let pending notifications finish briefly, close /metrics."""
     task: asyncio.Task[None] | None = memo.get("poller_task")
     if task is not None:

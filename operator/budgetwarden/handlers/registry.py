@@ -18,6 +18,7 @@ already delivered, or deleted meanwhile, win over the listing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
@@ -176,6 +177,18 @@ def registry_of(memo: Any) -> Registry:
 
 
 # --- Watch handlers --------------------------------------------------------------------------
+class _QuietTracking(logging.Filter):
+    """Drops kopf's "Handler 'track_…' succeeded." line, which would come once per watch event
+    of every object (each status write included); failures are still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Handler 'track_") and message.endswith(" succeeded."))
+
+
+logging.getLogger("kopf.objects").addFilter(_QuietTracking())
+
+
 @kopf.on.event(c.GROUP, c.VERSION, c.PLURAL_SLO)
 async def track_slo(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Keep the registry's SLO entry current."""

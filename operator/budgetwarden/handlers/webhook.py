@@ -121,8 +121,9 @@ class Admission:
             review, view, operator_username=self.settings.operator_username, now=utcnow()
         )
         if decision.freeze_id or decision.warnings:  # decisions a freeze touched, for the log
+            what, verdict = _describe(review), decision.reason_code.value
             log.info(
-                "admission %s: %s %s", _describe(review), decision.reason_code, decision.freeze_id
+                "admission %s %s: %s %s", what, decision.change.value, verdict, decision.freeze_id
             )
         if decision.exception_used and not _dry_run(review):
             message = decision.warnings[0] if decision.warnings else ""

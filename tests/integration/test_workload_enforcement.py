@@ -17,14 +17,16 @@ from typing import Any
 import pytest
 from kubernetes.client import ApiClient
 
+from budgetwarden.adapters.workloads import list_workloads
 from budgetwarden.core import conventions as c
+from budgetwarden.core.enforcement import plan
 from budgetwarden.core.levels import Rule
 from budgetwarden.core.policy import Decision
-from budgetwarden.core.policy_spec import ErrorBudgetPolicy, parse_policy
+from budgetwarden.core.policy_spec import ErrorBudgetPolicy, TargetKind, parse_policy
 from budgetwarden.core.spec import Level
 from budgetwarden.core.workload_diff import template_digest
 from budgetwarden.devenv.cluster import Cluster
-from budgetwarden.handlers.enforcement import enforce
+from budgetwarden.handlers.enforcement import act, enforce
 from operator_support import apply, events, get
 
 pytestmark = pytest.mark.cluster
@@ -233,3 +235,29 @@ def test_dry_run_changes_nothing_and_logs_what_it_would_do(
     assert state(cluster, "rollout", "checkout", namespace) == before
     assert events(cluster, namespace, "checkout") == []
     assert caplog.messages == [f"DryRun: would pause, annotate Rollout {namespace}/checkout"]
+
+
+def test_a_plan_from_a_stale_read_never_claims_a_pause_a_person_made_meanwhile(
+    cluster: Cluster, namespace: str, api: ApiClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    apply(cluster, workload("Rollout", "checkout", namespace, "checkout"))
+    the_policy, frozen = policy(namespace), decision(Level.FULL_FREEZE)
+    read = list_workloads(api, namespace, TargetKind.ROLLOUT)
+    actions = plan(the_policy, frozen, read, now=NOW)
+    cluster.kubectl(
+        "patch", "rollout", "checkout", "-n", namespace, "--type=merge",
+        "-p", json.dumps({"spec": {"paused": True}}),
+    )  # fmt: skip
+
+    with caplog.at_level(logging.INFO, logger=LOG.name):
+        act(api, actions, read, now=NOW, logger=LOG)
+
+    assert state(cluster, "rollout", "checkout", namespace)[:2] == (True, {})
+    assert events(cluster, namespace, "checkout") == []
+    assert [m.split(":")[0] for m in caplog.messages] == [
+        f"Rollout {namespace}/checkout not changed (pause, annotate) this time"
+    ]
+    # the next poll reads it again: a person's pause, marked but never claimed
+    run(api, namespace, Level.FULL_FREEZE)
+    paused, annotations, _ = state(cluster, "rollout", "checkout", namespace)
+    assert (paused, c.ANNOTATION_PAUSED_BY in annotations) == (True, False)

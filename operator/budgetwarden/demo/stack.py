@@ -1,0 +1,239 @@
+"""The demo stack behind `budgetwarden demo up|down|env`: the whole loop on one machine.
+
+`up` starts, detached so they outlive the command: a local control plane with the CRDs, the
+demo service with a steady load, Prometheus scraping it every second with a day of healthy
+history backfilled (demo/history.py), `budgetwarden rules-sync`, and the operator polling every
+second; then it applies examples/demo/ and waits until the policy has a level. Pids, folders
+and exports go to DIR/state.json (the format of `budgetwarden dev`), so `down` is
+`devenv.stack.down`. `budgetwarden drill` then runs against the exported KUBECONFIG.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from budgetwarden.core import conventions as c
+from budgetwarden.core.durations import parse_duration
+from budgetwarden.core.rules import RuleOptions
+from budgetwarden.core.spec import SLO, parse_slo
+from budgetwarden.demo import components as parts
+from budgetwarden.demo.history import History, backfill
+from budgetwarden.devenv import processes
+from budgetwarden.devenv import stack as devstack
+from budgetwarden.devenv.binaries import repo_root
+from budgetwarden.devenv.controlplane import ControlPlane
+from budgetwarden.devenv.crds import install_crds
+from budgetwarden.devenv.errors import DevEnvError
+from budgetwarden.devenv.kubeconfig import Kubectl, RunsKubectl
+from budgetwarden.devenv.processes import Spawned
+from budgetwarden.devenv.prometheus import PrometheusProcess
+
+DEMO_URL_VAR = "BUDGETWARDEN_DEMO_URL"
+NAMESPACE_VAR = "BUDGETWARDEN_DEMO_NAMESPACE"
+DEFAULT_NAMESPACE = "demo"
+DEFAULT_LOAD_RPS = 20
+READY_TIMEOUT = 120
+
+
+def example_files() -> list[Path]:
+    """examples/demo/*.yaml, in order."""
+    return sorted((repo_root() / "examples" / "demo").glob("*.yaml"))
+
+
+def default_dir() -> Path:
+    """Where the demo stack keeps its state unless told otherwise: .cache/demo in the repo."""
+    return repo_root() / ".cache" / "demo"
+
+
+def say(message: str) -> None:
+    """Progress goes to stderr; stdout carries only the exports."""
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class _Started:
+    """What `up` has started so far, so a failure stops exactly that."""
+
+    processes: list[Spawned]
+    folders: list[Path]
+
+    def abandon(self) -> None:
+        """Stop the processes, newest first, and remove the folders."""
+        for proc in reversed(self.processes):
+            processes.stop(proc)
+        for folder in self.folders:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def up(
+    directory: Path,
+    *,
+    namespace: str = DEFAULT_NAMESPACE,
+    load_rps: int = DEFAULT_LOAD_RPS,
+    settings: parts.LoopSettings | None = None,
+) -> devstack.StackState:
+    """Start the demo stack in `directory`; raises when one already runs there."""
+    settings = settings or parts.LoopSettings()
+    _refuse_running(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    started = _Started([], [directory / "controlplane"])
+    try:
+        return _up(directory, namespace, load_rps, settings, started)
+    except BaseException:
+        started.abandon()
+        raise
+
+
+def _refuse_running(directory: Path) -> None:
+    previous = devstack.StackState.load(directory)
+    if previous is None:
+        return
+    running = [f"{p.name} (pid {p.pid})" for p in previous.processes if processes.is_running(p)]
+    if running:
+        raise DevEnvError(f"already running in {directory}: {', '.join(running)}; "
+                          "run `budgetwarden demo down` first")  # fmt: skip
+    devstack.down(directory)  # leftovers of a stack whose processes died
+
+
+def _up(
+    directory: Path,
+    namespace: str,
+    load_rps: int,
+    settings: parts.LoopSettings,
+    started: _Started,
+) -> devstack.StackState:
+    say(f"starting the local control plane in {directory / 'controlplane'}")
+    plane = ControlPlane(directory / "controlplane", detached=True).start()
+    started.processes += plane.processes
+    kubectl = Kubectl(plane.kubeconfig)
+    install_crds(kubectl, repo_root())
+    docs = parts.manifests(example_files(), namespace)
+    parts.apply(kubectl, [d for d in docs if d["kind"] == "Namespace"])
+
+    say(f"starting the demo service: {load_rps} requests/s, no errors")
+    started.folders.append(directory / "demo")
+    demo, demo_url = parts.start_demo_service(directory / "demo", load_rps=load_rps, detached=True)
+    started.processes.append(demo.proc)
+
+    slo = parse_slo(next(d for d in docs if d["kind"] == c.KIND_SLO))
+    prometheus = _prometheus(directory, demo_url, slo, load_rps, settings, started)
+    started.processes.append(_spawned(prometheus))
+
+    say(f"starting rules-sync and the operator (polling every {settings.poll_interval})")
+    logs = directory / "logs"
+    started.folders.append(logs)
+    rules_sync = parts.start_rules_sync(
+        plane.kubeconfig, prometheus.url, prometheus.rules_dir, namespace,
+        logs / "rules-sync.log", detached=True,
+    )  # fmt: skip
+    started.processes.append(rules_sync.proc)
+    operator = parts.start_operator(
+        plane.kubeconfig, prometheus.url, namespace, logs / "operator.log",
+        settings=settings, detached=True,
+    )  # fmt: skip
+    started.processes.append(operator.proc)
+    parts.apply(kubectl, [d for d in docs if d["kind"] != "Namespace"])
+    wait_ready(kubectl, prometheus.url, slo, namespace)
+    env = {
+        "KUBECONFIG": str(plane.kubeconfig),
+        devstack.PROMETHEUS_URL_VAR: prometheus.url,
+        devstack.RULES_DIR_VAR: str(prometheus.rules_dir),
+        DEMO_URL_VAR: demo_url,
+        NAMESPACE_VAR: namespace,
+    }
+    state = devstack.StackState(started.processes, started.folders, env)
+    state.save(directory)
+    return state
+
+
+def _prometheus(
+    directory: Path,
+    demo_url: str,
+    slo: SLO,
+    load_rps: int,
+    settings: parts.LoopSettings,
+    started: _Started,
+) -> PrometheusProcess:
+    """Prometheus with a healthy day behind it, scraping the demo service."""
+    prometheus = PrometheusProcess(
+        directory / "rules",
+        [parts.scrape_config(demo_url, settings.scrape_interval)],
+        evaluation_interval=settings.evaluation_interval,
+        scrape_interval=settings.scrape_interval,
+        workdir=directory / "prometheus",
+        detached=True,
+    )
+    started.folders += [prometheus.workdir, prometheus.rules_dir, directory / "backfill"]
+    history = demo_history(slo, demo_url, load_rps)
+    say(
+        f"backfilling {slo.spec.window.days or 1}d of healthy history: "
+        f"{history.requests:,} requests at {load_rps}/s, none failed "
+        "(promtool tsdb create-blocks-from openmetrics, then from rules)"
+    )
+    backfill(prometheus.workdir / "data", history, [slo], rule_options(settings),
+             directory / "backfill")  # fmt: skip
+    say(f"starting Prometheus (scrape and evaluation every {settings.evaluation_interval})")
+    return prometheus.start()
+
+
+def demo_history(slo: SLO, demo_url: str, load_rps: int) -> History:
+    """One SLO window of steady, error-free traffic for the demo service's series."""
+    return History(
+        end=datetime.now(UTC),
+        length=slo.spec.window,
+        load_rps=load_rps,
+        error_rate=Decimal(0),
+        job=parts.DEMO_JOB,
+        instance=demo_url.removeprefix("http://"),
+    )
+
+
+def rule_options(settings: parts.LoopSettings) -> RuleOptions:
+    """The rule options the operator runs with, so backfilled rules match the live ones."""
+    return RuleOptions(
+        scrape_interval=parse_duration(settings.scrape_interval),
+        evaluation_interval=parse_duration(settings.evaluation_interval),
+    )
+
+
+def _spawned(prometheus: PrometheusProcess) -> Spawned:
+    assert prometheus.process is not None  # start() succeeded
+    return prometheus.process
+
+
+def wait_ready(
+    kubectl: RunsKubectl, prometheus_url: str, slo: SLO, namespace: str,
+    timeout: float = READY_TIMEOUT,
+) -> None:  # fmt: skip
+    """Wait until Prometheus records the SLO's budget and every policy has a level."""
+    say("waiting for the rules to reach Prometheus and the policy to get a level")
+    query = (
+        f'{c.METRIC_BUDGET_REMAINING}{{slo_name="{slo.metadata.name}",slo_namespace="{namespace}"}}'
+    )
+    parts.wait_for(f"Prometheus to record {query}", lambda: _has_series(prometheus_url, query),
+                   timeout)  # fmt: skip
+    parts.wait_for("every ErrorBudgetPolicy to get a level",
+                   lambda: _policies_levelled(kubectl, namespace), timeout)  # fmt: skip
+
+
+def _has_series(url: str, query: str) -> bool:
+    try:
+        answer = httpx.get(f"{url}/api/v1/query", params={"query": query}, trust_env=False)
+        return bool(answer.json()["data"]["result"])
+    except (httpx.HTTPError, KeyError, ValueError):
+        return False
+
+
+def _policies_levelled(kubectl: RunsKubectl, namespace: str) -> bool:
+    found = kubectl("get", c.PLURAL_POLICY, "-n", namespace, "-o", "json")
+    items: list[dict[str, Any]] = json.loads(found.stdout)["items"]
+    return bool(items) and all((p.get("status") or {}).get("level") for p in items)

@@ -1,0 +1,579 @@
+"""The Helm chart: lint, render with several value sets, apply the result to a real API server.
+
+helm is built from the Go module proxy by hack/helm/build.sh (cached after the first build). The
+rendered manifests are applied with `--dry-run=server`, so the API server validates every object
+against its real schema (our CRDs come from the `cluster` fixture; ServiceMonitor and
+cert-manager's Certificate from stand-ins in hack/helm/crds/). RBAC is applied for real and
+checked with `kubectl auth can-i`, because least privilege is only visible to the authorizer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import dataclasses
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from budgetwarden.cli import run as run_command
+from budgetwarden.core.webhook_config import ServiceRef, WebhookClient, WebhookOptions
+from budgetwarden.core.webhook_config import configurations as rendered_by_the_operator
+from budgetwarden.devenv.cluster import Cluster
+from budgetwarden.devenv.crds import crd_names
+from budgetwarden.devenv.kubeconfig import KubectlError
+from budgetwarden.handlers import poller_startup, webhook
+
+pytestmark = pytest.mark.cluster
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "helm" / "budgetwarden"
+STAND_INS = sorted((ROOT / "hack" / "helm" / "crds").glob("*.yaml"))
+RELEASE = "bw"
+FULLNAME = f"{RELEASE}-budgetwarden"
+Render = Callable[..., list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def helm() -> Path:
+    """The helm binary, built once into the cache (a cold build takes a few minutes)."""
+    build = subprocess.run(
+        ["bash", str(ROOT / "hack" / "helm" / "build.sh")], capture_output=True, text=True
+    )
+    if build.returncode != 0:
+        pytest.fail(f"hack/helm/build.sh failed:\n{build.stderr}", pytrace=False)
+    return Path(build.stdout.strip())
+
+
+def helm_run(helm: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run helm; captured text output."""
+    return subprocess.run([str(helm), *args], capture_output=True, text=True, check=False)
+
+
+def set_args(values: dict[str, str]) -> list[str]:
+    """--set-json arguments: each value is JSON, so lists and booleans keep their types."""
+    return [arg for key, value in values.items() for arg in ("--set-json", f"{key}={value}")]
+
+
+@pytest.fixture(scope="session")
+def render(helm: Path) -> Render:
+    """render(namespace, values, *extra) -> the rendered documents; fails with helm's stderr."""
+
+    def rendered(namespace: str, values: dict[str, str], *extra: str) -> list[dict[str, Any]]:
+        result = helm_run(
+            helm, "template", RELEASE, str(CHART), "--namespace", namespace,
+            *set_args(values), *extra,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+    return rendered
+
+
+@pytest.fixture(scope="session")
+def stand_in_crds(cluster: Cluster) -> None:
+    """ServiceMonitor and Certificate CRDs, created only where the real ones are absent."""
+    for name, path in zip(crd_names(STAND_INS), STAND_INS, strict=True):
+        found = cluster.kubectl("get", "crd", name, "--ignore-not-found", "-o", "name").stdout
+        if not found.strip():
+            cluster.kubectl("create", "-f", str(path))
+        cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{name}")
+
+
+def kinds(docs: list[dict[str, Any]]) -> list[str]:
+    """ "Kind name" of every document, sorted."""
+    return sorted(f"{d['kind']} {d['metadata']['name']}" for d in docs)
+
+
+def find(docs: list[dict[str, Any]], kind: str, name: str = FULLNAME) -> dict[str, Any]:
+    """The one document of this kind and name."""
+    (doc,) = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
+    return doc
+
+
+# --- lint and values ---------------------------------------------------------------------------
+
+# value sets the chart supports; each is linted, rendered and dry-run applied below
+VALUE_SETS = {
+    "defaults": {},
+    "named namespaces": {"watch.namespaces": '["NS"]'},
+    "no webhook, no metrics": {"webhook.enabled": "false", "metrics.enabled": "false"},
+    "cert-manager": {
+        "webhook.certificate.mode": '"certManager"',
+        "webhook.certificate.certManager.issuerRef.name": '"selfsigned"',
+    },
+    "own certificate Secret": {
+        "webhook.certificate.mode": '"secret"',
+        "webhook.certificate.secret.name": '"my-tls"',
+        "webhook.certificate.secret.caBundle": '"Y2E="',
+    },
+    "everything on": {
+        "operator.prometheusURL": '"http://prometheus-operated.monitoring.svc:9090"',
+        "operator.prometheusTokenSecret.name": '"prometheus-token"',
+        "operator.prometheusCA.configMap": '"prometheus-ca"',
+        "operator.peering": '"budgetwarden"',
+        "webhook.failurePolicy": '"Fail"',
+        "webhook.breakGlass": "true",
+        "metrics.serviceMonitor.enabled": "true",
+        "metrics.prometheusRule.enabled": "true",
+        "dashboards.enabled": "true",
+        "rbac.approver.aggregateToAdmin": "true",
+    },
+}
+
+
+def values_for(name: str, namespace: str) -> dict[str, str]:
+    """A value set with NS standing for the test's namespace."""
+    return {key: value.replace("NS", namespace) for key, value in VALUE_SETS[name].items()}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(name, id=f"helm lint --strict passes with {name}") for name in VALUE_SETS]
+)
+def test_lint(helm: Path, name: str) -> None:
+    result = helm_run(helm, "lint", "--strict", str(CHART), *set_args(values_for(name, "shop")))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        pytest.param(
+            {"webhook.failurePolicy": '"Sometimes"'},
+            "at '/webhook/failurePolicy': value must be one of 'Ignore', 'Fail'",
+            id="a failure policy other than Ignore or Fail is refused",
+        ),
+        pytest.param(
+            {"webhook.timeoutSeconds": "60"},
+            "at '/webhook/timeoutSeconds': maximum: got 60, want 30",
+            id="a webhook timeout above the API server's 30 seconds is refused",
+        ),
+        pytest.param(
+            {"watch.namespaces": '["team-*"]'},
+            "at '/watch/namespaces/0': 'team-*' does not match pattern",
+            id="a namespace glob is refused because RBAC cannot grant by pattern",
+        ),
+        pytest.param(
+            {"operator.pollInterval": '"30"'},
+            "at '/operator/pollInterval': '30' does not match pattern",
+            id="a poll interval without a unit is refused",
+        ),
+        pytest.param(
+            {"webhok": "{}"},
+            "additional properties 'webhok' not allowed",
+            id="a misspelt top-level key is refused",
+        ),
+        pytest.param(
+            {"webhook.certificate.mode": '"secret"', "webhook.certificate.secret.name": '"tls"'},
+            "webhook.certificate.secret.caBundle (base64 PEM of the CA) is required",
+            id="secret mode without the CA bundle says which value is missing",
+        ),
+        pytest.param(
+            {"webhook.certificate.mode": '"certManager"'},
+            "webhook.certificate.certManager.issuerRef.name is required",
+            id="cert-manager mode without an issuer says which value is missing",
+        ),
+    ],
+)
+def test_bad_values_are_refused(helm: Path, values: dict[str, str], message: str) -> None:
+    result = helm_run(helm, "template", RELEASE, str(CHART), *set_args(values))
+    assert (result.returncode, message in result.stderr) == (1, True), result.stderr
+
+
+# --- what is rendered --------------------------------------------------------------------------
+
+COMMON = [
+    f"ClusterRole {FULLNAME}",
+    f"ClusterRole {FULLNAME}-cluster",
+    f"ClusterRole {FULLNAME}-policy-editor",
+    f"ClusterRole {FULLNAME}-slo-editor",
+    f"ClusterRole {FULLNAME}-view",
+    f"ClusterRoleBinding {FULLNAME}-cluster",
+    "ClusterRole budgetwarden-freeze-approver",
+    f"Deployment {FULLNAME}",
+    f"ServiceAccount {FULLNAME}",
+]
+WEBHOOK = [
+    f"MutatingWebhookConfiguration {FULLNAME}",
+    f"Service {FULLNAME}",
+    f"ValidatingWebhookConfiguration {FULLNAME}",
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param(
+            "defaults",
+            [*COMMON, *WEBHOOK, f"ClusterRoleBinding {FULLNAME}", f"Secret {FULLNAME}-webhook-tls"],
+            id="defaults: cluster-wide operator, webhook with a chart-made certificate",
+        ),
+        pytest.param(
+            "named namespaces",
+            [*COMMON, *WEBHOOK, f"RoleBinding {FULLNAME}", f"Secret {FULLNAME}-webhook-tls"],
+            id="named namespaces: a RoleBinding per namespace instead of a ClusterRoleBinding",
+        ),
+        pytest.param(
+            "no webhook, no metrics",
+            [*COMMON, f"ClusterRoleBinding {FULLNAME}"],
+            id="without webhook and metrics there is no Service and no webhook configuration",
+        ),
+        pytest.param(
+            "cert-manager",
+            [*COMMON, *WEBHOOK, f"Certificate {FULLNAME}-webhook",
+             f"ClusterRoleBinding {FULLNAME}"],
+            id="cert-manager mode asks cert-manager for the certificate instead of a Secret",
+        ),
+        pytest.param(
+            "own certificate Secret",
+            [*COMMON, *WEBHOOK, f"ClusterRoleBinding {FULLNAME}"],
+            id="with an own Secret the chart renders no certificate at all",
+        ),
+        pytest.param(
+            "everything on",
+            [
+                *COMMON, *WEBHOOK,
+                "ClusterRole budgetwarden-break-glass",
+                f"ClusterRoleBinding {FULLNAME}",
+                f"ConfigMap {FULLNAME}-dashboards",
+                f"PrometheusRule {FULLNAME}",
+                f"Role {FULLNAME}-prometheus-token",
+                f"RoleBinding {FULLNAME}-prometheus-token",
+                f"Secret {FULLNAME}-webhook-tls",
+                f"ServiceMonitor {FULLNAME}",
+            ],
+            id="everything on: monitoring objects and the token Role join in",
+        ),
+    ],
+)  # fmt: skip
+def test_objects_rendered(render: Render, name: str, expected: list[str]) -> None:
+    assert kinds(render("shop", values_for(name, "shop"))) == sorted(expected)
+
+
+def operator_container(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The operator container of the rendered Deployment."""
+    (container,) = find(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "env"),
+    [
+        pytest.param(
+            "defaults",
+            ["run", "--all-namespaces", "--liveness=http://0.0.0.0:8081/healthz",
+             "--scrape-interval=30s", "--evaluation-interval=30s", "--budget-levels=50,30,10"],
+            {"BUDGETWARDEN_POLL_INTERVAL": "30s", "BUDGETWARDEN_METRICS_PORT": "8080",
+             "BUDGETWARDEN_WEBHOOK_ADDRESS": "0.0.0.0:9443",
+             "BUDGETWARDEN_WEBHOOK_CERT": "/etc/budgetwarden/webhook/tls.crt",
+             "BUDGETWARDEN_WEBHOOK_KEY": "/etc/budgetwarden/webhook/tls.key",
+             "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
+             "BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}"},
+            id="defaults: every namespace, liveness on 8081, metrics on 8080, webhook on 9443",
+        ),
+        pytest.param(
+            "everything on",
+            ["run", "--all-namespaces", "--liveness=http://0.0.0.0:8081/healthz",
+             "--scrape-interval=30s", "--evaluation-interval=30s", "--budget-levels=50,30,10",
+             "--peering=budgetwarden"],
+            {"BUDGETWARDEN_POLL_INTERVAL": "30s", "BUDGETWARDEN_METRICS_PORT": "8080",
+             "BUDGETWARDEN_PROMETHEUS_URL": "http://prometheus-operated.monitoring.svc:9090",
+             "BUDGETWARDEN_PROMETHEUS_TOKEN_SECRET": "shop/prometheus-token/token",
+             "BUDGETWARDEN_PROMETHEUS_CA": "/etc/budgetwarden/prometheus-ca/ca.crt",
+             "BUDGETWARDEN_WEBHOOK_ADDRESS": "0.0.0.0:9443",
+             "BUDGETWARDEN_WEBHOOK_CERT": "/etc/budgetwarden/webhook/tls.crt",
+             "BUDGETWARDEN_WEBHOOK_KEY": "/etc/budgetwarden/webhook/tls.key",
+             "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
+             "BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}"},
+            id="Prometheus, its token and CA, and peering reach the operator",
+        ),
+        pytest.param(
+            "no webhook, no metrics",
+            ["run", "--all-namespaces", "--liveness=http://0.0.0.0:8081/healthz",
+             "--scrape-interval=30s", "--evaluation-interval=30s", "--budget-levels=50,30,10"],
+            {"BUDGETWARDEN_POLL_INTERVAL": "30s", "BUDGETWARDEN_METRICS_PORT": "off"},
+            id="without webhook and metrics the operator is told to serve neither",
+        ),
+        pytest.param(
+            "named namespaces",
+            ["run", "--namespace=shop", "--liveness=http://0.0.0.0:8081/healthz",
+             "--scrape-interval=30s", "--evaluation-interval=30s", "--budget-levels=50,30,10"],
+            None,
+            id="named namespaces become --namespace flags",
+        ),
+    ],
+)  # fmt: skip
+def test_operator_command_line(
+    render: Render, name: str, args: list[str], env: dict[str, str] | None
+) -> None:
+    container = operator_container(render("shop", values_for(name, "shop")))
+    rendered_env = {item["name"]: item["value"] for item in container["env"]}
+    assert (container["args"], rendered_env if env is not None else None) == (args, env)
+
+
+def test_the_operator_accepts_every_flag_and_variable_the_chart_sets(render: Render) -> None:
+    values = {**values_for("everything on", "shop"), "watch.namespaces": '["a", "b"]'}
+    docs = render("shop", values)
+    container = operator_container(docs)
+    parser = argparse.ArgumentParser()
+    run_command.register(parser)
+    parsed = parser.parse_args(container["args"][1:])  # an unknown flag exits here
+    read = {
+        value for module in (poller_startup, webhook)
+        for key, value in vars(module).items() if key.startswith("ENV_")
+    }  # fmt: skip
+    assert (parsed.namespaces, {item["name"] for item in container["env"]} - read) == (
+        ["a", "b"],
+        set(),
+    )
+
+
+def test_the_pod_runs_unprivileged_with_a_read_only_root(render: Render) -> None:
+    docs = render("shop", {})
+    pod = find(docs, "Deployment")["spec"]["template"]["spec"]
+    container = operator_container(docs)
+    assert (pod["securityContext"], container["securityContext"]) == (
+        {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532, "fsGroup": 65532,
+         "seccompProfile": {"type": "RuntimeDefault"}},
+        {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+         "capabilities": {"drop": ["ALL"]}},
+    )  # fmt: skip
+
+
+def test_probes_call_kopf_liveness_and_the_webhook_server(render: Render) -> None:
+    container = operator_container(render("shop", {}))
+    probes = (container["livenessProbe"]["httpGet"], container["readinessProbe"]["httpGet"])
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert (probes, ports) == (
+        ({"path": "/healthz", "port": "health"},
+         {"path": "/healthz", "port": "webhook", "scheme": "HTTPS"}),
+        {"health": 8081, "metrics": 8080, "webhook": 9443},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("values", "options"),
+    [
+        pytest.param({}, WebhookOptions(), id="defaults match `budgetwarden webhook render`"),
+        pytest.param(
+            {"webhook.failurePolicy": '"Fail"', "webhook.timeoutSeconds": "10"},
+            WebhookOptions(failure_policy="Fail", timeout_seconds=10),
+            id="Fail and a longer timeout match the operator's rendering with the same options",
+        ),
+        pytest.param(
+            {"webhook.breakGlass": "true"},
+            WebhookOptions(breakglass=True),
+            id="break glass adds the same authorizer condition the operator renders",
+        ),
+    ],
+)
+def test_webhooks_are_the_ones_the_operator_renders(
+    render: Render, values: dict[str, str], options: WebhookOptions
+) -> None:
+    docs = render("shop", values)
+    ca = base64.b64decode(find(docs, "Secret", f"{FULLNAME}-webhook-tls")["data"]["ca.crt"])
+    client = WebhookClient(ca_bundle=ca, service=ServiceRef("shop", FULLNAME))
+    username = f"system:serviceaccount:shop:{FULLNAME}"
+    options = dataclasses.replace(options, operator_username=username)
+    ours = {doc["kind"]: doc["webhooks"] for doc in rendered_by_the_operator(client, options)}
+    chart = {kind: find(docs, kind)["webhooks"] for kind in ours}
+    assert chart == ours
+
+
+def test_cert_manager_injects_the_ca_of_the_certificate_it_issues(render: Render) -> None:
+    docs = render("shop", values_for("cert-manager", "shop"))
+    certificate = find(docs, "Certificate", f"{FULLNAME}-webhook")
+    annotations = [
+        find(docs, kind)["metadata"]["annotations"]
+        for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
+    ]
+    assert (certificate["spec"]["dnsNames"], annotations) == (
+        [f"{FULLNAME}.shop.svc", f"{FULLNAME}.shop.svc.cluster.local"],
+        [{"cert-manager.io/inject-ca-from": f"shop/{FULLNAME}-webhook"}] * 2,
+    )
+
+
+def test_the_chart_certificate_names_the_service(render: Render) -> None:
+    from cryptography import x509
+
+    secret = find(render("shop", {}), "Secret", f"{FULLNAME}-webhook-tls")
+    cert = x509.load_pem_x509_certificate(base64.b64decode(secret["data"]["tls.crt"]))
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == [
+        FULLNAME, f"{FULLNAME}.shop", f"{FULLNAME}.shop.svc", f"{FULLNAME}.shop.svc.cluster.local"
+    ]  # fmt: skip
+
+
+# --- on the real API server --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(name, id=f"the API server accepts everything rendered with {name}")
+     for name in VALUE_SETS],
+)  # fmt: skip
+def test_server_side_dry_run(
+    cluster: Cluster, stand_in_crds: None, render: Render, namespace: str, name: str
+) -> None:
+    docs = render(namespace, values_for(name, namespace), "--include-crds")
+    result = cluster.kubectl(
+        "apply", "--server-side", "--force-conflicts", "--dry-run=server",
+        "-f", "-", input=yaml.safe_dump_all(docs),
+    )  # fmt: skip
+    applied = sorted(line.split(" serverside-applied")[0] for line in result.stdout.splitlines())
+    assert len(applied) == len(docs), result.stdout
+
+
+def test_helm_crds_are_the_repository_crds() -> None:
+    ours = {p.name: p.read_text() for p in sorted((ROOT / "crds").glob("*.yaml"))}
+    chart = {p.name: p.read_text() for p in sorted((CHART / "crds").glob("*.yaml"))}
+    assert chart == ours
+
+
+# --- RBAC, checked by the authorizer -----------------------------------------------------------
+
+
+@pytest.fixture
+def installed_rbac(
+    cluster: Cluster, render: Render, namespace: str
+) -> Iterator[Callable[..., None]]:
+    """install(values): apply the chart's ServiceAccount and RBAC for real; removed afterwards."""
+    applied: list[str] = []
+
+    # the people's ClusterRoles have fixed names: give them this test's own
+    suffix = namespace[-6:]
+    names = {
+        "rbac.approver.name": f'"freeze-approver-{suffix}"',
+        "rbac.breakGlass.name": f'"break-glass-{suffix}"',
+    }
+
+    def install(values: dict[str, str]) -> None:
+        wanted = ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
+        docs = [d for d in render(namespace, {**names, **values}) if d["kind"] in wanted]
+        text = yaml.safe_dump_all(docs)
+        cluster.kubectl("apply", "--server-side", "-f", "-", input=text)
+        applied.append(text)
+
+    yield install
+    for text in applied:
+        cluster.kubectl("delete", "--ignore-not-found", "--wait=false", "-f", "-", input=text)
+
+
+def can(cluster: Cluster, who: str, verb: str, resource: str, namespace: str, *extra: str) -> bool:
+    """`kubectl auth can-i` as `who` (a user, or a ServiceAccount as system:serviceaccount:...)."""
+    where = ("--all-namespaces",) if namespace == "*" else ("-n", namespace)
+    try:
+        cluster.kubectl("auth", "can-i", verb, resource, "--as", who, *where, *extra)
+    except KubectlError:  # exit 1 is "no"
+        return False
+    return True
+
+
+OPERATOR_CAN = [
+    ("patch", "slos.budgetwarden.io", ()),
+    ("patch", "errorbudgetpolicies.budgetwarden.io", ("--subresource=status",)),
+    ("create", "prometheusrules.monitoring.coreos.com", ()),
+    ("delete", "prometheusrules.monitoring.coreos.com", ()),
+    ("patch", "rollouts.argoproj.io", ("--subresource=status",)),
+    ("patch", "deployments.apps", ()),
+    ("get", "replicasets.apps", ()),
+    ("create", "events", ()),
+    ("get", "secrets", ()),
+]
+OPERATOR_CANNOT = [
+    ("create", "freezeexceptions.budgetwarden.io", ()),  # the operator never approves itself
+    ("delete", "slos.budgetwarden.io", ()),
+    ("update", "deployments.apps", ()),
+    ("delete", "deployments.apps", ()),
+    ("list", "secrets", ()),
+    ("patch", "statefulsets.apps", ()),
+    ("create", "pods", ()),
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "here", "elsewhere"),
+    [
+        pytest.param(
+            {}, True, True,
+            id="watching every namespace, the operator may do its work everywhere",
+        ),
+        pytest.param(
+            {"watch.namespaces": '["NS"]'}, True, False,
+            id="watching one namespace, the operator may do its work there and nowhere else",
+        ),
+    ],
+)  # fmt: skip
+def test_operator_permissions(
+    cluster: Cluster,
+    installed_rbac: Callable[..., None],
+    namespace: str,
+    values: dict[str, str],
+    here: bool,
+    elsewhere: bool,
+) -> None:
+    installed_rbac({key: value.replace("NS", namespace) for key, value in values.items()})
+    who = f"system:serviceaccount:{namespace}:{FULLNAME}"
+    table = [
+        (verb, resource, where, can(cluster, who, verb, resource, where, *extra))
+        for verb, resource, extra in OPERATOR_CAN + OPERATOR_CANNOT
+        for where in (namespace, "elsewhere")
+    ]
+    granted = {(verb, resource) for verb, resource, _ in OPERATOR_CAN}
+    scope = {namespace: here, "elsewhere": elsewhere}
+    expected = [
+        (verb, resource, where, (verb, resource) in granted and scope[where])
+        for verb, resource, _ in OPERATOR_CAN + OPERATOR_CANNOT
+        for where in (namespace, "elsewhere")
+    ]
+    cluster_wide = can(cluster, who, "watch", "customresourcedefinitions.apiextensions.k8s.io", "*")
+    assert (table, cluster_wide) == (expected, True)
+
+
+def test_notify_secrets_off_leaves_only_the_prometheus_token(
+    cluster: Cluster, installed_rbac: Callable[..., None], namespace: str
+) -> None:
+    installed_rbac({
+        "rbac.readNotifySecrets": "false",
+        "operator.prometheusTokenSecret.name": '"prometheus-token"',
+    })  # fmt: skip
+    who = f"system:serviceaccount:{namespace}:{FULLNAME}"
+    checks = {
+        name: can(cluster, who, "get", f"secrets/{name}", namespace)
+        for name in ("prometheus-token", "slack-webhook")
+    }
+    assert checks == {"prometheus-token": True, "slack-webhook": False}
+
+
+def test_approvers_and_break_glass_holders_get_exactly_their_verbs(
+    cluster: Cluster, installed_rbac: Callable[..., None], namespace: str
+) -> None:
+    suffix = namespace[-6:]
+    approver, glass = f"freeze-approver-{suffix}", f"break-glass-{suffix}"
+    installed_rbac({"webhook.breakGlass": "true"})
+    for role, user in ((approver, "alice"), (glass, "bob")):
+        cluster.kubectl(
+            "create", "rolebinding", f"{role}-{user}", "-n", namespace,
+            f"--clusterrole={role}", f"--user={user}",
+        )  # fmt: skip
+    fex = "freezeexceptions.budgetwarden.io"
+    table = {
+        (user, verb, where): can(cluster, user, verb, fex, where)
+        for user in ("alice", "bob")
+        for verb in ("create", "breakglass")
+        for where in (namespace, "elsewhere")
+    }
+    assert table == {
+        ("alice", "create", namespace): True,
+        ("alice", "create", "elsewhere"): False,
+        ("alice", "breakglass", namespace): False,
+        ("alice", "breakglass", "elsewhere"): False,
+        ("bob", "create", namespace): False,
+        ("bob", "create", "elsewhere"): False,
+        ("bob", "breakglass", namespace): True,
+        ("bob", "breakglass", "elsewhere"): False,
+    }
