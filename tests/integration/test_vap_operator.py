@@ -23,8 +23,13 @@ from operator_support import example, get, wait_for
 
 pytestmark = pytest.mark.cluster
 SINCE = "2026-11-29T10:14:00Z"
-NAMES = ("budgetwarden-freeze", "budgetwarden-freeze-warnings", "budgetwarden-freeze-audit",
-         "budgetwarden-admission-params")  # fmt: skip
+INSTALLED = [
+    (kind, name)
+    for name in ("budgetwarden-freeze", "budgetwarden-freeze-warnings", "budgetwarden-freeze-audit",
+                 "budgetwarden-admission-params", "budgetwarden-freezeexceptions")
+    for kind in ("validatingadmissionpolicybinding", "validatingadmissionpolicy")
+] + [(f"mutatingadmissionpolicy{part}", "budgetwarden-exception-approver")
+     for part in ("binding", "")]  # fmt: skip
 DEFAULT_RUNBOOK = "https://github.com/budgetwarden/budgetwarden/blob/main/runbooks/freeze.md"
 
 
@@ -43,9 +48,8 @@ def operator(
             yield runner
         assert runner.exit_code == 0, runner.output
     finally:
-        for name in NAMES:
-            for kind in ("validatingadmissionpolicybinding", "validatingadmissionpolicy"):
-                cluster.kubectl("delete", kind, name, "--ignore-not-found")
+        for kind, name in INSTALLED:
+            cluster.kubectl("delete", kind, name, "--ignore-not-found")
 
 
 def set_status(cluster: Cluster, namespace: str, level: str, remaining: str) -> None:
@@ -118,8 +122,12 @@ def test_params_follow_the_policy_status_and_exceptions_until_they_expire(
 
     expires = (datetime.now(UTC) + timedelta(seconds=8)).replace(microsecond=0)
     hotfix = example("06-freeze-exception.yaml", namespace)
-    hotfix["spec"] |= {"expiresAt": expires.strftime("%Y-%m-%dT%H:%M:%SZ"), "approvedBy": "bob"}
-    cluster.kubectl("apply", "-f", "-", input=json.dumps(hotfix))
+    hotfix["spec"]["expiresAt"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+    created = cluster.kubectl(
+        "create", "-f", "-", "-o", "jsonpath={.spec.approvedBy}", "--as", USER,
+        "--as-group", "system:masters", input=json.dumps(hotfix),
+    )  # fmt: skip
+    assert created.stdout == USER  # recorded by the MutatingAdmissionPolicy
     settled(cluster, new, "allowed")  # until it expires and the operator drops it
     settled(cluster, new, denial)
 

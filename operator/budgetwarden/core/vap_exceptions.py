@@ -85,22 +85,19 @@ def _lifetime_rules(max_ttl: timedelta) -> list[dict[str, str]]:
     ]
 
 
-def exception_policies(max_ttl: timedelta, *, record_approver: bool = True) -> list[dict[str, Any]]:
-    """The ValidatingAdmissionPolicy and binding; with `record_approver` also the mutating pair."""
+def exception_policies(max_ttl: timedelta, *, recorded: bool) -> list[dict[str, Any]]:
+    """The ValidatingAdmissionPolicy and binding; `recorded`: `approver_recorder` is installed."""
     validations = [_approver_rule(), *_lifetime_rules(max_ttl)]
-    if not record_approver:
+    if not recorded:
         validations.insert(0, _recorded_rule())
     rules = [{**RULES[0], "operations": ["CREATE", "UPDATE"]}]
     spec = {"failurePolicy": "Fail", "matchConstraints": {"resourceRules": rules},
             "validations": validations}  # fmt: skip
     bound = {"policyName": c.VAP_EXCEPTIONS, "validationActions": ["Deny"]}
-    objects = [
+    return [
         managed_object("ValidatingAdmissionPolicy", c.VAP_EXCEPTIONS, spec),
         managed_object("ValidatingAdmissionPolicyBinding", c.VAP_EXCEPTIONS, bound),
     ]
-    if record_approver:
-        objects[:0] = approver_recorder()
-    return objects
 
 
 def approver_recorder() -> list[dict[str, Any]]:

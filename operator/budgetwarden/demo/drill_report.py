@@ -95,10 +95,6 @@ class Reporter:
             f"drill high-error-rate: SLO {name} ({slo.spec.objective}% over "
             f"{format_duration(slo.spec.window)}), ErrorBudgetPolicy {self.policy.metadata.name}"
         )
-        self.timeline.note(
-            f"history: Prometheus holds {format_duration(plan.covered) if plan.covered else 'no'}"
-            f" recorded 5m rates of this SLO's {format_duration(plan.window)} window"
-        )
         for line in plan.lines():
             self.timeline.note(line)
         self.humans = [w.key for w in now.workloads.values() if w.paused and not w.paused_by_us]

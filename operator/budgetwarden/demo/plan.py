@@ -135,7 +135,8 @@ class Plan:
             for level in FREEZE_LEVELS
         )
         lines = [
-            f"budget: {percent(self.budget_share)} of the requests in {self._covered_text()}: "
+            self._history_text(),
+            f"budget: {percent(self.budget_share)} of the requests in that time: "
             f"{outage_text(self.outage_seconds)} of total outage; {self.remaining}% left now",
             f"math: at {percent(self.error_rate)} errors ({burn})"
             f" the budget falls 1% every {per_percent.quantize(Decimal('0.1'))}s: {below} (the "
@@ -149,13 +150,17 @@ class Plan:
             lines.append(f"expect: {level} after ~{_maybe(self.due(level))} ({via})")
         return lines
 
-    def _covered_text(self) -> str:
+    def _history_text(self) -> str:
         window = format_duration(self.window)
-        if self.covered >= self.window:
-            return f"the {window} window"
+        held = format_duration(self.covered) if self.covered else "nothing"
+        if self.covered >= self.window - BASE_RATE_WINDOW:
+            return (
+                f"history: Prometheus holds {held} of this SLO's recorded 5m rates: its whole "
+                f"{window} window, so the budget is computed over a full window"
+            )
         return (
-            f"the {format_duration(self.covered)} of the {window} window Prometheus holds "
-            "(a short history makes the budget small and jumpy)"
+            f"history: Prometheus holds only {held} of this SLO's {window} window, so the "
+            "budget is computed over that: small and jumpy (see docs/demo.md, History)"
         )
 
 

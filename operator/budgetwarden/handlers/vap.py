@@ -2,10 +2,12 @@
 
 Active when `budgetwarden run --admission-mode vap` put `admission_mode` in the memo, or
 BUDGETWARDEN_ADMISSION_MODE=vap (docs/admission-vap.md). At start-up the operator learns its
-own user (BUDGETWARDEN_OPERATOR_USERNAME, else a SelfSubjectReview), applies the policies and
-bindings of core/vap.py with it, and starts `ParamsSync` on kopf's loop. The sync turns the
-registry (the policies' statuses the poller writes, the FreezeExceptions) into one params
-ConfigMap per namespace, through the same `admission_view.freeze_view` the webhook reads:
+own user (BUDGETWARDEN_OPERATOR_USERNAME, else a SelfSubjectReview) and applies, with it, the
+freeze policies of core/vap.py and the FreezeException policies of core/vap_exceptions.py
+(BUDGETWARDEN_EXCEPTION_MAX_TTL caps lifetimes; BUDGETWARDEN_VAP_FAILURE_POLICY=Fail makes a
+CEL error deny). Then `ParamsSync` runs on kopf's loop and turns the registry (the policies'
+statuses the poller writes, the FreezeExceptions) into one params ConfigMap per namespace,
+through the same `admission_view.freeze_view` the webhook reads:
 - on every registry change, checked each `tick`;
 - when an exception in the params expires (CEL has no clock: the params must drop it);
 - every `resync`, to restore params an administrator edited past the guard.
@@ -20,18 +22,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import kopf
 
-from budgetwarden.adapters.kube import KubeError
+from budgetwarden.adapters.kube import KubeError, NotFound
 from budgetwarden.adapters.kube_builtin import BuiltinObjects
 from budgetwarden.core import conventions as c
-from budgetwarden.core import vap
+from budgetwarden.core import vap, vap_exceptions
 from budgetwarden.core.admission_view import freeze_view
+from budgetwarden.core.durations import parse_duration
+from budgetwarden.core.exception_admission import DEFAULT_MAX_TTL
 from budgetwarden.handlers.registry import Registry
 from budgetwarden.handlers.reporting import Logger, utcnow
 
@@ -39,6 +43,7 @@ log = logging.getLogger(__name__)
 ENV_ADMISSION_MODE = "BUDGETWARDEN_ADMISSION_MODE"
 ENV_OPERATOR_USERNAME = "BUDGETWARDEN_OPERATOR_USERNAME"  # as the webhook reads it
 ENV_FAILURE_POLICY = "BUDGETWARDEN_VAP_FAILURE_POLICY"
+ENV_MAX_TTL = "BUDGETWARDEN_EXCEPTION_MAX_TTL"  # as the webhook reads it
 MODES = ("webhook", "vap")
 
 
@@ -161,9 +166,7 @@ async def install(objects: BuiltinObjects, settings: VapSettings, logger: Logger
     except NotFound:  # MutatingAdmissionPolicy is served from Kubernetes 1.36 on
         logger.warning("no MutatingAdmissionPolicy: approvers must set spec.approvedBy themselves")
         recorded = False
-    for obj in vap_exceptions.exception_policies(settings.max_ttl, record_approver=False)[
-        -2 if recorded else 0 :
-    ]:
+    for obj in vap_exceptions.exception_policies(settings.max_ttl, recorded=recorded):
         await asyncio.to_thread(objects.apply, obj)
     return user
 

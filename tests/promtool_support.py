@@ -10,7 +10,7 @@ import yaml
 
 from budgetwarden.core.spec import SLO, parse_slo
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "promtool" / "fixtures"
 
 # groups, test cases -> None; fails the test with promtool's output when a case fails
 RuleTest = Callable[[list[dict[str, Any]], list[dict[str, Any]]], None]
