@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools controlplane helm lint format test test-fast bench clean
+.PHONY: help venv tools controlplane helm lint format test test-fast bench demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ test: venv tools lint ## everything: lint, core, promtool, real apiserver, real 
 
 bench: venv tools ## benchmarks, printed as tables
 	$(BIN)/python -m bench
+
+demo: venv tools ## the whole loop on this machine and a drill that burns budget (a few minutes)
+	bash scripts/demo.sh
 
 clean: ## remove the virtual environment and caches (not the control-plane binaries)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -3,8 +3,9 @@
 Both tools read the same SLOs (bench.specs) from one file each, check every query's PromQL
 (Sloth's default validate plugin; our promql-parser check), and write one rule file per SLO.
 Sloth sets its SLO period per run, so the mixed-window set costs it one run per window; the
-all-30d set is one run on both sides. Runs alternate between the tools and the medians are
-compared; a busy machine slows both, so the ratio is the number to read.
+all-30d set is one run on both sides. Runs alternate between the tools; the table shows median
+wall time and median CPU time (user + system of the processes). A busy machine slows both
+tools, so the ratios are the numbers to read, CPU first.
 """
 
 from __future__ import annotations
@@ -32,10 +33,22 @@ SLOTH = "sloth generate"
 Command = list[list[str]]  # one benchmark step may be several processes (Sloth: one per window)
 
 
+def _built_version(binary: Path) -> str:
+    """The module version `go version -m` reads from a Go binary, "" when unknown."""
+    if not binary.exists():
+        return ""
+    info = subprocess.run(["go", "version", "-m", str(binary)], capture_output=True, text=True)
+    for line in info.stdout.splitlines():
+        fields = line.split()
+        if fields[:2] == ["mod", "github.com/slok/sloth"]:
+            return fields[2]
+    return ""
+
+
 def sloth_binary() -> Path:
     """Sloth v0.16.0, built once from the Go module proxy into the tools cache."""
     binary = TOOLS_BIN / "sloth"
-    if not binary.exists():
+    if _built_version(binary) != SLOTH_VERSION:
         print(f"building sloth {SLOTH_VERSION} from the Go module proxy ...", flush=True)
         environment = {**os.environ, "GOBIN": str(TOOLS_BIN), "GOTOOLCHAIN": "local"}
         subprocess.run(

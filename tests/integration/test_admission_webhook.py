@@ -31,7 +31,7 @@ from budgetwarden.adapters.webhook_server import ReloadingTLS, Routes, WebhookSe
 from budgetwarden.core.workload_diff import template_digest
 from budgetwarden.devenv.certs import ServingCert, write_serving_cert
 from budgetwarden.devenv.cluster import Cluster
-from budgetwarden.handlers import drift, poller_startup, webhook  # noqa: F401  TEMP
+from budgetwarden.handlers import webhook
 from operator_support import events, example, get, running_operator, wait_for
 
 CONFIG_NAME = "budgetwarden-admission-test"

@@ -12,15 +12,21 @@ from __future__ import annotations
 import argparse
 import base64
 import dataclasses
+import re
 import subprocess
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import promql_parser
 import pytest
 import yaml
 
 from budgetwarden.cli import run as run_command
+from budgetwarden.core import conventions as c
+from budgetwarden.core import vap, vap_exceptions
+from budgetwarden.core.freeze_view import FreezeView
 from budgetwarden.core.webhook_config import ServiceRef, WebhookClient, WebhookOptions
 from budgetwarden.core.webhook_config import configurations as rendered_by_the_operator
 from budgetwarden.devenv.cluster import Cluster
@@ -101,7 +107,8 @@ def find(docs: list[dict[str, Any]], kind: str, name: str = FULLNAME) -> dict[st
 VALUE_SETS = {
     "defaults": {},
     "named namespaces": {"watch.namespaces": '["NS"]'},
-    "no webhook, no metrics": {"webhook.enabled": "false", "metrics.enabled": "false"},
+    "no admission, no metrics": {"admission.mode": '"none"', "metrics.enabled": "false"},
+    "admission by policies": {"admission.mode": '"vap"'},
     "cert-manager": {
         "webhook.certificate.mode": '"certManager"',
         "webhook.certificate.certManager.issuerRef.name": '"selfsigned"',
@@ -218,9 +225,14 @@ WEBHOOK = [
             id="named namespaces: a RoleBinding per namespace instead of a ClusterRoleBinding",
         ),
         pytest.param(
-            "no webhook, no metrics",
+            "no admission, no metrics",
             [*COMMON, f"ClusterRoleBinding {FULLNAME}"],
-            id="without webhook and metrics there is no Service and no webhook configuration",
+            id="without admission and metrics there is no Service and no webhook configuration",
+        ),
+        pytest.param(
+            "admission by policies",
+            [*COMMON, f"ClusterRoleBinding {FULLNAME}", f"Service {FULLNAME}"],
+            id="VAP mode has no webhook configuration, certificate or webhook port",
         ),
         pytest.param(
             "cert-manager",
@@ -260,59 +272,73 @@ def operator_container(docs: list[dict[str, Any]]) -> dict[str, Any]:
     return container
 
 
+BASE_ARGS = [
+    "--liveness=http://0.0.0.0:8081/healthz",
+    "--scrape-interval=30s",
+    "--evaluation-interval=30s",
+    "--budget-levels=50,30,10",
+    "--poll-interval=30s",
+]
+WEBHOOK_ENV = {
+    "BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}",
+    "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
+    "BUDGETWARDEN_WEBHOOK_ADDRESS": "0.0.0.0:9443",
+    "BUDGETWARDEN_WEBHOOK_CERT": "/etc/budgetwarden/webhook/tls.crt",
+    "BUDGETWARDEN_WEBHOOK_KEY": "/etc/budgetwarden/webhook/tls.key",
+}
+
+
 @pytest.mark.parametrize(
     ("name", "args", "env"),
     [
         pytest.param(
             "defaults",
-            ["run", "--all-namespaces", "--liveness=http://0.0.0.0:8081/healthz",
-             "--scrape-interval=30s", "--evaluation-interval=30s", "--budget-levels=50,30,10"],
-            {"BUDGETWARDEN_POLL_INTERVAL": "30s", "BUDGETWARDEN_METRICS_PORT": "8080",
-             "BUDGETWARDEN_WEBHOOK_ADDRESS": "0.0.0.0:9443",
-             "BUDGETWARDEN_WEBHOOK_CERT": "/etc/budgetwarden/webhook/tls.crt",
-             "BUDGETWARDEN_WEBHOOK_KEY": "/etc/budgetwarden/webhook/tls.key",
-             "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
-             "BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}"},
+            ["run", "--all-namespaces", *BASE_ARGS, "--metrics-port=8080",
+             "--admission-mode=webhook"],
+            WEBHOOK_ENV,
             id="defaults: every namespace, liveness on 8081, metrics on 8080, webhook on 9443",
         ),
         pytest.param(
             "everything on",
-            ["run", "--all-namespaces", "--liveness=http://0.0.0.0:8081/healthz",
-             "--scrape-interval=30s", "--evaluation-interval=30s", "--budget-levels=50,30,10",
+            ["run", "--all-namespaces", *BASE_ARGS[:4],
+             "--prometheus-url=http://prometheus-operated.monitoring.svc:9090",
+             "--prometheus-token-secret=shop/prometheus-token/token",
+             "--prometheus-ca=/etc/budgetwarden/prometheus-ca/ca.crt",
+             "--poll-interval=30s", "--metrics-port=8080", "--admission-mode=webhook",
              "--peering=budgetwarden"],
-            {"BUDGETWARDEN_POLL_INTERVAL": "30s", "BUDGETWARDEN_METRICS_PORT": "8080",
-             "BUDGETWARDEN_PROMETHEUS_URL": "http://prometheus-operated.monitoring.svc:9090",
-             "BUDGETWARDEN_PROMETHEUS_TOKEN_SECRET": "shop/prometheus-token/token",
-             "BUDGETWARDEN_PROMETHEUS_CA": "/etc/budgetwarden/prometheus-ca/ca.crt",
-             "BUDGETWARDEN_WEBHOOK_ADDRESS": "0.0.0.0:9443",
-             "BUDGETWARDEN_WEBHOOK_CERT": "/etc/budgetwarden/webhook/tls.crt",
-             "BUDGETWARDEN_WEBHOOK_KEY": "/etc/budgetwarden/webhook/tls.key",
-             "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
-             "BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}"},
-            id="Prometheus, its token and CA, and peering reach the operator",
+            WEBHOOK_ENV,
+            id="Prometheus, its token and CA, and peering reach the operator as flags",
         ),
         pytest.param(
-            "no webhook, no metrics",
-            ["run", "--all-namespaces", "--liveness=http://0.0.0.0:8081/healthz",
-             "--scrape-interval=30s", "--evaluation-interval=30s", "--budget-levels=50,30,10"],
-            {"BUDGETWARDEN_POLL_INTERVAL": "30s", "BUDGETWARDEN_METRICS_PORT": "off"},
-            id="without webhook and metrics the operator is told to serve neither",
+            "admission by policies",
+            ["run", "--all-namespaces", *BASE_ARGS, "--metrics-port=8080",
+             "--admission-mode=vap"],
+            {"BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}",
+             "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
+             "BUDGETWARDEN_VAP_FAILURE_POLICY": "Ignore"},
+            id="VAP mode: no webhook server, the policies' settings instead",
+        ),
+        pytest.param(
+            "no admission, no metrics",
+            ["run", "--all-namespaces", *BASE_ARGS, "--metrics-port=off"],
+            {},
+            id="without admission and metrics the operator is told to serve neither",
         ),
         pytest.param(
             "named namespaces",
-            ["run", "--namespace=shop", "--liveness=http://0.0.0.0:8081/healthz",
-             "--scrape-interval=30s", "--evaluation-interval=30s", "--budget-levels=50,30,10"],
-            None,
+            ["run", "--namespace=shop", *BASE_ARGS, "--metrics-port=8080",
+             "--admission-mode=webhook"],
+            WEBHOOK_ENV,
             id="named namespaces become --namespace flags",
         ),
     ],
 )  # fmt: skip
 def test_operator_command_line(
-    render: Render, name: str, args: list[str], env: dict[str, str] | None
+    render: Render, name: str, args: list[str], env: dict[str, str]
 ) -> None:
     container = operator_container(render("shop", values_for(name, "shop")))
-    rendered_env = {item["name"]: item["value"] for item in container["env"]}
-    assert (container["args"], rendered_env if env is not None else None) == (args, env)
+    rendered_env = {item["name"]: item["value"] for item in container.get("env", [])}
+    assert (container["args"], rendered_env) == (args, env)
 
 
 def test_the_operator_accepts_every_flag_and_variable_the_chart_sets(render: Render) -> None:
@@ -395,6 +421,24 @@ def test_cert_manager_injects_the_ca_of_the_certificate_it_issues(render: Render
         [f"{FULLNAME}.shop.svc", f"{FULLNAME}.shop.svc.cluster.local"],
         [{"cert-manager.io/inject-ca-from": f"shop/{FULLNAME}-webhook"}] * 2,
     )
+
+
+def test_operator_alerts_parse_and_carry_runbooks(render: Render) -> None:
+    values = values_for("everything on", "shop")
+    (group,) = find(render("shop", values), "PrometheusRule")["spec"]["groups"]
+    for rule in group["rules"]:
+        promql_parser.parse(rule["expr"])  # raises on a syntax error
+    described = {
+        rule["alert"]: (rule["labels"]["severity"], "runbook_url" in rule["annotations"])
+        for rule in group["rules"]
+    }
+    assert described == {
+        "BudgetwardenOperatorDown": ("critical", True),
+        "BudgetwardenPollsStopped": ("critical", True),
+        "BudgetwardenPollsFailing": ("warning", True),
+        "BudgetwardenPollsSlow": ("warning", True),
+        "BudgetwardenNotificationsFailing": ("warning", True),
+    }
 
 
 def test_the_chart_certificate_names_the_service(render: Render) -> None:
@@ -577,3 +621,75 @@ def test_approvers_and_break_glass_holders_get_exactly_their_verbs(
         ("bob", "breakglass", namespace): True,
         ("bob", "breakglass", "elsewhere"): False,
     }
+
+
+def vap_mode_objects(user: str, namespace: str, params_name: str) -> list[dict[str, Any]]:
+    """The admission policies VAP mode applies (handlers/vap.py), and one namespace's params."""
+    params = vap.params_config_map(namespace, FreezeView(), datetime.now(UTC))
+    params["metadata"]["name"] = params_name
+    objects = [
+        *vap.admission_policies(user, "Ignore"),
+        *vap_exceptions.approver_recorder(),
+        *vap_exceptions.exception_policies(timedelta(hours=24), recorded=True),
+    ]
+    return [obj for obj in objects if obj["kind"].endswith("Policy")] + [params]
+
+
+def binding_names(user: str) -> list[str]:
+    """The policy bindings VAP mode applies."""
+    objects = [*vap.admission_policies(user, "Ignore"), *vap_exceptions.approver_recorder()]
+    objects += vap_exceptions.exception_policies(timedelta(hours=24), recorded=True)
+    return [
+        f"{obj['kind'].lower()}s.admissionregistration.k8s.io/{obj['metadata']['name']}"
+        for obj in objects
+        if obj["kind"].endswith("Binding")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params_name", "refused"),
+    [
+        pytest.param(
+            c.PARAMS_CONFIGMAP, [],
+            id="in VAP mode the operator may apply its policies and params",
+        ),
+        pytest.param(
+            "app-settings", ["configmaps"],
+            id="in VAP mode the operator may not write a ConfigMap other than its params",
+        ),
+    ],
+)  # fmt: skip
+def test_vap_mode_permissions(
+    cluster: Cluster,
+    installed_rbac: Callable[..., None],
+    namespace: str,
+    params_name: str,
+    refused: list[str],
+) -> None:
+    installed_rbac({"admission.mode": '"vap"'})
+    who = f"system:serviceaccount:{namespace}:{FULLNAME}"
+    objects = yaml.safe_dump_all(vap_mode_objects(who, namespace, params_name))
+    result = cluster.kubectl(
+        "apply", "--server-side", "--force-conflicts", "--field-manager=budgetwarden",
+        "--dry-run=server", f"--as={who}", "-f", "-", input=objects, check=False,
+    )  # fmt: skip
+    errors = re.findall(r"Error from server \((\w+)\): ([\w.]+)", result.stderr)
+    assert (result.returncode == 0, errors) == (
+        not refused,
+        [("Forbidden", kind) for kind in refused],
+    ), result.stderr
+
+
+def test_vap_mode_bindings_are_allowed_by_name_only(
+    cluster: Cluster, installed_rbac: Callable[..., None], namespace: str
+) -> None:
+    installed_rbac({"admission.mode": '"vap"'})
+    who = f"system:serviceaccount:{namespace}:{FULLNAME}"
+    names = binding_names(who)
+    other = "validatingadmissionpolicybindings.admissionregistration.k8s.io/someone-elses"
+    table = {
+        (verb, name): can(cluster, who, verb, name, "*")
+        for name in [*names, other]
+        for verb in ("create", "patch")
+    }
+    assert table == {(verb, name): name != other for verb, name in table}

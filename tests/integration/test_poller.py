@@ -7,10 +7,12 @@ operator (KopfRunner, polling every second) reads it back through Prometheus' HT
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
@@ -18,10 +20,20 @@ import httpx
 import pytest
 
 from budget_support import RecordedSeries, between_polls, total
+from budgetwarden.adapters.kube import Kube
+from budgetwarden.adapters.metrics import OperatorMetrics
+from budgetwarden.adapters.notify import Notifier
+from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
 from budgetwarden.core import conventions as c
+from budgetwarden.core.freeze_view import HeldWorkload
+from budgetwarden.core.policy import Decision
+from budgetwarden.core.policy_spec import ErrorBudgetPolicy
+from budgetwarden.core.spec import Level
 from budgetwarden.devenv.cluster import Cluster
 from budgetwarden.devenv.processes import free_port
 from budgetwarden.devenv.prometheus import PrometheusProcess
+from budgetwarden.handlers.poller import Poller
+from budgetwarden.handlers.registry import Registry
 from operator_support import apply, condition, events, example, get, running_operator, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.promtool]
@@ -297,3 +309,63 @@ def test_one_prometheus_query_per_poll_whatever_the_number_of_slos(
     asked, served = asked_after - asked_before, served_after - served_before
     assert (asked, served) == (polls, polls)
     assert polls >= 5
+
+
+def test_what_enforcement_returns_is_held_in_status_and_a_failing_enforcer_keeps_it(
+    cluster: Cluster, namespace: str, recorded: RecordedSeries, prometheus: PrometheusProcess
+) -> None:
+    recorded.set(namespace, SLO_NAME, "0.214", w1h="1")
+    scraped(prometheus, namespace, SLO_NAME)
+    apply(cluster, slo(namespace))
+    apply(cluster, policy(namespace))
+    calls: list[tuple[str, Level, tuple[HeldWorkload, ...]]] = []
+    answers: list[Exception | tuple[HeldWorkload, ...]] = [
+        (HeldWorkload("Rollout", "checkout", paused_by_us=True),),
+        RuntimeError("the API server refused the pause"),
+    ]
+
+    async def enforce(
+        policy: ErrorBudgetPolicy, decision: Decision, held: tuple[HeldWorkload, ...]
+    ) -> tuple[HeldWorkload, ...]:
+        calls.append((policy.metadata.name, decision.level, held))
+        answer = answers[len(calls) - 1]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    kube, metrics = Kube.from_environment(str(cluster.kubeconfig)), OperatorMetrics()
+    registry = Registry()
+    poller = Poller(
+        registry=registry, kube=kube, reader=PrometheusReader(PrometheusSettings(prometheus.url)),
+        metrics=metrics, notifier=Notifier(), interval=timedelta(seconds=1),
+        max_age=timedelta(seconds=90), status_refresh=timedelta(minutes=10), enforce=enforce,
+    )  # fmt: skip
+
+    def poll_as_the_cluster_is() -> dict[str, Any]:
+        for plural, name in (("slos", SLO_NAME), ("errorbudgetpolicies", "payments")):
+            registry.observe(plural, None, get(cluster, plural, name, namespace) or {})
+        asyncio.run(poller.poll())
+        return get(cluster, "errorbudgetpolicies", "payments", namespace) or {}
+
+    held = [{"kind": "Rollout", "name": "checkout", "pausedByUs": True}]
+    try:
+        first = poll_as_the_cluster_is()
+        second = poll_as_the_cluster_is()
+    finally:
+        kube.close()
+    assert (first["status"]["heldTargets"], second["status"]["heldTargets"]) == (held, held)
+    assert calls == [
+        ("payments", Level.PARTIAL_FREEZE, ()),
+        ("payments", Level.PARTIAL_FREEZE, (HeldWorkload("Rollout", "checkout", True),)),
+    ]
+    assert second["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+    assert total_of(metrics, "budgetwarden_poll_errors_total", stage="enforcement") == 1
+    held_metric = total_of(
+        metrics, "budgetwarden_held_targets", namespace=namespace, policy="payments"
+    )
+    assert held_metric == 1
+
+
+def total_of(metrics: OperatorMetrics, name: str, **labels: str) -> float:
+    """A sample's value in an OperatorMetrics registry (0 when absent)."""
+    return metrics.registry.get_sample_value(name, labels) or 0.0

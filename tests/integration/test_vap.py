@@ -15,11 +15,13 @@ about to test are the ones in force.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import secrets
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -38,7 +40,7 @@ from admission_cases import (
     targets,
     workload,
 )
-from budgetwarden.core import vap
+from budgetwarden.core import vap, vap_exceptions
 from budgetwarden.core.admission import decide
 from budgetwarden.core.freeze_view import FreezeView, HeldWorkload, PolicyFreeze
 from budgetwarden.core.spec import Level
@@ -55,19 +57,31 @@ WARNED = (
     " with binding 'budgetwarden-freeze-warnings': "
 )
 PROBE_LABEL = "budgetwarden-probe"
-KINDS = {"ValidatingAdmissionPolicy": "validatingadmissionpolicy",
-         "ValidatingAdmissionPolicyBinding": "validatingadmissionpolicybinding"}  # fmt: skip
+KINDS = {kind: kind.lower() for kind in (
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+    "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding",
+)}  # fmt: skip
+TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 @pytest.fixture(scope="module")
 def policies(cluster: Cluster) -> Iterator[list[dict[str, Any]]]:
     """budgetwarden's policies and bindings on the cluster; removed afterwards."""
     objects = vap.admission_policies(OPERATOR, failure_policy="Fail")
+    objects += vap_exceptions.approver_recorder()
+    objects += vap_exceptions.exception_policies(timedelta(hours=24), recorded=True)
     cluster.kubectl("apply", "-f", "-", input=json.dumps({"kind": "List", "apiVersion": "v1",
                                                            "items": objects}))  # fmt: skip
     yield objects
     for obj in reversed(objects):
         cluster.kubectl("delete", KINDS[obj["kind"]], obj["metadata"]["name"], "--ignore-not-found")
+
+
+@pytest.fixture
+def enforced(cluster: Cluster, namespace: str) -> str:
+    """The test's namespace, opted in to enforcement by an admin (as for the webhook)."""
+    cluster.kubectl("label", "namespace", namespace, "budgetwarden.io/enforce=enabled")
+    return namespace
 
 
 def as_user(user: str) -> tuple[str, ...]:
@@ -126,12 +140,12 @@ def outcome(result: subprocess.CompletedProcess[str]) -> Outcome:
 
 @pytest.mark.parametrize("case_id", CASE_IDS)
 def test_each_case_gets_its_outcome_from_the_api_server(
-    cluster: Cluster, namespace: str, policies: list[dict[str, Any]], case_id: str
+    cluster: Cluster, enforced: str, policies: list[dict[str, Any]], case_id: str
 ) -> None:
-    case = case_named(case_id, namespace)
+    case = case_named(case_id, enforced)
     if case.change.old is not None:  # the workload as it was, before any freeze state
         cluster.kubectl("create", "-f", "-", input=json.dumps(case.change.old))
-    write_params(cluster, namespace, case.view)
+    write_params(cluster, enforced, case.view)
     assert outcome(make(cluster, case.change)) == case.vap_outcome
 
 
@@ -141,6 +155,7 @@ def test_a_denial_with_the_longest_names_is_the_webhooks_to_the_character(
     namespace = f"n{secrets.token_hex(2)}" + "n" * 58  # 63 characters, the most a namespace has
     name = "checkout-" + "x" * 244  # 253 characters, the most a Rollout name has
     cluster.kubectl("create", "namespace", namespace)
+    cluster.kubectl("label", "namespace", namespace, "budgetwarden.io/enforce=enabled")
     try:
         policy = freeze(
             policy="p" * 63,
@@ -163,6 +178,24 @@ def test_a_denial_with_the_longest_names_is_the_webhooks_to_the_character(
         assert outcome(make(cluster, change)) == expected
     finally:
         cluster.kubectl("delete", "namespace", namespace, "--wait=false")
+
+
+def test_a_namespace_that_has_not_opted_in_is_not_enforced(
+    cluster: Cluster, namespace: str, policies: list[dict[str, Any]]
+) -> None:
+    case = case_named(CASE_IDS[0], namespace)  # a new image during a partial freeze
+    cluster.kubectl("create", "-f", "-", input=json.dumps(case.change.old))
+    params = vap.params_config_map(namespace, case.view, NOW)
+    cluster.kubectl("apply", "-f", "-", *as_user(OPERATOR), input=json.dumps(params))
+    cluster.kubectl("label", "namespace", namespace, "budgetwarden.io/enforce=enabled")
+    write_params(cluster, namespace, case.view)  # in force once the label is there
+    cluster.kubectl("label", "namespace", namespace, "budgetwarden.io/enforce-")
+
+    def unlabelled_namespace_seen() -> bool:
+        return outcome(make(cluster, dataclasses.replace(case.change, dry_run=True))).allowed
+
+    wait_for("the API server to see the label gone", unlabelled_namespace_seen)
+    assert outcome(make(cluster, case.change)) == Outcome(True)
 
 
 def test_only_the_operator_writes_params_and_namespace_cleanup_may_delete_them(
@@ -192,3 +225,53 @@ def test_only_the_operator_writes_params_and_namespace_cleanup_may_delete_them(
     cluster.kubectl("delete", "namespace", namespace, "--wait=false")
     attempts.append(attempt("delete", "configmap", "budgetwarden-admission"))
     assert attempts == [f"{denial}\n", "ok", f"{denial}\n", f"{denial}\n", f"{denial}\n", "ok"]
+
+
+@pytest.mark.parametrize(
+    ("approved_by", "expires_in", "expected"),
+    [
+        pytest.param(None, timedelta(hours=2), "approved by alice@example.com",
+                     id="the creator is recorded as the approver"),
+        pytest.param(USER, timedelta(hours=2), "approved by alice@example.com",
+                     id="the creator may type their own name"),
+        pytest.param(
+            "bob@example.com", timedelta(hours=2),
+            '[budgetwarden] spec.approvedBy: is recorded from the request and must be'
+            ' "alice@example.com" (who is creating this FreezeException); got "bob@example.com".'
+            " Remove the field, or have that person create the exception.",
+            id="a typed approver who is not the creator is refused",
+        ),
+        pytest.param(
+            None, timedelta(hours=30),
+            "[budgetwarden] spec.expiresAt: must be at most 1d after the exception was created,"
+            " at the latest TIME; got TIME. Create a new exception for more time.",
+            id="a lifetime beyond the maximum is refused",
+        ),
+        pytest.param(
+            None, -timedelta(minutes=5),
+            "[budgetwarden] spec.expiresAt: must be in the future (now is TIME); got TIME",
+            id="an exception that has already expired is refused",
+        ),
+    ],
+)  # fmt: skip
+def test_freeze_exceptions_record_their_approver_and_live_no_longer_than_allowed(
+    cluster: Cluster,
+    namespace: str,
+    policies: list[dict[str, Any]],
+    approved_by: str | None,
+    expires_in: timedelta,
+    expected: str,
+) -> None:
+    expires = (datetime.now(UTC) + expires_in).strftime("%Y-%m-%dT%H:%M:%SZ")
+    spec = {"targets": [{"kind": "Rollout", "name": "checkout"}], "reason": "INC-4711 fix",
+            "expiresAt": expires}  # fmt: skip
+    if approved_by:
+        spec["approvedBy"] = approved_by
+    body = {"apiVersion": "budgetwarden.io/v1alpha1", "kind": "FreezeException",
+            "metadata": {"name": "hotfix", "namespace": namespace}, "spec": spec}  # fmt: skip
+    result = cluster.kubectl(
+        "create", "-f", "-", "-o", "jsonpath=approved by {.spec.approvedBy}", *as_user(USER),
+        input=json.dumps(body), check=False,
+    )  # fmt: skip
+    got = result.stdout if result.returncode == 0 else result.stderr.partition("request: ")[2]
+    assert TIME.sub("TIME", got.strip()) == expected

@@ -37,7 +37,9 @@ DEFAULT_RUNBOOK = "https://github.com/budgetwarden/budgetwarden/blob/main/runboo
 def operator(
     cluster: Cluster, namespace: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[KopfRunner]:
-    """The operator in VAP mode for `namespace`; its cluster-wide policies removed afterwards."""
+    """The operator in VAP mode for `namespace` (opted in); its cluster-wide policies removed
+    afterwards."""
+    cluster.kubectl("label", "namespace", namespace, "budgetwarden.io/enforce=enabled")
     monkeypatch.setenv("BUDGETWARDEN_ADMISSION_MODE", "vap")
     monkeypatch.setenv("BUDGETWARDEN_METRICS_PORT", "off")
     monkeypatch.delenv("BUDGETWARDEN_PROMETHEUS_URL", raising=False)

@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -28,12 +29,15 @@ from admission_cases import (
     review,
     targets,
 )
-from budgetwarden.core import vap
+from budgetwarden.core import vap, vap_exceptions
 from budgetwarden.core import vap_cel as cel
 from budgetwarden.core.admission import decide
 from budgetwarden.core.freeze_view import FreezeView, HeldWorkload, PolicyFreeze
 from budgetwarden.core.policy_spec import LabelSelector, parse_policy
 from budgetwarden.core.spec import Level
+from budgetwarden.core.webhook_config import workload_match_conditions
+from budgetwarden.handlers.registry import Registry
+from budgetwarden.handlers.vap import VapSettings, desired_params
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -212,17 +216,27 @@ def test_each_policy_is_bound_once_with_its_action_and_params_from_the_namespace
     }
 
 
-def test_without_the_operators_user_there_is_no_bypass_and_no_guard() -> None:
-    objects = vap.admission_policies(namespace_selector={"matchLabels": {"team": "payments"}})
+def test_namespaces_opt_in_and_changes_are_filtered_as_for_the_webhook() -> None:
+    policy = vap.freeze_policy("budgetwarden-freeze", OPERATOR, breakglass=True)["spec"]
+    assert policy["matchConstraints"]["namespaceSelector"] == {
+        "matchLabels": {"budgetwarden.io/enforce": "enabled"}
+    }
+    assert policy["matchConditions"] == workload_match_conditions(OPERATOR, breakglass=True)
+    assert policy["failurePolicy"] == "Ignore"
+
+
+def test_without_the_operators_user_there_is_no_guard_and_an_empty_selector_enforces_all() -> None:
+    objects = vap.admission_policies(namespace_selector={})
     assert [o["metadata"]["name"] for o in objects] == [
         "budgetwarden-freeze", "budgetwarden-freeze",
         "budgetwarden-freeze-warnings", "budgetwarden-freeze-warnings",
         "budgetwarden-freeze-audit", "budgetwarden-freeze-audit",
     ]  # fmt: skip
-    policy = objects[0]["spec"]
-    assert [c["name"] for c in policy["matchConditions"]] == ["changes-the-spec"]
-    assert policy["matchConstraints"]["namespaceSelector"] == {"matchLabels": {"team": "payments"}}
-    assert policy["failurePolicy"] == "Ignore"
+    assert "namespaceSelector" not in objects[0]["spec"]["matchConstraints"]
+    assert [c["name"] for c in objects[0]["spec"]["matchConditions"]] == [
+        "has-spec",
+        "new-version-or-resume",
+    ]
 
 
 @pytest.mark.parametrize("name", ["budgetwarden-freeze", "budgetwarden-freeze-warnings",
@@ -255,3 +269,85 @@ def test_string_literals(value: str, expected: str) -> None:
 def test_the_tables_payments_policy_targets_what_examples_05_targets() -> None:
     example = yaml.safe_load((EXAMPLES / "05-policy.yaml").read_text())
     assert parse_policy(example).spec.targets == PAYMENTS_TARGETS
+
+
+# --- FreezeException policies ----------------------------------------------------------------
+def test_without_a_mutating_policy_the_creator_must_name_themselves() -> None:
+    recorded = vap_exceptions.exception_policies(timedelta(hours=24), recorded=True)
+    typed = vap_exceptions.exception_policies(timedelta(hours=24), recorded=False)
+    assert len(typed[0]["spec"]["validations"]) == len(recorded[0]["spec"]["validations"]) + 1
+    assert typed[0]["spec"]["validations"][0]["expression"] == (
+        "request.operation != 'CREATE' || has(object.spec.approvedBy)"
+    )
+    assert [o["kind"] for o in vap_exceptions.approver_recorder()] == [
+        "MutatingAdmissionPolicy",
+        "MutatingAdmissionPolicyBinding",
+    ]
+
+
+def test_the_lifetime_cap_is_counted_in_seconds_cel_can_read() -> None:
+    policy = vap_exceptions.exception_policies(timedelta(hours=36), recorded=True)[0]
+    cap = policy["spec"]["validations"][-1]
+    assert "timestamp(object.metadata.creationTimestamp) + duration('129600s')" in cap["expression"]
+    assert "must be at most 1d12h'" in cap["messageExpression"]
+
+
+# --- The operator's params sync --------------------------------------------------------------
+def policy_body(name: str, uid: str, status: dict[str, Any] | None) -> dict[str, Any]:
+    body = yaml.safe_load((EXAMPLES / "05-policy.yaml").read_text())
+    body["metadata"] |= {"name": name, "uid": uid}
+    return body | ({"status": status} if status else {})
+
+
+def test_the_operator_writes_params_per_namespace_owned_by_its_policies() -> None:
+    registry = Registry()
+    status = {"level": "FullFreeze", "since": "2026-11-29T10:14:00Z", "freezeId": "fz-1"}
+    registry.observe("errorbudgetpolicies", None, policy_body("payments", "u-1", status))
+    registry.observe("errorbudgetpolicies", None, policy_body("search", "u-2", None))
+    hotfix = yaml.safe_load((EXAMPLES / "06-freeze-exception.yaml").read_text())
+    hotfix["spec"] |= {"approvedBy": "bob", "expiresAt": "2026-11-29T13:00:00Z"}
+    registry.observe("freezeexceptions", None, hotfix)
+    params, expiry = desired_params(registry, NOW)
+    assert list(params) == ["shop"] and expiry == NOW + timedelta(hours=1)
+    shop = params["shop"]
+    assert [o["uid"] for o in shop["metadata"]["ownerReferences"]] == ["u-1", "u-2"]
+    assert {k: v for k, v in shop["data"].items() if k.endswith((".name", ".level"))} | {
+        "count": shop["data"]["policies"]
+    } == {
+        "policy.0.name": "payments",
+        "policy.0.level": "FullFreeze",
+        "policy.1.name": "search",
+        "policy.1.level": "Unknown",
+        "exception.0.name": "checkout-hotfix-4711",
+        "count": "2",
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        pytest.param({}, VapSettings(), id="defaults: Ignore, 24h, the user asked for at start-up"),
+        pytest.param(
+            {"BUDGETWARDEN_VAP_FAILURE_POLICY": "Fail", "BUDGETWARDEN_EXCEPTION_MAX_TTL": "4h",
+             "BUDGETWARDEN_OPERATOR_USERNAME": OPERATOR},
+            VapSettings("Fail", timedelta(hours=4), OPERATOR),
+            id="each variable",
+        ),
+        pytest.param(
+            {"BUDGETWARDEN_VAP_FAILURE_POLICY": "fail"},
+            'BUDGETWARDEN_VAP_FAILURE_POLICY must be Ignore or Fail; got "fail"',
+            id="a failure policy is spelled as Kubernetes spells it",
+        ),
+        pytest.param(
+            {"BUDGETWARDEN_EXCEPTION_MAX_TTL": "a day"},
+            "BUDGETWARDEN_EXCEPTION_MAX_TTL ",
+            id="a lifetime is a duration",
+        ),
+    ],
+)  # fmt: skip
+def test_vap_settings(env: dict[str, str], expected: VapSettings | str) -> None:
+    if isinstance(expected, VapSettings):
+        assert VapSettings.parse(env) == expected
+    else:
+        with pytest.raises(ValueError, match="^" + re.escape(expected)):
+            VapSettings.parse(env)

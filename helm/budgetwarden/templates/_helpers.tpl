@@ -67,3 +67,12 @@ system:serviceaccount:{{ .Release.Namespace }}:{{ include "budgetwarden.serviceA
 {{- define "budgetwarden.watchAll" -}}
 {{- if not .Values.watch.namespaces -}}true{{- end -}}
 {{- end -}}
+
+{{/* Admission by the operator's webhook server (the default) or by ValidatingAdmissionPolicies. */}}
+{{- define "budgetwarden.webhookMode" -}}
+{{- if eq .Values.admission.mode "webhook" -}}true{{- end -}}
+{{- end -}}
+
+{{- define "budgetwarden.vapMode" -}}
+{{- if eq .Values.admission.mode "vap" -}}true{{- end -}}
+{{- end -}}

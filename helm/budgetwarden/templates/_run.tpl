@@ -1,4 +1,6 @@
-{{/* The command line and environment of `budgetwarden run` (docs/operations.md). */}}
+{{/* The command line and environment of `budgetwarden run` (docs/operations.md). Settings
+that have a flag are passed as flags; the admission server's settings exist only as
+BUDGETWARDEN_* variables. */}}
 
 {{- define "budgetwarden.runArgs" -}}
 {{- $op := .Values.operator -}}
@@ -14,6 +16,22 @@
 - --scrape-interval={{ $op.scrapeInterval }}
 - --evaluation-interval={{ $op.evaluationInterval }}
 - --budget-levels={{ $op.budgetLevels }}
+{{- with $op.prometheusURL }}
+- --prometheus-url={{ . }}
+{{- end }}
+{{- with $op.prometheusTokenSecret }}
+{{- if .name }}
+- --prometheus-token-secret={{ default $.Release.Namespace .namespace }}/{{ .name }}/{{ .key }}
+{{- end }}
+{{- end }}
+{{- if $op.prometheusCA.configMap }}
+- --prometheus-ca=/etc/budgetwarden/prometheus-ca/ca.crt
+{{- end }}
+- --poll-interval={{ $op.pollInterval }}
+- --metrics-port={{ ternary (toString .Values.service.metricsPort) "off" .Values.metrics.enabled }}
+{{- if ne .Values.admission.mode "none" }}
+- --admission-mode={{ .Values.admission.mode }}
+{{- end }}
 {{- with $op.peering }}
 - --peering={{ . }}
 {{- end }}
@@ -26,38 +44,25 @@
 {{- end -}}
 
 {{- define "budgetwarden.runEnv" -}}
-{{- $op := .Values.operator -}}
-- name: BUDGETWARDEN_POLL_INTERVAL
-  value: {{ $op.pollInterval | quote }}
-- name: BUDGETWARDEN_METRICS_PORT
-  value: {{ ternary (toString .Values.service.metricsPort) "off" .Values.metrics.enabled | quote }}
-{{- with $op.prometheusURL }}
-- name: BUDGETWARDEN_PROMETHEUS_URL
-  value: {{ . | quote }}
+{{- if ne .Values.admission.mode "none" }}
+- name: BUDGETWARDEN_OPERATOR_USERNAME
+  value: {{ include "budgetwarden.operatorUsername" . | quote }}
+- name: BUDGETWARDEN_EXCEPTION_MAX_TTL
+  value: {{ .Values.admission.exceptionMaxTTL | quote }}
 {{- end }}
-{{- with $op.prometheusTokenSecret }}
-{{- if .name }}
-- name: BUDGETWARDEN_PROMETHEUS_TOKEN_SECRET
-  value: {{ printf "%s/%s/%s" (default $.Release.Namespace .namespace) .name .key | quote }}
-{{- end }}
-{{- end }}
-{{- if $op.prometheusCA.configMap }}
-- name: BUDGETWARDEN_PROMETHEUS_CA
-  value: /etc/budgetwarden/prometheus-ca/ca.crt
-{{- end }}
-{{- if .Values.webhook.enabled }}
+{{- if include "budgetwarden.webhookMode" . }}
 - name: BUDGETWARDEN_WEBHOOK_ADDRESS
   value: {{ printf "0.0.0.0:%d" (int .Values.webhook.port) | quote }}
 - name: BUDGETWARDEN_WEBHOOK_CERT
   value: /etc/budgetwarden/webhook/tls.crt
 - name: BUDGETWARDEN_WEBHOOK_KEY
   value: /etc/budgetwarden/webhook/tls.key
-- name: BUDGETWARDEN_EXCEPTION_MAX_TTL
-  value: {{ .Values.webhook.exceptionMaxTTL | quote }}
-- name: BUDGETWARDEN_OPERATOR_USERNAME
-  value: {{ include "budgetwarden.operatorUsername" . | quote }}
 {{- end }}
-{{- with $op.extraEnv }}
+{{- if include "budgetwarden.vapMode" . }}
+- name: BUDGETWARDEN_VAP_FAILURE_POLICY
+  value: {{ .Values.admission.vap.failurePolicy | quote }}
+{{- end }}
+{{- with .Values.operator.extraEnv }}
 {{ toYaml . }}
 {{- end }}
 {{- end -}}

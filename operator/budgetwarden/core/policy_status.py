@@ -57,7 +57,10 @@ def held_targets(status: Mapping[str, Any] | None) -> tuple[HeldWorkload, ...]:
     entries = (status or {}).get("heldTargets") or []
     return tuple(
         HeldWorkload(
-            kind=str(e["kind"]), name=str(e["name"]), paused_by_us=bool(e.get("pausedByUs"))
+            kind=str(e["kind"]),
+            name=str(e["name"]),
+            paused_by_us=bool(e.get("pausedByUs")),
+            stable_template=str(e.get("stableTemplate") or ""),
         )
         for e in entries
         if isinstance(e, Mapping) and e.get("kind") and e.get("name")
@@ -80,8 +83,10 @@ def policy_fields(decision: Decision, held: Iterable[HeldWorkload]) -> dict[str,
             )
             for a in decision.slos
         ],
+        # stableTemplate lets admission recognise a rollback to the version that was running.
         "heldTargets": [
             {"kind": h.kind, "name": h.name, "pausedByUs": h.paused_by_us}
+            | ({"stableTemplate": h.stable_template} if h.stable_template else {})
             for h in sorted(held, key=lambda h: (h.kind, h.name))
         ],
     }

@@ -12,6 +12,8 @@ Three policies read the same params, each bound once under its own name:
 - budgetwarden-freeze-audit (Audit): what DryRun policies would deny, in the audit log.
 A fourth, budgetwarden-admission-params, lets only the operator write params: they are the
 freeze state the API server enforces, so whoever could edit them could lift a freeze.
+The freeze policies select what the workload webhook selects: namespaces labelled
+budgetwarden.io/enforce=enabled, and its match conditions (core/webhook_config.py).
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ from budgetwarden.core import vap_cel as cel
 from budgetwarden.core.freeze_view import FreezeView, PolicyFreeze, level_rank
 from budgetwarden.core.levels import number_text, percent_text
 from budgetwarden.core.policy_spec import ExceptionTarget, FreezeException, LabelSelector
+from budgetwarden.core.webhook_config import workload_match_conditions
 
 API_VERSION = "admissionregistration.k8s.io/v1"
 FailurePolicy = Literal["Ignore", "Fail"]
 _ACTIONS = {c.VAP_FREEZE: "Deny", c.VAP_FREEZE_WARNINGS: "Warn", c.VAP_FREEZE_AUDIT: "Audit"}
 _MANAGED = {c.LABEL_MANAGED_BY: c.MANAGED_BY_VALUE}
+# Namespaces opt in to enforcement with the label the webhook's configuration selects.
+ENFORCED_NAMESPACES: Mapping[str, Any] = {"matchLabels": {c.LABEL_ENFORCE: c.ENFORCE_ENABLED}}
 # Who else may delete params: the namespace and garbage collectors of kube-controller-manager.
 _CONTROLLERS = ("system:kube-controller-manager",)
 _CONTROLLER_GROUP = "system:serviceaccounts:kube-system"
@@ -196,30 +201,16 @@ def _audit_annotations() -> list[dict[str, str]]:
     ]
 
 
-def _match_conditions(operator_username: str) -> list[dict[str, str]]:
-    conditions = [
-        {
-            "name": "changes-the-spec",  # labels and annotations never decide: skip them early
-            "expression": "request.operation == 'CREATE' || object.spec != oldObject.spec",
-        }
-    ]
-    if operator_username:
-        conditions.append(
-            {
-                "name": "not-the-operator",
-                "expression": f"request.userInfo.username != {cel.lit(operator_username)}",
-            }
-        )
-    return conditions
-
-
 def freeze_policy(
     name: str,
     operator_username: str = "",
     failure_policy: FailurePolicy = "Ignore",
-    namespace_selector: Mapping[str, Any] | None = None,
+    namespace_selector: Mapping[str, Any] = ENFORCED_NAMESPACES,
+    breakglass: bool = False,
 ) -> dict[str, Any]:
-    """One of the three freeze policies (name: conventions.VAP_FREEZE*)."""
+    """One of the three freeze policies (name: conventions.VAP_FREEZE*). The match conditions
+    are the workload webhook's: only new versions and resumes are judged, the operator's own
+    changes never, and with `breakglass` neither those of holders of the breakglass verb."""
     variables = cel.decision_variables()
     if name == c.VAP_FREEZE_WARNINGS:
         variables.append(cel.warnings_variable())
@@ -232,7 +223,7 @@ def freeze_policy(
         "failurePolicy": failure_policy,
         "paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
         "matchConstraints": constraints,
-        "matchConditions": _match_conditions(operator_username),
+        "matchConditions": workload_match_conditions(operator_username, breakglass=breakglass),
         "variables": variables,
         "validations": _validations(name),
     }
@@ -291,12 +282,16 @@ def params_guard(operator_username: str) -> list[dict[str, Any]]:
 def admission_policies(
     operator_username: str = "",
     failure_policy: FailurePolicy = "Ignore",
-    namespace_selector: Mapping[str, Any] | None = None,
+    namespace_selector: Mapping[str, Any] = ENFORCED_NAMESPACES,
+    breakglass: bool = False,
 ) -> list[dict[str, Any]]:
-    """Everything VAP mode installs, policies before their bindings; the guard needs a user."""
+    """The freeze policies, each before its binding, and the params guard (it needs a user).
+    Namespaces opt in as they do for the webhook; an empty selector enforces everywhere."""
     objects = []
     for name in _ACTIONS:
-        objects.append(freeze_policy(name, operator_username, failure_policy, namespace_selector))
+        objects.append(
+            freeze_policy(name, operator_username, failure_policy, namespace_selector, breakglass)
+        )
         objects.append(binding(name))
     if operator_username:
         objects.extend(params_guard(operator_username))

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -138,6 +139,24 @@ def operator_env(kubeconfig: Path, prometheus_url: str, settings: LoopSettings) 
     }
 
 
+# Handler modules `budgetwarden run` must register for the loop to close. Any that
+# budgetwarden.handlers does not import yet are imported before the CLI runs (see
+# `operator_command`), so the demo exercises them as `budgetwarden run` will.
+LOOP_HANDLERS = ("enforcement", "drift")
+
+
+def operator_command() -> list[str]:
+    """How to start `budgetwarden run` with every handler module of the loop registered."""
+    import budgetwarden.handlers as handlers
+
+    missing = [name for name in LOOP_HANDLERS if name not in handlers.__all__]
+    if not missing:
+        return [*service_command(), "run"]
+    imports = ", ".join(f"budgetwarden.handlers.{name}" for name in missing)
+    script = f"import sys, {imports}; from budgetwarden.cli import main; sys.exit(main())"
+    return [sys.executable, "-c", script, "run"]
+
+
 def start_operator(
     kubeconfig: Path, prometheus_url: str, namespace: str, log: Path,
     *, settings: LoopSettings | None = None, extra_args: Sequence[str] = (),
@@ -145,11 +164,15 @@ def start_operator(
 ) -> Child:  # fmt: skip
     """Start `budgetwarden run` watching one namespace, polling Prometheus every poll interval."""
     settings = settings or LoopSettings()
-    args = ["run", "--namespace", namespace,
+    args = ["--namespace", namespace,
             "--scrape-interval", settings.scrape_interval,
             "--evaluation-interval", settings.evaluation_interval, *extra_args]  # fmt: skip
     env = operator_env(kubeconfig, prometheus_url, settings)
-    return spawn("operator", args, log, detached=detached, env=env)
+    prefix = ["env", *(f"{key}={value}" for key, value in env.items())]
+    proc, popen = processes.spawn(
+        "operator", [*prefix, *operator_command(), *args], log, detached=detached
+    )
+    return Child(proc, popen)
 
 
 def manifests(files: Iterable[Path], namespace: str) -> list[dict[str, Any]]:

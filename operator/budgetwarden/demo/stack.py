@@ -11,9 +11,9 @@ and exports go to DIR/state.json (the format of `budgetwarden dev`), so `down` i
 from __future__ import annotations
 
 import json
-import shutil
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -61,17 +61,22 @@ def say(message: str) -> None:
 
 @dataclass
 class _Started:
-    """What `up` has started so far, so a failure stops exactly that."""
+    """What `up` has started so far, written to DIR/state.json after every step, so `down`
+    (or a failure) stops exactly that, even after `up` itself was killed."""
 
-    processes: list[Spawned]
-    folders: list[Path]
+    directory: Path
+    processes: list[Spawned] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)
 
-    def abandon(self) -> None:
-        """Stop the processes, newest first, and remove the folders."""
-        for proc in reversed(self.processes):
-            processes.stop(proc)
-        for folder in self.folders:
-            shutil.rmtree(folder, ignore_errors=True)
+    def add(self, *procs: Spawned, folders: Sequence[Path] = ()) -> None:
+        """Remember more processes and folders; rewrite the state file."""
+        self.processes += procs
+        self.folders += folders
+        self.state({}).save(self.directory)
+
+    def state(self, env: dict[str, str]) -> devstack.StackState:
+        """The state with these exports."""
+        return devstack.StackState(list(self.processes), list(self.folders), env)
 
 
 def up(
@@ -85,11 +90,11 @@ def up(
     settings = settings or parts.LoopSettings()
     _refuse_running(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    started = _Started([], [directory / "controlplane"])
+    started = _Started(directory)
     try:
-        return _up(directory, namespace, load_rps, settings, started)
+        return _up(namespace, load_rps, settings, started)
     except BaseException:
-        started.abandon()
+        devstack.down(directory)
         raise
 
 
@@ -99,71 +104,65 @@ def _refuse_running(directory: Path) -> None:
         return
     running = [f"{p.name} (pid {p.pid})" for p in previous.processes if processes.is_running(p)]
     if running:
-        raise DevEnvError(f"already running in {directory}: {', '.join(running)}; "
-                          "run `budgetwarden demo down` first")  # fmt: skip
+        raise DevEnvError(
+            f"already running in {directory}: {', '.join(running)}; "
+            "run `budgetwarden demo down` first"
+        )
     devstack.down(directory)  # leftovers of a stack whose processes died
 
 
 def _up(
-    directory: Path,
-    namespace: str,
-    load_rps: int,
-    settings: parts.LoopSettings,
-    started: _Started,
+    namespace: str, load_rps: int, settings: parts.LoopSettings, started: _Started
 ) -> devstack.StackState:
+    directory = started.directory
     say(f"starting the local control plane in {directory / 'controlplane'}")
-    plane = ControlPlane(directory / "controlplane", detached=True).start()
-    started.processes += plane.processes
+    plane = ControlPlane(directory / "controlplane", detached=True)
+    started.add(folders=[plane.workdir])
+    plane.start()
+    started.add(*plane.processes)
     kubectl = Kubectl(plane.kubeconfig)
     install_crds(kubectl, repo_root())
     docs = parts.manifests(example_files(), namespace)
     parts.apply(kubectl, [d for d in docs if d["kind"] == "Namespace"])
 
     say(f"starting the demo service: {load_rps} requests/s, no errors")
-    started.folders.append(directory / "demo")
+    started.add(folders=[directory / "demo", directory / "logs"])
     demo, demo_url = parts.start_demo_service(directory / "demo", load_rps=load_rps, detached=True)
-    started.processes.append(demo.proc)
+    started.add(demo.proc)
 
     slo = parse_slo(next(d for d in docs if d["kind"] == c.KIND_SLO))
-    prometheus = _prometheus(directory, demo_url, slo, load_rps, settings, started)
-    started.processes.append(_spawned(prometheus))
+    prometheus = _prometheus(demo_url, slo, load_rps, settings, started)
 
     say(f"starting rules-sync and the operator (polling every {settings.poll_interval})")
     logs = directory / "logs"
-    started.folders.append(logs)
     rules_sync = parts.start_rules_sync(
         plane.kubeconfig, prometheus.url, prometheus.rules_dir, namespace,
         logs / "rules-sync.log", detached=True,
     )  # fmt: skip
-    started.processes.append(rules_sync.proc)
+    started.add(rules_sync.proc)
     operator = parts.start_operator(
         plane.kubeconfig, prometheus.url, namespace, logs / "operator.log",
         settings=settings, detached=True,
     )  # fmt: skip
-    started.processes.append(operator.proc)
+    started.add(operator.proc)
     parts.apply(kubectl, [d for d in docs if d["kind"] != "Namespace"])
     wait_ready(kubectl, prometheus.url, slo, namespace)
-    env = {
+    state = started.state({
         "KUBECONFIG": str(plane.kubeconfig),
         devstack.PROMETHEUS_URL_VAR: prometheus.url,
         devstack.RULES_DIR_VAR: str(prometheus.rules_dir),
         DEMO_URL_VAR: demo_url,
         NAMESPACE_VAR: namespace,
-    }
-    state = devstack.StackState(started.processes, started.folders, env)
+    })  # fmt: skip
     state.save(directory)
     return state
 
 
 def _prometheus(
-    directory: Path,
-    demo_url: str,
-    slo: SLO,
-    load_rps: int,
-    settings: parts.LoopSettings,
-    started: _Started,
+    demo_url: str, slo: SLO, load_rps: int, settings: parts.LoopSettings, started: _Started
 ) -> PrometheusProcess:
     """Prometheus with a healthy day behind it, scraping the demo service."""
+    directory = started.directory
     prometheus = PrometheusProcess(
         directory / "rules",
         [parts.scrape_config(demo_url, settings.scrape_interval)],
@@ -172,7 +171,7 @@ def _prometheus(
         workdir=directory / "prometheus",
         detached=True,
     )
-    started.folders += [prometheus.workdir, prometheus.rules_dir, directory / "backfill"]
+    started.add(folders=[prometheus.workdir, prometheus.rules_dir, directory / "backfill"])
     history = demo_history(slo, demo_url, load_rps)
     say(
         f"backfilling {slo.spec.window.days or 1}d of healthy history: "
@@ -182,7 +181,10 @@ def _prometheus(
     backfill(prometheus.workdir / "data", history, [slo], rule_options(settings),
              directory / "backfill")  # fmt: skip
     say(f"starting Prometheus (scrape and evaluation every {settings.evaluation_interval})")
-    return prometheus.start()
+    prometheus.start()
+    assert prometheus.process is not None  # start() succeeded
+    started.add(prometheus.process)
+    return prometheus
 
 
 def demo_history(slo: SLO, demo_url: str, load_rps: int) -> History:
@@ -203,11 +205,6 @@ def rule_options(settings: parts.LoopSettings) -> RuleOptions:
         scrape_interval=parse_duration(settings.scrape_interval),
         evaluation_interval=parse_duration(settings.evaluation_interval),
     )
-
-
-def _spawned(prometheus: PrometheusProcess) -> Spawned:
-    assert prometheus.process is not None  # start() succeeded
-    return prometheus.process
 
 
 def wait_ready(

@@ -5,6 +5,8 @@ Importing this package registers every handler with kopf's default registry; tha
 """
 
 from budgetwarden.handlers import (
+    drift,
+    enforcement,
     exception,
     policy,
     poller,
@@ -12,6 +14,18 @@ from budgetwarden.handlers import (
     registry,
     slo,
     startup,
+    webhook,
 )
 
-__all__ = ["exception", "policy", "poller", "poller_startup", "registry", "slo", "startup"]
+__all__ = [
+    "drift",
+    "enforcement",
+    "exception",
+    "policy",
+    "poller",
+    "poller_startup",
+    "registry",
+    "slo",
+    "startup",
+    "webhook",
+]

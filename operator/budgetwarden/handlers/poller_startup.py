@@ -2,10 +2,11 @@
 
 `budgetwarden run` parses its flags into `PollerSettings` and puts them in the memo as
 `poller_settings`; under plain `kopf run -m budgetwarden.handlers` they come from BUDGETWARDEN_*
-variables. At start-up (after handlers/startup.py built the Kubernetes client) `start_budget_loop` builds the
-`Registry` every handler shares (`memo.registry`), serves /metrics, and, when a Prometheus URL is
-set, starts `Poller.run` as a task on kopf's loop. Without a Prometheus URL nothing is polled:
-the operator then only manages rules, and says so in its log.
+variables. At start-up (after handlers/startup.py built the Kubernetes client)
+`start_budget_loop` builds the `Registry` every handler shares (`memo.registry`), serves
+/metrics, and, when a Prometheus URL is set, starts `Poller.run` as a task on kopf's loop.
+Without a Prometheus URL nothing is polled: the operator then only manages rules, and says so
+in its log.
 
 An enforcement implementation plugs in by putting its `Enforcer` in the memo as `enforcer`
 before start-up (or by replacing `memo.poller.enforce`); until then `keep_held` is used.

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make demo`: the whole loop on this machine, then a drill that burns error budget for real.
+# Starts the demo stack (`budgetwarden demo up`), runs `budgetwarden drill high-error-rate`,
+# and stops the stack on the way out, whatever happened; exits with the drill's exit code.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=.venv/bin
+dir="${BUDGETWARDEN_DEMO_DIR:-.cache/demo}"
+KUBEBUILDER_ASSETS="$(bash hack/controlplane/build.sh)"
+export KUBEBUILDER_ASSETS
+
+# A stack that was already running here is someone else's: `demo up` refuses, and we leave it.
+[ -f "$dir/state.json" ] && someone_elses=yes || someone_elses=""
+up_ok=""
+cleanup() {
+  if [ -z "$someone_elses" ] || [ -n "$up_ok" ]; then
+    echo "== stopping the demo stack" >&2
+    "$bin/budgetwarden" demo down --dir "$dir" || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "== starting the demo stack: control plane, demo service, Prometheus, rules-sync, operator" >&2
+exports="$("$bin/budgetwarden" demo up --dir "$dir")"
+up_ok=yes
+eval "$exports"
+echo "== budgetwarden drill high-error-rate" >&2
+"$bin/budgetwarden" drill high-error-rate

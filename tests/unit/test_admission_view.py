@@ -1,0 +1,109 @@
+"""The FreezeView admission reads, built from policies' specs and statuses, and exceptions."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from budgetwarden.core.admission_view import freeze_view, policy_freeze
+from budgetwarden.core.freeze_view import FreezeView, HeldWorkload, PolicyFreeze
+from budgetwarden.core.policy_spec import parse_exception, parse_policy
+from budgetwarden.core.spec import Level
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+POLICY = parse_policy(yaml.safe_load((EXAMPLES / "05-policy.yaml").read_text()))
+FROZEN = {
+    "level": "PartialFreeze",
+    "since": "2026-11-29T10:14:00Z",
+    "freezeId": "fz-7c2e",
+    "slos": [
+        {"name": "checkout-latency", "remainingPercent": "44.0", "level": "Warning"},
+        {"name": "checkout-availability", "remainingPercent": "21.4", "level": "PartialFreeze"},
+        {"name": "checkout-errors", "remainingPercent": "25.0", "level": "PartialFreeze"},
+    ],
+    "heldTargets": [
+        {"kind": "Rollout", "name": "checkout", "pausedByUs": True, "stableTemplate": "sha256:ab"},
+        {"kind": "Deployment", "name": "checkout-worker"},
+    ],
+}
+BASE = PolicyFreeze(
+    policy="payments",
+    level=Level.PARTIAL_FREEZE,
+    targets=POLICY.spec.targets,
+    enforcement="Enforce",
+    freeze_id="fz-7c2e",
+    since=datetime(2026, 11, 29, 10, 14, tzinfo=UTC),
+    slo="checkout-availability",
+    remaining_percent=Decimal("21.4"),
+    threshold_percent=Decimal("30"),
+    held=(
+        HeldWorkload("Rollout", "checkout", paused_by_us=True, stable_template="sha256:ab"),
+        HeldWorkload("Deployment", "checkout-worker"),
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        pytest.param(
+            FROZEN,
+            BASE,
+            id="a frozen policy names the SLO at its level with the least budget left",
+        ),
+        pytest.param(
+            {**FROZEN, "level": "FullFreeze", "slos": FROZEN["slos"][:2]},
+            dataclasses.replace(BASE, level=Level.FULL_FREEZE, threshold_percent=Decimal("10")),
+            id="held by hysteresis, the worst SLO is named with the held level's threshold",
+        ),
+        pytest.param(
+            None,
+            PolicyFreeze(policy="payments", level=Level.UNKNOWN, targets=POLICY.spec.targets),
+            id="a policy without status yet is Unknown",
+        ),
+        pytest.param(
+            {
+                "level": "Frozen",
+                "since": "yesterday",
+                "freezeId": 7,
+                "slos": "x",
+                "heldTargets": [{"kind": "Rollout"}, "x"],
+            },
+            PolicyFreeze(policy="payments", level=Level.UNKNOWN, targets=POLICY.spec.targets),
+            id="a status this version cannot read gives Unknown, not an error",
+        ),
+        pytest.param(
+            {
+                **FROZEN,
+                "slos": [
+                    {
+                        "name": "checkout-availability",
+                        "level": "PartialFreeze",
+                        "remainingPercent": "NaN",
+                    }
+                ],
+            },
+            dataclasses.replace(BASE, remaining_percent=None),
+            id="a number that is not finite reads as no reading",
+        ),
+    ],
+)
+def test_policy_freeze(status: dict[str, Any] | None, expected: PolicyFreeze) -> None:
+    assert policy_freeze(POLICY, status) == expected
+
+
+def test_the_view_keeps_only_exceptions_whose_approver_was_recorded() -> None:
+    raw = yaml.safe_load((EXAMPLES / "06-freeze-exception.yaml").read_text())
+    unapproved = parse_exception(raw)
+    raw["spec"]["approvedBy"] = "alice"
+    raw["metadata"]["name"] = "approved"
+    approved = parse_exception(raw)
+    assert freeze_view([(POLICY, FROZEN)], [unapproved, approved]) == FreezeView(
+        policies=(BASE,), exceptions=(approved,)
+    )
