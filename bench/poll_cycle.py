@@ -44,6 +44,7 @@ from budgetwarden.core.rulefiles import desired_files
 from budgetwarden.core.rules import RuleOptions, build_prometheus_rule
 from budgetwarden.core.snapshot import SLORef
 from budgetwarden.core.spec import SLO, parse_slo
+from budgetwarden.core.windows import burn_rate_windows, ratio_windows
 from budgetwarden.devenv import PrometheusProcess
 from budgetwarden.devenv.processes import free_port
 
@@ -115,8 +116,13 @@ def complete(reader: PrometheusReader, slos: list[SLO]) -> int:
     done = 0
     for slo in slos:
         snapshot = result.snapshots.get(SLORef(slo.metadata.namespace, slo.metadata.name))
-        done += snapshot is not None and snapshot.remaining_percent is not None and (
-            len(snapshot.burn_rates) >= 6
+        windows = ratio_windows(
+            burn_rate_windows(slo.spec.window, slo.spec.alerting.burn_rate_windows)
+        )
+        done += (
+            snapshot is not None
+            and snapshot.remaining_percent is not None
+            and (len(snapshot.burn_rates) == len(windows))
         )
     return done
 
@@ -192,9 +198,12 @@ def main() -> int:
     scrape = {"job_name": "synthetic", "honor_labels": True, "scrape_interval": "1s",
               "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}  # fmt: skip
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-poll-cycle-") as tmp, PrometheusProcess(
-            Path(tmp) / "rules", [scrape], evaluation_interval="30s"
-        ) as prometheus:
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-poll-cycle-") as tmp,
+            PrometheusProcess(
+                Path(tmp) / "rules", [scrape], evaluation_interval="30s"
+            ) as prometheus,
+        ):
             rows = measure(prometheus, slos)
     finally:
         target.terminate()

@@ -33,6 +33,7 @@ from budgetwarden.demo.timeline import Step, StepFailed, Steps, Timeline, deadli
 
 POLL_SECONDS = 1.0
 SETTLE_SECONDS = 120  # how long preflight waits for a policy still thawing from a previous drill
+LONGEST_BURN = Decimal(15 * 60)  # a drill that would take longer is refused: raise the rate
 ALERT_FIRING = f"{c.ALERT_PAGE} firing in Prometheus"
 ALERT_RESOLVED = f"{c.ALERT_PAGE} resolved"
 PAUSED = "targets paused by budgetwarden"
@@ -77,7 +78,8 @@ def run_drill(watcher: Watcher, options: DrillOptions, timeline: Timeline) -> No
     slo, policy = watcher.slo(), watcher.policy()
     before = _settled(watcher, policy, timeline)
     plan = plan_for(watcher, slo, policy, options.error_rate, before)
-    burn = _burn_steps(timeline, plan, alert_due(slo, plan.burn_rate))  # checks the plan first
+    fires, resolves = alert_due(slo, plan.burn_rate)
+    burn = _burn_steps(timeline, plan, fires)  # checks the plan first
     report = Reporter(watcher, policy, timeline)
     report.preamble(plan, before, slo)
     demo = DemoControl(options.demo_url)
@@ -99,12 +101,13 @@ def run_drill(watcher: Watcher, options: DrillOptions, timeline: Timeline) -> No
         change = f"{percent(options.error_rate)} → {percent(previous)}"
         timeline.line(f"error rate {change} (restored after {say_duration(lasted)})")
     try:
-        last = _follow(watcher, policy, report, _thaw_steps(timeline, policy), last)
+        thaw = _thaw_steps(timeline, policy, float(resolves))
+        last = _follow(watcher, policy, report, thaw, last)
     finally:
         if exception is not None:
             watcher.kubectl("delete", c.PLURAL_EXCEPTION, exception, "-n", watcher.namespace)
             timeline.line(f"FreezeException {exception} deleted")
-    report.summary(plan, lasted, last)
+    report.summary(plan, lasted)
 
 
 def _settled(watcher: Watcher, policy: ErrorBudgetPolicy, timeline: Timeline) -> Snapshot:
@@ -128,25 +131,26 @@ def _burn_steps(timeline: Timeline, plan: Plan, alert: Decimal | None) -> Steps:
     """The fast-burn alert, each level in turn, and the pause; due when the plan says."""
     steps = [Step(ALERT_FIRING, _f(alert), deadline(_f(alert)))]
     for level in FREEZE_LEVELS:
-        due = _f(plan.due(level))
-        if due is None:
+        due = plan.due(level)
+        if due is None or due > LONGEST_BURN:
+            when = "never" if due is None else f"only after {say_duration(due)}"
             raise DrillError(
-                f"at {percent(plan.error_rate)} errors the policy never reaches {level}; "
+                f"at {percent(plan.error_rate)} errors the policy reaches {level} {when}; "
                 "raise --error-rate"
             )
-        steps.append(Step(f"policy at {level}", due, deadline(due)))
+        steps.append(Step(f"policy at {level}", float(due), deadline(float(due))))
     due_pause = _f(plan.due(Level.PARTIAL_FREEZE))
     steps.append(Step(PAUSED, due_pause, deadline(due_pause)))
     return Steps(timeline, steps)
 
 
-def _thaw_steps(timeline: Timeline, policy: ErrorBudgetPolicy) -> Steps:
+def _thaw_steps(timeline: Timeline, policy: ErrorBudgetPolicy, resolves: float) -> Steps:
     """Alert resolved; thaw and resume once the short window empties and the hold runs out."""
     thaw = float(seconds(policy.spec.hysteresis.minimum_hold)) + 15
     return Steps(
         timeline,
         [
-            Step(ALERT_RESOLVED, 15.0, deadline(15.0)),
+            Step(ALERT_RESOLVED, resolves, deadline(resolves)),
             Step(THAWED, thaw, deadline(thaw, 60)),
             Step(RESUMED, thaw, deadline(thaw, 60)),
         ],

@@ -24,15 +24,17 @@ from budgetwarden.demo.timeline import Timeline
 TABLE_SECONDS = 10.0
 
 
-def alert_due(slo: SLO, burn: Decimal) -> Decimal | None:
-    """Seconds until the SLO's fast-burn (page) alert fires at burn rate `burn`."""
-    rows = burn_rate_windows(slo.spec.window, slo.spec.alerting.burn_rate_windows)
-    dues = [
-        row.factor * max(seconds(row.long_window), seconds(row.short_window)) / burn
-        for row in rows
+def alert_due(slo: SLO, burn: Decimal) -> tuple[Decimal | None, Decimal]:
+    """Seconds until the SLO's fast-burn (page) alert fires at burn rate `burn`, and until it
+    resolves once the errors stop (the slowest firing pair's short window must drain)."""
+    rows = [
+        row
+        for row in burn_rate_windows(slo.spec.window, slo.spec.alerting.burn_rate_windows)
         if row.tier == c.TIER_PAGE and burn > row.factor
     ]
-    return min(dues, default=None)
+    fires = [row.factor * seconds(row.long_window) / burn for row in rows]
+    resolves = [seconds(row.short_window) * (1 - row.factor / burn) for row in rows]
+    return min(fires, default=None), max(resolves, default=Decimal(0))
 
 
 def history_covered(watcher: Watcher, slo: SLO) -> timedelta:
@@ -145,19 +147,26 @@ class Reporter:
             now.annotations,
         ):
             return
-        if before is not None and before.paused != now.paused:
+        if before is None or before.paused != now.paused:
             what = "paused" if now.paused else "resumed"
             who = " by budgetwarden" if now.paused_by_us else ""
             head = f"{now.kind} {now.name} {what}{who}: spec.paused={str(now.paused).lower()}"
-        else:
-            head = f"{now.kind} {now.name}: annotations changed"
-        shown = [f"{key}: {value}" for key, value in now.annotations.items()]
-        self.timeline.line(head, shown or ["(no budgetwarden.io annotations)"])
+            shown = [f"{key}: {value}" for key, value in now.annotations.items()]
+            self.timeline.line(head, shown or ["(no budgetwarden.io annotations)"])
+            return
+        old = before.annotations
+        shown = [
+            f"{key}: {value}" for key, value in now.annotations.items() if old.get(key) != value
+        ]
+        shown += [f"{key} removed" for key in old if key not in now.annotations]
+        self.timeline.line(f"{now.kind} {now.name}: annotations changed", shown)
 
-    def summary(self, plan: Plan, errors_lasted: Decimal, last: Snapshot) -> None:
+    def summary(self, plan: Plan, errors_lasted: Decimal) -> None:
         """What the drill did to the budget, and the levels it passed through."""
         spent = plan.spent_after(errors_lasted)
         settles = plan.remaining - spent
+        slo_status = self.watcher.get(c.PLURAL_SLO, self.watcher.slo_name).get("status") or {}
+        shown = (slo_status.get("errorBudget") or {}).get("remainingPercent")
         self.table()
         self.timeline.line(
             f"✓ drill passed: levels {' → '.join(self.levels)}",
@@ -166,7 +175,7 @@ class Reporter:
                 f"{outage_text(plan.error_rate * errors_lasted)} of total outage, "
                 f"{spent.quantize(Decimal('0.1'))}% of the budget "
                 f"({outage_text(plan.outage_seconds)});",
-                f"status shows {last.remaining}% left now, about "
+                f"status shows {shown}% left now, about "
                 f"{max(settles, -HUNDRED).quantize(Decimal('0.1'))}% once the 5m rates catch up "
                 "(within 5 minutes)",
             ],
