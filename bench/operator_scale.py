@@ -154,11 +154,14 @@ class Watcher:
                 plural,
                 timeout_seconds=60,
             )
-            for event in stream:
-                self.events += 1
-                obj = event["object"]
-                if event["type"] != "DELETED" and self.met(obj):
-                    self.times.setdefault(obj["metadata"]["name"], time.monotonic())
+            try:
+                for event in stream:
+                    self.events += 1
+                    obj = event["object"]
+                    if event["type"] != "DELETED" and self.met(obj):
+                        self.times.setdefault(obj["metadata"]["name"], time.monotonic())
+            except Exception:  # the API server went away (at the end) or dropped the watch
+                time.sleep(0.5)
 
     def done_at(self, names: list[str]) -> float | None:
         """When the last of `names` met the condition, or None while some have not."""

@@ -419,3 +419,21 @@ def review(change: Change) -> dict[str, Any]:
 def outcome_of(allowed: bool, message: str, warnings: tuple[str, ...]) -> Outcome:
     """What a person sees of a decision: the message only when it denies."""
     return Outcome(allowed, "" if allowed else message, warnings)
+
+
+# --- Leaving the cluster as found ------------------------------------------------------------
+PARKED = {"matchLabels": {"budgetwarden.io/enforce": "parked-by-tests"}}
+
+
+def parked_freeze_policies() -> dict[str, Any]:
+    """The freeze policies with a namespace selector nothing matches, as one List.
+
+    Tests apply this instead of deleting the freeze policies' bindings: while no binding names
+    ConfigMap as its paramKind, kube-apiserver (up to 1.36 at least) stops the ConfigMap param
+    informer for good, and every later ConfigMap-param policy in the session reads nothing
+    (kubernetes/kubernetes#130887, docs/admission-vap.md).
+    """
+    from budgetwarden.core import vap
+
+    return {"apiVersion": "v1", "kind": "List", "items": vap.admission_policies(
+        OPERATOR, namespace_selector=PARKED)[:6]}  # fmt: skip

@@ -1,10 +1,10 @@
 """The Helm chart: lint, render with several value sets, apply the result to a real API server.
 
-helm is built from the Go module proxy by hack/helm/build.sh (cached after the first build). The
-rendered manifests are applied with `--dry-run=server`, so the API server validates every object
-against its real schema (our CRDs come from the `cluster` fixture; ServiceMonitor and
-cert-manager's Certificate from stand-ins in hack/helm/crds/). RBAC is applied for real and
-checked with `kubectl auth can-i`, because least privilege is only visible to the authorizer.
+The rendered manifests are applied with `--dry-run=server`, so the API server validates every
+object against its real schema (our CRDs come from the `cluster` fixture; ServiceMonitor and
+cert-manager's Certificate from stand-ins in hack/helm/crds/). What each value set renders is
+compared whole, the webhook configurations against the operator's own rendering, and the
+command line against the operator's real argument parser. RBAC: test_helm_rbac.py.
 """
 
 from __future__ import annotations
@@ -12,10 +12,6 @@ from __future__ import annotations
 import argparse
 import base64
 import dataclasses
-import re
-import subprocess
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,60 +20,42 @@ import pytest
 import yaml
 
 from budgetwarden.cli import run as run_command
-from budgetwarden.core import conventions as c
-from budgetwarden.core import vap, vap_exceptions
-from budgetwarden.core.freeze_view import FreezeView
 from budgetwarden.core.webhook_config import ServiceRef, WebhookClient, WebhookOptions
 from budgetwarden.core.webhook_config import configurations as rendered_by_the_operator
 from budgetwarden.devenv.cluster import Cluster
 from budgetwarden.devenv.crds import crd_names
-from budgetwarden.devenv.kubeconfig import KubectlError
 from budgetwarden.handlers import poller_startup, webhook
+from helm_support import (
+    CHART,
+    FULLNAME,
+    RELEASE,
+    ROOT,
+    VALUE_SETS,
+    Render,
+    build_helm,
+    find,
+    helm_run,
+    kinds,
+    renderer,
+    set_args,
+    values_for,
+)
 
 pytestmark = pytest.mark.cluster
 
-ROOT = Path(__file__).resolve().parents[2]
-CHART = ROOT / "helm" / "budgetwarden"
 STAND_INS = sorted((ROOT / "hack" / "helm" / "crds").glob("*.yaml"))
-RELEASE = "bw"
-FULLNAME = f"{RELEASE}-budgetwarden"
-Render = Callable[..., list[dict[str, Any]]]
 
 
 @pytest.fixture(scope="session")
 def helm() -> Path:
-    """The helm binary, built once into the cache (a cold build takes a few minutes)."""
-    build = subprocess.run(
-        ["bash", str(ROOT / "hack" / "helm" / "build.sh")], capture_output=True, text=True
-    )
-    if build.returncode != 0:
-        pytest.fail(f"hack/helm/build.sh failed:\n{build.stderr}", pytrace=False)
-    return Path(build.stdout.strip())
-
-
-def helm_run(helm: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Run helm; captured text output."""
-    return subprocess.run([str(helm), *args], capture_output=True, text=True, check=False)
-
-
-def set_args(values: dict[str, str]) -> list[str]:
-    """--set-json arguments: each value is JSON, so lists and booleans keep their types."""
-    return [arg for key, value in values.items() for arg in ("--set-json", f"{key}={value}")]
+    """The helm binary (built on first use)."""
+    return build_helm()
 
 
 @pytest.fixture(scope="session")
 def render(helm: Path) -> Render:
-    """render(namespace, values, *extra) -> the rendered documents; fails with helm's stderr."""
-
-    def rendered(namespace: str, values: dict[str, str], *extra: str) -> list[dict[str, Any]]:
-        result = helm_run(
-            helm, "template", RELEASE, str(CHART), "--namespace", namespace,
-            *set_args(values), *extra,
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr
-        return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-
-    return rendered
+    """render(namespace, values, *extra) -> the rendered documents."""
+    return renderer(helm)
 
 
 @pytest.fixture(scope="session")
@@ -90,52 +68,7 @@ def stand_in_crds(cluster: Cluster) -> None:
         cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", f"crd/{name}")
 
 
-def kinds(docs: list[dict[str, Any]]) -> list[str]:
-    """ "Kind name" of every document, sorted."""
-    return sorted(f"{d['kind']} {d['metadata']['name']}" for d in docs)
-
-
-def find(docs: list[dict[str, Any]], kind: str, name: str = FULLNAME) -> dict[str, Any]:
-    """The one document of this kind and name."""
-    (doc,) = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
-    return doc
-
-
 # --- lint and values ---------------------------------------------------------------------------
-
-# value sets the chart supports; each is linted, rendered and dry-run applied below
-VALUE_SETS = {
-    "defaults": {},
-    "named namespaces": {"watch.namespaces": '["NS"]'},
-    "no admission, no metrics": {"admission.mode": '"none"', "metrics.enabled": "false"},
-    "admission by policies": {"admission.mode": '"vap"'},
-    "cert-manager": {
-        "webhook.certificate.mode": '"certManager"',
-        "webhook.certificate.certManager.issuerRef.name": '"selfsigned"',
-    },
-    "own certificate Secret": {
-        "webhook.certificate.mode": '"secret"',
-        "webhook.certificate.secret.name": '"my-tls"',
-        "webhook.certificate.secret.caBundle": '"Y2E="',
-    },
-    "everything on": {
-        "operator.prometheusURL": '"http://prometheus-operated.monitoring.svc:9090"',
-        "operator.prometheusTokenSecret.name": '"prometheus-token"',
-        "operator.prometheusCA.configMap": '"prometheus-ca"',
-        "operator.peering": '"budgetwarden"',
-        "webhook.failurePolicy": '"Fail"',
-        "webhook.breakGlass": "true",
-        "metrics.serviceMonitor.enabled": "true",
-        "metrics.prometheusRule.enabled": "true",
-        "dashboards.enabled": "true",
-        "rbac.approver.aggregateToAdmin": "true",
-    },
-}
-
-
-def values_for(name: str, namespace: str) -> dict[str, str]:
-    """A value set with NS standing for the test's namespace."""
-    return {key: value.replace("NS", namespace) for key, value in VALUE_SETS[name].items()}
 
 
 @pytest.mark.parametrize(
@@ -476,220 +409,3 @@ def test_helm_crds_are_the_repository_crds() -> None:
     ours = {p.name: p.read_text() for p in sorted((ROOT / "crds").glob("*.yaml"))}
     chart = {p.name: p.read_text() for p in sorted((CHART / "crds").glob("*.yaml"))}
     assert chart == ours
-
-
-# --- RBAC, checked by the authorizer -----------------------------------------------------------
-
-
-@pytest.fixture
-def installed_rbac(
-    cluster: Cluster, render: Render, namespace: str
-) -> Iterator[Callable[..., None]]:
-    """install(values): apply the chart's ServiceAccount and RBAC for real; removed afterwards."""
-    applied: list[str] = []
-
-    # the people's ClusterRoles have fixed names: give them this test's own
-    suffix = namespace[-6:]
-    names = {
-        "rbac.approver.name": f'"freeze-approver-{suffix}"',
-        "rbac.breakGlass.name": f'"break-glass-{suffix}"',
-    }
-
-    def install(values: dict[str, str]) -> None:
-        wanted = ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
-        docs = [d for d in render(namespace, {**names, **values}) if d["kind"] in wanted]
-        text = yaml.safe_dump_all(docs)
-        cluster.kubectl("apply", "--server-side", "-f", "-", input=text)
-        applied.append(text)
-
-    yield install
-    for text in applied:
-        cluster.kubectl("delete", "--ignore-not-found", "--wait=false", "-f", "-", input=text)
-
-
-def can(cluster: Cluster, who: str, verb: str, resource: str, namespace: str, *extra: str) -> bool:
-    """`kubectl auth can-i` as `who` (a user, or a ServiceAccount as system:serviceaccount:...)."""
-    where = ("--all-namespaces",) if namespace == "*" else ("-n", namespace)
-    try:
-        cluster.kubectl("auth", "can-i", verb, resource, "--as", who, *where, *extra)
-    except KubectlError:  # exit 1 is "no"
-        return False
-    return True
-
-
-OPERATOR_CAN = [
-    ("patch", "slos.budgetwarden.io", ()),
-    ("patch", "errorbudgetpolicies.budgetwarden.io", ("--subresource=status",)),
-    ("create", "prometheusrules.monitoring.coreos.com", ()),
-    ("delete", "prometheusrules.monitoring.coreos.com", ()),
-    ("patch", "rollouts.argoproj.io", ("--subresource=status",)),
-    ("patch", "deployments.apps", ()),
-    ("get", "replicasets.apps", ()),
-    ("create", "events", ()),
-    ("get", "secrets", ()),
-]
-OPERATOR_CANNOT = [
-    ("create", "freezeexceptions.budgetwarden.io", ()),  # the operator never approves itself
-    ("delete", "slos.budgetwarden.io", ()),
-    ("update", "deployments.apps", ()),
-    ("delete", "deployments.apps", ()),
-    ("list", "secrets", ()),
-    ("patch", "statefulsets.apps", ()),
-    ("create", "pods", ()),
-]
-
-
-@pytest.mark.parametrize(
-    ("values", "here", "elsewhere"),
-    [
-        pytest.param(
-            {}, True, True,
-            id="watching every namespace, the operator may do its work everywhere",
-        ),
-        pytest.param(
-            {"watch.namespaces": '["NS"]'}, True, False,
-            id="watching one namespace, the operator may do its work there and nowhere else",
-        ),
-    ],
-)  # fmt: skip
-def test_operator_permissions(
-    cluster: Cluster,
-    installed_rbac: Callable[..., None],
-    namespace: str,
-    values: dict[str, str],
-    here: bool,
-    elsewhere: bool,
-) -> None:
-    installed_rbac({key: value.replace("NS", namespace) for key, value in values.items()})
-    who = f"system:serviceaccount:{namespace}:{FULLNAME}"
-    table = [
-        (verb, resource, where, can(cluster, who, verb, resource, where, *extra))
-        for verb, resource, extra in OPERATOR_CAN + OPERATOR_CANNOT
-        for where in (namespace, "elsewhere")
-    ]
-    granted = {(verb, resource) for verb, resource, _ in OPERATOR_CAN}
-    scope = {namespace: here, "elsewhere": elsewhere}
-    expected = [
-        (verb, resource, where, (verb, resource) in granted and scope[where])
-        for verb, resource, _ in OPERATOR_CAN + OPERATOR_CANNOT
-        for where in (namespace, "elsewhere")
-    ]
-    cluster_wide = can(cluster, who, "watch", "customresourcedefinitions.apiextensions.k8s.io", "*")
-    assert (table, cluster_wide) == (expected, True)
-
-
-def test_notify_secrets_off_leaves_only_the_prometheus_token(
-    cluster: Cluster, installed_rbac: Callable[..., None], namespace: str
-) -> None:
-    installed_rbac({
-        "rbac.readNotifySecrets": "false",
-        "operator.prometheusTokenSecret.name": '"prometheus-token"',
-    })  # fmt: skip
-    who = f"system:serviceaccount:{namespace}:{FULLNAME}"
-    checks = {
-        name: can(cluster, who, "get", f"secrets/{name}", namespace)
-        for name in ("prometheus-token", "slack-webhook")
-    }
-    assert checks == {"prometheus-token": True, "slack-webhook": False}
-
-
-def test_approvers_and_break_glass_holders_get_exactly_their_verbs(
-    cluster: Cluster, installed_rbac: Callable[..., None], namespace: str
-) -> None:
-    suffix = namespace[-6:]
-    approver, glass = f"freeze-approver-{suffix}", f"break-glass-{suffix}"
-    installed_rbac({"webhook.breakGlass": "true"})
-    for role, user in ((approver, "alice"), (glass, "bob")):
-        cluster.kubectl(
-            "create", "rolebinding", f"{role}-{user}", "-n", namespace,
-            f"--clusterrole={role}", f"--user={user}",
-        )  # fmt: skip
-    fex = "freezeexceptions.budgetwarden.io"
-    table = {
-        (user, verb, where): can(cluster, user, verb, fex, where)
-        for user in ("alice", "bob")
-        for verb in ("create", "breakglass")
-        for where in (namespace, "elsewhere")
-    }
-    assert table == {
-        ("alice", "create", namespace): True,
-        ("alice", "create", "elsewhere"): False,
-        ("alice", "breakglass", namespace): False,
-        ("alice", "breakglass", "elsewhere"): False,
-        ("bob", "create", namespace): False,
-        ("bob", "create", "elsewhere"): False,
-        ("bob", "breakglass", namespace): True,
-        ("bob", "breakglass", "elsewhere"): False,
-    }
-
-
-def vap_mode_objects(user: str, namespace: str, params_name: str) -> list[dict[str, Any]]:
-    """The admission policies VAP mode applies (handlers/vap.py), and one namespace's params."""
-    params = vap.params_config_map(namespace, FreezeView(), datetime.now(UTC))
-    params["metadata"]["name"] = params_name
-    objects = [
-        *vap.admission_policies(user, "Ignore"),
-        *vap_exceptions.approver_recorder(),
-        *vap_exceptions.exception_policies(timedelta(hours=24), recorded=True),
-    ]
-    return [obj for obj in objects if obj["kind"].endswith("Policy")] + [params]
-
-
-def binding_names(user: str) -> list[str]:
-    """The policy bindings VAP mode applies."""
-    objects = [*vap.admission_policies(user, "Ignore"), *vap_exceptions.approver_recorder()]
-    objects += vap_exceptions.exception_policies(timedelta(hours=24), recorded=True)
-    return [
-        f"{obj['kind'].lower()}s.admissionregistration.k8s.io/{obj['metadata']['name']}"
-        for obj in objects
-        if obj["kind"].endswith("Binding")
-    ]
-
-
-@pytest.mark.parametrize(
-    ("params_name", "refused"),
-    [
-        pytest.param(
-            c.PARAMS_CONFIGMAP, [],
-            id="in VAP mode the operator may apply its policies and params",
-        ),
-        pytest.param(
-            "app-settings", ["configmaps"],
-            id="in VAP mode the operator may not write a ConfigMap other than its params",
-        ),
-    ],
-)  # fmt: skip
-def test_vap_mode_permissions(
-    cluster: Cluster,
-    installed_rbac: Callable[..., None],
-    namespace: str,
-    params_name: str,
-    refused: list[str],
-) -> None:
-    installed_rbac({"admission.mode": '"vap"'})
-    who = f"system:serviceaccount:{namespace}:{FULLNAME}"
-    objects = yaml.safe_dump_all(vap_mode_objects(who, namespace, params_name))
-    result = cluster.kubectl(
-        "apply", "--server-side", "--force-conflicts", "--field-manager=budgetwarden",
-        "--dry-run=server", f"--as={who}", "-f", "-", input=objects, check=False,
-    )  # fmt: skip
-    errors = re.findall(r"Error from server \((\w+)\): ([\w.]+)", result.stderr)
-    assert (result.returncode == 0, errors) == (
-        not refused,
-        [("Forbidden", kind) for kind in refused],
-    ), result.stderr
-
-
-def test_vap_mode_bindings_are_allowed_by_name_only(
-    cluster: Cluster, installed_rbac: Callable[..., None], namespace: str
-) -> None:
-    installed_rbac({"admission.mode": '"vap"'})
-    who = f"system:serviceaccount:{namespace}:{FULLNAME}"
-    names = binding_names(who)
-    other = "validatingadmissionpolicybindings.admissionregistration.k8s.io/someone-elses"
-    table = {
-        (verb, name): can(cluster, who, verb, name, "*")
-        for name in [*names, other]
-        for verb in ("create", "patch")
-    }
-    assert table == {(verb, name): name != other for verb, name in table}

@@ -36,6 +36,7 @@ from admission_cases import (
     case_named,
     freeze,
     outcome_of,
+    parked_freeze_policies,
     review,
     targets,
     workload,
@@ -73,7 +74,8 @@ def policies(cluster: Cluster) -> Iterator[list[dict[str, Any]]]:
     cluster.kubectl("apply", "-f", "-", input=json.dumps({"kind": "List", "apiVersion": "v1",
                                                            "items": objects}))  # fmt: skip
     yield objects
-    for obj in reversed(objects):
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(parked_freeze_policies()))
+    for obj in objects[6:]:  # the params guard and the FreezeException policies
         cluster.kubectl("delete", KINDS[obj["kind"]], obj["metadata"]["name"], "--ignore-not-found")
 
 

@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 from kopf.testing import KopfRunner
 
-from admission_cases import USER, workload
+from admission_cases import USER, parked_freeze_policies, workload
 from budgetwarden.devenv.cluster import Cluster
 from operator_support import example, get, wait_for
 
 pytestmark = pytest.mark.cluster
 SINCE = "2026-11-29T10:14:00Z"
+# What the operator installs besides the freeze policies, which are parked instead of deleted.
 INSTALLED = [
     (kind, name)
-    for name in ("budgetwarden-freeze", "budgetwarden-freeze-warnings", "budgetwarden-freeze-audit",
-                 "budgetwarden-admission-params", "budgetwarden-freezeexceptions")
+    for name in ("budgetwarden-admission-params", "budgetwarden-freezeexceptions")
     for kind in ("validatingadmissionpolicybinding", "validatingadmissionpolicy")
 ] + [(f"mutatingadmissionpolicy{part}", "budgetwarden-exception-approver")
      for part in ("binding", "")]  # fmt: skip
@@ -37,8 +37,8 @@ DEFAULT_RUNBOOK = "https://github.com/budgetwarden/budgetwarden/blob/main/runboo
 def operator(
     cluster: Cluster, namespace: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[KopfRunner]:
-    """The operator in VAP mode for `namespace` (opted in); its cluster-wide policies removed
-    afterwards."""
+    """The operator in VAP mode for `namespace` (opted in); its cluster-wide policies parked or
+    removed afterwards."""
     cluster.kubectl("label", "namespace", namespace, "budgetwarden.io/enforce=enabled")
     monkeypatch.setenv("BUDGETWARDEN_ADMISSION_MODE", "vap")
     monkeypatch.setenv("BUDGETWARDEN_METRICS_PORT", "off")
@@ -50,6 +50,7 @@ def operator(
             yield runner
         assert runner.exit_code == 0, runner.output
     finally:
+        cluster.kubectl("apply", "-f", "-", input=json.dumps(parked_freeze_policies()))
         for kind, name in INSTALLED:
             cluster.kubectl("delete", kind, name, "--ignore-not-found")
 
@@ -92,14 +93,18 @@ def answer(result: subprocess.CompletedProcess[str]) -> str:
     return "allowed" if result.returncode == 0 else result.stderr.rpartition("request: ")[2].strip()
 
 
-def settled(cluster: Cluster, obj: dict[str, Any], expected: str) -> str:
+def settled(cluster: Cluster, obj: dict[str, Any], expected: str) -> None:
     """Dry-run the change until the API server gives `expected` (params arrive a moment late)."""
+    answers = []
 
-    def probe() -> str | None:
-        got = answer(as_alice(cluster, obj, "--dry-run=server"))
-        return got if got == expected else None
+    def probe() -> bool:
+        answers.append(answer(as_alice(cluster, obj, "--dry-run=server")))
+        return answers[-1] == expected
 
-    return wait_for(f"the API server to answer {expected[:60]}", probe)
+    try:
+        wait_for(f"the API server to answer {expected[:60]}", probe)
+    except AssertionError as error:
+        raise AssertionError(f"{error}; it last answered {answers[-1]}") from None
 
 
 def test_params_follow_the_policy_status_and_exceptions_until_they_expire(

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,8 +20,10 @@ from typing import Any, TypeVar
 
 import yaml
 
+from budgetwarden.core import conventions as c
 from budgetwarden.demo.process import service_command
 from budgetwarden.devenv import processes
+from budgetwarden.devenv.certs import ServingCert, write_serving_cert
 from budgetwarden.devenv.errors import DevEnvError
 from budgetwarden.devenv.kubeconfig import RunsKubectl
 from budgetwarden.devenv.processes import Spawned
@@ -139,40 +141,55 @@ def operator_env(kubeconfig: Path, prometheus_url: str, settings: LoopSettings) 
     }
 
 
-# Handler modules `budgetwarden run` must register for the loop to close. Any that
-# budgetwarden.handlers does not import yet are imported before the CLI runs (see
-# `operator_command`), so the demo exercises them as `budgetwarden run` will.
-LOOP_HANDLERS = ("enforcement", "drift")
-
-
-def operator_command() -> list[str]:
-    """How to start `budgetwarden run` with every handler module of the loop registered."""
-    import budgetwarden.handlers as handlers
-
-    missing = [name for name in LOOP_HANDLERS if name not in handlers.__all__]
-    if not missing:
-        return [*service_command(), "run"]
-    imports = ", ".join(f"budgetwarden.handlers.{name}" for name in missing)
-    script = f"import sys, {imports}; from budgetwarden.cli import main; sys.exit(main())"
-    return [sys.executable, "-c", script, "run"]
-
-
 def start_operator(
     kubeconfig: Path, prometheus_url: str, namespace: str, log: Path,
-    *, settings: LoopSettings | None = None, extra_args: Sequence[str] = (),
+    *, settings: LoopSettings | None = None, extra_env: Mapping[str, str] | None = None,
     detached: bool = False,
 ) -> Child:  # fmt: skip
     """Start `budgetwarden run` watching one namespace, polling Prometheus every poll interval."""
     settings = settings or LoopSettings()
-    args = ["--namespace", namespace,
+    args = ["run", "--namespace", namespace,
             "--scrape-interval", settings.scrape_interval,
-            "--evaluation-interval", settings.evaluation_interval, *extra_args]  # fmt: skip
-    env = operator_env(kubeconfig, prometheus_url, settings)
-    prefix = ["env", *(f"{key}={value}" for key, value in env.items())]
-    proc, popen = processes.spawn(
-        "operator", [*prefix, *operator_command(), *args], log, detached=detached
-    )
-    return Child(proc, popen)
+            "--evaluation-interval", settings.evaluation_interval]  # fmt: skip
+    env = {**operator_env(kubeconfig, prometheus_url, settings), **(extra_env or {})}
+    return spawn("operator", args, log, detached=detached, env=env)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where the operator serves admission: a loopback port and a certificate for it."""
+
+    port: int
+    certs: ServingCert
+
+    @classmethod
+    def create(cls, folder: Path) -> Webhook:
+        """A free port and a fresh CA and serving certificate for 127.0.0.1 in `folder`."""
+        return cls(processes.free_port(), write_serving_cert(folder))
+
+    @property
+    def url(self) -> str:
+        """The base URL the API server calls."""
+        return f"https://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """The operator's variables that make it serve the webhook here."""
+        return {
+            "BUDGETWARDEN_WEBHOOK_ADDRESS": f"127.0.0.1:{self.port}",
+            "BUDGETWARDEN_WEBHOOK_CERT": str(self.certs.cert),
+            "BUDGETWARDEN_WEBHOOK_KEY": str(self.certs.key),
+        }
+
+    def register(self, kubectl: RunsKubectl, operator: Child) -> None:
+        """Wait until the operator serves, then apply `budgetwarden webhook render`'s output."""
+        context = ssl.create_default_context(cafile=str(self.certs.ca))
+        processes.wait_http(f"{self.url}{c.PATH_HEALTHZ}", operator.proc, context=context)
+        render = [*service_command(), "webhook", "render", "--url", self.url,
+                  "--ca", str(self.certs.ca)]  # fmt: skip
+        rendered = subprocess.run(render, capture_output=True, text=True, check=False)
+        if rendered.returncode != 0:
+            raise DevEnvError(f"budgetwarden webhook render failed: {rendered.stderr.strip()}")
+        kubectl("apply", "-f", "-", input=rendered.stdout)
 
 
 def manifests(files: Iterable[Path], namespace: str) -> list[dict[str, Any]]:

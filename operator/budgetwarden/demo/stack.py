@@ -140,11 +140,15 @@ def _up(
         logs / "rules-sync.log", detached=True,
     )  # fmt: skip
     started.add(rules_sync.proc)
+    started.add(folders=[directory / "webhook"])
+    webhook = parts.Webhook.create(directory / "webhook")
     operator = parts.start_operator(
         plane.kubeconfig, prometheus.url, namespace, logs / "operator.log",
-        settings=settings, detached=True,
+        settings=settings, extra_env=webhook.env(), detached=True,
     )  # fmt: skip
     started.add(operator.proc)
+    say(f"registering the admission webhook the operator serves at {webhook.url}")
+    webhook.register(kubectl, operator)
     parts.apply(kubectl, [d for d in docs if d["kind"] != "Namespace"])
     wait_ready(kubectl, prometheus.url, slo, namespace)
     state = started.state({
