@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import yaml
-from promtool_support import RuleTest
 
 from budgetwarden.devenv.binaries import find_binary
 from budgetwarden.devenv.errors import MissingBinaryError
+from promtool_support import RuleTest
 
 
 @pytest.fixture(scope="session")

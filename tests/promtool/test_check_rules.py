@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from promtool_support import FIXTURES, fixture_slo
 
 from budgetwarden.core.rules import RuleOptions, build_rule_groups
 from budgetwarden.core.spec import SLO, parse_slo
+from promtool_support import FIXTURES, fixture_slo
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SLO_EXAMPLES = ("01-availability-ratio", "02-latency", "03-availability-gauge", "04-window-28d")
