@@ -139,6 +139,7 @@ def loop(
             parts.apply(cluster.kubectl, [{**PAUSED_BY_HAND, "metadata": {
                 **PAUSED_BY_HAND["metadata"], "namespace": namespace}}])  # fmt: skip
             loop.until("the policy to start at Normal", lambda: loop.level() == "Normal")
+            del loop.seen[:-1]  # an Unknown before the first budget reading is not the drill's
             yield loop
         finally:
             loop.operator.stop()

@@ -124,24 +124,32 @@ def _other(value: Any) -> str:
     raise Unsupported(type(value).__name__)
 
 
+@functools.lru_cache(maxsize=4096)
+def _key_line(key: str, indent: int) -> str:
+    """`<indent>key:` for a key PyYAML writes plain."""
+    if not _plain_ok(key):
+        raise Unsupported(key)
+    return " " * indent + key + ":"
+
+
 def _mapping(data: dict[Any, Any], indent: int, out: list[str], first: str | None) -> None:
-    pad = " " * indent
     for key, value in data.items():
-        if type(key) is not str or not _plain_ok(key):
+        if type(key) is not str:
             raise Unsupported(key)
-        line = first if first is not None else pad
-        first = None
+        head = _key_line(key, indent)
+        if first is not None:  # the first key of a list item follows its "- "
+            head, first = first + head[indent:], None
         kind = type(value)
         if kind is str:
-            out.append(f"{line}{key}: {_string(value, indent + 2)}\n")
+            out.append(f"{head} {_string(value, indent + 2)}\n")
         elif kind is dict and value:
-            out.append(f"{line}{key}:\n")
+            out.append(head + "\n")
             _mapping(value, indent + 2, out, None)
         elif kind is list and value:
-            out.append(f"{line}{key}:\n")
+            out.append(head + "\n")
             _sequence(value, indent, out)  # PyYAML does not indent a list under a key
         else:
-            out.append(f"{line}{key}: {_other(value)}\n")
+            out.append(f"{head} {_other(value)}\n")
 
 
 def _sequence(items: list[Any], indent: int, out: list[str]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 _UNITS: dict[str, timedelta] = {
     "w": timedelta(weeks=1),
@@ -34,6 +35,8 @@ def parse_duration(text: str) -> timedelta:
     return total
 
 
+# Rule generation prints the same handful of windows tens of thousands of times.
+@lru_cache(maxsize=1024)
 def format_duration(value: timedelta) -> str:
     """Print a timedelta the way Prometheus writes it: "1h30m", "30d", "500ms"."""
     millis = int(value / timedelta(milliseconds=1))

@@ -16,6 +16,7 @@ Workbook's way), so one rule covers every window:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
@@ -59,6 +60,8 @@ FACTOR_QUANTUM = Decimal("0.000001")
 _TIER_ORDER = {"page": 0, "ticket": 1}
 
 
+# Generation asks for the same few windows thousands of times; the answer is immutable.
+@lru_cache(maxsize=256)
 def burn_rate_windows(
     window: timedelta, overrides: tuple[BurnRateWindow, ...] = ()
 ) -> tuple[BurnRateWindow, ...]:

@@ -3,8 +3,9 @@
 `up` starts, detached so they outlive the command: a local control plane with the CRDs, the
 demo service with a steady load, Prometheus scraping it every second with a day of healthy
 history backfilled (demo/history.py), `budgetwarden rules-sync`, and the operator polling every
-second; then it applies examples/demo/ and waits until the policy has a level. Pids, folders
-and exports go to DIR/state.json (the format of `budgetwarden dev`), so `down` is
+second and serving the admission webhook (registered from `budgetwarden webhook render`); then
+it applies examples/demo/ and waits until the policy has a level. Pids, folders and exports go
+to DIR/state.json (the format of `budgetwarden dev`) after every step, so `down` is
 `devenv.stack.down`. `budgetwarden drill` then runs against the exported KUBECONFIG.
 """
 
