@@ -244,6 +244,13 @@ NOT_BATCH = targets(
         },
     }
 )
+
+
+def ref(name: str) -> dict[str, str]:
+    """A Rollout's workloadRef to a Deployment."""
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+
+
 RESTARTED = {"kubectl.kubernetes.io/restartedAt": "2026-11-29T11:58:00Z"}
 BY_LABEL = [{"kind": "Rollout", "selector": {"matchLabels": {"app": "checkout"}}}]
 NO_READING = "SLO checkout-availability has no current error budget reading (metrics unavailable)"
@@ -287,6 +294,10 @@ def cases(ns: str = "shop") -> list[AdmissionCase]:
         C("a new image of a selected Deployment during a partial freeze is denied",
           Change("UPDATE", worker("w:1"), worker("w:2")), partial,
           denied(denial(ns, where="Deployment/checkout-worker"))),
+        C("pointing a Rollout at another workloadRef is a new version",
+          Change("UPDATE", w("shop/checkout:1.4.2", workloadRef=ref("checkout-v1")),
+                 w("shop/checkout:1.4.2", workloadRef=ref("checkout-v2"))),
+          partial, denied(denial(ns))),
         C("a new image under Normal is allowed without a word",
           update, FreezeView((freeze(Level.NORMAL),)), A),
         C("a workload no policy selects is allowed during a freeze",

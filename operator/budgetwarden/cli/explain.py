@@ -75,13 +75,14 @@ def new_version_review(obj: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def _paused(obj: dict[str, Any], policies: tuple[PolicyFreeze, ...], ref: WorkloadRef) -> str:
+    if not is_paused(obj):
+        return "no"
     by = annotations_of(obj).get(ANNOTATION_PAUSED_BY)
-    recorded = any((h := p.holds(ref)) is not None and h.paused_by_us for p in policies)
-    if by or recorded:
-        return (
-            f"yes, by budgetwarden ({ANNOTATION_PAUSED_BY}: {by})" if by else "yes, by budgetwarden"
-        )
-    return "yes, by a person: budgetwarden never resumes it" if is_paused(obj) else "no"
+    if by:
+        return f"yes, by budgetwarden ({ANNOTATION_PAUSED_BY}: {by})"
+    if any((h := p.holds(ref)) is not None and h.paused_by_us for p in policies):
+        return "yes, by budgetwarden"
+    return "yes, by a person: budgetwarden never resumes it"
 
 
 def _budget(p: PolicyFreeze) -> str:

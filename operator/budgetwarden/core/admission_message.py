@@ -23,14 +23,14 @@ PREFIX = "[budgetwarden]"
 MAX_MESSAGE = 600
 MAX_URL = 200  # a longer runbook link is replaced by the shipped one: a cut URL is useless
 DEFAULT_RUNBOOK_URL = conventions.runbook_url("freeze")
-_WIDTHS = (63, 40, 24, 12)  # how far names are shortened, step by step, to fit MAX_MESSAGE
+WIDTHS = (63, 40, 24, 12)  # how far names are shortened, step by step, to fit MAX_MESSAGE
 
 BLOCKED_TEMPLATE = "pod template changes (new versions)"
 BLOCKED_CREATE = "creating workloads (new versions)"
 BLOCKED_UNPAUSE = "resuming a workload budgetwarden paused for this freeze"
 STILL_ALLOWED = "rollbacks to the stable version, scaling, pausing, restarts, metadata changes"
-_HOW_PARTIAL = "To ship a critical fix, an approver creates a FreezeException"
-_HOW_FULL = "To ship anyway, an approver creates a FreezeException with maxLevel FullFreeze"
+HOW_PARTIAL = "To ship a critical fix, an approver creates a FreezeException"
+HOW_FULL = "To ship anyway, an approver creates a FreezeException with maxLevel FullFreeze"
 
 
 def clip(text: str, width: int) -> str:
@@ -48,7 +48,7 @@ def rfc3339(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _number(value: Decimal, show: Callable[[Decimal], str]) -> str:
+def shown_number(value: Decimal, show: Callable[[Decimal], str]) -> str:
     try:
         return clip(show(value), 12)
     except ArithmeticError:  # NaN, or beyond the decimal context: show it as it is
@@ -65,8 +65,8 @@ def _budget(policy: PolicyFreeze, width: int) -> str:
         return f"{slo} has no current error budget reading (metrics unavailable)"
     below = ""
     if policy.threshold_percent is not None:
-        below = f" (below {_number(policy.threshold_percent, number_text)}%)"
-    left = _number(policy.remaining_percent, percent_text)
+        below = f" (below {shown_number(policy.threshold_percent, number_text)}%)"
+    left = shown_number(policy.remaining_percent, percent_text)
     return f"{slo} has {left}% error budget left{below}"
 
 
@@ -83,23 +83,23 @@ def _freeze_id(policy: PolicyFreeze) -> str:
     return f" Freeze {clip(policy.freeze_id, 40)}." if policy.freeze_id else ""
 
 
-def _runbook(policy: PolicyFreeze) -> str:
+def runbook_of(policy: PolicyFreeze) -> str:
     url = policy.runbook_url
     return clip(url, MAX_URL) if url and len(url) <= MAX_URL else DEFAULT_RUNBOOK_URL
 
 
 def _denial(policy: PolicyFreeze, ref: WorkloadRef, blocked: str, width: int) -> str:
-    how = _HOW_FULL if policy.level == Level.FULL_FREEZE else _HOW_PARTIAL
+    how = HOW_FULL if policy.level == Level.FULL_FREEZE else HOW_PARTIAL
     return (
         f"{_headline(policy, ref, width)}. Blocked: {blocked}. Still allowed: {STILL_ALLOWED}."
-        f" {how} (kubectl explain freezeexception; runbook: {_runbook(policy)})."
+        f" {how} (kubectl explain freezeexception; runbook: {runbook_of(policy)})."
         f"{_freeze_id(policy)}"
     )
 
 
 def denial_message(policy: PolicyFreeze, ref: WorkloadRef, blocked: str) -> str:
     """The one-line reason a change is refused, at most MAX_MESSAGE characters."""
-    for width in _WIDTHS:
+    for width in WIDTHS:
         message = _denial(policy, ref, blocked, width)
         if len(message) <= MAX_MESSAGE:
             return message

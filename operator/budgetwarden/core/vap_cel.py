@@ -29,8 +29,8 @@ POLICY_FIELDS = (
 EXCEPTION_FIELDS = ("name", "maxLevel", "targets", "ticket", "expiresAt")
 WARNING_SLOTS = 8  # one validation per warning: the most warnings one request can get
 # The same widths and wording core.admission_message uses, so both fit a denial the same way.
-WIDTHS = text._WIDTHS
-HOW_PARTIAL, HOW_FULL = text._HOW_PARTIAL, text._HOW_FULL
+WIDTHS = text.WIDTHS
+HOW_PARTIAL, HOW_FULL = text.HOW_PARTIAL, text.HOW_FULL
 FREEZES = "['PartialFreeze', 'FullFreeze']"
 
 

@@ -16,9 +16,9 @@ Workbook's way), so one rule covers every window:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Literal
 
 from budgetwarden.core.durations import format_duration
