@@ -63,6 +63,18 @@ def custom_api(plane: ControlPlane) -> Any:
     return client.CustomObjectsApi(api_client)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time process `pid` has used so far (/proc/<pid>/stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    """The 1-minute load average and the CPU count, for the table titles."""
+    return f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+
+
 class OperatorProcess:
     """`budgetwarden run ARGS` as a subprocess, up once its liveness probe answers."""
 
@@ -105,9 +117,7 @@ class OperatorProcess:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time the operator has used so far."""
-        stat = Path(f"/proc/{self.process.pid}/stat").read_text()
-        fields = stat[stat.rindex(")") + 2 :].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
 
     def tail(self, lines: int = 30) -> str:
         """The end of the operator's log."""

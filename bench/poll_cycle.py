@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Any
 import yaml
 
 from bench import specs
+from bench.operator_scale import cpu_seconds, load_average
 from bench.report import print_table
 from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
 from budgetwarden.core.budget_status import (
@@ -164,29 +166,61 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
+@dataclass(frozen=True)
+class Cycle:
+    """One poll's read path, timed."""
+
+    seconds: float
+    query_seconds: float  # the HTTP query, its JSON and the samples, in PrometheusReader
+    samples: int
+    patches: int
+    queries: int
+
+
+def cycles(reader: PrometheusReader, slos: list[SLO]) -> list[Cycle]:
+    """CYCLES polls a second apart, the status carried from one to the next."""
+    status: dict[SLORef, dict[str, Any]] = {}
+    runs = []
+    for _ in range(CYCLES):
+        before = reader.queries_issued
+        runs.append(Cycle(*cycle(reader, slos, status), reader.queries_issued - before))
+        time.sleep(1)
+    return runs
+
+
+def row(size: int, waited: float, runs: list[Cycle], prometheus_cpu: float) -> list[str]:
+    """One table row."""
+    totals, queries = [r.seconds for r in runs], [r.query_seconds for r in runs]
+    converts = [r.seconds - r.query_seconds for r in runs]
+    wall = sum(totals) + len(runs)  # the cycles and the pauses between them
+
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:.0f} ms"
+
+    return [
+        f"{size:,}", f"{waited:.0f} s", str(runs[-1].samples),
+        ", ".join(str(q) for q in sorted({r.queries for r in runs})),
+        ms(statistics.median(totals)), ms(percentile(totals, 0.95)),
+        ms(statistics.median(queries)), ms(percentile(queries, 0.95)),
+        ms(statistics.median(converts)),
+        f"{runs[0].patches} / {statistics.median(r.patches for r in runs[1:]):.0f}",
+        f"{100 * prometheus_cpu / wall:.0f} %", load_average(),
+    ]  # fmt: skip
+
+
 def measure(prometheus: PrometheusProcess, all_slos: list[SLO]) -> list[list[str]]:
-    """Load each size's rules, wait for the series, run CYCLES polls; one row per size."""
+    """Load each size's rules, wait for the series, run the polls; one row per size."""
     reader = PrometheusReader(PrometheusSettings(prometheus.url))
+    assert prometheus.process is not None
     rows, loaded = [], 0
     for size in SIZES:
         load_rules(all_slos[loaded:size], prometheus.rules_dir)
         loaded = size
         prometheus.reload()
         waited = wait_recorded(reader, all_slos[:size])
-        status: dict[SLORef, dict[str, Any]] = {}
-        runs = []
-        for _ in range(CYCLES):
-            before = reader.queries_issued
-            runs.append((*cycle(reader, all_slos[:size], status), reader.queries_issued - before))
-            time.sleep(1)
-        totals, queries = [r[0] for r in runs], [r[1] for r in runs]
-        ms = 1000
-        rows.append([
-            f"{size:,}", f"{waited:.0f} s", str(runs[-1][2]), str(sorted({r[4] for r in runs})),
-            f"{statistics.median(totals) * ms:.0f} ms", f"{percentile(totals, 0.95) * ms:.0f} ms",
-            f"{statistics.median(queries) * ms:.0f} ms", f"{percentile(queries, 0.95) * ms:.0f} ms",
-            f"{runs[0][3]} / {statistics.median(r[3] for r in runs[1:]):.0f}",
-        ])  # fmt: skip
+        cpu = cpu_seconds(prometheus.process.pid)
+        runs = cycles(reader, all_slos[:size])
+        rows.append(row(size, waited, runs, cpu_seconds(prometheus.process.pid) - cpu))
     return rows
 
 
@@ -212,7 +246,8 @@ def main() -> int:
         f"Poll read path against Prometheus {prometheus_version()} with the generated rules "
         f"(evaluated every 30 s), {CYCLES} cycles per size",
         ["SLOs", "recorded after", "samples", "queries/cycle", "cycle p50", "cycle p95",
-         "query p50", "query p95", "status patches first/then"],
+         "query p50", "query p95", "rest p50", "status patches first/then", "Prometheus CPU",
+         "machine"],
         rows,
     )  # fmt: skip
     return 0

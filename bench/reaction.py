@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import subprocess
 import sys
@@ -37,7 +38,7 @@ from budgetwarden.devenv import ControlPlane, PrometheusProcess
 from budgetwarden.devenv.binaries import repo_root
 from budgetwarden.devenv.processes import free_port
 
-REPETITIONS = 7
+REPETITIONS = 10
 POLL_SECONDS, SCRAPE_SECONDS = 2, 1
 BOUND = POLL_SECONDS + SCRAPE_SECONDS + 2  # seconds: the design's target
 SLO_NAME, SERVICE = "checkout-availability", "checkout"
@@ -125,7 +126,7 @@ def wait(what: str, probe: Any, operator: OperatorProcess) -> None:
 
 
 def repetition(
-    plane: ControlPlane, api: Any, operator: OperatorProcess, port: int, index: int
+    plane: ControlPlane, api: Any, operator: OperatorProcess, port: int, index: int, delay: float
 ) -> tuple[float, float]:
     """Settle at Normal, spend the budget; seconds until FullFreeze in status and until paused."""
     namespace = f"reaction-{index}"
@@ -142,6 +143,9 @@ def repetition(
     wait("the watches", lambda: frozen.events and paused.events, operator)
     if paused.times:
         raise SystemExit("the Rollout was paused before the budget was spent")
+    # The wait for Normal ended just after a poll; spend the budget at a random point of the
+    # poll cycle instead, as a real budget would.
+    time.sleep(delay)
     flipped = time.monotonic()
     set_budget(port, namespace, SPENT)
     wait("the Rollout paused", lambda: paused.times and frozen.times, operator)
@@ -166,8 +170,10 @@ def main() -> int:
                 operator = OperatorProcess(plane.kubeconfig, args, folder / "operator.log", {})
                 try:
                     api = custom_api(plane)
+                    phases = random.Random(7)
                     results = [
-                        repetition(plane, api, operator, port, i) for i in range(REPETITIONS)
+                        repetition(plane, api, operator, port, i, phases.uniform(0, POLL_SECONDS))
+                        for i in range(REPETITIONS)
                     ]
                 finally:
                     operator.stop()

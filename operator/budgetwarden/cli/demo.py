@@ -60,4 +60,8 @@ def run(args: argparse.Namespace) -> int:
     except (DevEnvError, BudgetwardenError) as e:
         print(f"budgetwarden demo {args.action}: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        done = "; what it had started is stopped" if args.action == "up" else ""
+        print(f"budgetwarden demo {args.action}: interrupted{done}", file=sys.stderr)
+        return 130
     return 0

@@ -1,0 +1,286 @@
+"""Admission latency: the webhook as the operator serves it, under a fixed request rate.
+
+Runs the local control plane and `budgetwarden run` with its admission webhook on (TLS, the
+serving certificate from devenv.certs), without Prometheus, so the freeze the benchmark writes
+into the payments policy's status (FullFreeze, holding Rollout checkout) stays as written and is
+what the webhook's cached view answers from. A load generator in a second process (this module
+run with `--load`, aiohttp on loopback, keep-alive connections as the API server keeps them)
+sends AdmissionReviews at a fixed rate, open loop: half are new images for the Rollout (denied),
+half are scale changes (allowed), built from the Rollout as the API server stores it.
+
+Latency is counted two ways: from the moment a request was due (a slow client or server makes
+later requests late, and that lateness counts) and from the moment it was sent. A rate is held
+when the requests went out at that rate (95 % or more) and p99 from the due time is under 10 ms.
+200 requests/s runs for 20 s, then the rate doubles, 10 s a step, until one is not held; two
+more steps bisect between the last rate held and that one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.operator_scale import OperatorProcess, control_plane
+from bench.poll_cycle import percentile
+from bench.report import print_table
+from budgetwarden.core import conventions as c
+from budgetwarden.devenv import ControlPlane
+from budgetwarden.devenv.binaries import repo_root
+from budgetwarden.devenv.certs import ServingCert, write_serving_cert
+from budgetwarden.devenv.processes import free_port
+
+NAMESPACE = "shop"
+STEPS = ((200, 20), (400, 10), (800, 10), (1600, 10), (3200, 10), (6400, 10))  # (rate, seconds)
+P99_LIMIT_MS = 10.0
+BISECTIONS = 2  # rates tried between the last held step and the first not held
+CONNECTIONS = 16
+USER = "alice@example.com"
+
+
+# --- the load generator (second process) -------------------------------------------------------
+async def _one(session: Any, url: str, body: bytes, due: float) -> tuple[float, float, bool]:
+    loop = asyncio.get_running_loop()
+    sent = loop.time()
+    async with session.post(url, data=body, headers={"Content-Type": "application/json"}) as r:
+        answer = await r.read()
+        if r.status != 200:
+            raise SystemExit(f"HTTP {r.status}: {answer[:200]!r}")
+    done = loop.time()
+    return done - due, done - sent, b'"allowed":false' in answer
+
+
+async def generate(url: str, ca: str, rate: int, seconds: int, bodies: list[bytes]) -> dict:
+    """Send rate*seconds requests, request i due at start + i/rate; the measurements."""
+    import aiohttp
+
+    context = ssl.create_default_context(cafile=ca)
+    connector = aiohttp.TCPConnector(ssl=context, limit=CONNECTIONS)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(_one(session, url, bodies[0], 0.0) for _ in range(CONNECTIONS)))
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.05
+        tasks = []
+        for i in range(rate * seconds):
+            due = start + i / rate
+            if (wait := due - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            tasks.append(asyncio.create_task(_one(session, url, bodies[i % len(bodies)], due)))
+        sent_for = loop.time() - start
+        results = await asyncio.gather(*tasks)
+    return {
+        "due": [r[0] for r in results],
+        "sent": [r[1] for r in results],
+        "denied": [r[2] for r in results],
+        "sent_for": sent_for,
+    }
+
+
+def run_load(args: argparse.Namespace) -> None:
+    """The `--load` entry point: read bodies from a file, print the measurements as JSON."""
+    bodies = [json.dumps(b).encode() for b in json.loads(Path(args.bodies).read_text())]
+    result = asyncio.run(generate(args.load, args.ca, args.rate, args.seconds, bodies))
+    print(json.dumps(result))
+
+
+# --- the setup ---------------------------------------------------------------------------------
+def rollout() -> dict[str, Any]:
+    """The Rollout the payments policy (examples/05) targets."""
+    labels = {"app": "checkout"}
+    container = {"name": "checkout", "image": "shop/checkout:1.4.2"}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+        "metadata": {"name": "checkout", "namespace": NAMESPACE, "labels": labels},
+        "spec": {"replicas": 3, "selector": {"matchLabels": labels},
+                 "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+                 "strategy": {"canary": {"steps": [{"setWeight": 20}, {"pause": {}}]}}},
+    }  # fmt: skip
+
+
+def freeze(plane: ControlPlane, stable: dict[str, Any]) -> None:
+    """examples/05's policy, and a FullFreeze in its status as the poller would record it."""
+    from budgetwarden.core.workload_diff import template_digest
+
+    plane.kubectl("apply", "-f", str(repo_root() / "examples" / "05-policy.yaml"))
+    digest = template_digest(stable["spec"]["template"])
+    status = {
+        "level": "FullFreeze",
+        "since": "2026-11-29T10:14:00Z",
+        "reason": "SLO checkout-availability has 8.2% error budget left",
+        "freezeId": "fz-7c2e",
+        "slos": [{"name": "checkout-availability", "remainingPercent": "8.2",
+                  "level": "FullFreeze"}],
+        "heldTargets": [{"kind": "Rollout", "name": "checkout", "pausedByUs": False,
+                         "stableTemplate": digest}],
+    }  # fmt: skip
+    plane.kubectl(
+        "patch", "errorbudgetpolicy", "payments", "-n", NAMESPACE, "--subresource=status",
+        "--type=merge", "-p", json.dumps({"status": status}),
+    )  # fmt: skip
+
+
+def review(operation: str, old: dict[str, Any], new: dict[str, Any], uid: str) -> dict[str, Any]:
+    """An AdmissionReview v1 request as kube-apiserver sends it for a Rollout update."""
+    request = {
+        "uid": uid,
+        "kind": {"group": "argoproj.io", "version": "v1alpha1", "kind": "Rollout"},
+        "resource": {"group": "argoproj.io", "version": "v1alpha1", "resource": "rollouts"},
+        "requestKind": {"group": "argoproj.io", "version": "v1alpha1", "kind": "Rollout"},
+        "name": old["metadata"]["name"],
+        "namespace": NAMESPACE,
+        "operation": operation,
+        "userInfo": {"username": USER, "groups": ["system:authenticated"]},
+        "object": new,
+        "oldObject": old,
+        "dryRun": False,
+        "options": {"apiVersion": "meta.k8s.io/v1", "kind": "UpdateOptions"},
+    }
+    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
+
+
+def bodies(stored: dict[str, Any]) -> list[dict[str, Any]]:
+    """A denied new image and an allowed scale change, from the Rollout as stored."""
+    new_image = json.loads(json.dumps(stored))
+    new_image["spec"]["template"]["spec"]["containers"][0]["image"] = "shop/checkout:1.5.0"
+    scaled = json.loads(json.dumps(stored))
+    scaled["spec"]["replicas"] = 5
+    return [
+        review("UPDATE", stored, new_image, "6f3f7c55-0000-4000-8000-000000000001"),
+        review("UPDATE", stored, scaled, "6f3f7c55-0000-4000-8000-000000000002"),
+    ]
+
+
+def post(url: str, ca: Path, body: dict[str, Any]) -> dict[str, Any]:
+    """One AdmissionReview from this process (for the readiness check)."""
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=str(ca))
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+    )
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with opener.open(request, timeout=5) as answer:
+        return dict(json.loads(answer.read()))
+
+
+def wait_denied(url: str, certs: ServingCert, body: dict[str, Any], operator: Any) -> str:
+    """Block until the webhook denies `body` (the freeze is cached); the denial message."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if operator.process.poll() is not None:
+            break
+        try:
+            response = post(url, certs.ca, body)["response"]
+            if response["allowed"] is False:
+                return str(response["status"]["message"])
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"the webhook never denied a new image:\n{operator.tail()}")
+
+
+def step(
+    url: str, certs: ServingCert, path: Path, operator: OperatorProcess, rate: int, seconds: int
+) -> tuple[list[str], bool]:
+    """One rate: run the load generator, summarise; (table row, held)."""
+    argv = [sys.executable, "-m", "bench.admission_latency", "--load", url, "--ca", str(certs.ca),
+            "--bodies", str(path), "--rate", str(rate), "--seconds", str(seconds)]  # fmt: skip
+    cpu = operator.cpu_seconds()
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds * 10 + 60)
+    if out.returncode != 0:
+        raise SystemExit(f"the load generator failed:\n{out.stderr[-2000:]}")
+    busy = operator.cpu_seconds() - cpu
+    result = json.loads(out.stdout)
+    count = len(result["due"])
+    achieved = count / max(result["sent_for"], 1e-9)
+    due = [s * 1000 for s in result["due"]]
+    sent = [s * 1000 for s in result["sent"]]
+    right = all(denied == (i % 2 == 0) for i, denied in enumerate(result["denied"]))
+    p99 = percentile(due, 0.99)
+    held = achieved >= 0.95 * rate and p99 < P99_LIMIT_MS and right
+    return [
+        f"{rate}/s", f"{achieved:.0f}/s", f"{count}",
+        f"{statistics.median(due):.1f} ms", f"{p99:.1f} ms", f"{max(due):.1f} ms",
+        f"{statistics.median(sent):.1f} ms", f"{percentile(sent, 0.99):.1f} ms",
+        f"{100 * busy / seconds:.0f} %", "yes" if right else "NO", "yes" if held else "no",
+    ], held  # fmt: skip
+
+
+def measure(plane: ControlPlane, folder: Path) -> tuple[list[list[str]], str]:
+    """Freeze, start the operator with its webhook, step the rate up; rows and the denial."""
+    plane.kubectl("create", "namespace", NAMESPACE)
+    plane.kubectl("apply", "-f", "-", input=json.dumps(rollout()))
+    stored = json.loads(plane.kubectl("get", "rollout", "checkout", "-n", NAMESPACE,
+                                      "-o", "json").stdout)  # fmt: skip
+    freeze(plane, stored)
+    path = folder / "bodies.json"
+    reviews = bodies(stored)
+    path.write_text(json.dumps(reviews))
+    certs = write_serving_cert(folder / "certs")
+    port = free_port()
+    env = {"BUDGETWARDEN_WEBHOOK_ADDRESS": f"127.0.0.1:{port}", "BUDGETWARDEN_WEBHOOK_CERT":
+           str(certs.cert), "BUDGETWARDEN_WEBHOOK_KEY": str(certs.key)}  # fmt: skip
+    os.environ.pop("BUDGETWARDEN_PROMETHEUS_URL", None)  # the freeze comes from us, not a poll
+    args = ["--namespace", NAMESPACE, "--metrics-port", "off"]
+    operator = OperatorProcess(plane.kubeconfig, args, folder / "operator.log", env)
+    url = f"https://127.0.0.1:{port}{c.PATH_VALIDATE_WORKLOADS}"
+    rows = []
+    try:
+        denial = wait_denied(url, certs, reviews[0], operator)
+        good, bad = 0, 0
+        for rate, seconds in STEPS:
+            row, held = step(url, certs, path, operator, rate, seconds)
+            rows.append(row)
+            good, bad = (rate, bad) if held else (good, rate)
+            if not held:
+                break
+        for _ in range(BISECTIONS if bad else 0):  # narrow down between held and not held
+            rate = (good + bad) // 2
+            row, held = step(url, certs, path, operator, rate, STEPS[-1][1])
+            rows.append(row)
+            good, bad = (rate, bad) if held else (good, rate)
+    finally:
+        operator.stop()
+    return rows, denial
+
+
+def main() -> int:
+    """Run the steps and print the table."""
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-admission-") as tmp, control_plane() as plane:
+        rows, denial = measure(plane, Path(tmp))
+    print(f"denial sent for a new image: {denial[:110]}...")
+    print_table(
+        f"Admission webhook in `budgetwarden run` (TLS, cached FullFreeze), half denied new "
+        f"images, half allowed scale changes, open-loop load from a second process, "
+        f"{CONNECTIONS} keep-alive connections; load {load:.1f} on {os.cpu_count()} CPUs before",
+        ["rate", "sent at", "requests", "p50 from due", "p99 from due", "max from due",
+         "p50 from send", "p99 from send", "operator CPU", "answers right", "held"],
+        rows,
+    )  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--load", metavar="URL", help="be the load generator for URL")
+    parser.add_argument("--ca", help="CA file of the webhook's certificate")
+    parser.add_argument("--bodies", help="JSON list of AdmissionReviews, sent in turn")
+    parser.add_argument("--rate", type=int, default=200, help="requests per second")
+    parser.add_argument("--seconds", type=int, default=20, help="how long")
+    options = parser.parse_args()
+    if options.load:
+        run_load(options)
+        sys.exit(0)
+    sys.exit(main())
