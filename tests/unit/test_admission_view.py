@@ -59,8 +59,18 @@ BASE = PolicyFreeze(
         ),
         pytest.param(
             {**FROZEN, "level": "FullFreeze", "slos": FROZEN["slos"][:2]},
-            dataclasses.replace(BASE, level=Level.FULL_FREEZE, threshold_percent=Decimal("10")),
-            id="held by hysteresis, the worst SLO is named with the held level's threshold",
+            dataclasses.replace(BASE, level=Level.FULL_FREEZE, threshold_percent=None),
+            id="held by hysteresis above the threshold, the message cites no threshold it is above",
+        ),
+        pytest.param(
+            {
+                **FROZEN,
+                "slos": [
+                    {"name": "checkout-availability", "remainingPercent": "99.0", "level": "Normal"}
+                ],
+            },
+            dataclasses.replace(BASE, remaining_percent=Decimal("99.0"), threshold_percent=None),
+            id="frozen by a burn-rate trigger with budget left, no 'below 30%' is claimed",
         ),
         pytest.param(
             None,
@@ -89,7 +99,7 @@ BASE = PolicyFreeze(
                     }
                 ],
             },
-            dataclasses.replace(BASE, remaining_percent=None),
+            dataclasses.replace(BASE, remaining_percent=None, threshold_percent=None),
             id="a number that is not finite reads as no reading",
         ),
     ],

@@ -370,3 +370,17 @@ def test_import_openslo_then_generate(capsys: pytest.CaptureFixture[str], tmp_pa
     assert all((converted / name).read_text().startswith(header) for name in names)
     assert run(capsys, "generate", str(converted), "-o", str(rules)) == (0, "", "")
     assert sorted(path.name for path in rules.iterdir()) == names
+
+
+def test_validate_takes_the_scrape_interval_short_windows_need(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    demo_slo = str(EXAMPLES / "demo" / "02-slo.yaml")
+    code, out, _ = run(capsys, "validate", demo_slo)
+    assert code == 1
+    assert "spec.window: 1d scales the page burn-rate windows" in out
+    assert run(capsys, "validate", "--scrape-interval", "1s", demo_slo) == (
+        0,
+        f"ok {demo_slo} (1 resource)\n",
+        "",
+    )

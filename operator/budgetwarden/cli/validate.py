@@ -14,30 +14,42 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from budgetwarden.cli._documents import Document, our_kind, print_lines, read_documents
+from budgetwarden.cli._documents import (
+    Document,
+    duration_argument,
+    our_kind,
+    print_lines,
+    read_documents,
+)
 from budgetwarden.core.conventions import KIND_EXCEPTION, KIND_POLICY, KIND_SLO
 from budgetwarden.core.errors import Problem, SpecError
 from budgetwarden.core.policy_spec import Levels, parse_exception, parse_policy
 from budgetwarden.core.rules import RuleOptions, build_rule_groups, rule_warnings
 from budgetwarden.core.spec import parse_slo
 
-_OPTIONS = RuleOptions(
-    scrape_interval=timedelta(seconds=30),
-    evaluation_interval=timedelta(seconds=30),
-    budget_levels=Levels(),
-)
+Check = Callable[[Mapping[str, Any]], list[Problem]]
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of `budgetwarden validate`."""
     parser.add_argument("paths", nargs="+", metavar="FILE|DIR", help="YAML files or folders")
+    parser.add_argument(
+        "--scrape-interval",
+        type=duration_argument,
+        default=timedelta(seconds=30),
+        metavar="DURATION",
+        help="how often Prometheus scrapes the SLIs; short windows need short ones (default 30s)",
+    )
 
 
-def _check_slo(body: Mapping[str, Any]) -> list[Problem]:
-    """Parse, build the rules (which checks the PromQL first); return the warnings."""
-    slo = parse_slo(body)
-    build_rule_groups(slo, _OPTIONS)
-    return list(rule_warnings(slo))
+def _slo_check(options: RuleOptions) -> Check:
+    def check(body: Mapping[str, Any]) -> list[Problem]:
+        """Parse, build the rules (which checks the PromQL first); return the warnings."""
+        slo = parse_slo(body)
+        build_rule_groups(slo, options)
+        return list(rule_warnings(slo))
+
+    return check
 
 
 def _no_warnings(parse: Callable[[Mapping[str, Any]], object]) -> Callable[..., list[Problem]]:
@@ -48,23 +60,32 @@ def _no_warnings(parse: Callable[[Mapping[str, Any]], object]) -> Callable[..., 
     return check
 
 
-CHECKS: dict[str, Callable[[Mapping[str, Any]], list[Problem]]] = {
-    KIND_SLO: _check_slo,
-    KIND_POLICY: _no_warnings(parse_policy),
-    KIND_EXCEPTION: _no_warnings(parse_exception),
-}
+def checks_for(scrape_interval: timedelta = timedelta(seconds=30)) -> dict[str, Check]:
+    """The check of each kind; SLO rules are built for the given scrape interval."""
+    options = RuleOptions(
+        scrape_interval=scrape_interval,
+        evaluation_interval=min(scrape_interval, timedelta(seconds=30)),
+        budget_levels=Levels(),
+    )
+    return {
+        KIND_SLO: _slo_check(options),
+        KIND_POLICY: _no_warnings(parse_policy),
+        KIND_EXCEPTION: _no_warnings(parse_exception),
+    }
 
 
-def check_document(document: Document) -> tuple[int, list[str], list[str]]:
+def check_document(
+    document: Document, checks: dict[str, Check]
+) -> tuple[int, list[str], list[str]]:
     """(resources counted, problem lines, warning lines) for one document."""
     kind, problem = our_kind(document.body)
     if problem is not None:
         return 1, [document.line(problem)], []
     if kind is None:
         return 0, [], []
-    check = CHECKS.get(kind)
+    check = checks.get(kind)
     if check is None:
-        allowed = ", ".join(CHECKS)
+        allowed = ", ".join(checks)
         return 1, [document.line(Problem("kind", f'must be one of {allowed}; got "{kind}"'))], []
     try:
         warnings = check(document.body)
@@ -73,11 +94,13 @@ def check_document(document: Document) -> tuple[int, list[str], list[str]]:
     return 1, [], [f"warning: {document.line(w)}" for w in warnings]
 
 
-def check_file(path: str, documents: list[Document]) -> tuple[list[str], bool]:
+def check_file(
+    path: str, documents: list[Document], checks: dict[str, Check]
+) -> tuple[list[str], bool]:
     """The report lines of one file, and whether it is free of problems."""
     count, problems, warnings = 0, [], []
     for document in documents:
-        found, document_problems, document_warnings = check_document(document)
+        found, document_problems, document_warnings = check_document(document, checks)
         count += found
         problems += document_problems
         warnings += document_warnings
@@ -93,8 +116,9 @@ def run(args: argparse.Namespace) -> int:
     for document in documents:
         by_file.setdefault(document.path, []).append(document)
     ok = not unreadable
+    checks = checks_for(args.scrape_interval)
     for path, file_documents in by_file.items():
-        lines, clean = check_file(path, file_documents)
+        lines, clean = check_file(path, file_documents, checks)
         print_lines(lines, sys.stdout)
         ok = ok and clean
     return 0 if ok else 1

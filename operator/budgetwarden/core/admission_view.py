@@ -75,6 +75,17 @@ def held_workloads(status: Mapping[str, Any]) -> tuple[HeldWorkload, ...]:
     )
 
 
+def _crossed_threshold(
+    level: Level, remaining: Decimal | None, policy: ErrorBudgetPolicy
+) -> Decimal | None:
+    """The level's threshold when the budget is below it; None when a burn-rate trigger froze
+    with budget still above the threshold, so the message never says "99% left (below 10%)"."""
+    threshold = threshold_of(level, policy.spec.levels)
+    if threshold is None or remaining is None or remaining >= threshold:
+        return None
+    return threshold
+
+
 def policy_freeze(policy: ErrorBudgetPolicy, status: Mapping[str, Any] | None) -> PolicyFreeze:
     """One policy as admission sees it: its spec's targets and enforcement, its status' level."""
     status = status or {}
@@ -90,7 +101,7 @@ def policy_freeze(policy: ErrorBudgetPolicy, status: Mapping[str, Any] | None) -
         since=parse_time(status.get("since")),
         slo=slo,
         remaining_percent=remaining,
-        threshold_percent=threshold_of(level, policy.spec.levels),
+        threshold_percent=_crossed_threshold(level, remaining, policy),
         held=held_workloads(status),
     )
 
