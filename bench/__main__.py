@@ -8,6 +8,10 @@ import sys
 # Every benchmark module, in the order they run. Each has `main() -> int`.
 MODULES = [
     "bench.generation",
+    "bench.operator_scale",
+    "bench.poll_cycle",
+    "bench.reaction",
+    "bench.admission_latency",
 ]
 
 

@@ -8,9 +8,11 @@ run with `--load`, aiohttp on loopback, keep-alive connections as the API server
 sends AdmissionReviews at a fixed rate, open loop: half are new images for the Rollout (denied),
 half are scale changes (allowed), built from the Rollout as the API server stores it.
 
-Latency is counted two ways: from the moment a request was due (a slow client or server makes
-later requests late, and that lateness counts) and from the moment it was sent. A rate is held
-when the requests went out at that rate (95 % or more) and p99 from the due time is under 10 ms.
+Latency is counted two ways: from the moment a request was sent until its answer was read (what
+kube-apiserver would wait), and from the moment it was due (also counting how late the load
+generator itself sent it: on two busy cores, its own scheduling delays show up here). A rate is
+held when the requests went out at that rate (95 % or more), every answer was the expected one,
+and p99 from sending is under 10 ms.
 200 requests/s runs for 20 s, then the rate doubles, 10 s a step, until one is not held; two
 more steps bisect between the last rate held and that one.
 """
@@ -30,8 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.operator_scale import OperatorProcess, control_plane
-from bench.poll_cycle import percentile
+from bench._stack import OperatorProcess, control_plane, percentile
 from bench.report import print_table
 from budgetwarden.core import conventions as c
 from budgetwarden.devenv import ControlPlane
@@ -136,7 +137,7 @@ def review(operation: str, old: dict[str, Any], new: dict[str, Any], uid: str) -
         "resource": {"group": "argoproj.io", "version": "v1alpha1", "resource": "rollouts"},
         "requestKind": {"group": "argoproj.io", "version": "v1alpha1", "kind": "Rollout"},
         "name": old["metadata"]["name"],
-        "namespace": NAMESPACE,
+        "namespace": old["metadata"]["namespace"],
         "operation": operation,
         "userInfo": {"username": USER, "groups": ["system:authenticated"]},
         "object": new,
@@ -147,14 +148,19 @@ def review(operation: str, old: dict[str, Any], new: dict[str, Any], uid: str) -
     return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
 
 
+def new_image(stored: dict[str, Any]) -> dict[str, Any]:
+    """The review of a new image for a Rollout: denied during a freeze."""
+    changed = json.loads(json.dumps(stored))
+    changed["spec"]["template"]["spec"]["containers"][0]["image"] = "shop/checkout:1.5.0"
+    return review("UPDATE", stored, changed, "6f3f7c55-0000-4000-8000-000000000001")
+
+
 def bodies(stored: dict[str, Any]) -> list[dict[str, Any]]:
     """A denied new image and an allowed scale change, from the Rollout as stored."""
-    new_image = json.loads(json.dumps(stored))
-    new_image["spec"]["template"]["spec"]["containers"][0]["image"] = "shop/checkout:1.5.0"
     scaled = json.loads(json.dumps(stored))
     scaled["spec"]["replicas"] = 5
     return [
-        review("UPDATE", stored, new_image, "6f3f7c55-0000-4000-8000-000000000001"),
+        new_image(stored),
         review("UPDATE", stored, scaled, "6f3f7c55-0000-4000-8000-000000000002"),
     ]
 
@@ -207,11 +213,10 @@ def step(
     due = [s * 1000 for s in result["due"]]
     sent = [s * 1000 for s in result["sent"]]
     right = all(denied == (i % 2 == 0) for i, denied in enumerate(result["denied"]))
-    p99 = percentile(due, 0.99)
-    held = achieved >= 0.95 * rate and p99 < P99_LIMIT_MS and right
+    held = achieved >= 0.95 * rate and percentile(sent, 0.99) < P99_LIMIT_MS and right
     return [
         f"{rate}/s", f"{achieved:.0f}/s", f"{count}",
-        f"{statistics.median(due):.1f} ms", f"{p99:.1f} ms", f"{max(due):.1f} ms",
+        f"{statistics.median(due):.1f} ms", f"{percentile(due, 0.99):.1f} ms", f"{max(due):.1f} ms",
         f"{statistics.median(sent):.1f} ms", f"{percentile(sent, 0.99):.1f} ms",
         f"{100 * busy / seconds:.0f} %", "yes" if right else "NO", "yes" if held else "no",
     ], held  # fmt: skip

@@ -6,27 +6,22 @@ reading "no series"), and `budgetwarden run` as a subprocess. Applies 200 varied
 (bench.specs) to one namespace with one server-side `kubectl apply`, and measures, by watching
 the API, when every PrometheusRule exists, when every SLO reports Ready=True and when every SLO
 carries the poller's MetricsAvailable condition; then the operator's RSS (/proc VmRSS) and peak
-(VmHWM). Then 800 more SLOs, for 1,000 in all.
-
-Also the shared pieces of the benchmarks that run the operator (bench.reaction,
-bench.admission_latency): `control_plane`, `OperatorProcess`, `Watcher`.
+(VmHWM). Then 800 more SLOs, for 1,000 in all. Last, 1,000 SLOs created in a second namespace
+while no operator watches it, and an operator started for it: the resume path, at once.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench import specs
+from bench._stack import OperatorProcess, Watcher, child, control_plane, custom_api
 from bench.report import print_table
 from budgetwarden.adapters.kube import (
     PROMETHEUS_RULE_GROUP,
@@ -35,152 +30,14 @@ from budgetwarden.adapters.kube import (
 )
 from budgetwarden.core import conventions as c
 from budgetwarden.devenv import ControlPlane, PrometheusProcess
-from budgetwarden.devenv.binaries import find_binary, repo_root
-from budgetwarden.devenv.crds import install_crds
+from budgetwarden.devenv.binaries import find_binary
 from budgetwarden.devenv.kubeconfig import Kubectl
-from budgetwarden.devenv.processes import free_port
 
 NAMESPACE = "bench"
 STEPS = (200, 1000)  # SLOs in the namespace after each step
 POLL_INTERVAL = "10s"
 DEADLINE = 600.0  # seconds a step may take before the benchmark gives up
 MB = 1024
-
-
-@contextmanager
-def control_plane() -> Iterator[ControlPlane]:
-    """etcd + kube-apiserver with the CRDs installed; stopped and removed on exit."""
-    with ControlPlane() as plane:
-        install_crds(plane.kubectl, repo_root())
-        yield plane
-
-
-def custom_api(plane: ControlPlane) -> Any:
-    """A kubernetes CustomObjectsApi for the control plane (admin)."""
-    from kubernetes import client, config
-
-    api_client = config.new_client_from_config(config_file=str(plane.kubeconfig))
-    return client.CustomObjectsApi(api_client)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time process `pid` has used so far (/proc/<pid>/stat)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def load_average() -> str:
-    """The 1-minute load average and the CPU count, for the table titles."""
-    return f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-
-
-class OperatorProcess:
-    """`budgetwarden run ARGS` as a subprocess, up once its liveness probe answers."""
-
-    def __init__(self, kubeconfig: Path, args: list[str], log: Path, env: dict[str, str]) -> None:
-        self.port = free_port()
-        argv = [sys.executable, "-m", "budgetwarden", "run", *args]
-        argv += ["--liveness", f"http://127.0.0.1:{self.port}/healthz"]
-        self.log = log
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                argv,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, **env, "KUBECONFIG": str(kubeconfig)},
-            )
-        self._wait_live()
-
-    def _wait_live(self, timeout: float = 60) -> None:
-        import urllib.request
-
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"the operator exited:\n{self.tail()}")
-            try:
-                with opener.open(f"http://127.0.0.1:{self.port}/healthz", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise SystemExit(f"the operator did not become live in {timeout:.0f}s:\n{self.tail()}")
-
-    def status(self, field: str) -> int:
-        """A /proc/<pid>/status field in kB (VmRSS, VmHWM)."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith(f"{field}:"):
-                return int(line.split()[1])
-        raise KeyError(field)
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time the operator has used so far."""
-        return cpu_seconds(self.process.pid)
-
-    def tail(self, lines: int = 30) -> str:
-        """The end of the operator's log."""
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL after 30 s."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
-class Watcher:
-    """Watches one namespaced custom resource in a thread; remembers when each object first
-    met a condition (time.monotonic())."""
-
-    def __init__(
-        self,
-        api: Any,
-        resource: tuple[str, str, str],
-        namespace: str,
-        met: Callable[[dict[str, Any]], bool],
-    ) -> None:
-        self.api, self.resource, self.namespace, self.met = api, resource, namespace, met
-        self.times: dict[str, float] = {}
-        self.events = 0
-        self._stopped = False
-        threading.Thread(target=self._run, daemon=True, name=f"watch-{resource[2]}").start()
-
-    def _run(self) -> None:
-        from kubernetes import watch
-
-        group, version, plural = self.resource
-        while not self._stopped:
-            stream = watch.Watch().stream(
-                self.api.list_namespaced_custom_object,
-                group,
-                version,
-                self.namespace,
-                plural,
-                timeout_seconds=60,
-            )
-            try:
-                for event in stream:
-                    self.events += 1
-                    obj = event["object"]
-                    if event["type"] != "DELETED" and self.met(obj):
-                        self.times.setdefault(obj["metadata"]["name"], time.monotonic())
-            except Exception:  # the API server went away (at the end) or dropped the watch
-                time.sleep(0.5)
-
-    def done_at(self, names: list[str]) -> float | None:
-        """When the last of `names` met the condition, or None while some have not."""
-        times = [self.times.get(name) for name in names]
-        return None if None in times else max(t for t in times if t is not None)
-
-    def stop(self) -> None:
-        """Stop after the current watch request ends (the thread is a daemon)."""
-        self._stopped = True
 
 
 def has_condition(type_: str, status: str | None = None) -> Callable[[dict[str, Any]], bool]:
@@ -300,7 +157,7 @@ def cold_start(
     plane.kubectl("create", "namespace", namespace)
     parts = [manifest(cases[i::4], namespace, folder / f"cold-{i}.yaml") for i in range(4)]
     argv = [str(find_binary("kubectl")), f"--kubeconfig={plane.kubeconfig}", "create", "-f"]
-    kubectl = [subprocess.Popen([*argv, str(path)], stdout=subprocess.DEVNULL) for path in parts]
+    kubectl = [child([*argv, str(path)], stdout=subprocess.DEVNULL) for path in parts]
     if any(process.wait(timeout=DEADLINE) != 0 for process in kubectl):
         raise SystemExit("kubectl create failed")
     watchers = watch_slos(custom_api(plane), namespace)

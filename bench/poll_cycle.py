@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from bench import specs
-from bench.operator_scale import cpu_seconds, load_average
+from bench._stack import child, cpu_seconds, load_average, percentile, stop
 from bench.report import print_table
 from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
 from budgetwarden.core.budget_status import (
@@ -51,7 +51,7 @@ from budgetwarden.devenv import PrometheusProcess
 from budgetwarden.devenv.processes import free_port
 
 SIZES = (10, 100, 1000)
-CYCLES = 30  # per size, one a second
+CYCLES = 60  # per size, one a second
 RULE_OPTIONS = RuleOptions(scrape_interval=timedelta(seconds=1))  # evaluated every 30s
 # What the poller allows by default: three intervals of the slower of poll and evaluation.
 MAX_AGE = 3 * max(timedelta(seconds=30), RULE_OPTIONS.evaluation_interval)
@@ -160,12 +160,6 @@ def cycle(
     return end - start, queried - start, len(samples), patches
 
 
-def percentile(values: list[float], share: float) -> float:
-    """The nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
 @dataclass(frozen=True)
 class Cycle:
     """One poll's read path, timed."""
@@ -228,7 +222,7 @@ def main() -> int:
     """Start the target and Prometheus, measure every size, print the table."""
     slos = [parse_slo(yaml.safe_load(specs.budgetwarden_yaml(c))) for c in specs.cases(max(SIZES))]
     port = free_port()
-    target = subprocess.Popen([sys.executable, "-m", "bench.poll_cycle", "--serve", str(port)])
+    target = child([sys.executable, "-m", "bench.poll_cycle", "--serve", str(port)])
     scrape = {"job_name": "synthetic", "honor_labels": True, "scrape_interval": "1s",
               "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}  # fmt: skip
     try:
@@ -240,8 +234,7 @@ def main() -> int:
         ):
             rows = measure(prometheus, slos)
     finally:
-        target.terminate()
-        target.wait(timeout=10)
+        stop(target)
     print_table(
         f"Poll read path against Prometheus {prometheus_version()} with the generated rules "
         f"(evaluated every 30 s), {CYCLES} cycles per size",

@@ -1,16 +1,17 @@
-"""Freeze reaction: a budget crosses the FullFreeze threshold -> the Rollout is paused, via the API.
+"""Freeze reaction: a budget crosses the FullFreeze threshold -> the freeze is in force.
 
 Runs the local control plane, Prometheus scraping a synthetic budget target every second, and
-`budgetwarden run` polling every 2 s. The target (this module run as
-`python -m bench.reaction --serve PORT`, a separate process) exposes the recorded series the
+`budgetwarden run` polling every 2 s with its admission webhook on. The target (this module run
+as `python -m bench.reaction --serve PORT`, a separate process) exposes the recorded series the
 generated rules would produce (budget remaining and burn rates, with honor_labels), with values
 set over HTTP, so the instant the budget crosses the threshold is known to the millisecond.
 
 Each repetition uses a fresh namespace holding examples/01's SLO, examples/05's policy (full
 freeze below 10 %) and a Rollout it targets. With 90 % of the budget left the policy settles at
-Normal; then the budget is set to 5 % and two watches time when the policy's status says
-FullFreeze and when the Rollout's spec.paused turns true. The bound the design sets is one poll
-interval + one scrape interval + 2 s.
+Normal; then, at a random point of the poll cycle, the budget is set to 5 %. Watches time when
+the policy's status says FullFreeze and when the Rollout's spec.paused turns true; a new-image
+AdmissionReview sent to the webhook every 10 ms times when denials start. The bound the design
+sets is one poll interval + one scrape interval + 2 s.
 """
 
 from __future__ import annotations
@@ -19,23 +20,25 @@ import argparse
 import json
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
 import urllib.request
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bench.operator_scale import OperatorProcess, Watcher, control_plane, custom_api
+from bench._stack import OperatorProcess, Watcher, child, control_plane, custom_api, stop
+from bench.admission_latency import new_image, post
 from bench.report import print_table
 from budgetwarden.core import conventions as c
 from budgetwarden.devenv import ControlPlane, PrometheusProcess
 from budgetwarden.devenv.binaries import repo_root
+from budgetwarden.devenv.certs import write_serving_cert
 from budgetwarden.devenv.processes import free_port
 
 REPETITIONS = 10
@@ -116,77 +119,124 @@ def level_is(level: str) -> Any:
     return lambda obj: (obj.get("status") or {}).get("level") == level
 
 
+@dataclass(frozen=True)
+class Stack:
+    """What a repetition talks to."""
+
+    plane: ControlPlane
+    api: Any
+    operator: OperatorProcess
+    target_port: int
+    webhook: str  # the URL of the workload admission route
+    ca: Path
+
+    def denies(self, review: dict[str, Any]) -> bool:
+        """Whether the webhook denies `review` right now."""
+        return post(self.webhook, self.ca, review)["response"]["allowed"] is False
+
+
 def wait(what: str, probe: Any, operator: OperatorProcess) -> None:
-    """Poll `probe` every 20 ms until true; fail at DEADLINE or if the operator exits."""
+    """Poll `probe` every 10 ms until true; fail at DEADLINE or if the operator exits."""
     deadline = time.monotonic() + DEADLINE
     while not probe():
         if operator.process.poll() is not None or time.monotonic() > deadline:
             raise SystemExit(f"gave up waiting for {what}:\n{operator.tail()}")
-        time.sleep(0.02)
+        time.sleep(0.01)
 
 
-def repetition(
-    plane: ControlPlane, api: Any, operator: OperatorProcess, port: int, index: int, delay: float
-) -> tuple[float, float]:
-    """Settle at Normal, spend the budget; seconds until FullFreeze in status and until paused."""
-    namespace = f"reaction-{index}"
-    plane.kubectl("create", "namespace", namespace)
-    set_budget(port, namespace, HEALTHY)
-    for resource in resources(namespace):
-        plane.kubectl("apply", "-f", "-", input=json.dumps(resource))
+def settle(stack: Stack, namespace: str) -> tuple[Watcher, Watcher, dict[str, Any]]:
+    """A namespace at Normal; watches for FullFreeze and the pause; the new-image review."""
+    stack.plane.kubectl("create", "namespace", namespace)
+    set_budget(stack.target_port, namespace, HEALTHY)
+    found = resources(namespace)
+    for resource in found:
+        stack.plane.kubectl("apply", "-f", "-", input=json.dumps(resource))
     policies = (c.GROUP, c.VERSION, c.PLURAL_POLICY)
-    normal = Watcher(api, policies, namespace, level_is("Normal"))
-    wait("the policy at Normal", lambda: normal.times, operator)
-    frozen = Watcher(api, policies, namespace, level_is("FullFreeze"))
+    normal = Watcher(stack.api, policies, namespace, level_is("Normal"))
+    wait("the policy at Normal", lambda: normal.times, stack.operator)
+    normal.stop()
+    frozen = Watcher(stack.api, policies, namespace, level_is("FullFreeze"))
     rollouts = ("argoproj.io", "v1alpha1", "rollouts")
-    paused = Watcher(api, rollouts, namespace, lambda obj: obj["spec"].get("paused") is True)
-    wait("the watches", lambda: frozen.events and paused.events, operator)
-    if paused.times:
-        raise SystemExit("the Rollout was paused before the budget was spent")
+    paused = Watcher(stack.api, rollouts, namespace, lambda obj: obj["spec"].get("paused") is True)
+    wait("the watches", lambda: frozen.events and paused.events, stack.operator)
+    probe = new_image(found[-1])
+    if paused.times or stack.denies(probe):
+        raise SystemExit("the Rollout was held before the budget was spent")
+    return frozen, paused, probe
+
+
+def repetition(stack: Stack, index: int, delay: float) -> tuple[float, float, float]:
+    """Settle at Normal, spend the budget; seconds until FullFreeze in status, until the
+    webhook denies a new image, and until the Rollout is paused."""
+    frozen, paused, probe = settle(stack, f"reaction-{index}")
     # The wait for Normal ended just after a poll; spend the budget at a random point of the
     # poll cycle instead, as a real budget would.
     time.sleep(delay)
     flipped = time.monotonic()
-    set_budget(port, namespace, SPENT)
-    wait("the Rollout paused", lambda: paused.times and frozen.times, operator)
-    for watcher in (normal, frozen, paused):
-        watcher.stop()
-    return frozen.times["payments"] - flipped, paused.times["checkout"] - flipped
+    set_budget(stack.target_port, f"reaction-{index}", SPENT)
+    denied: list[float] = []
+
+    def done() -> bool:
+        if not denied and stack.denies(probe):
+            denied.append(time.monotonic())
+        return bool(denied and paused.times and frozen.times)
+
+    wait("the freeze", done, stack.operator)
+    frozen.stop()
+    paused.stop()
+    return (frozen.times["payments"] - flipped, denied[0] - flipped,
+            paused.times["checkout"] - flipped)  # fmt: skip
+
+
+def run(plane: ControlPlane, folder: Path, port: int, scrape: dict[str, Any]) -> list[Any]:
+    """Prometheus and the operator (webhook on) for the repetitions; their results."""
+    certs = write_serving_cert(folder / "certs")
+    webhook = free_port()
+    env = {"BUDGETWARDEN_WEBHOOK_ADDRESS": f"127.0.0.1:{webhook}", "BUDGETWARDEN_WEBHOOK_CERT":
+           str(certs.cert), "BUDGETWARDEN_WEBHOOK_KEY": str(certs.key)}  # fmt: skip
+    with PrometheusProcess(folder / "rules", [scrape]) as prometheus:
+        args = ["--all-namespaces", "--prometheus-url", prometheus.url,
+                "--poll-interval", f"{POLL_SECONDS}s", "--metrics-port", "0"]  # fmt: skip
+        operator = OperatorProcess(plane.kubeconfig, args, folder / "operator.log", env)
+        try:
+            url = f"https://127.0.0.1:{webhook}{c.PATH_VALIDATE_WORKLOADS}"
+            stack = Stack(plane, custom_api(plane), operator, port, url, certs.ca)
+            wait("the webhook", lambda: serving(url, certs.ca), operator)
+            phases = random.Random(7)
+            return [repetition(stack, i, phases.uniform(0, POLL_SECONDS))
+                    for i in range(REPETITIONS)]  # fmt: skip
+        finally:
+            operator.stop()
+
+
+def serving(url: str, ca: Path) -> bool:
+    """Whether the webhook answers yet."""
+    try:
+        post(url, ca, {"request": {"uid": "probe"}})
+    except OSError:
+        return False
+    return True
 
 
 def main() -> int:
     """Start everything, repeat, print the table."""
     port = free_port()
-    target = subprocess.Popen([sys.executable, "-m", "bench.reaction", "--serve", str(port)])
+    target = child([sys.executable, "-m", "bench.reaction", "--serve", str(port)])
     scrape = {"job_name": "budgets", "honor_labels": True, "scrape_interval": f"{SCRAPE_SECONDS}s",
               "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}  # fmt: skip
-    results = []
     try:
         with tempfile.TemporaryDirectory(prefix="bench-reaction-") as tmp, control_plane() as plane:
-            folder = Path(tmp)
-            with PrometheusProcess(folder / "rules", [scrape]) as prometheus:
-                args = ["--all-namespaces", "--prometheus-url", prometheus.url,
-                        "--poll-interval", f"{POLL_SECONDS}s", "--metrics-port", "0"]  # fmt: skip
-                operator = OperatorProcess(plane.kubeconfig, args, folder / "operator.log", {})
-                try:
-                    api = custom_api(plane)
-                    phases = random.Random(7)
-                    results = [
-                        repetition(plane, api, operator, port, i, phases.uniform(0, POLL_SECONDS))
-                        for i in range(REPETITIONS)
-                    ]
-                finally:
-                    operator.stop()
+            results = run(plane, Path(tmp), port, scrape)
     finally:
-        target.terminate()
-        target.wait(timeout=10)
+        stop(target)
+    names = ("policy status at FullFreeze (watch)", "webhook denies a new image (probed)",
+             "Rollout spec.paused true (watch)")  # fmt: skip
     print_table(
-        f"Budget spent -> Rollout paused, {REPETITIONS} times: poll every {POLL_SECONDS}s, scrape "
-        f"every {SCRAPE_SECONDS}s, bound = poll + scrape + 2 s = {BOUND} s",
-        ["observed via watch", "median", "min", "max", "within bound"],
-        [row(name, [r[i] for r in results]) for i, name in
-         enumerate(("policy status at FullFreeze", "Rollout spec.paused true"))],
-    )  # fmt: skip
+        f"Budget spent -> freeze in force, {REPETITIONS} times: poll every {POLL_SECONDS}s, "
+        f"scrape every {SCRAPE_SECONDS}s, bound = poll + scrape + 2 s = {BOUND} s",
+        ["seconds from the budget crossing", "median", "min", "max", "within bound"],
+        [row(name, [r[i] for r in results]) for i, name in enumerate(names)],
+    )
     return 0
 
 
