@@ -10,9 +10,11 @@ instant values. (The end-to-end test uses the real generated rules instead.)
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -117,3 +119,28 @@ def between_polls(
             raise AssertionError("the operator stopped polling")
         time.sleep(0.02)
     return now, read()
+
+
+@contextmanager
+def chat_receiver(path: str) -> Iterator[tuple[str, list[Any]]]:
+    """A Slack-compatible webhook on loopback: yields (url, every JSON body it was sent)."""
+    bodies: list[Any] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            bodies.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{path}", bodies
+    finally:
+        server.shutdown()
+        server.server_close()

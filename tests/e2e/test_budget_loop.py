@@ -10,19 +10,16 @@ each started as a subprocess the way a user starts it.
 from __future__ import annotations
 
 import base64
-import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
-from budget_support import total
+from budget_support import chat_receiver, total
 from budgetwarden.demo.process import DemoServiceProcess
 from budgetwarden.devenv.cluster import Cluster
 from budgetwarden.devenv.processes import free_port
@@ -34,30 +31,10 @@ SLO_NAME = "checkout-availability"
 ALL_WINDOWS = {"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
 
 
-class Hook(BaseHTTPRequestHandler):
-    """A chat webhook that keeps every message."""
-
-    bodies: ClassVar[list[Any]] = []
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        self.bodies.append(json.loads(self.rfile.read(length)))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def chat() -> Iterator[tuple[str, list[Any]]]:
-    bodies: list[Any] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Chat", (Hook,), {"bodies": bodies}))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/services/T0/B0/x", bodies
-    server.shutdown()
-    server.server_close()
+    with chat_receiver("/services/T0/B0/x") as receiver:
+        yield receiver
 
 
 @pytest.fixture

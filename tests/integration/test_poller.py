@@ -10,16 +10,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 import pytest
 
-from budget_support import RecordedSeries, between_polls, total
+from budget_support import RecordedSeries, between_polls, chat_receiver, total
 from budgetwarden.adapters.kube import Kube
 from budgetwarden.adapters.metrics import OperatorMetrics
 from budgetwarden.adapters.notify import Notifier
@@ -162,30 +160,10 @@ def test_budget_and_conditions_are_written_once_and_not_again_while_nothing_chan
         assert versions == {obj["metadata"]["resourceVersion"]}
 
 
-class Receiver(BaseHTTPRequestHandler):
-    """A Slack-compatible webhook that keeps every JSON body it is sent."""
-
-    bodies: ClassVar[list[Any]] = []
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        self.bodies.append(json.loads(self.rfile.read(length)))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def webhook() -> Iterator[tuple[str, list[Any]]]:
-    bodies: list[Any] = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Hook", (Receiver,), {"bodies": bodies}))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", bodies
-    server.shutdown()
-    server.server_close()
+    with chat_receiver("/hook") as receiver:
+        yield receiver
 
 
 def webhook_secret(namespace: str, url: str) -> dict[str, Any]:
