@@ -34,7 +34,7 @@ from typing import Any
 
 from bench._stack import OperatorProcess, control_plane, percentile
 from bench.report import print_table
-from budgetwarden.core import conventions as c
+from budgetwarden.core.kernel import conventions as c
 from budgetwarden.devenv import ControlPlane
 from budgetwarden.devenv.binaries import repo_root
 from budgetwarden.devenv.certs import ServingCert, write_serving_cert
@@ -109,7 +109,7 @@ def rollout() -> dict[str, Any]:
 
 def freeze(plane: ControlPlane, stable: dict[str, Any]) -> None:
     """examples/05's policy, and a FullFreeze in its status as the poller would record it."""
-    from budgetwarden.core.workload_diff import template_digest
+    from budgetwarden.core.freeze.workload_diff import template_digest
 
     plane.kubectl("apply", "-f", str(repo_root() / "examples" / "05-policy.yaml"))
     digest = template_digest(stable["spec"]["template"])

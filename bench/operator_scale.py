@@ -28,7 +28,7 @@ from budgetwarden.adapters.kube import (
     PROMETHEUS_RULE_PLURAL,
     PROMETHEUS_RULE_VERSION,
 )
-from budgetwarden.core import conventions as c
+from budgetwarden.core.kernel import conventions as c
 from budgetwarden.devenv import ControlPlane, PrometheusProcess
 from budgetwarden.devenv.binaries import find_binary
 from budgetwarden.devenv.kubeconfig import Kubectl

@@ -35,18 +35,14 @@ from bench import specs
 from bench._stack import child, cpu_seconds, load_average, percentile, stop
 from bench.report import print_table
 from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
-from budgetwarden.core.budget_status import (
-    SLOPoll,
-    budget_query,
-    merge_apply,
-    poll_result,
-    slo_status_patch,
-)
-from budgetwarden.core.rulefiles import desired_files
-from budgetwarden.core.rules import RuleOptions, build_prometheus_rule
-from budgetwarden.core.snapshot import SLORef
-from budgetwarden.core.spec import SLO, parse_slo
-from budgetwarden.core.windows import burn_rate_windows, ratio_windows
+from budgetwarden.core.budget.reading import budget_query, poll_result
+from budgetwarden.core.budget.slo_status import SLOPoll, slo_status_patch
+from budgetwarden.core.budget.snapshot import SLORef
+from budgetwarden.core.kernel.wire import merge_apply
+from budgetwarden.core.slo.rulefiles import desired_files
+from budgetwarden.core.slo.rules import RuleOptions, build_prometheus_rule
+from budgetwarden.core.slo.spec import SLO, parse_slo
+from budgetwarden.core.slo.windows import burn_rate_windows, ratio_windows
 from budgetwarden.devenv import PrometheusProcess
 from budgetwarden.devenv.processes import free_port
 

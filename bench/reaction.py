@@ -35,7 +35,7 @@ import yaml
 from bench._stack import OperatorProcess, Watcher, child, control_plane, custom_api, stop
 from bench.admission_latency import new_image, post
 from bench.report import print_table
-from budgetwarden.core import conventions as c
+from budgetwarden.core.kernel import conventions as c
 from budgetwarden.devenv import ControlPlane, PrometheusProcess
 from budgetwarden.devenv.binaries import repo_root
 from budgetwarden.devenv.certs import write_serving_cert

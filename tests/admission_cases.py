@@ -3,7 +3,7 @@
 A case is a change to a workload (operation, old and new object, who makes it) under a freeze
 state (the namespace's `FreezeView`), and the outcome a person sees: allowed or denied, the
 denial message, the warnings in order. tests/unit/test_vap.py holds the webhook's decision
-(core.admission.decide) to each `webhook` outcome; tests/integration/test_vap.py makes each
+(core.freeze.admission.decide) to each `webhook` outcome; tests/integration/test_vap.py makes each
 change with kubectl against the ValidatingAdmissionPolicies on a real API server and holds it
 to `vap_outcome` (the webhook's unless a case says otherwise; docs/admission-vap.md explains
 every difference). Messages carry the namespace, so the table is built for one: `cases(ns)`.
@@ -17,11 +17,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from budgetwarden.core.conventions import ANNOTATION_PAUSED_BY
-from budgetwarden.core.freeze_view import FreezeView, HeldWorkload, PolicyFreeze
-from budgetwarden.core.policy_spec import FreezeException, PolicyTarget, parse_exception
-from budgetwarden.core.spec import Level
-from budgetwarden.core.workload_diff import template_digest
+from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
+from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
+from budgetwarden.core.freeze.workload_diff import template_digest
+from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY
+from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.policy.spec import PolicyTarget
+from budgetwarden.core.policy.status import HeldWorkload
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 SINCE = datetime(2026, 11, 29, 10, 14, tzinfo=UTC)
@@ -444,7 +446,7 @@ def parked_freeze_policies() -> dict[str, Any]:
     informer for good, and every later ConfigMap-param policy in the session reads nothing
     (kubernetes/kubernetes#130887, docs/admission-vap.md).
     """
-    from budgetwarden.core import vap
+    from budgetwarden.core.freeze import vap
 
     return {"apiVersion": "v1", "kind": "List", "items": vap.admission_policies(
         OPERATOR, namespace_selector=PARKED)[:6]}  # fmt: skip

@@ -22,7 +22,7 @@ import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from budgetwarden.core import conventions as c
+from budgetwarden.core.kernel import conventions as c
 
 
 class RecordedSeries:

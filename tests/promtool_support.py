@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from budgetwarden.core.spec import SLO, parse_slo
+from budgetwarden.core.slo.spec import SLO, parse_slo
 
 FIXTURES = Path(__file__).resolve().parent / "promtool" / "fixtures"
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core.spec import parse_slo
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.slo.spec import parse_slo
 from budgetwarden.demo import components as parts
 from budgetwarden.demo.history import History, backfill
 from budgetwarden.demo.process import DemoServiceProcess

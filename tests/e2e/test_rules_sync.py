@@ -19,7 +19,7 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 
-from budgetwarden.core.rulefiles import rule_file_name
+from budgetwarden.core.slo.rulefiles import rule_file_name
 from budgetwarden.devenv.cluster import Cluster
 from budgetwarden.devenv.processes import free_port
 from operator_support import apply, example, wait_for

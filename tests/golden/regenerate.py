@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from budgetwarden.core.rules import build_prometheus_rule
-from budgetwarden.core.spec import parse_slo
+from budgetwarden.core.slo.rules import build_prometheus_rule
+from budgetwarden.core.slo.spec import parse_slo
 
 GOLDEN = Path(__file__).resolve().parent
 EXAMPLES = GOLDEN.parents[1] / "examples"

@@ -28,7 +28,7 @@ import pytest
 from kopf.testing import KopfRunner
 
 from budgetwarden.adapters.webhook_server import ReloadingTLS, Routes, WebhookServer
-from budgetwarden.core.workload_diff import template_digest
+from budgetwarden.core.freeze.workload_diff import template_digest
 from budgetwarden.devenv.certs import ServingCert, write_serving_cert
 from budgetwarden.devenv.cluster import Cluster
 from budgetwarden.handlers import webhook

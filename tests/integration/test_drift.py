@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from kopf.testing import KopfRunner
 
-from budgetwarden.core import conventions as c
+from budgetwarden.core.kernel import conventions as c
 from budgetwarden.devenv.cluster import Cluster
 from operator_support import apply, events, get, wait_for
 

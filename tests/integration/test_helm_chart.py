@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from budgetwarden.cli import run as run_command
-from budgetwarden.core.webhook_config import ServiceRef, WebhookClient, WebhookOptions
-from budgetwarden.core.webhook_config import configurations as rendered_by_the_operator
+from budgetwarden.core.freeze.webhook_config import ServiceRef, WebhookClient, WebhookOptions
+from budgetwarden.core.freeze.webhook_config import configurations as rendered_by_the_operator
 from budgetwarden.devenv.cluster import Cluster
 from budgetwarden.devenv.crds import crd_names
 from budgetwarden.handlers import poller_startup, webhook

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core import vap, vap_exceptions
-from budgetwarden.core.freeze_view import FreezeView
+from budgetwarden.core.freeze import vap, vap_exceptions
+from budgetwarden.core.freeze.view import FreezeView
+from budgetwarden.core.kernel import conventions as c
 from budgetwarden.devenv.cluster import Cluster
 from budgetwarden.devenv.kubeconfig import KubectlError
 from helm_support import FULLNAME, Render, build_helm, renderer

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from budgetwarden.core.rules import RuleOptions, build_prometheus_rule
-from budgetwarden.core.spec import parse_slo
+from budgetwarden.core.slo.rules import RuleOptions, build_prometheus_rule
+from budgetwarden.core.slo.spec import parse_slo
 from budgetwarden.devenv.cluster import Cluster
 from operator_support import (
     RESUMED,

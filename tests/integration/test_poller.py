@@ -22,11 +22,11 @@ from budgetwarden.adapters.kube import Kube
 from budgetwarden.adapters.metrics import OperatorMetrics
 from budgetwarden.adapters.notify import Notifier
 from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
-from budgetwarden.core import conventions as c
-from budgetwarden.core.freeze_view import HeldWorkload
-from budgetwarden.core.policy import Decision
-from budgetwarden.core.policy_spec import ErrorBudgetPolicy
-from budgetwarden.core.spec import Level
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.policy.decide import Decision
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy
+from budgetwarden.core.policy.status import HeldWorkload
 from budgetwarden.devenv.cluster import Cluster
 from budgetwarden.devenv.processes import free_port
 from budgetwarden.devenv.prometheus import PrometheusProcess

@@ -1,6 +1,6 @@
 """ValidatingAdmissionPolicy mode on a real API server: the shared case table, made with kubectl.
 
-The rendered policies and bindings (core.vap.admission_policies, failurePolicy Fail so that a
+The rendered policies and bindings (core.freeze.vap.admission_policies, failurePolicy Fail so that a
 CEL error anywhere fails the case instead of passing silently) are applied once per module.
 Each case gets a fresh namespace, its workload as it was before the change, then the params the
 operator would write for the case's freeze state (written as the operator: the guard lets nobody
@@ -41,10 +41,11 @@ from admission_cases import (
     targets,
     workload,
 )
-from budgetwarden.core import vap, vap_exceptions
-from budgetwarden.core.admission import decide
-from budgetwarden.core.freeze_view import FreezeView, HeldWorkload, PolicyFreeze
-from budgetwarden.core.spec import Level
+from budgetwarden.core.freeze import vap, vap_exceptions
+from budgetwarden.core.freeze.admission import decide
+from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
+from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.policy.status import HeldWorkload
 from budgetwarden.devenv.cluster import Cluster
 from operator_support import wait_for
 

@@ -18,13 +18,13 @@ import pytest
 from kubernetes.client import ApiClient
 
 from budgetwarden.adapters.workloads import list_workloads
-from budgetwarden.core import conventions as c
-from budgetwarden.core.enforcement import plan
-from budgetwarden.core.levels import Rule
-from budgetwarden.core.policy import Decision
-from budgetwarden.core.policy_spec import ErrorBudgetPolicy, TargetKind, parse_policy
-from budgetwarden.core.spec import Level
-from budgetwarden.core.workload_diff import template_digest
+from budgetwarden.core.freeze.enforcement import plan
+from budgetwarden.core.freeze.workload_diff import template_digest
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.policy.assess import Rule
+from budgetwarden.core.policy.decide import Decision
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind, parse_policy
 from budgetwarden.devenv.cluster import Cluster
 from budgetwarden.handlers.enforcement import act, enforce
 from operator_support import apply, events, get

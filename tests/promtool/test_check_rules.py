@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from budgetwarden.core.rules import RuleOptions, build_rule_groups
-from budgetwarden.core.spec import SLO, parse_slo
+from budgetwarden.core.slo.rules import RuleOptions, build_rule_groups
+from budgetwarden.core.slo.spec import SLO, parse_slo
 from promtool_support import FIXTURES, fixture_slo
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

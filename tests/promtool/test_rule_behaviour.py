@@ -12,8 +12,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from budgetwarden.core import conventions as names
-from budgetwarden.core.rules import RuleOptions, build_rule_groups
+from budgetwarden.core.kernel import conventions as names
+from budgetwarden.core.slo.rules import RuleOptions, build_rule_groups
 from promtool_support import RuleTest, fixture_slo
 
 # The synthetic series have one sample a minute, so the rules assume a 1m scrape.

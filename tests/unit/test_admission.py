@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 import yaml
 
-from budgetwarden.core.admission import AdmissionDecision, Reason, decide, respond
-from budgetwarden.core.conventions import ANNOTATION_PAUSED_BY
-from budgetwarden.core.freeze_view import FreezeView, HeldWorkload, PolicyFreeze
-from budgetwarden.core.policy_spec import FreezeException, parse_exception, parse_policy
-from budgetwarden.core.spec import Level
-from budgetwarden.core.workload_diff import ChangeKind, template_digest
+from budgetwarden.core.freeze.admission import AdmissionDecision, Reason, decide, respond
+from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
+from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
+from budgetwarden.core.freeze.workload_diff import ChangeKind, template_digest
+from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY
+from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.policy.spec import parse_policy
+from budgetwarden.core.policy.status import HeldWorkload
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

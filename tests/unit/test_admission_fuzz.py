@@ -11,18 +11,20 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budgetwarden.core.admission import respond
-from budgetwarden.core.admission_message import (
+from budgetwarden.core.freeze.admission import respond
+from budgetwarden.core.freeze.admission_message import (
     BLOCKED_CREATE,
     BLOCKED_TEMPLATE,
     BLOCKED_UNPAUSE,
     denial_message,
 )
-from budgetwarden.core.conventions import ANNOTATION_PAUSED_BY
-from budgetwarden.core.freeze_view import FreezeView, HeldWorkload, PolicyFreeze, WorkloadRef
-from budgetwarden.core.policy_spec import parse_exception, parse_policy
-from budgetwarden.core.spec import Level
-from budgetwarden.core.workload_diff import RESTARTED_AT_ANNOTATION, template_digest
+from budgetwarden.core.freeze.exception_spec import parse_exception
+from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze, WorkloadRef
+from budgetwarden.core.freeze.workload_diff import RESTARTED_AT_ANNOTATION, template_digest
+from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY
+from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.policy.spec import parse_policy
+from budgetwarden.core.policy.status import HeldWorkload
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TARGETS = parse_policy(yaml.safe_load((EXAMPLES / "05-policy.yaml").read_text())).spec.targets

@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 import yaml
 
-from budgetwarden.core.admission_view import freeze_view, policy_freeze
-from budgetwarden.core.freeze_view import FreezeView, HeldWorkload, PolicyFreeze
-from budgetwarden.core.policy_spec import parse_exception, parse_policy
-from budgetwarden.core.spec import Level
+from budgetwarden.core.freeze.exception_spec import parse_exception
+from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
+from budgetwarden.core.freeze.view_from_status import freeze_view, policy_freeze
+from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.policy.spec import parse_policy
+from budgetwarden.core.policy.status import HeldWorkload
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 POLICY = parse_policy(yaml.safe_load((EXAMPLES / "05-policy.yaml").read_text()))

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from budgetwarden.core import conventions
-from budgetwarden.core.rules import build_prometheus_rule
-from budgetwarden.core.spec import parse_slo
+from budgetwarden.core.kernel import conventions
+from budgetwarden.core.slo.rules import build_prometheus_rule
+from budgetwarden.core.slo.spec import parse_slo
 
 REPO = Path(__file__).resolve().parents[2]
 ALERT_NAMES = sorted(value for key, value in vars(conventions).items() if key.startswith("ALERT_"))

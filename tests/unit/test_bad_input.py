@@ -17,15 +17,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budgetwarden.core.errors import Problem, SpecError
-from budgetwarden.core.policy_spec import (
-    ErrorBudgetPolicy,
-    FreezeException,
-    parse_exception,
-    parse_policy,
-)
-from budgetwarden.core.promql import validate_slo_queries
-from budgetwarden.core.spec import SLO, parse_slo
+from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
+from budgetwarden.core.kernel.errors import Problem, SpecError
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, parse_policy
+from budgetwarden.core.slo.promql import validate_slo_queries
+from budgetwarden.core.slo.spec import SLO, parse_slo
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 DROP = object()  # as a value in `changed`: remove the field

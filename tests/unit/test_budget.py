@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from budgetwarden.core import budget
-from budgetwarden.core.durations import parse_duration as _duration
-from budgetwarden.core.spec import BurnRateWindow
+from budgetwarden.core.budget import arithmetic as budget
+from budgetwarden.core.kernel.durations import parse_duration as _duration
+from budgetwarden.core.slo.spec import BurnRateWindow
 
 D = Decimal
 DAY = timedelta(days=1)

@@ -9,28 +9,26 @@ from typing import Any
 
 import pytest
 
-from budgetwarden.core.budget_status import (
+from budgetwarden.core.budget.reading import budget_query, poll_result, stable_failure
+from budgetwarden.core.budget.slo_status import (
     SLOPoll,
-    budget_query,
     error_budget,
-    merge_apply,
-    merge_diff,
-    poll_result,
     slo_conditions,
     slo_status_patch,
-    stable_failure,
     total_text,
 )
-from budgetwarden.core.freeze_view import HeldWorkload
-from budgetwarden.core.policy import Decision, decide
-from budgetwarden.core.policy_spec import parse_policy
-from budgetwarden.core.policy_status import (
+from budgetwarden.core.budget.snapshot import BudgetSnapshot, PollResult, SLORef
+from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.kernel.wire import merge_apply, merge_diff
+from budgetwarden.core.policy.decide import Decision, decide
+from budgetwarden.core.policy.spec import parse_policy
+from budgetwarden.core.policy.status import (
+    HeldWorkload,
     held_targets,
     policy_state,
     policy_status_patch,
 )
-from budgetwarden.core.snapshot import BudgetSnapshot, PollResult, SLORef
-from budgetwarden.core.spec import SLO, Level, parse_slo
+from budgetwarden.core.slo.spec import SLO, parse_slo
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 MAX_AGE = timedelta(seconds=90)

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from budgetwarden.cli import main
-from budgetwarden.core.rules import build_rule_groups, rule_warnings
-from budgetwarden.core.spec import parse_slo
+from budgetwarden.core.slo.rules import build_rule_groups, rule_warnings
+from budgetwarden.core.slo.spec import parse_slo
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

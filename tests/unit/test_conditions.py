@@ -7,16 +7,15 @@ from typing import Any
 
 import pytest
 
-from budgetwarden.core.conditions import Condition, find_condition, set_condition, set_conditions
-from budgetwarden.core.errors import Problem, SpecError
-from budgetwarden.core.status import (
-    slo_apply_failed,
-    slo_invalid,
-    slo_rules_applied,
-    spec_invalid,
-    spec_valid,
-    status_patch,
+from budgetwarden.core.kernel.conditions import (
+    Condition,
+    find_condition,
+    set_condition,
+    set_conditions,
 )
+from budgetwarden.core.kernel.errors import Problem, SpecError
+from budgetwarden.core.kernel.status import spec_invalid, spec_valid, status_patch
+from budgetwarden.core.slo.conditions import slo_apply_failed, slo_invalid, slo_rules_applied
 
 EARLIER = datetime(2026, 11, 29, 10, 0, 0, tzinfo=UTC)
 NOW = datetime(2026, 11, 29, 10, 14, 30, 123456, tzinfo=UTC)

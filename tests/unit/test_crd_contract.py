@@ -17,11 +17,19 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core.durations import DURATION_PATTERN
-from budgetwarden.core.policy_spec import ErrorBudgetPolicy, FreezeException
-from budgetwarden.core.spec import NAME_PATTERN, SLO
-from budgetwarden.core.types import FACTOR_PATTERN, PERCENT_PATTERN, Duration, Factor, Percent
+from budgetwarden.core.freeze.exception_spec import FreezeException
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.durations import DURATION_PATTERN
+from budgetwarden.core.kernel.model import NAME_PATTERN
+from budgetwarden.core.kernel.quantities import (
+    FACTOR_PATTERN,
+    PERCENT_PATTERN,
+    Duration,
+    Factor,
+    Percent,
+)
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy
+from budgetwarden.core.slo.spec import SLO
 
 CRDS = Path(__file__).parents[2] / "crds"
 Schema = dict[str, Any]

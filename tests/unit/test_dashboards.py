@@ -2,7 +2,7 @@
 
 Grafana variables are replaced by plain values first ($namespace -> "x", $__rate_interval ->
 5m), then promql-parser reads the query. A series name must be one the generated rules record
-(core/conventions.py), one the operator's /metrics exports (from a real exposition), or one
+(core/kernel/conventions.py), one the operator's /metrics exports (from a real exposition), or one
 Prometheus makes itself (up, ALERTS). Label matchers must name labels those series carry, so a
 typo such as `slo=` for `slo_name=` fails here rather than as an empty panel.
 """
@@ -21,8 +21,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from budgetwarden.adapters.metrics import OperatorMetrics
-from budgetwarden.core import conventions as c
-from budgetwarden.core.spec import Level
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.levels import Level
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = sorted((ROOT / "dashboards").glob("*.json"))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from budgetwarden.core.policy_spec import ErrorBudgetPolicySpec, LabelSelector, parse_policy
-from budgetwarden.core.spec import parse_slo
+from budgetwarden.core.policy.spec import ErrorBudgetPolicySpec, LabelSelector, parse_policy
+from budgetwarden.core.slo.spec import parse_slo
 from budgetwarden.demo.drill_admission import next_image
 from budgetwarden.demo.drill_report import alert_due
 from budgetwarden.demo.history import History, openmetrics

@@ -10,21 +10,16 @@ import pytest
 import yaml
 
 from budgetwarden.adapters.workloads import merge_patch, workload_of
-from budgetwarden.core import conventions as c
-from budgetwarden.core.enforcement import MARKS, Stance, held_targets, plan, stance_of
-from budgetwarden.core.freeze_view import HeldWorkload
-from budgetwarden.core.levels import Rule
-from budgetwarden.core.policy import Decision, PolicyState
-from budgetwarden.core.policy_spec import (
-    ErrorBudgetPolicy,
-    FreezeException,
-    TargetKind,
-    parse_exception,
-    parse_policy,
-)
-from budgetwarden.core.spec import Level
-from budgetwarden.core.workload import Action, Workload, template_drifted, version_of
-from budgetwarden.core.workload_diff import template_digest
+from budgetwarden.core.freeze.enforcement import MARKS, Stance, held_targets, plan, stance_of
+from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
+from budgetwarden.core.freeze.workload import Action, Workload, template_drifted, version_of
+from budgetwarden.core.freeze.workload_diff import template_digest
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.policy.assess import Rule
+from budgetwarden.core.policy.decide import Decision, PolicyState
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind, parse_policy
+from budgetwarden.core.policy.status import HeldWorkload
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

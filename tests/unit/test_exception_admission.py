@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from budgetwarden.core.exception_admission import (
+from budgetwarden.core.freeze.exception_admission import (
     ExceptionDecision,
     mutate,
     review_response,

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
-from budgetwarden.core.errors import Problem
-from budgetwarden.core.importers.openslo import Catalog, catalog, convert_openslo
-from budgetwarden.core.importers.sloth import convert_sloth
-from budgetwarden.core.rules import build_rule_groups
-from budgetwarden.core.spec import parse_slo
+from budgetwarden.core.kernel.errors import Problem
+from budgetwarden.core.slo.importers.openslo import Catalog, catalog, convert_openslo
+from budgetwarden.core.slo.importers.sloth import convert_sloth
+from budgetwarden.core.slo.rules import build_rule_groups
+from budgetwarden.core.slo.spec import parse_slo
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "import"
 ERRORS = 'sum(rate(http_requests_total{job="api",code=~"5.."}[{{.window}}]))'

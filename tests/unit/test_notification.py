@@ -7,17 +7,17 @@ from decimal import Decimal
 
 import pytest
 
-from budgetwarden.core.notification import (
+from budgetwarden.core.budget.snapshot import BudgetSnapshot, SLORef
+from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.policy.decide import Decision, PolicyState, decide
+from budgetwarden.core.policy.notification import (
     EventNote,
     slack_payload,
     transition_event,
     went_up,
     worth_notifying,
 )
-from budgetwarden.core.policy import Decision, PolicyState, decide
-from budgetwarden.core.policy_spec import parse_policy
-from budgetwarden.core.snapshot import BudgetSnapshot, SLORef
-from budgetwarden.core.spec import Level
+from budgetwarden.core.policy.spec import parse_policy
 
 NOW = datetime(2026, 11, 29, 10, 14, tzinfo=UTC)
 POLICY = parse_policy(

@@ -7,7 +7,7 @@ from decimal import Decimal
 import httpx
 
 from budgetwarden.adapters.metrics import OperatorMetrics
-from budgetwarden.core.spec import Level
+from budgetwarden.core.kernel.levels import Level
 
 
 def series(metrics: OperatorMetrics, prefix: str) -> list[str]:

@@ -13,18 +13,12 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from budgetwarden.core.levels import (
-    Rule,
-    SLOAssessment,
-    is_freeze,
-    level_of,
-    percent_text,
-    severity,
-)
-from budgetwarden.core.policy import Decision, PolicyState, decide, freeze_id
-from budgetwarden.core.policy_spec import ErrorBudgetPolicy, Levels, parse_policy
-from budgetwarden.core.snapshot import BudgetSnapshot, PollResult, SLORef
-from budgetwarden.core.spec import Level
+from budgetwarden.core.budget.snapshot import BudgetSnapshot, PollResult, SLORef
+from budgetwarden.core.kernel.levels import Level, Levels, is_freeze, severity
+from budgetwarden.core.kernel.wire import percent_text
+from budgetwarden.core.policy.assess import Rule, SLOAssessment, level_of
+from budgetwarden.core.policy.decide import Decision, PolicyState, decide, freeze_id
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, parse_policy
 
 T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=1)

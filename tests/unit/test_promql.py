@@ -9,16 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from budgetwarden.core.errors import SpecError
-from budgetwarden.core.promql import (
+from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.slo.promql import (
     Selector,
     parse_selector,
     render_selector,
     render_window,
     validate_slo_queries,
 )
-from budgetwarden.core.rules import build_rule_groups
-from budgetwarden.core.spec import SLO, parse_slo
+from budgetwarden.core.slo.rules import build_rule_groups
+from budgetwarden.core.slo.spec import SLO, parse_slo
 
 TOTAL = 'sum(rate(http_requests_total{job="checkout"}[{{.window}}]))'
 ERRORS = 'sum(rate(http_requests_total{job="checkout",code=~"5.."}[{{.window}}]))'

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from budgetwarden.core.rulefiles import (
+from budgetwarden.core.slo.rulefiles import (
     SyncPlan,
     desired_files,
     parse_rule_file_name,

@@ -14,16 +14,16 @@ import promql_parser
 import pytest
 import yaml
 
-from budgetwarden.core import conventions as names
-from budgetwarden.core.errors import Problem, SpecError
-from budgetwarden.core.policy_spec import Levels
-from budgetwarden.core.rules import (
+from budgetwarden.core.kernel import conventions as names
+from budgetwarden.core.kernel.errors import Problem, SpecError
+from budgetwarden.core.kernel.levels import Levels
+from budgetwarden.core.slo.rules import (
     RuleOptions,
     build_prometheus_rule,
     build_rule_groups,
     rule_warnings,
 )
-from budgetwarden.core.spec import SLO, parse_slo
+from budgetwarden.core.slo.spec import SLO, parse_slo
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
 

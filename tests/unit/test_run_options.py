@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from budgetwarden.core.errors import SpecError
-from budgetwarden.core.policy_spec import Levels
-from budgetwarden.core.rules import RuleOptions
+from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.kernel.levels import Levels
+from budgetwarden.core.slo.rules import RuleOptions
 from budgetwarden.handlers.startup import rule_options
 
 ENV = {

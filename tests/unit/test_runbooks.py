@@ -1,7 +1,7 @@
 """Every condition Reason the operator can set has a runbook page, and every page a Reason.
 
-Reasons are the REASON_* constants of core/conventions.py; pages are runbooks/reasons/<Reason>.md
-and start with the Reason as their title.
+Reasons are the REASON_* constants of core/kernel/conventions.py; pages are
+runbooks/reasons/<Reason>.md and start with the Reason as their title.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from budgetwarden.core import conventions
-from budgetwarden.core.conditions import REASON_PATTERN
+from budgetwarden.core.kernel import conventions
+from budgetwarden.core.kernel.conditions import REASON_PATTERN
 
 PAGES = Path(__file__).resolve().parents[2] / "runbooks" / "reasons"
 REASONS = {

@@ -29,13 +29,14 @@ from admission_cases import (
     review,
     targets,
 )
-from budgetwarden.core import vap, vap_exceptions
-from budgetwarden.core import vap_cel as cel
-from budgetwarden.core.admission import decide
-from budgetwarden.core.freeze_view import FreezeView, HeldWorkload, PolicyFreeze
-from budgetwarden.core.policy_spec import LabelSelector, parse_policy
-from budgetwarden.core.spec import Level
-from budgetwarden.core.webhook_config import workload_match_conditions
+from budgetwarden.core.freeze import vap, vap_exceptions
+from budgetwarden.core.freeze import vap_cel as cel
+from budgetwarden.core.freeze.admission import decide
+from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
+from budgetwarden.core.freeze.webhook_config import workload_match_conditions
+from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.policy.spec import LabelSelector, parse_policy
+from budgetwarden.core.policy.status import HeldWorkload
 from budgetwarden.handlers.registry import Registry
 from budgetwarden.handlers.vap import VapSettings, desired_params
 

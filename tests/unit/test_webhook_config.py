@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from budgetwarden.cli import main
-from budgetwarden.core.webhook_config import (
+from budgetwarden.core.freeze.webhook_config import (
     NEW_VERSION_OR_RESUME,
     ServiceRef,
     WebhookClient,

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from budgetwarden.core.errors import SpecError
-from budgetwarden.core.spec import BurnRateWindow
-from budgetwarden.core.windows import burn_rate_windows, check_scrape_interval, ratio_windows
+from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.slo.spec import BurnRateWindow
+from budgetwarden.core.slo.windows import burn_rate_windows, check_scrape_interval, ratio_windows
 
 S, M, H, D = (timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1), timedelta(days=1))
 

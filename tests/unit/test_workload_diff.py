@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from budgetwarden.core.workload_diff import (
+from budgetwarden.core.freeze.workload_diff import (
     ChangeKind,
     change_facets,
     classify_change,

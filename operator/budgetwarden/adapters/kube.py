@@ -22,8 +22,8 @@ import urllib3.exceptions
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core.errors import BudgetwardenError
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.errors import BudgetwardenError
 
 T = TypeVar("T")
 PROMETHEUS_RULE_GROUP, PROMETHEUS_RULE_VERSION = c.PROMETHEUS_RULE_API_VERSION.split("/")

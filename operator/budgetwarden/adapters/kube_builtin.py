@@ -21,7 +21,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from budgetwarden.adapters.kube import Invalid, KubeError, NotFound, Unavailable
-from budgetwarden.core import conventions as c
+from budgetwarden.core.kernel import conventions as c
 
 T = TypeVar("T")
 APPLY = {"field_manager": c.FIELD_MANAGER, "force": True, "_request_timeout": 30}

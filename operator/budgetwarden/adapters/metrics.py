@@ -19,8 +19,8 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import start_http_server
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core.spec import Level
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.levels import Level
 
 # A poll of 1,000 SLOs should take well under a second; the top buckets catch trouble.
 POLL_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)

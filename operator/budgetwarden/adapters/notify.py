@@ -1,11 +1,11 @@
 """Posts notification payloads to Slack-compatible webhooks with httpx, retrying with backoff.
 
-The poller builds the payload (core.notification) and hands `Notifier.detach` a coroutine that
-reads the webhook URL and calls `deliver`; the task runs on its own, so a slow or failing
-webhook never delays a status write or enforcement. `deliver` retries connection failures,
-timeouts, 429 and 5xx answers with exponential backoff (a 429's Retry-After is honoured up to
-the cap); any other 4xx is final: the URL is wrong or revoked, and retrying will not fix that.
-Webhook URLs carry their credentials, so nothing here logs or returns one.
+The poller builds the payload (core.policy.notification) and hands `Notifier.detach` a coroutine
+that reads the webhook URL and calls `deliver`; the task runs on its own, so a slow or failing
+webhook never delays a status write or enforcement. `deliver` retries connection failures, timeouts,
+429 and 5xx answers with exponential backoff (a 429's Retry-After is honoured up to the cap); any
+other 4xx is final: the URL is wrong or revoked, and retrying will not fix that. Webhook URLs carry
+their credentials, so nothing here logs or returns one.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 import requests
 from prometheus_api_client import PrometheusApiClientException, PrometheusConnect
 
-from budgetwarden.core import conventions as names
+from budgetwarden.core.kernel import conventions as names
 
 # One selector over every budget series the poller needs: budget remaining and burn rates.
 BUDGET_QUERY = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import httpx
 
-from budgetwarden.core.errors import BudgetwardenError
+from budgetwarden.core.kernel.errors import BudgetwardenError
 
 RELOAD_TIMEOUT_SECONDS = 30.0
 

@@ -3,9 +3,9 @@
 Wraps aiohttp and nothing else. handlers/webhook.py builds a `WebhookServer` with one `Reviewer`
 per route (pure functions from core, bound to the operator's cached state) and starts it in the
 operator's event loop; the tests start one directly. Routes:
-  POST /validate/workloads          Rollouts, Deployments, StatefulSets (core.admission)
-  POST /mutate/freezeexceptions     record the approver (core.exception_admission.mutate)
-  POST /validate/freezeexceptions   approver and lifetime (core.exception_admission.validate)
+  POST /validate/workloads          Rollouts, Deployments, StatefulSets (core.freeze.admission)
+  POST /mutate/freezeexceptions     record the approver (core.freeze.exception_admission.mutate)
+  POST /validate/freezeexceptions   approver and lifetime (core.freeze.exception_admission.validate)
   GET  /healthz                     200 "ok" while the server runs
 A denial is an HTTP 200 whose body says `allowed: false` with `status.code` 403: that is the
 admission protocol, and kube-apiserver shows the status message to the user. A body that is not
@@ -33,7 +33,7 @@ from typing import Any
 
 from aiohttp import web
 
-from budgetwarden.core import conventions as c
+from budgetwarden.core.kernel import conventions as c
 
 log = logging.getLogger(__name__)
 

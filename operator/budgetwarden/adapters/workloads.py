@@ -1,7 +1,7 @@
 """Argo Rollouts and Deployments through the `kubernetes` client: read, patch, abort.
 
 handlers/enforcement.py and handlers/drift.py call these functions with the operator's
-ApiClient. Reads come back as `core.enforcement.Workload`. Writes are JSON merge patches that
+ApiClient. Reads come back as `core.freeze.enforcement.Workload`. Writes are JSON merge patches that
 carry the resourceVersion the plan was computed from, so a plan made from a stale read fails
 with a conflict instead of overwriting what a person just did. An abort goes through the
 Rollout's status subresource, as `kubectl argo rollouts abort` does (falling back to the main
@@ -21,10 +21,8 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from budgetwarden.adapters.kube import KubeError
-from budgetwarden.core import conventions as c
-from budgetwarden.core.policy_spec import TargetKind
-from budgetwarden.core.workload import Action, Workload
-from budgetwarden.core.workload_diff import (
+from budgetwarden.core.freeze.workload import Action, Workload
+from budgetwarden.core.freeze.workload_diff import (
     annotations_of,
     as_mapping,
     is_paused,
@@ -33,6 +31,8 @@ from budgetwarden.core.workload_diff import (
     spec_of,
     template_digest,
 )
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.policy.spec import TargetKind
 
 ROLLOUT_GROUP, ROLLOUT_VERSION, ROLLOUT_PLURAL = "argoproj.io", "v1alpha1", "rollouts"
 API_VERSIONS = {

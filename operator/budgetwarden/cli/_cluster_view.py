@@ -1,9 +1,9 @@
 """The freeze state `budgetwarden status` and `budgetwarden explain` read from the cluster.
 
-Lists ErrorBudgetPolicies and FreezeExceptions (one namespace, or all) with the credentials of
-the current KUBECONFIG, parses them as the operator does, and builds each namespace's
-`FreezeView` with `core.admission_view.freeze_view`, the function behind the webhook's cache:
-what the CLI prints is what admission decides from the same objects.
+Lists ErrorBudgetPolicies and FreezeExceptions (one namespace, or all) with the credentials of the
+current KUBECONFIG, parses them as the operator does, and builds each namespace's `FreezeView` with
+`core.freeze.view_from_status.freeze_view`, the function behind the webhook's cache: what the CLI
+prints is what admission decides from the same objects.
 """
 
 from __future__ import annotations
@@ -15,18 +15,13 @@ from typing import Any
 
 from budgetwarden.adapters.kube import Kube
 from budgetwarden.adapters.kube_builtin import current_namespace
-from budgetwarden.core import conventions as c
-from budgetwarden.core.admission_view import freeze_view
-from budgetwarden.core.errors import SpecError
-from budgetwarden.core.freeze_view import FreezeView
-from budgetwarden.core.policy_spec import (
-    ErrorBudgetPolicy,
-    FreezeException,
-    LabelSelector,
-    parse_exception,
-    parse_policy,
-)
-from budgetwarden.core.vap import selector_text
+from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
+from budgetwarden.core.freeze.vap import selector_text
+from budgetwarden.core.freeze.view import FreezeView
+from budgetwarden.core.freeze.view_from_status import freeze_view
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, LabelSelector, parse_policy
 
 
 @dataclass(frozen=True)

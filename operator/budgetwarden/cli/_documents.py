@@ -19,9 +19,9 @@ from typing import Any
 import yaml
 
 from budgetwarden.cli import _yaml
-from budgetwarden.core.conventions import API_VERSION, GROUP
-from budgetwarden.core.durations import parse_duration
-from budgetwarden.core.errors import Problem
+from budgetwarden.core.kernel.conventions import API_VERSION, GROUP
+from budgetwarden.core.kernel.durations import parse_duration
+from budgetwarden.core.kernel.errors import Problem
 
 # The C implementations are several times faster; fall back when libyaml is missing.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -14,12 +14,17 @@ from datetime import timedelta
 from decimal import Decimal
 
 from budgetwarden.cli._documents import duration_argument, print_lines
-from budgetwarden.core.budget import BurnRateRow, allowed_downtime, budget_fraction, burn_rate_table
-from budgetwarden.core.durations import format_duration, parse_duration
-from budgetwarden.core.errors import SpecError
-from budgetwarden.core.spec import MAX_WINDOW, MIN_OBJECTIVE, MIN_WINDOW
-from budgetwarden.core.types import PERCENT_PATTERN
-from budgetwarden.core.windows import check_scrape_interval
+from budgetwarden.core.budget.arithmetic import (
+    BurnRateRow,
+    allowed_downtime,
+    budget_fraction,
+    burn_rate_table,
+)
+from budgetwarden.core.kernel.durations import format_duration, parse_duration
+from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.kernel.quantities import PERCENT_PATTERN
+from budgetwarden.core.slo.spec import MAX_WINDOW, MIN_OBJECTIVE, MIN_WINDOW
+from budgetwarden.core.slo.windows import check_scrape_interval
 
 HEADERS = ("TIER", "LONG", "SHORT", "FACTOR", "ERROR RATIO", "BUDGET SPENT", "BUDGET LASTS")
 LEGEND = (

@@ -37,7 +37,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the chosen action; errors are one line on stderr and exit code 1."""
-    from budgetwarden.core.errors import BudgetwardenError
+    from budgetwarden.core.kernel.errors import BudgetwardenError
     from budgetwarden.demo import stack
     from budgetwarden.devenv import stack as devstack
     from budgetwarden.devenv.errors import DevEnvError

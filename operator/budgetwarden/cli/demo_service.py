@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from budgetwarden.core.errors import Problem, SpecError
+from budgetwarden.core.kernel.errors import Problem, SpecError
 from budgetwarden.demo.service import ServiceConfig, serve
 from budgetwarden.demo.settings import (
     ErrorMode,

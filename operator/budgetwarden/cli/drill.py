@@ -70,7 +70,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the drill; 0 when every step happened, 1 when one did not, 2 when it cannot start."""
-    from budgetwarden.core.errors import BudgetwardenError
+    from budgetwarden.core.kernel.errors import BudgetwardenError
     from budgetwarden.demo.drill import DrillError, DrillOptions, StepFailed, run_drill
     from budgetwarden.demo.observe import Watcher
     from budgetwarden.demo.timeline import Timeline

@@ -1,11 +1,11 @@
 """`budgetwarden explain KIND/NAME [-n NS]`: why a workload is or is not frozen, right now.
 
-Reads the workload, the namespace's ErrorBudgetPolicies and FreezeExceptions through the
-Kubernetes API (current KUBECONFIG) and prints: which policies select it and why (a target's
-selector, or the freeze's record of it), their levels with the deciding SLO's numbers, whether
-budgetwarden paused it, which exceptions name it, and what a new version would get now. That
-last answer comes from `core.admission.decide`, the webhook's own function, run on a synthetic
-pod-template change against the FreezeView the webhook would hold.
+Reads the workload, the namespace's ErrorBudgetPolicies and FreezeExceptions through the Kubernetes
+API (current KUBECONFIG) and prints: which policies select it and why (a target's selector, or the
+freeze's record of it), their levels with the deciding SLO's numbers, whether budgetwarden paused
+it, which exceptions name it, and what a new version would get now. That last answer comes from
+`core.freeze.admission.decide`, the webhook's own function, run on a synthetic pod-template change
+against the FreezeView the webhook would hold.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from typing import Any
 from budgetwarden.adapters.kube import Kube, KubeError
 from budgetwarden.adapters.kube_builtin import BuiltinObjects, current_namespace
 from budgetwarden.cli._cluster_view import ClusterState, read_state, target_text
-from budgetwarden.core.admission import AdmissionDecision, Reason, decide
-from budgetwarden.core.admission_message import rfc3339
-from budgetwarden.core.conventions import ANNOTATION_PAUSED_BY, GROUP
-from budgetwarden.core.freeze_view import FreezeView, PolicyFreeze, WorkloadRef, selector_matches
-from budgetwarden.core.levels import number_text, percent_text
-from budgetwarden.core.policy_spec import FreezeException
-from budgetwarden.core.workload_diff import annotations_of, is_paused, labels_of
+from budgetwarden.core.freeze.admission import AdmissionDecision, Reason, decide
+from budgetwarden.core.freeze.exception_spec import FreezeException
+from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze, WorkloadRef
+from budgetwarden.core.freeze.workload_diff import annotations_of, is_paused, labels_of
+from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY, GROUP
+from budgetwarden.core.kernel.wire import format_time, number_text, percent_text
+from budgetwarden.core.policy.selectors import selector_matches
 
 KINDS = {
     **dict.fromkeys(("rollout", "rollouts", "ro"), "Rollout"),
@@ -100,7 +100,7 @@ def _policy_lines(p: PolicyFreeze, ref: WorkloadRef, labels: dict[str, str]) -> 
            if t.kind.value == ref.kind and selector_matches(t.selector, labels)]  # fmt: skip
     if held is not None:
         why.append("held by name in status.heldTargets")
-    since = f" since {rfc3339(p.since)}" if p.since is not None else ""
+    since = f" since {format_time(p.since)}" if p.since is not None else ""
     freeze = f", freeze {p.freeze_id}" if p.freeze_id else ""
     return [
         f"  {p.policy}: {p.level.value}{since}{freeze}, enforcement {p.enforcement}",
@@ -111,8 +111,8 @@ def _policy_lines(p: PolicyFreeze, ref: WorkloadRef, labels: dict[str, str]) -> 
 
 def _exception_line(e: FreezeException, now: datetime) -> str:
     spec = e.spec
-    state = (f"in force until {rfc3339(spec.expires_at)}" if spec.expires_at > now
-             else f"expired at {rfc3339(spec.expires_at)}")  # fmt: skip
+    state = (f"in force until {format_time(spec.expires_at)}" if spec.expires_at > now
+             else f"expired at {format_time(spec.expires_at)}")  # fmt: skip
     ticket = f", ticket {spec.ticket}" if spec.ticket else ""
     approved = f", approved by {spec.approved_by}" if spec.approved_by else ", not approved"
     return f"  {e.metadata.name}: {state}, up to {spec.max_level.value}{ticket}{approved}"

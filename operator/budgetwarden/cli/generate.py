@@ -23,11 +23,11 @@ from budgetwarden.cli._documents import (
     read_documents,
     write_outputs,
 )
-from budgetwarden.core.conventions import KIND_SLO
-from budgetwarden.core.errors import SpecError
-from budgetwarden.core.policy_spec import Levels
-from budgetwarden.core.rules import RuleOptions, build_prometheus_rule, build_rule_groups
-from budgetwarden.core.spec import SLO, parse_slo
+from budgetwarden.core.kernel.conventions import KIND_SLO
+from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.kernel.levels import Levels
+from budgetwarden.core.slo.rules import RuleOptions, build_prometheus_rule, build_rule_groups
+from budgetwarden.core.slo.spec import SLO, parse_slo
 
 FORMAT_PROMETHEUS_RULE = "prometheusrule"
 FORMAT_PROMETHEUS = "prometheus"

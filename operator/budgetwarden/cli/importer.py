@@ -3,7 +3,7 @@
 Reads Sloth `prometheus/v1` specs (and `PrometheusServiceLevel` resources) or OpenSLO v1
 documents, prints the converted SLOs as YAML (or writes `<namespace>-<name>.yaml` files with
 `-o`), and says on stderr, one line each, what could not be carried over and why. Exits 1 when
-nothing at all could be converted. The conversion itself is pure, in `core.importers`.
+nothing at all could be converted. The conversion itself is pure, in `core.slo.importers`.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from budgetwarden.cli._documents import (
     read_documents,
     write_outputs,
 )
-from budgetwarden.core.errors import Problem
-from budgetwarden.core.importers.common import Resource
-from budgetwarden.core.importers.openslo import catalog, convert_openslo
-from budgetwarden.core.importers.sloth import convert_sloth, is_sloth
-from budgetwarden.core.spec import NAME_PATTERN
+from budgetwarden.core.kernel.errors import Problem
+from budgetwarden.core.kernel.model import NAME_PATTERN
+from budgetwarden.core.slo.importers.common import Resource
+from budgetwarden.core.slo.importers.openslo import catalog, convert_openslo
+from budgetwarden.core.slo.importers.sloth import convert_sloth, is_sloth
 
 Converter = Callable[[Any], tuple[list[Resource], list[Problem]]]
 

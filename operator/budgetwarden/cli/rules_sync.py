@@ -26,7 +26,7 @@ from budgetwarden.adapters.kube import (
     KubeError,
 )
 from budgetwarden.adapters.prometheus_reload import PrometheusReloader, ReloadError
-from budgetwarden.core.rulefiles import desired_files, parse_rule_file_name, plan_sync
+from budgetwarden.core.slo.rulefiles import desired_files, parse_rule_file_name, plan_sync
 
 log = logging.getLogger("budgetwarden.rules-sync")
 Key = tuple[str, str]  # (namespace, name)

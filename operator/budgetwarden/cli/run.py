@@ -15,7 +15,7 @@ import sys
 import kopf
 
 import budgetwarden.handlers  # noqa: F401 - importing registers the handlers with kopf
-from budgetwarden.core.errors import SpecError
+from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden.handlers import poller_startup as poller
 from budgetwarden.handlers import startup
 from budgetwarden.handlers import vap as admission_policy  # registers VAP mode's handlers

@@ -23,10 +23,9 @@ from budgetwarden.cli._cluster_view import (
     target_text,
 )
 from budgetwarden.cli.budget import table
-from budgetwarden.core.admission_message import rfc3339
-from budgetwarden.core.admission_view import held_workloads, policy_freeze
-from budgetwarden.core.levels import percent_text
-from budgetwarden.core.policy_spec import FreezeException
+from budgetwarden.core.freeze.exception_spec import FreezeException
+from budgetwarden.core.freeze.view_from_status import held_workloads, policy_freeze
+from budgetwarden.core.kernel.wire import format_time, percent_text
 
 POLICY_HEADERS = ("NAME", "LEVEL", "SINCE", "SLO", "BUDGET LEFT", "REASON")
 HELD_HEADERS = ("POLICY", "KIND", "NAME", "PAUSED BY BUDGETWARDEN")
@@ -54,7 +53,7 @@ def _policy_row(p: PolicyObject) -> tuple[str, ...]:
 def _exception_row(e: FreezeException) -> tuple[str, ...]:
     spec = e.spec
     shown = ", ".join(target_text(t.kind.value, t.selector, t.name) for t in spec.targets)
-    expires = rfc3339(spec.expires_at)
+    expires = format_time(spec.expires_at)
     return (e.metadata.name, shown, spec.max_level.value, expires, spec.approved_by or "-")
 
 

@@ -21,11 +21,13 @@ from budgetwarden.cli._documents import (
     print_lines,
     read_documents,
 )
-from budgetwarden.core.conventions import KIND_EXCEPTION, KIND_POLICY, KIND_SLO
-from budgetwarden.core.errors import Problem, SpecError
-from budgetwarden.core.policy_spec import Levels, parse_exception, parse_policy
-from budgetwarden.core.rules import RuleOptions, build_rule_groups, rule_warnings
-from budgetwarden.core.spec import parse_slo
+from budgetwarden.core.freeze.exception_spec import parse_exception
+from budgetwarden.core.kernel.conventions import KIND_EXCEPTION, KIND_POLICY, KIND_SLO
+from budgetwarden.core.kernel.errors import Problem, SpecError
+from budgetwarden.core.kernel.levels import Levels
+from budgetwarden.core.policy.spec import parse_policy
+from budgetwarden.core.slo.rules import RuleOptions, build_rule_groups, rule_warnings
+from budgetwarden.core.slo.spec import parse_slo
 
 Check = Callable[[Mapping[str, Any]], list[Problem]]
 

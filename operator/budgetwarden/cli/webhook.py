@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from budgetwarden.cli._documents import dump_all
-from budgetwarden.core.webhook_config import (
+from budgetwarden.core.freeze.webhook_config import (
     DEFAULT_TIMEOUT_SECONDS,
     ServiceRef,
     WebhookClient,

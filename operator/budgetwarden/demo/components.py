@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from budgetwarden.core import conventions as c
+from budgetwarden.core.kernel import conventions as c
 from budgetwarden.demo.process import service_command
 from budgetwarden.devenv import processes
 from budgetwarden.devenv.certs import ServingCert, write_serving_cert

@@ -21,10 +21,9 @@ from decimal import Decimal
 
 import httpx
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core.levels import is_freeze, severity
-from budgetwarden.core.policy_spec import ErrorBudgetPolicy
-from budgetwarden.core.spec import Level
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.levels import Level, is_freeze, severity
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy
 from budgetwarden.demo import drill_admission
 from budgetwarden.demo.drill_report import Reporter, alert_due, plan_for
 from budgetwarden.demo.observe import Snapshot, Watcher

@@ -16,8 +16,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core.policy_spec import ErrorBudgetPolicy
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy
 from budgetwarden.demo.observe import RESOURCES, Snapshot, Watcher, Workload
 from budgetwarden.demo.timeline import Step, StepFailed, Steps, Timeline
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core.durations import format_duration
-from budgetwarden.core.policy_spec import ErrorBudgetPolicy
-from budgetwarden.core.spec import SLO
-from budgetwarden.core.windows import burn_rate_windows
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.durations import format_duration
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy
+from budgetwarden.core.slo.spec import SLO
+from budgetwarden.core.slo.windows import burn_rate_windows
 from budgetwarden.demo.observe import Snapshot, Watcher, Workload
 from budgetwarden.demo.plan import HUNDRED, Plan, outage_text, percent, say_duration, seconds
 from budgetwarden.demo.timeline import Timeline

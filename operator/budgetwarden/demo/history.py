@@ -33,10 +33,10 @@ from typing import Any
 
 import yaml
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core.rules import RuleOptions, build_rule_groups
-from budgetwarden.core.spec import SLO
-from budgetwarden.core.windows import BASE_RATE_WINDOW
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.slo.rules import RuleOptions, build_rule_groups
+from budgetwarden.core.slo.spec import SLO
+from budgetwarden.core.slo.windows import BASE_RATE_WINDOW
 from budgetwarden.devenv.binaries import find_binary
 from budgetwarden.devenv.errors import DevEnvError
 from budgetwarden.devenv.prometheus import PrometheusProcess

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core.policy_spec import ErrorBudgetPolicy, LabelSelector, parse_policy
-from budgetwarden.core.spec import SLO, parse_slo
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, LabelSelector, parse_policy
+from budgetwarden.core.slo.spec import SLO, parse_slo
 from budgetwarden.devenv.kubeconfig import RunsKubectl
 
 # kubectl resource names of the kinds a policy targets

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from budgetwarden.core.durations import format_duration
-from budgetwarden.core.levels import SEVERITY, severity, threshold_of
-from budgetwarden.core.policy_spec import ErrorBudgetPolicySpec
-from budgetwarden.core.spec import Level
-from budgetwarden.core.windows import BASE_RATE_WINDOW
+from budgetwarden.core.kernel.durations import format_duration
+from budgetwarden.core.kernel.levels import SEVERITY, Level, severity, threshold_of
+from budgetwarden.core.policy.spec import ErrorBudgetPolicySpec
+from budgetwarden.core.slo.windows import BASE_RATE_WINDOW
 
 HUNDRED = Decimal(100)
 FREEZE_LEVELS = SEVERITY[1:]  # Warning, PartialFreeze, FullFreeze

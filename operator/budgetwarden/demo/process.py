@@ -23,7 +23,7 @@ from types import TracebackType
 
 import httpx
 
-from budgetwarden.core.errors import BudgetwardenError
+from budgetwarden.core.kernel.errors import BudgetwardenError
 
 
 class DemoServiceError(BudgetwardenError):

@@ -31,7 +31,7 @@ from prometheus_client import (
     generate_latest,
 )
 
-from budgetwarden.core.errors import SpecError
+from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden.demo.faults import Delay, ErrorPicker
 from budgetwarden.demo.load import LoadGenerator
 from budgetwarden.demo.settings import ErrorMode, Settings, format_latency, updated

@@ -12,8 +12,8 @@ from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from budgetwarden.core.durations import format_duration, parse_duration
-from budgetwarden.core.errors import Problem, SpecError
+from budgetwarden.core.kernel.durations import format_duration, parse_duration
+from budgetwarden.core.kernel.errors import Problem, SpecError
 
 # Beyond these the demo stops being a service anyone would scrape; they catch typos (20s for 20ms).
 MAX_LATENCY = timedelta(seconds=60)

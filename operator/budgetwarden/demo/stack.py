@@ -22,10 +22,10 @@ from typing import Any
 
 import httpx
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core.durations import parse_duration
-from budgetwarden.core.rules import RuleOptions
-from budgetwarden.core.spec import SLO, parse_slo
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.durations import parse_duration
+from budgetwarden.core.slo.rules import RuleOptions
+from budgetwarden.core.slo.spec import SLO, parse_slo
 from budgetwarden.demo import components as parts
 from budgetwarden.demo.history import History, backfill
 from budgetwarden.devenv import processes

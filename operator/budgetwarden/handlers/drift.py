@@ -39,15 +39,16 @@ from budgetwarden.adapters.workloads import (
     involved,
     workload_of,
 )
-from budgetwarden.core import conventions as c
-from budgetwarden.core.enforcement import plan, selects
-from budgetwarden.core.freeze_view import covering_exception
-from budgetwarden.core.levels import is_freeze, severity
-from budgetwarden.core.policy import PolicyState
-from budgetwarden.core.policy_spec import ErrorBudgetPolicy, FreezeException, TargetKind
-from budgetwarden.core.policy_status import policy_state
-from budgetwarden.core.workload import Workload, template_drifted, version_of
-from budgetwarden.core.workload_diff import as_mapping
+from budgetwarden.core.freeze.enforcement import plan, selects
+from budgetwarden.core.freeze.exception_spec import FreezeException
+from budgetwarden.core.freeze.view import covering_exception
+from budgetwarden.core.freeze.workload import Workload, template_drifted, version_of
+from budgetwarden.core.freeze.workload_diff import as_mapping
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.levels import is_freeze, severity
+from budgetwarden.core.policy.decide import PolicyState
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind
+from budgetwarden.core.policy.status import policy_state
 from budgetwarden.handlers.enforcement import act
 from budgetwarden.handlers.registry import plain, registry_of
 from budgetwarden.handlers.reporting import Logger, announce, utcnow

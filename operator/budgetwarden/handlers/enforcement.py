@@ -5,7 +5,7 @@ ErrorBudgetPolicy on every poll; `enforce` is the same thing for callers holding
 One call is a recipe:
 1. read every Rollout and Deployment of the policy's namespace (two list calls), and during a
    freeze its FreezeExceptions (one more);
-2. plan with core.enforcement (pure: the rules are there);
+2. plan with core.freeze.enforcement (pure: the rules are there);
 3. apply each action (conditional merge patches) and post its Events;
 4. report status.heldTargets.
 With nothing to change nothing is written, so calling it every poll is cheap and idempotent.
@@ -35,18 +35,14 @@ from budgetwarden.adapters.workloads import (
     merge_patch,
     patch_workload,
 )
-from budgetwarden.core import conventions as c
-from budgetwarden.core.enforcement import Stance, held_targets, plan, stance_of
-from budgetwarden.core.errors import SpecError
-from budgetwarden.core.freeze_view import HeldWorkload
-from budgetwarden.core.policy import Decision, PolicyState
-from budgetwarden.core.policy_spec import (
-    ErrorBudgetPolicy,
-    FreezeException,
-    TargetKind,
-    parse_exception,
-)
-from budgetwarden.core.workload import Action, Note, Workload
+from budgetwarden.core.freeze.enforcement import Stance, held_targets, plan, stance_of
+from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
+from budgetwarden.core.freeze.workload import Action, Note, Workload
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.policy.decide import Decision, PolicyState
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind
+from budgetwarden.core.policy.status import HeldWorkload
 from budgetwarden.handlers.reporting import Logger, announce, utcnow
 
 module_logger = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from typing import Any
 
 import kopf
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core.policy_spec import parse_exception
+from budgetwarden.core.freeze.exception_spec import parse_exception
+from budgetwarden.core.kernel import conventions as c
 from budgetwarden.handlers.reporting import Logger
 from budgetwarden.handlers.validation import check_and_record
 

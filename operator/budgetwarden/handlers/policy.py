@@ -12,8 +12,8 @@ from typing import Any
 
 import kopf
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core.policy_spec import parse_policy
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.policy.spec import parse_policy
 from budgetwarden.handlers.reporting import Logger
 from budgetwarden.handlers.validation import check_and_record
 

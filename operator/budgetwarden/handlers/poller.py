@@ -5,7 +5,7 @@ handlers/poller_startup.py starts `Poller.run` as an asyncio task on kopf's even
 2. Per ErrorBudgetPolicy: decide (core.policy.decide, continuing from the state its status
    records), enforce (the `Enforcer` seam), record status, and on a level change post an Event
    (reason: the Rule that set the level) and notify its webhooks on a detached task.
-3. Per SLO: write status.errorBudget and conditions when they changed (core.budget_status).
+3. Per SLO: write status.errorBudget and conditions when they changed (core.budget.slo_status).
 4. Update /metrics.
 Policies go first, so a freeze never waits behind a thousand SLO status writes. A poll never
 raises: each failure is logged, counted in budgetwarden_poll_errors_total{stage}, and the next
@@ -28,22 +28,21 @@ from budgetwarden.adapters.kube import Conflict, Kube, KubeError, NotFound, Ref
 from budgetwarden.adapters.metrics import OperatorMetrics
 from budgetwarden.adapters.notify import Notifier
 from budgetwarden.adapters.prometheus import PrometheusReader
-from budgetwarden.core import conventions as c
-from budgetwarden.core.budget_status import (
-    SLOPoll,
-    budget_query,
-    merge_apply,
-    poll_result,
-    slo_status_patch,
-    stable_failure,
+from budgetwarden.core.budget.reading import budget_query, poll_result, stable_failure
+from budgetwarden.core.budget.slo_status import SLOPoll, slo_status_patch
+from budgetwarden.core.budget.snapshot import PollResult
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.kernel.wire import merge_apply
+from budgetwarden.core.policy.decide import Decision, PolicyState, decide
+from budgetwarden.core.policy.notification import slack_payload, transition_event, worth_notifying
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, SecretKeyRef
+from budgetwarden.core.policy.status import (
+    HeldWorkload,
+    held_targets,
+    policy_state,
+    policy_status_patch,
 )
-from budgetwarden.core.freeze_view import HeldWorkload
-from budgetwarden.core.notification import slack_payload, transition_event, worth_notifying
-from budgetwarden.core.policy import Decision, PolicyState, decide
-from budgetwarden.core.policy_spec import ErrorBudgetPolicy, SecretKeyRef
-from budgetwarden.core.policy_status import held_targets, policy_state, policy_status_patch
-from budgetwarden.core.snapshot import PollResult
-from budgetwarden.core.spec import Level
 from budgetwarden.handlers.registry import Key, Registry, Tracked
 from budgetwarden.handlers.reporting import announce, utcnow
 

@@ -27,7 +27,7 @@ from budgetwarden.adapters.kube import KubeError
 from budgetwarden.adapters.metrics import OperatorMetrics
 from budgetwarden.adapters.notify import Notifier
 from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
-from budgetwarden.core.durations import format_duration, parse_duration
+from budgetwarden.core.kernel.durations import format_duration, parse_duration
 from budgetwarden.handlers.poller import Poller, keep_held
 from budgetwarden.handlers.registry import Registry
 from budgetwarden.handlers.reporting import Logger

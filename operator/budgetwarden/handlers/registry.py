@@ -25,17 +25,13 @@ from typing import Any, Generic, TypeVar
 
 import kopf
 
-from budgetwarden.core import conventions as c
-from budgetwarden.core.errors import SpecError
-from budgetwarden.core.freeze_view import selector_matches
-from budgetwarden.core.policy_spec import (
-    ErrorBudgetPolicy,
-    FreezeException,
-    parse_exception,
-    parse_policy,
-)
-from budgetwarden.core.snapshot import SLORef
-from budgetwarden.core.spec import SLO, parse_slo
+from budgetwarden.core.budget.snapshot import SLORef
+from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.policy.selectors import selector_matches
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, parse_policy
+from budgetwarden.core.slo.spec import SLO, parse_slo
 
 ModelT = TypeVar("ModelT")
 Key = SLORef  # (namespace, name) of any namespaced object, ordered

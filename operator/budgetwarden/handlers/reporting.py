@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from budgetwarden.adapters.kube import Kube, KubeError, Ref
-from budgetwarden.core import conventions as c
-from budgetwarden.core.conditions import Condition
-from budgetwarden.core.status import status_patch
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.conditions import Condition
+from budgetwarden.core.kernel.status import status_patch
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 

@@ -27,12 +27,12 @@ from budgetwarden.adapters.kube import (
     Ref,
     prometheus_rule_ref,
 )
-from budgetwarden.core import conventions as c
-from budgetwarden.core import status
-from budgetwarden.core.errors import SpecError
-from budgetwarden.core.rulefiles import rule_up_to_date
-from budgetwarden.core.rules import build_prometheus_rule, rule_warnings
-from budgetwarden.core.spec import SLO, parse_slo
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel import status
+from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.slo.rulefiles import rule_up_to_date
+from budgetwarden.core.slo.rules import build_prometheus_rule, rule_warnings
+from budgetwarden.core.slo.spec import SLO, parse_slo
 from budgetwarden.handlers.reporting import (
     RETRY_DELAYS,
     Logger,

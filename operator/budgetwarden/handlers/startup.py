@@ -7,7 +7,7 @@ Handlers find the collaborators as `memo.collaborators`.
 
 Decisions, with their reasons:
 - Our own Events only (kopf's log-to-Event posting is off): one Event per change, with reasons
-  from core.conventions, and none for a restart that changed nothing.
+  from core.kernel.conventions, and none for a restart that changed nothing.
 - Standalone unless a peering name was given: one replica needs no peering CRDs; more replicas
   need `--peering` so only one of them handles objects.
 - kopf's bookkeeping lives in annotations under our group, never in status: the CRD's status
@@ -26,12 +26,12 @@ from typing import Any
 import kopf
 
 from budgetwarden.adapters.kube import Kube
-from budgetwarden.core import conventions as c
-from budgetwarden.core.durations import format_duration, parse_duration
-from budgetwarden.core.errors import SpecError
-from budgetwarden.core.policy_spec import Levels
-from budgetwarden.core.rules import RuleOptions
-from budgetwarden.core.spec import parse_resource
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.durations import format_duration, parse_duration
+from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.kernel.levels import Levels
+from budgetwarden.core.kernel.model import parse_resource
+from budgetwarden.core.slo.rules import RuleOptions
 
 ENV_SCRAPE_INTERVAL = "BUDGETWARDEN_SCRAPE_INTERVAL"
 ENV_EVALUATION_INTERVAL = "BUDGETWARDEN_EVALUATION_INTERVAL"

@@ -11,9 +11,9 @@ from typing import Any
 import kopf
 
 from budgetwarden.adapters.kube import Kube, KubeError
-from budgetwarden.core import conventions as c
-from budgetwarden.core import status
-from budgetwarden.core.errors import SpecError
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel import status
+from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden.handlers.reporting import Logger, announce, record, retry_delay, utcnow
 
 

@@ -1,13 +1,13 @@
 """ValidatingAdmissionPolicy mode: install the policies, keep every namespace's params current.
 
 Active when `budgetwarden run --admission-mode vap` put `admission_mode` in the memo, or
-BUDGETWARDEN_ADMISSION_MODE=vap (docs/admission-vap.md). At start-up the operator learns its
-own user (BUDGETWARDEN_OPERATOR_USERNAME, else a SelfSubjectReview) and applies, with it, the
-freeze policies of core/vap.py and the FreezeException policies of core/vap_exceptions.py
-(BUDGETWARDEN_EXCEPTION_MAX_TTL caps lifetimes; BUDGETWARDEN_VAP_FAILURE_POLICY=Fail makes a
-CEL error deny). Then `ParamsSync` runs on kopf's loop and turns the registry (the policies'
-statuses the poller writes, the FreezeExceptions) into one params ConfigMap per namespace,
-through the same `admission_view.freeze_view` the webhook reads:
+BUDGETWARDEN_ADMISSION_MODE=vap (docs/admission-vap.md). At start-up the operator learns its own
+user (BUDGETWARDEN_OPERATOR_USERNAME, else a SelfSubjectReview) and applies, with it, the freeze
+policies of core/freeze/vap.py and the FreezeException policies of core/freeze/vap_exceptions.py
+(BUDGETWARDEN_EXCEPTION_MAX_TTL caps lifetimes; BUDGETWARDEN_VAP_FAILURE_POLICY=Fail makes a CEL
+error deny). Then `ParamsSync` runs on kopf's loop and turns the registry (the policies' statuses
+the poller writes, the FreezeExceptions) into one params ConfigMap per namespace, through the same
+`admission_view.freeze_view` the webhook reads:
 - on every registry change, checked each `tick`;
 - when an exception in the params expires (CEL has no clock: the params must drop it);
 - every `resync`, to restore params an administrator edited past the guard.
@@ -31,11 +31,11 @@ import kopf
 
 from budgetwarden.adapters.kube import KubeError, NotFound
 from budgetwarden.adapters.kube_builtin import BuiltinObjects
-from budgetwarden.core import conventions as c
-from budgetwarden.core import vap, vap_exceptions
-from budgetwarden.core.admission_view import freeze_view
-from budgetwarden.core.durations import parse_duration
-from budgetwarden.core.exception_admission import DEFAULT_MAX_TTL
+from budgetwarden.core.freeze import vap, vap_exceptions
+from budgetwarden.core.freeze.exception_admission import DEFAULT_MAX_TTL
+from budgetwarden.core.freeze.view_from_status import freeze_view
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.durations import parse_duration
 from budgetwarden.handlers.registry import Registry
 from budgetwarden.handlers.reporting import Logger, utcnow
 

@@ -33,11 +33,11 @@ import kopf
 
 from budgetwarden.adapters.kube import Kube
 from budgetwarden.adapters.webhook_server import ReloadingTLS, Routes, WebhookServer
-from budgetwarden.core import admission, exception_admission
-from budgetwarden.core import conventions as c
-from budgetwarden.core.admission_view import freeze_view
-from budgetwarden.core.durations import parse_duration
-from budgetwarden.core.freeze_view import FreezeView
+from budgetwarden.core.freeze import admission, exception_admission
+from budgetwarden.core.freeze.view import FreezeView
+from budgetwarden.core.freeze.view_from_status import freeze_view
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.durations import parse_duration
 from budgetwarden.handlers.registry import Key, Registry
 from budgetwarden.handlers.reporting import Logger, announce, utcnow
 

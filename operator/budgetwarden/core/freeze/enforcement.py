@@ -1,0 +1,329 @@
+"""What a policy's level does to its Rollouts and Deployments: a pure planner.
+
+handlers/enforcement.py calls `plan` on every poll with the policy, its decision and every
+Rollout and Deployment of the policy's namespace (adapters/workloads.py reads them), applies the
+`Action`s, and reports `held_targets` as status.heldTargets. handlers/drift.py plans for one
+workload whose pod template changed during a freeze (see core/freeze/workload.py). Plans
+are computed from the workloads as the API shows them, never from memory: a restarted operator
+carries on where it stopped, and workloads already as planned get no action at all.
+
+Rules (runbooks/freeze.md tells users the same):
+1. PartialFreeze and FullFreeze freeze; Warning warns; Normal thaws. Unknown thaws when the
+   policy thaws on missing data (onMetricsUnavailable: Thaw) or selects no SLO; otherwise it
+   holds: nothing is touched.
+2. Warning and above mark each target with the policy, the level and the reason the level
+   began (kept while the level lasts, so the annotation does not churn with the budget); a
+   freeze adds its id and the digest of the stable pod template. Marks of another policy at a
+   level at least as severe stay; marks of a deleted policy are taken over.
+3. A freeze under enforcement Enforce with inFlight Pause or Abort pauses each target that is
+   not paused and records paused-by "budgetwarden/<policy>/<freezeId>". A workload someone else
+   paused is left alone and never gets paused-by. One resumed during the freeze that paused it
+   is paused again with a Warning Event. Abort also aborts a Rollout with an update in flight,
+   unless someone else paused it.
+4. Otherwise the policy lets go of what it paused, and only that: at Warning and Normal, under
+   Warn or DryRun, with inFlight Ignore, while an unexpired FreezeException covers the workload,
+   or when no target selects it any more. Marks go at Normal, from unselected workloads and
+   under DryRun. Aborts are not undone: `kubectl argo rollouts retry` rolls forward again.
+   Marks and pauses of a deleted policy count as the policy's own.
+5. Under DryRun the actions Enforce would take come back too, with dry_run=True, for the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from budgetwarden.core.freeze.exception_spec import FreezeException
+from budgetwarden.core.freeze.view import covering_exception
+from budgetwarden.core.freeze.workload import Action, Note, Workload
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.levels import Level, is_freeze, severity
+from budgetwarden.core.policy.assess import Rule
+from budgetwarden.core.policy.decide import Decision, PolicyState
+from budgetwarden.core.policy.selectors import selector_matches
+from budgetwarden.core.policy.spec import (
+    ErrorBudgetPolicy,
+    ErrorBudgetPolicySpec,
+    PolicyTarget,
+    TargetKind,
+)
+from budgetwarden.core.policy.status import HeldWorkload
+
+REASON_LIMIT = 512  # characters of the reason kept in the freeze-reason annotation
+MARKS = (
+    c.ANNOTATION_POLICY,
+    c.ANNOTATION_FREEZE_LEVEL,
+    c.ANNOTATION_FREEZE_REASON,
+    c.ANNOTATION_FREEZE_ID,
+    c.ANNOTATION_STABLE_TEMPLATE,
+)
+
+
+class Stance(StrEnum):
+    """What a level asks of the workloads (rule 1)."""
+
+    FREEZE = "Freeze"
+    WARN = "Warn"
+    THAW = "Thaw"
+    HOLD = "Hold"
+
+
+def stance_of(policy: ErrorBudgetPolicy, state: Decision | PolicyState) -> Stance:
+    """The stance for a decision, or for the state a policy's status records."""
+    if is_freeze(state.level):
+        return Stance.FREEZE
+    if state.level is Level.WARNING:
+        return Stance.WARN
+    if state.level is Level.NORMAL:
+        return Stance.THAW
+    no_slos = isinstance(state, Decision) and state.rule is Rule.NO_SLOS
+    return Stance.THAW if no_slos or policy.spec.on_metrics_unavailable == "Thaw" else Stance.HOLD
+
+
+@dataclass(frozen=True)
+class _Context:
+    policy: str
+    level: Level
+    freeze_id: str
+    reason: str
+    stance: Stance
+    spec: ErrorBudgetPolicySpec
+    enforcement: str  # the spec's, except in DryRun's would-plan
+    exceptions: tuple[FreezeException, ...]
+    now: datetime
+    policies: frozenset[str] | None
+
+    @property
+    def token(self) -> str:
+        return f"{c.PAUSED_BY_PREFIX}/{self.policy}/{self.freeze_id}"
+
+    def selects(self, w: Workload) -> bool:
+        return _selected(self.spec.targets, w)
+
+
+def selects(policy: ErrorBudgetPolicy, w: Workload) -> bool:
+    """True when one of the policy's targets selects the workload."""
+    return _selected(policy.spec.targets, w)
+
+
+def _selected(targets: Iterable[PolicyTarget], w: Workload) -> bool:
+    return any(t.kind is w.kind and selector_matches(t.selector, w.labels) for t in targets)
+
+
+def _context(
+    policy: ErrorBudgetPolicy,
+    state: Decision | PolicyState,
+    exceptions: Iterable[FreezeException],
+    now: datetime,
+    policies: Collection[str] | None,
+) -> _Context:
+    return _Context(
+        policy=policy.metadata.name,
+        level=state.level,
+        freeze_id=state.freeze_id or "",
+        reason=" ".join(state.reason.split())[:REASON_LIMIT],
+        stance=stance_of(policy, state),
+        spec=policy.spec,
+        enforcement=policy.spec.enforcement,
+        exceptions=tuple(exceptions),
+        now=now,
+        policies=None if policies is None else frozenset(policies),
+    )
+
+
+def plan(
+    policy: ErrorBudgetPolicy,
+    state: Decision | PolicyState,
+    workloads: Iterable[Workload],
+    *,
+    now: datetime,
+    exceptions: Iterable[FreezeException] = (),
+    policies: Collection[str] | None = None,
+) -> list[Action]:
+    """The actions that bring `workloads` (every Rollout and Deployment of the policy's
+    namespace) in line with the rules; `policies` names the namespace's existing policies,
+    when known, so that what a deleted policy left behind is taken over."""
+    ctx = _context(policy, state, exceptions, now, policies)
+    if ctx.stance is Stance.HOLD:
+        return []
+    ordered = sorted(workloads, key=lambda w: (w.kind.value, w.name))
+    return [action for w in ordered for action in _plan_one(ctx, w)]
+
+
+def _plan_one(ctx: _Context, w: Workload) -> list[Action]:
+    selected = ctx.selects(w)
+    if ctx.enforcement == "DryRun":
+        real = _action(w, _unmark(ctx, w), *_let_go(ctx, w, "its enforcement is DryRun"))
+        would = None
+        if selected and ctx.stance is not Stance.THAW:
+            would = _hold(replace(ctx, enforcement="Enforce"), w)
+        return [a for a in (real, would and replace(would, dry_run=True)) if a is not None]
+    if ctx.stance is Stance.THAW or not selected:
+        why = _over(ctx) if ctx.stance is Stance.THAW else "no target selects it any more"
+        released = _action(w, _unmark(ctx, w), *_let_go(ctx, w, why))
+        return [released] if released is not None else []
+    held = _hold(ctx, w)
+    return [held] if held is not None else []
+
+
+def _hold(ctx: _Context, w: Workload) -> Action | None:
+    return _action(w, _marks(ctx, w), *_progress(ctx, w))
+
+
+_Move = tuple[dict[str, str | None], bool | None, bool, tuple[Note, ...]]
+
+
+def _action(
+    w: Workload,
+    marks: Mapping[str, str | None],
+    changes: Mapping[str, str | None],
+    paused: bool | None,
+    abort: bool,
+    notes: tuple[Note, ...],
+) -> Action | None:
+    wanted = {**marks, **changes}
+    diff = {k: v for k, v in wanted.items() if w.annotations.get(k) != v}
+    if not diff and paused is None and not abort:
+        return None
+    return Action(w, diff, paused, abort, notes)
+
+
+def _marks(ctx: _Context, w: Workload) -> dict[str, str | None]:
+    """Rule 2: the annotations a target carries at Warning and above."""
+    owner = w.annotations.get(c.ANNOTATION_POLICY)
+    if owner and owner != ctx.policy and not _may_take(ctx, w, owner):
+        return {}
+    freeze = ctx.stance is Stance.FREEZE
+    fid = ctx.freeze_id if freeze else ""
+    same = (
+        owner == ctx.policy
+        and w.annotations.get(c.ANNOTATION_FREEZE_LEVEL) == ctx.level.value
+        and w.annotations.get(c.ANNOTATION_FREEZE_ID, "") == fid
+    )
+    kept = w.annotations.get(c.ANNOTATION_FREEZE_REASON) if same else None
+    return {
+        c.ANNOTATION_POLICY: ctx.policy,
+        c.ANNOTATION_FREEZE_LEVEL: ctx.level.value,
+        c.ANNOTATION_FREEZE_REASON: kept or ctx.reason,
+        c.ANNOTATION_FREEZE_ID: fid or None,
+        c.ANNOTATION_STABLE_TEMPLATE: (w.stable_template or None) if freeze else None,
+    }
+
+
+def _orphaned(ctx: _Context, owner: str) -> bool:
+    """True when `owner`, another policy, is known to be deleted: its leftovers are ours."""
+    return (
+        bool(owner)
+        and owner != ctx.policy
+        and ctx.policies is not None
+        and (owner not in ctx.policies)
+    )
+
+
+def _may_take(ctx: _Context, w: Workload, owner: str) -> bool:
+    if _orphaned(ctx, owner):
+        return True
+    try:
+        theirs = Level(w.annotations.get(c.ANNOTATION_FREEZE_LEVEL, ""))
+    except ValueError:
+        return True
+    return theirs is Level.UNKNOWN or severity(ctx.level) > severity(theirs)
+
+
+def _unmark(ctx: _Context, w: Workload) -> dict[str, str | None]:
+    owner = w.annotations.get(c.ANNOTATION_POLICY, "")
+    return dict.fromkeys(MARKS) if owner == ctx.policy or _orphaned(ctx, owner) else {}
+
+
+def _progress(ctx: _Context, w: Workload) -> _Move:
+    """Rules 3 and 4: pause (and abort) or let go."""
+    if ctx.stance is not Stance.FREEZE:
+        return _let_go(ctx, w, _over(ctx))
+    if ctx.enforcement != "Enforce" or ctx.spec.in_flight == "Ignore":
+        setting = "inFlight is Ignore" if ctx.enforcement == "Enforce" else "enforcement is Warn"
+        return _let_go(ctx, w, f"its {setting}")
+    exception = covering_exception(ctx.exceptions, ctx.level, w.ref, w.labels, ctx.now)
+    if exception is not None:
+        why = f"FreezeException {exception.metadata.name} lets it through the {ctx.level}"
+        return _let_go(ctx, w, why)
+    owner, fid = w.pauser or ("", "")
+    ours = owner == ctx.policy
+    if w.paused and not (ours or _orphaned(ctx, owner)):
+        return {}, None, False, ()  # someone else's pause: theirs to lift
+    notes: list[Note] = []
+    if not w.paused:
+        again = ours and fid == ctx.freeze_id
+        reason = c.EVENT_PAUSE_REASSERTED if again else c.EVENT_PAUSED
+        notes.append(_note("Warning" if again else "Normal", reason, ctx, w))
+    abort = ctx.spec.in_flight == "Abort" and w.kind is TargetKind.ROLLOUT
+    abort = abort and w.in_flight and not w.aborted
+    if abort:
+        notes.append(_note("Warning", c.EVENT_ABORTED, ctx, w))
+    paused = None if w.paused else True
+    return {c.ANNOTATION_PAUSED_BY: ctx.token}, paused, abort, tuple(notes)
+
+
+def _let_go(ctx: _Context, w: Workload, why: str) -> _Move:
+    owner, fid = w.pauser or ("", "")
+    if owner != ctx.policy and not _orphaned(ctx, owner):
+        return {}, None, False, ()
+    if owner != ctx.policy:
+        why = f"ErrorBudgetPolicy {owner}, which paused it, no longer exists"
+    if not w.paused:
+        return {c.ANNOTATION_PAUSED_BY: None}, None, False, ()
+    note = _note("Normal", c.EVENT_RESUMED, ctx, w, fid=fid, why=why)
+    return {c.ANNOTATION_PAUSED_BY: None}, False, False, (note,)
+
+
+def _over(ctx: _Context) -> str:
+    return f"the freeze is over at level {ctx.level}"
+
+
+# Event messages; {runbook} is runbooks/freeze.md.
+_MESSAGES = {
+    c.EVENT_PAUSED: "Paused by ErrorBudgetPolicy {policy} for freeze {fid} ({level}): {reason}. "
+    "It is resumed when the freeze ends; see {runbook}",
+    c.EVENT_PAUSE_REASSERTED: "Paused again by ErrorBudgetPolicy {policy}: it was resumed during "
+    "freeze {fid} ({level}), which still holds it. To ship during a freeze an approver creates "
+    "a FreezeException; see {runbook}",
+    c.EVENT_ABORTED: "Aborted the update in flight for ErrorBudgetPolicy {policy} (inFlight: "
+    "Abort, freeze {fid}, {level}); the stable version takes the traffic again. After the "
+    "freeze `kubectl argo rollouts retry rollout {name}` rolls forward.",
+    c.EVENT_RESUMED: "Resumed by ErrorBudgetPolicy {policy}: {why} (paused in freeze {fid}).",
+}
+
+
+def _note(type_: str, reason: str, ctx: _Context, w: Workload, **facts: str) -> Note:
+    message = _MESSAGES[reason].format(
+        **{"policy": ctx.policy, "fid": ctx.freeze_id, "level": ctx.level, "reason": ctx.reason}
+        | {"name": w.name, "runbook": c.runbook_url(c.RUNBOOK_FREEZE)}
+        | facts
+    )
+    return Note(type_, reason, message)
+
+
+def held_targets(
+    policy: ErrorBudgetPolicy, state: Decision | PolicyState, workloads: Iterable[Workload]
+) -> tuple[HeldWorkload, ...]:
+    """status.heldTargets: at a freeze every target; while holding on Unknown what the policy
+    marked or paused; else nothing. pausedByUs only under Enforce."""
+    ctx = _context(policy, state, (), datetime.min, None)
+    enforcing = ctx.enforcement == "Enforce"
+
+    def ours(w: Workload) -> bool:
+        return (w.pauser or ("", ""))[0] == ctx.policy
+
+    if ctx.stance is Stance.FREEZE:
+        chosen = [w for w in workloads if ctx.selects(w)]
+    elif ctx.stance is Stance.HOLD:
+        chosen = [
+            w for w in workloads if ours(w) or w.annotations.get(c.ANNOTATION_POLICY) == ctx.policy
+        ]
+    else:
+        return ()
+    return tuple(
+        HeldWorkload(w.kind.value, w.name, enforcing and w.paused and ours(w), w.stable_template)
+        for w in sorted(chosen, key=lambda w: (w.kind.value, w.name))
+    )

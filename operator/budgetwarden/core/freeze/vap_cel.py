@@ -1,0 +1,274 @@
+"""The CEL of budgetwarden's ValidatingAdmissionPolicies: core.freeze.admission's rules, in the API
+server.
+
+`core.freeze.vap` puts these expressions into the policies it renders. They read the request and the
+namespace's params ConfigMap (`core.freeze.vap.params_data` writes it) and reach the decision
+`core.freeze.admission.decide` reaches, with the same one-line texts `core.freeze.admission_message`
+writes, for everything CEL can see. What it cannot see is in docs/admission-vap.md: rollbacks (a
+template digest needs SHA-256), expiry between params refreshes (CEL has no clock).
+
+Each rule is written once, as a small Python function returning CEL text; the variables below
+chain them (`variables.codes` holds one `core.freeze.admission.Reason` per policy that selects the
+workload, in the webhook's order). Lists in params are newline-separated lines; a target line is
+`Kind/name` or `Kind` followed by a space and a selector such as `app=checkout,tier!=canary|beta`
+(`k=v1|v2` In, `k!=v1|v2` NotIn, `k` Exists, `!k` DoesNotExist).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from budgetwarden.core.freeze import admission_message as text
+from budgetwarden.core.freeze.admission import Reason
+from budgetwarden.core.freeze.workload_diff import POD_TEMPLATE_HASH_LABELS, RESTARTED_AT_ANNOTATION
+from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY
+
+POLICY_FIELDS = (
+    "name", "level", "enforcement", "freezeId", "since", "slo", "remainingPercent",
+    "thresholdPercent", "runbookURL", "targets", "held", "pausedByUs",
+)  # fmt: skip
+EXCEPTION_FIELDS = ("name", "maxLevel", "targets", "ticket", "expiresAt")
+WARNING_SLOTS = 8  # one validation per warning: the most warnings one request can get
+# The same widths and wording core.freeze.admission_message uses, so both fit a denial the same way.
+WIDTHS = text.WIDTHS
+HOW_PARTIAL, HOW_FULL = text.HOW_PARTIAL, text.HOW_FULL
+FREEZES = "['PartialFreeze', 'FullFreeze']"
+
+
+def lit(value: str) -> str:
+    """A CEL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
+
+
+def _list(values: Iterable[str]) -> str:
+    return "[" + ", ".join(lit(v) for v in sorted(values)) + "]"
+
+
+def clip(expr: str, width: int | str) -> str:
+    """CEL for admission_message.clip of a printable string."""
+    cut = width - 3 if isinstance(width, int) else f"{width} - 3"
+    return f"({expr}.size() <= {width} ? {expr} : {expr}.substring(0, {cut}) + '...')"
+
+
+def _same_except(a: str, b: str, ignored: str) -> str:
+    """Two maps are equal apart from the keys in `ignored` (a CEL list)."""
+    return (
+        f"{a}.all(k, k in {ignored} || (k in {b} && {b}[k] == {a}[k]))"
+        f" && {b}.all(k, k in {ignored} || k in {a})"
+    )
+
+
+# --- Which workloads a target line selects ---------------------------------------------------
+def _requirement(r: str, labels: str) -> str:
+    key_ne, values_ne = f"{r}.split('!=')[0]", f"{r}.split('!=')[1].split('|')"
+    key_eq, values_eq = f"{r}.split('=')[0]", f"{r}.split('=')[1].split('|')"
+    return (
+        f"({r}.startsWith('!') ? !({r}.substring(1) in {labels})"
+        f" : {r}.contains('!=') ? (!({key_ne} in {labels}) || !({labels}[{key_ne}] in {values_ne}))"
+        f" : {r}.contains('=') ? ({key_eq} in {labels} && {labels}[{key_eq}] in {values_eq})"
+        f" : {r} in {labels})"
+    )
+
+
+def target_matches(t: str, labels: str) -> str:
+    """A target line names the workload, or is of its kind with a selector its labels match."""
+    selector = f"{t}.split(' ')"
+    return (
+        f"({t} == variables.workload || ({selector}[0] == variables.kind"
+        f" && ({selector}.size() == 1"
+        f" || {selector}[1].split(',').all(r, {_requirement('r', labels)}))))"
+    )
+
+
+# --- The texts -------------------------------------------------------------------------------
+def _scope(width: int | str) -> str:
+    return (
+        f"{clip('request.namespace', width)} + '/' + variables.kind + '/' + "
+        f"{clip('object.metadata.name', width)}"
+    )
+
+
+def _budget(p: str, width: int | str) -> str:
+    return (
+        f"({p}.slo == '' ? 'the SLO' : 'SLO ' + {clip(f'{p}.slo', width)})"
+        f" + ({p}.remainingPercent == ''"
+        " ? ' has no current error budget reading (metrics unavailable)'"
+        f" : ' has ' + {p}.remainingPercent + '% error budget left'"
+        f" + ({p}.thresholdPercent == '' ? '' : ' (below ' + {p}.thresholdPercent + '%)'))"
+    )
+
+
+def _freeze_id(p: str) -> str:
+    return f"({p}.freezeId == '' ? '' : ' Freeze ' + {clip(f'{p}.freezeId', 40)} + '.')"
+
+
+def denial(p: str, width: int | str) -> str:
+    """admission_message.denial_message at one width, for policy map `p`."""
+    how = f"({p}.level == 'FullFreeze' ? {lit(HOW_FULL)} : {lit(HOW_PARTIAL)})"
+    return (
+        f"{lit(text.PREFIX + ' ')} + {p}.level + ' on ' + {_scope(width)} + ': '"
+        f" + {_budget(p, width)} + ' under policy ' + {clip(f'{p}.name', width)}"
+        f" + ({p}.since == '' ? '' : ' since ' + {p}.since)"
+        f" + '. Blocked: ' + variables.blocked + {lit('. Still allowed: ' + text.STILL_ALLOWED)}"
+        f" + '. ' + {how} + ' (kubectl explain freezeexception; runbook: ' + {p}.runbookURL"
+        f" + ').' + {_freeze_id(p)}"
+    )
+
+
+def denial_of(i: str) -> str:
+    """The denial for judged policy `i`: the widest draft that fits, else the last one cut."""
+    drafts, fits = f"variables.drafts[{i}]", f"m.size() <= {text.MAX_MESSAGE}"
+    return (
+        f"({drafts}.exists(m, {fits}) ? {drafts}.filter(m, {fits})[0]"
+        f" : {clip(f'{drafts}[{len(WIDTHS) - 1}]', text.MAX_MESSAGE)})"
+    )
+
+
+def _exception_warning(p: str, e: str) -> str:
+    return (
+        f"{lit(text.PREFIX + ' ')} + {p}.level + ' on ' + {_scope(63)}"
+        f" + ': allowed by FreezeException ' + {clip(f'{e}.name', 63)} + ' ('"
+        f" + ({e}.ticket == '' ? '' : 'ticket ' + {e}.ticket + ', ')"
+        f" + 'expires ' + {e}.expiresAt + ') under policy ' + {clip(f'{p}.name', 63)} + '.'"
+        f" + {_freeze_id(p)}"
+    )
+
+
+def _budget_warning(p: str) -> str:
+    return (
+        f"{lit(text.PREFIX + ' ')} + {p}.level + ' on ' + {_scope(63)} + ': ' + {_budget(p, 63)}"
+        f" + ' under policy ' + {clip(f'{p}.name', 63)}"
+        " + '. New versions are still allowed; a freeze would block them.'"
+    )
+
+
+def _unknown_warning(p: str) -> str:
+    return (
+        f"{lit(text.PREFIX + ' Unknown on ')} + {_scope(63)} + ': policy '"
+        f" + {clip(f'{p}.name', 63)} + ' has no error budget level yet; this change was not"
+        " checked.'"
+    )
+
+
+# --- The decision ----------------------------------------------------------------------------
+def _fields(kind: str, names: tuple[str, ...], i: str) -> str:
+    entries = ", ".join(
+        f"{lit(name)}: params.data[?{lit(kind + '.')} + string({i}) + {lit('.' + name)}]"
+        ".orValue('')"
+        for name in names
+    )
+    return "{" + entries + "}"
+
+
+def _records(kind: str, count_key: str, names: tuple[str, ...]) -> str:
+    count = f"int(params.data[?{lit(count_key)}].orValue('0'))"
+    return f"lists.range({count}).map(i, {_fields(kind, names, 'i')})"
+
+
+def _same_version() -> str:
+    new, old = "variables.newMeta", "variables.oldMeta"
+    return " && ".join(
+        (
+            "!variables.create",
+            "object.spec.?workloadRef == oldObject.spec.?workloadRef",
+            _same_except("variables.newTemplate", "variables.oldTemplate", "['metadata']"),
+            _same_except(new, old, "['annotations', 'labels']"),
+            _same_except(f"{new}.?labels.orValue({{}})", f"{old}.?labels.orValue({{}})",
+                         _list(POD_TEMPLATE_HASH_LABELS)),
+            _same_except(f"{new}.?annotations.orValue({{}})", f"{old}.?annotations.orValue({{}})",
+                         _list([RESTARTED_AT_ANNOTATION])),
+        )
+    )  # fmt: skip
+
+
+def _code(i: str, p: str) -> str:
+    """The Reason `core.freeze.admission._judge` gives policy `p` (judged policy number `i`)."""
+    return (
+        f"{p}.level == 'Unknown' ? (variables.newVersion ? {lit(Reason.BUDGET_UNKNOWN)}"
+        f" : {lit(Reason.NOT_FROZEN)})"
+        f" : {p}.level == 'Warning' ? (variables.newVersion ? {lit(Reason.BUDGET_WARNING)}"
+        f" : {lit(Reason.NOT_FROZEN)})"
+        f" : !({p}.level in {FREEZES}) ? {lit(Reason.NOT_FROZEN)}"
+        f" : variables.blocked == '' ? {lit(Reason.ALLOWED_DURING_FREEZE)}"
+        f" : variables.covering[{i}].size() > 0 ? {lit(Reason.EXCEPTION)}"
+        f" : {p}.enforcement == 'Warn' ? {lit(Reason.WARN_ONLY)}"
+        f" : {p}.enforcement == 'DryRun' ? {lit(Reason.DRY_RUN)} : {lit(Reason.FROZEN)}"
+    )
+
+
+def _blocked() -> str:
+    return (
+        f"variables.create ? {lit(text.BLOCKED_CREATE)}"
+        f" : !variables.sameVersion ? {lit(text.BLOCKED_TEMPLATE)}"
+        f" : variables.unpause && variables.pausedByUs ? {lit(text.BLOCKED_UNPAUSE)} : ''"
+    )
+
+
+def decision_variables() -> list[dict[str, str]]:
+    """The variables every freeze policy shares, each building on the ones before it."""
+    paused_annotation = f"oldObject.metadata.?annotations[?{lit(ANNOTATION_PAUSED_BY)}]"
+    judged_targets = "p.targets.split('\\n').exists(t, variables.labelSets.exists(l, {}))"
+    covered = (
+        "variables.exceptions.filter(e, (e.maxLevel == 'FullFreeze' || p.level == "
+        "'PartialFreeze') && e.targets.split('\\n').exists(t, {}))"
+    )
+    pairs = [
+        ("create", "request.operation == 'CREATE'"),
+        ("kind", "request.kind.kind"),
+        ("workload", "variables.kind + '/' + object.metadata.name"),
+        ("newLabels", "object.metadata.?labels.orValue({})"),
+        ("oldLabels", "variables.create ? {} : oldObject.metadata.?labels.orValue({})"),
+        ("labelSets", "[variables.oldLabels, variables.newLabels]"),
+        ("currentLabels", "variables.create ? variables.newLabels : variables.oldLabels"),
+        ("newTemplate", "object.spec.?template.orValue({})"),
+        ("oldTemplate", "variables.create ? {} : oldObject.spec.?template.orValue({})"),
+        ("newMeta", "variables.newTemplate.?metadata.orValue({})"),
+        ("oldMeta", "variables.oldTemplate.?metadata.orValue({})"),
+        ("sameVersion", _same_version()),
+        ("newVersion", "variables.create || !variables.sameVersion"),
+        ("unpause", "!variables.create && oldObject.spec.?paused.orValue(false) == true"
+                    " && object.spec.?paused.orValue(false) != true"),
+        ("policies", _records("policy", "policies", POLICY_FIELDS)),
+        ("exceptions", _records("exception", "exceptions", EXCEPTION_FIELDS)),
+        ("pausedByUs", f"(!variables.create && {paused_annotation}.orValue('') != '')"
+                       " || variables.policies.exists(p,"
+                       " variables.workload in p.pausedByUs.split('\\n'))"),
+        ("blocked", _blocked()),
+        ("judged", "variables.policies.filter(p, p.level != 'Normal'"
+                   " && (variables.workload in p.held.split('\\n') || "
+                   + judged_targets.format(target_matches("t", "l")) + "))"),
+        ("covering", "variables.judged.map(p, "
+                     + covered.format(target_matches("t", "variables.currentLabels")) + ")"),
+        ("codes", f"variables.judged.transformList(i, p, {_code('i', 'p')})"),
+        ("drafts", "variables.judged.map(p, "
+                   f"{list(WIDTHS)}.map(w, {denial('p', 'w')}))"),
+    ]  # fmt: skip
+    return [{"name": name, "expression": expression} for name, expression in pairs]
+
+
+def warnings_variable() -> dict[str, str]:
+    """`variables.warnings`: the webhook's warnings for an allowed request, in its order."""
+    codes = "variables.codes[i]"
+    each = (
+        f"{codes} == {lit(Reason.BUDGET_UNKNOWN)} ? {_unknown_warning('p')}"
+        f" : {codes} == {lit(Reason.BUDGET_WARNING)} ? {_budget_warning('p')}"
+        f" : {codes} == {lit(Reason.EXCEPTION)}"
+        f" ? {_exception_warning('p', 'variables.covering[i][0]')}"
+        f" : {codes} == {lit(Reason.WARN_ONLY)} ? {denial_of('i')} : ''"
+    )
+    return {
+        "name": "warnings",
+        "expression": f"variables.judged.transformList(i, p, {each}).filter(s, s != '').distinct()",
+    }
+
+
+def audit_variables() -> list[dict[str, str]]:
+    """`variables.top` (the decision's Reason) and the freeze id the webhook records with it."""
+    order = "[" + ", ".join(lit(reason) for reason in Reason) + "]"
+    first_freeze = (
+        "([variables.codes.indexOf(variables.top)] + lists.range(variables.judged.size()))"
+        f".map(i, variables.judged[i]).filter(p, p.level in {FREEZES}).map(p, p.freezeId)"
+    )
+    top = f"{order}.filter(c, c in variables.codes).first().orValue({lit(Reason.NOT_FROZEN)})"
+    freeze_id = f"variables.judged.size() == 0 ? '' : {first_freeze}.first().orValue('')"
+    return [{"name": "top", "expression": top}, {"name": "auditFreezeId", "expression": freeze_id}]

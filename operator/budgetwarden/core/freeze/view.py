@@ -1,0 +1,110 @@
+"""The freeze state the admission webhook keeps in memory, one `FreezeView` per namespace.
+
+The webhook's cache fills these from ErrorBudgetPolicy statuses and FreezeException objects it
+watches; `core.freeze.admission.decide` reads them on the hot path, so a decision never waits for
+Prometheus or the API server. Plain frozen dataclasses: built once per status change, read often.
+The matching lives here too: which policies select a workload, which FreezeException covers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from budgetwarden.core.freeze.exception_spec import ExceptionTarget, FreezeException
+from budgetwarden.core.kernel.levels import Level, level_rank
+from budgetwarden.core.policy.decide import Enforcement
+from budgetwarden.core.policy.selectors import selector_matches
+from budgetwarden.core.policy.spec import LabelSelector, PolicyTarget
+from budgetwarden.core.policy.status import HeldWorkload
+
+
+@dataclass(frozen=True)
+class WorkloadRef:
+    """The workload an admission request is about."""
+
+    namespace: str
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PolicyFreeze:
+    """One ErrorBudgetPolicy's spec.targets and enforcement with its current status."""
+
+    policy: str
+    level: Level
+    targets: tuple[PolicyTarget, ...] = ()
+    enforcement: Enforcement = "Enforce"
+    freeze_id: str = ""
+    since: datetime | None = None
+    slo: str = ""  # the SLO that decided the level
+    remaining_percent: Decimal | None = None  # None: no reading (metrics unavailable)
+    threshold_percent: Decimal | None = None  # the level's "below" threshold
+    runbook_url: str = ""
+    held: tuple[HeldWorkload, ...] = ()
+
+    def holds(self, ref: WorkloadRef) -> HeldWorkload | None:
+        """This policy's record of the workload, if it holds it."""
+        return next((h for h in self.held if (h.kind, h.name) == (ref.kind, ref.name)), None)
+
+    def selects(self, ref: WorkloadRef, label_sets: Iterable[Mapping[str, str]]) -> bool:
+        """True when the policy holds the workload or a target selects any of its label sets."""
+        if self.holds(ref) is not None:
+            return True  # held by name: relabelling a held workload does not free it
+        return any(
+            target.kind.value == ref.kind and selector_matches(target.selector, labels)
+            for labels in label_sets
+            for target in self.targets
+        )
+
+
+@dataclass(frozen=True)
+class FreezeView:
+    """Everything admission needs for one namespace: its policies and active FreezeExceptions."""
+
+    policies: tuple[PolicyFreeze, ...] = ()
+    exceptions: tuple[FreezeException, ...] = ()
+
+
+# --- FreezeExceptions ------------------------------------------------------------------------
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _target_covers(target: ExceptionTarget, ref: WorkloadRef, labels: Mapping[str, str]) -> bool:
+    if target.kind.value != ref.kind:
+        return False
+    if target.name is not None:
+        return target.name == ref.name
+    return selector_matches(target.selector or LabelSelector(), labels)
+
+
+def exception_covers(
+    exception: FreezeException,
+    level: Level,
+    ref: WorkloadRef,
+    labels: Mapping[str, str],
+    now: datetime,
+) -> bool:
+    """True when the exception lets this workload through `level` at `now` (expiry exclusive)."""
+    spec = exception.spec
+    if exception.metadata.namespace != ref.namespace:
+        return False
+    if level_rank(spec.max_level) < level_rank(level) or _aware(spec.expires_at) <= _aware(now):
+        return False
+    return any(_target_covers(target, ref, labels) for target in spec.targets)
+
+
+def covering_exception(
+    exceptions: Iterable[FreezeException],
+    level: Level,
+    ref: WorkloadRef,
+    labels: Mapping[str, str],
+    now: datetime,
+) -> FreezeException | None:
+    """The first (by name) exception covering the workload, so retries name the same one."""
+    covering = [e for e in exceptions if exception_covers(e, level, ref, labels, now)]
+    return min(covering, key=lambda e: e.metadata.name, default=None)

@@ -1,0 +1,98 @@
+"""A Rollout or Deployment as enforcement sees it, what makes its version, what to change.
+
+adapters/workloads.py builds `Workload`s from API objects and applies `Action`s;
+core/freeze/enforcement.py plans the actions; handlers/drift.py remembers each workload's
+`version_of` and asks `template_drifted` when an event brings a new one. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from budgetwarden.core.freeze.view import WorkloadRef
+from budgetwarden.core.freeze.workload_diff import (
+    RESTARTED_AT_ANNOTATION,
+    as_mapping,
+    pod_template,
+    spec_of,
+    template_digest,
+)
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.policy.spec import TargetKind
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A Rollout or Deployment as enforcement reads it."""
+
+    kind: TargetKind
+    namespace: str
+    name: str
+    uid: str = ""
+    resource_version: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    paused: bool = False
+    in_flight: bool = False  # an update is between the stable and a new version
+    aborted: bool = False  # a Rollout's status.abort
+    stable_template: str = ""  # template_digest of the stable version; "" when unknown
+
+    @property
+    def ref(self) -> WorkloadRef:
+        """The workload as admission and FreezeExceptions name it."""
+        return WorkloadRef(self.namespace, self.kind.value, self.name)
+
+    @property
+    def pauser(self) -> tuple[str, str] | None:
+        """(policy, freeze id) from a paused-by annotation budgetwarden wrote, else None."""
+        prefix, _, rest = self.annotations.get(c.ANNOTATION_PAUSED_BY, "").partition("/")
+        policy, _, fid = rest.partition("/")
+        return (policy, fid) if prefix == c.PAUSED_BY_PREFIX and policy else None
+
+
+def version_of(obj: object) -> str:
+    """A digest of what makes a workload's version: its pod template without the controllers'
+    hash labels and the restart stamp (a restart is no new version), and a Rollout's
+    workloadRef. Small enough to remember for every workload watched."""
+    template = dict(pod_template(obj))
+    meta = dict(as_mapping(template.get("metadata")))
+    stamps = as_mapping(meta.get("annotations"))
+    meta["annotations"] = {k: v for k, v in stamps.items() if k != RESTARTED_AT_ANNOTATION}
+    workload_ref = spec_of(obj).get("workloadRef")
+    return template_digest({**template, "metadata": meta, "workloadRef": workload_ref})
+
+
+def template_drifted(old_version: str, new: object, stable_template: str = "") -> bool:
+    """True when an update brings a new version: `new` (the object now) has another version
+    than `old_version` (a `version_of`), and its template is not the recorded stable one."""
+    if version_of(new) == old_version:
+        return False
+    return not stable_template or template_digest(pod_template(new)) != stable_template
+
+
+@dataclass(frozen=True)
+class Note:
+    """An Event to post on the workload once its action is applied."""
+
+    type: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """One workload's changes: annotations (None removes one), spec.paused, status.abort."""
+
+    workload: Workload
+    annotations: Mapping[str, str | None] = field(default_factory=dict)
+    paused: bool | None = None
+    abort: bool = False
+    notes: tuple[Note, ...] = ()
+    dry_run: bool = False  # what Enforce would do; only logged
+
+    def summary(self) -> str:
+        """What the action does, for logs: "pause, abort, annotate"."""
+        steps = [{True: "pause", False: "resume", None: ""}[self.paused]]
+        steps += ["abort" if self.abort else "", "annotate" if self.annotations else ""]
+        return ", ".join(step for step in steps if step)

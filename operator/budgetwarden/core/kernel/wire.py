@@ -1,0 +1,86 @@
+"""How times, numbers and status changes are written on the wire: one format each.
+
+Every status field, condition, Event, admission message and notification prints times with
+`format_time` and reads them back with `parse_time`; measured numbers with `percent_text` (down)
+or `rate_text` (up), configured ones with `number_text`; and every status write is a JSON merge
+patch made by `merge_diff` (and mirrored in memory by `merge_apply`). Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Any
+
+_TENTH = Decimal("0.1")
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 in UTC to the second, as Kubernetes writes metav1.Time: 2026-11-29T10:14:00Z.
+
+    A naive time is taken as UTC.
+    """
+    try:
+        utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (OverflowError, ValueError):  # at datetime.min/max an offset cannot be applied
+        utc = moment.replace(tzinfo=UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An RFC 3339 status timestamp with a zone, or None when absent or unreadable."""
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return parsed if parsed is None or parsed.tzinfo is not None else None
+
+
+def percent_text(value: Decimal) -> str:
+    """A measured percent or rate to one decimal, rounded down: "21.4", "-12.5", "16.0"."""
+    # Down, so a shown number never looks better than the one compared: 29.96 shows 29.9.
+    return str(value.quantize(_TENTH, rounding=ROUND_FLOOR))
+
+
+def number_text(value: Decimal) -> str:
+    """A configured number as the user wrote it, without exponent or trailing zeros: "30"."""
+    return f"{value.normalize():f}"
+
+
+def rate_text(value: Decimal) -> str:
+    """A burn rate to one decimal, rounded up: 14.41 shows "14.5", never below the trigger."""
+    return str(value.quantize(_TENTH, rounding=ROUND_CEILING))
+
+
+def merge_diff(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON merge patch (RFC 7386) turning `current` into `desired` for desired's keys.
+
+    Keys of nested mappings that `desired` drops are sent as null (a merge patch keeps what it
+    does not mention); lists and scalars are replaced whole. Top-level keys absent from
+    `desired` are left alone: other writers own them.
+    """
+    patch: dict[str, Any] = {}
+    for key, value in desired.items():
+        old = current.get(key)
+        if isinstance(value, Mapping) and isinstance(old, Mapping):
+            nested = merge_diff(old, value)
+            nested.update({k: None for k in old if k not in value})
+            if nested:
+                patch[key] = nested
+        elif old != value:
+            patch[key] = value
+    return patch
+
+
+def merge_apply(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """`current` with a JSON merge patch applied (RFC 7386): what the API server will store."""
+    merged = dict(current)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge_apply(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,167 @@
+"""SLO → PrometheusRule: the rule generator's entry points.
+
+The SLO handler, `budgetwarden generate` and `rules-sync` call `build_prometheus_rule` (the whole
+object, applied as is) or `build_rule_groups` (the `groups:` of a plain Prometheus rule file);
+`rule_warnings` lists what is legal but probably not meant. Both builders validate the SLO's
+PromQL first and raise only SpecError on bad input. Output is deterministic, so a generated
+object can be compared whole (the golden files in tests/golden/).
+
+Three groups per SLO, named `<namespace>-<name>-sli|budget|alerts`: recording rules in
+`rules_recording`, alerts in `rules_alerts`, burn-rate windows in `windows`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from budgetwarden.core.kernel import conventions as names
+from budgetwarden.core.kernel.durations import format_duration
+from budgetwarden.core.kernel.errors import Problem
+from budgetwarden.core.kernel.levels import Levels
+from budgetwarden.core.slo.promql import format_decimal, parse_selector, validate_slo_queries
+from budgetwarden.core.slo.rules_alerts import RESERVED_LABELS, alert_rules
+from budgetwarden.core.slo.rules_recording import budget_rules, error_budget, sli_rules
+from budgetwarden.core.slo.spec import SLO
+from budgetwarden.core.slo.windows import (
+    BASE_RATE_WINDOW,
+    MIN_SCRAPES_PER_WINDOW,
+    burn_rate_windows,
+    check_scrape_interval,
+    ratio_windows,
+)
+
+
+@dataclass(frozen=True)
+class RuleOptions:
+    """How the Prometheus that evaluates the rules is set up."""
+
+    # Every burn-rate window must span at least two scrape intervals, else SpecError.
+    scrape_interval: timedelta = timedelta(seconds=30)
+    # The interval of every generated rule group.
+    evaluation_interval: timedelta = timedelta(seconds=30)
+    # Budget-low alerts fire below each of these thresholds.
+    budget_levels: Levels = field(default_factory=Levels)
+
+    def __post_init__(self) -> None:
+        if self.scrape_interval <= timedelta() or self.evaluation_interval <= timedelta():
+            raise ValueError("scrape and evaluation intervals must be positive")
+        if self.scrape_interval * MIN_SCRAPES_PER_WINDOW > BASE_RATE_WINDOW:
+            raise ValueError(
+                f"scrape interval {format_duration(self.scrape_interval)} is too long: the "
+                f"{format_duration(BASE_RATE_WINDOW)} rates need two samples per window"
+            )
+
+
+DEFAULT_OPTIONS = RuleOptions()
+
+
+def build_rule_groups(slo: SLO, options: RuleOptions = DEFAULT_OPTIONS) -> list[dict[str, Any]]:
+    """The Prometheus `groups:` list for one SLO; raise SpecError on bad input."""
+    validate_slo_queries(slo)
+    overrides = slo.spec.alerting.burn_rate_windows
+    check_scrape_interval(slo.spec.window, overrides, options.scrape_interval)
+    windows = burn_rate_windows(slo.spec.window, overrides)
+    prefix = f"{slo.metadata.namespace}-{slo.metadata.name}"
+    interval = format_duration(options.evaluation_interval)
+    return [
+        {"name": f"{prefix}-{suffix}", "interval": interval, "rules": rules}
+        for suffix, rules in (
+            (names.GROUP_SUFFIX_SLI, sli_rules(slo, ratio_windows(windows))),
+            (names.GROUP_SUFFIX_BUDGET, budget_rules(slo)),
+            (names.GROUP_SUFFIX_ALERTS, alert_rules(slo, windows, options.budget_levels)),
+        )
+    ]
+
+
+def build_prometheus_rule(slo: SLO, options: RuleOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
+    """The whole PrometheusRule object for one SLO, owned by it when its uid is known."""
+    metadata: dict[str, Any] = {
+        "name": names.prometheus_rule_name(slo.metadata.name),
+        "namespace": slo.metadata.namespace,
+        "labels": {
+            names.LABEL_MANAGED_BY: names.MANAGED_BY_VALUE,
+            names.LABEL_SLO_NAME: slo.metadata.name,
+        },
+    }
+    if slo.metadata.uid:
+        metadata["ownerReferences"] = [
+            {
+                "apiVersion": names.API_VERSION,
+                "kind": names.KIND_SLO,
+                "name": slo.metadata.name,
+                "uid": slo.metadata.uid,
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]
+    return {
+        "apiVersion": names.PROMETHEUS_RULE_API_VERSION,
+        "kind": names.PROMETHEUS_RULE_KIND,
+        "metadata": metadata,
+        "spec": {"groups": build_rule_groups(slo, options)},
+    }
+
+
+def rule_warnings(slo: SLO) -> list[Problem]:
+    """What is valid but probably not meant: unreachable factors, odd units, ignored labels."""
+    return _unreachable_factors(slo) + _histogram_unit(slo) + _reserved_labels(slo)
+
+
+def _unreachable_factors(slo: SLO) -> list[Problem]:
+    budget = error_budget(slo)
+    overrides = slo.spec.alerting.burn_rate_windows
+    problems = []
+    for index, row in enumerate(overrides or burn_rate_windows(slo.spec.window)):
+        if row.factor * budget < 1:
+            continue
+        where = f"spec.alerting.burnRateWindows[{index}].factor" if overrides else "spec.objective"
+        ceiling = (1 / budget).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        problems.append(
+            Problem(
+                where,
+                f"objective {format_decimal(slo.spec.objective)}% leaves an error budget of "
+                f"{format_decimal(budget * 100)}%, so the {row.tier} alert over "
+                f"{format_duration(row.long_window)}/{format_duration(row.short_window)} "
+                f"(burn rate above {format_decimal(row.factor)}) would need more than every "
+                f"request to fail and can never fire; set spec.alerting.burnRateWindows with "
+                f"factors below {format_decimal(ceiling)}",
+            )
+        )
+    return problems
+
+
+def _histogram_unit(slo: SLO) -> list[Problem]:
+    latency = slo.spec.indicator.latency
+    if latency is None:
+        return []
+    try:
+        name = parse_selector(latency.histogram).name or ""
+    except ValueError:  # validate_slo_queries reports it as an error
+        return []
+    if name.endswith("_seconds_bucket"):
+        return []
+    return [
+        Problem(
+            "spec.indicator.latency.histogram",
+            f"the threshold is compared with the le label in seconds, and {name or 'the metric'} "
+            f"does not end in _seconds_bucket; check that its buckets are in seconds",
+        )
+    ]
+
+
+def _reserved_labels(slo: SLO) -> list[Problem]:
+    alerting = slo.spec.alerting
+    sources = (
+        ("labels", alerting.labels),
+        ("page.labels", alerting.page.labels),
+        ("ticket.labels", alerting.ticket.labels),
+    )
+    return [
+        Problem(f"spec.alerting.{where}.{key}", "is set by budgetwarden; this value is ignored")
+        for where, labels in sources
+        for key in sorted(labels)
+        if key in RESERVED_LABELS
+    ]

@@ -1,0 +1,193 @@
+"""Alerting rules of one SLO: burn-rate pages and tickets, budget-low alerts, absent data.
+
+Called by `core.slo.rules`. The burn-rate alerts read the recorded burn rates: a tier fires when,
+for any of its window pairs, both the long and the short window burn faster than the pair's factor
+(the SRE Workbook's multiwindow, multi-burn-rate alerts). They have no `for:`: the short window
+already stops them firing on a blip and makes them resolve quickly, and a `for:` would only delay a
+page. One alert per tier and SLO: `max without (slo_window)` drops the window so that an alert does
+not restart when the other pair of its tier takes over.
+
+Labels, later entries winning: the tier's default severity, spec.alerting.labels, the tier's
+labels, then the labels budgetwarden owns (slo_*). Budget-low and absent-data alerts are not
+burn tiers but route like tickets: they take the ticket tier's labels (not its annotations, and
+they stay when the ticket tier is disabled).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from budgetwarden.core.kernel import conventions as names
+from budgetwarden.core.kernel.durations import format_duration
+from budgetwarden.core.kernel.levels import Level, Levels
+from budgetwarden.core.slo.promql import format_decimal
+from budgetwarden.core.slo.rules_recording import error_budget, series_labels, slo_selector
+from budgetwarden.core.slo.spec import SLO, AlertTier, BurnRateWindow
+
+Rule = dict[str, Any]
+ABSENT_FOR = timedelta(minutes=10)
+# Labels budgetwarden sets; the same keys in spec.alerting labels are dropped (with a warning).
+RESERVED_LABELS = frozenset(
+    (
+        names.PROM_LABEL_SLO,
+        names.PROM_LABEL_NAMESPACE,
+        names.PROM_LABEL_SERVICE,
+        names.PROM_LABEL_WINDOW,
+        names.PROM_LABEL_TIER,
+        names.PROM_LABEL_BUDGET_LEVEL,
+    )
+)
+_TIERS = (
+    (names.TIER_PAGE, names.ALERT_PAGE, names.DEFAULT_PAGE_SEVERITY, "fast"),
+    (names.TIER_TICKET, names.ALERT_TICKET, names.DEFAULT_TICKET_SEVERITY, "too fast to last"),
+)
+
+
+def alert_rules(slo: SLO, windows: tuple[BurnRateWindow, ...], levels: Levels) -> list[Rule]:
+    """Page and ticket burn-rate alerts, one budget-low alert per level, and absent data."""
+    rules = []
+    for tier, alert, severity, speed in _TIERS:
+        spec = _tier(slo, tier)
+        rows = tuple(row for row in windows if row.tier == tier)
+        if rows and not spec.disabled:
+            rules.append(_burn_alert(slo, alert, tier, severity, speed, rows))
+    thresholds = (
+        (Level.WARNING, levels.warning_below),
+        (Level.PARTIAL_FREEZE, levels.partial_freeze_below),
+        (Level.FULL_FREEZE, levels.full_freeze_below),
+    )
+    rules += [_budget_low(slo, level, percent) for level, percent in thresholds]
+    rules.append(_absent(slo))
+    return rules
+
+
+def _tier(slo: SLO, tier: str) -> AlertTier:
+    return slo.spec.alerting.page if tier == names.TIER_PAGE else slo.spec.alerting.ticket
+
+
+def _burn_alert(
+    slo: SLO, alert: str, tier: str, severity: str, speed: str, rows: tuple[BurnRateWindow, ...]
+) -> Rule:
+    clauses = [_clause(slo, row) for row in rows]
+    conditions = ", or above ".join(_condition(slo, row) for row in rows)
+    window = format_duration(slo.spec.window)
+    summary_speed = f"{speed} the {window} window" if tier == names.TIER_TICKET else speed
+    annotations = _annotations(
+        slo,
+        alert,
+        summary=f"is burning its error budget {summary_speed}",
+        description=(
+            f"{_facts(slo)} is burning its error budget {{{{ $value | humanize }}}} times as "
+            f"fast as it can sustain. This alert fires when the burn rate is above {conditions}."
+        ),
+    )
+    return {
+        "alert": alert,
+        "expr": "\nor\n".join(clauses),
+        "labels": _labels(slo, tier, severity, _tier(slo, tier)),
+        "annotations": annotations | _tier(slo, tier).annotations,
+    }
+
+
+def _clause(slo: SLO, row: BurnRateWindow) -> str:
+    factor = format_decimal(row.factor)
+    window = names.PROM_LABEL_WINDOW
+    long = f"max without ({window}) ({slo_selector(slo, names.METRIC_BURN_RATE, row.long_window)}"
+    short = f"max without ({window}) ({slo_selector(slo, names.METRIC_BURN_RATE, row.short_window)}"
+    return f"(\n  {long} > {factor})\n  and\n  {short} > {factor})\n)"
+
+
+def _condition(slo: SLO, row: BurnRateWindow) -> str:
+    micro = timedelta(microseconds=1)
+    share = Decimal(row.long_window // micro) / Decimal(slo.spec.window // micro)
+    consumed = row.factor * share * 100
+    long, short = format_duration(row.long_window), format_duration(row.short_window)
+    spent = format_decimal(consumed.quantize(Decimal("0.01")))
+    factor = format_decimal(row.factor)
+    return f"{factor} over both {long} and {short} ({spent}% of the budget in {long})"
+
+
+def _budget_low(slo: SLO, level: Level, percent: Decimal) -> Rule:
+    remaining = slo_selector(slo, names.METRIC_BUDGET_REMAINING)
+    shown = format_decimal(percent)
+    labels = _ticket_labels(slo)
+    return {
+        "alert": names.ALERT_BUDGET_LOW,
+        "expr": f"{remaining} < {format_decimal(percent / 100)}",
+        "labels": dict(sorted((labels | {names.PROM_LABEL_BUDGET_LEVEL: level.value}).items())),
+        "annotations": _annotations(
+            slo,
+            names.ALERT_BUDGET_LOW,
+            summary=f"has less than {shown}% of its error budget left",
+            description=(
+                f"{_facts(slo)} has {{{{ $value | humanizePercentage }}}} of its error budget "
+                f"left, below the {shown}% threshold of the {level.value} level."
+            ),
+        ),
+    }
+
+
+def _absent(slo: SLO) -> Rule:
+    errors = slo_selector(slo, names.METRIC_ERRORS_RATE)
+    total = slo_selector(slo, names.METRIC_TOTAL_RATE)
+    minutes = format_duration(ABSENT_FOR)
+    labels = _ticket_labels(slo)
+    return {
+        "alert": names.ALERT_ABSENT,
+        "expr": f"absent({errors}) or absent({total})",
+        "for": minutes,
+        "labels": labels,
+        "annotations": _annotations(
+            slo,
+            names.ALERT_ABSENT,
+            summary="has no data",
+            description=(
+                f"{_facts(slo)} has had no recorded error or total rate for {minutes}, so its "
+                f"burn-rate alerts cannot fire and its error budget is unknown. {_hint(slo)}"
+            ),
+        ),
+    }
+
+
+def _hint(slo: SLO) -> str:
+    indicator = slo.spec.indicator
+    if indicator.latency is not None:
+        return (
+            f"Check that the histogram has series and a bucket at the threshold "
+            f"({format_duration(indicator.latency.threshold)}); a threshold between two bucket "
+            f"bounds matches no series."
+        )
+    if indicator.availability is not None:
+        return "Check that the selector of spec.indicator.availability.up matches series."
+    return "Check that the queries of spec.indicator.ratio return series."
+
+
+def _facts(slo: SLO) -> str:
+    objective = format_decimal(slo.spec.objective)
+    budget = format_decimal(error_budget(slo) * 100)
+    window = format_duration(slo.spec.window)
+    ref = f"{slo.metadata.namespace}/{slo.metadata.name}"
+    return f"SLO {ref} ({objective}% over {window}, error budget {budget}%)"
+
+
+def _ticket_labels(slo: SLO) -> dict[str, str]:
+    return _labels(slo, names.TIER_TICKET, names.DEFAULT_TICKET_SEVERITY, slo.spec.alerting.ticket)
+
+
+def _labels(slo: SLO, tier: str, severity: str, spec: AlertTier) -> dict[str, str]:
+    users = slo.spec.alerting.labels | spec.labels
+    labels = {"severity": severity} | {k: v for k, v in users.items() if k not in RESERVED_LABELS}
+    labels |= series_labels(slo) | {names.PROM_LABEL_TIER: tier}
+    return dict(sorted(labels.items()))
+
+
+def _annotations(slo: SLO, alert: str, summary: str, description: str) -> dict[str, str]:
+    runbook = slo.spec.alerting.runbook_url or names.alert_runbook_url(alert)
+    ref = f"{slo.metadata.namespace}/{slo.metadata.name}"
+    return {
+        "runbook_url": runbook,
+        "summary": f"{slo.spec.service}: SLO {ref} {summary}",
+        "description": description,
+    }

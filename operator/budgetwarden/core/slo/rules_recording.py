@@ -1,0 +1,184 @@
+"""Recording rules of one SLO: the indicator as PromQL per window, the SLI and budget groups.
+
+Called by `core.slo.rules`, which validates the SLO first. Every series carries slo_name,
+slo_namespace and slo_service; one metric name per quantity with the window in slo_window, so
+the poller reads every SLO and window with one query per quantity.
+
+Choices, and why:
+- Ratio indicators evaluate the user's queries over each window (as Sloth does), so a burn-rate
+  window is right from the first minute of a new SLO instead of waiting for recorded history.
+- Missing error series count as zero errors (`errors or 0 * total`): counters such as
+  `code=~"5.."` do not exist until the first error, and "no errors yet" is not "no data".
+- Divisions are by `(total > 0)`: with no traffic a ratio has no series instead of NaN, so
+  nothing downstream mistakes 0/0 for a value; missing data stays missing (Unknown).
+- The period error ratio sums the recorded 5m rates over the window and divides the sums, so
+  it is weighted by traffic. Averaging the 5m ratios (Sloth's optimized rule) lets a quiet hour
+  weigh as much as a busy one (slok/sloth#241, #354).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from budgetwarden.core.kernel import conventions as names
+from budgetwarden.core.kernel.durations import format_duration
+from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.slo.promql import (
+    format_decimal,
+    needs_parentheses,
+    parse_selector,
+    render_selector,
+    render_window,
+)
+from budgetwarden.core.slo.spec import SLO, LatencyIndicator
+from budgetwarden.core.slo.windows import BASE_RATE_WINDOW
+
+Rule = dict[str, Any]
+Render = Callable[[timedelta], str]
+
+
+@dataclass(frozen=True)
+class IndicatorQueries:
+    """The indicator over any window: PromQL for its errors and its total events."""
+
+    errors: Render
+    total: Render
+
+    def error_ratio(self, window: timedelta) -> str:
+        """Errors over total in `window`; no series when there was no traffic."""
+        return f"({self.errors(window)})\n/\n({self.total(window)} > 0)"
+
+
+def indicator_queries(slo: SLO) -> IndicatorQueries:
+    """Errors and total of the SLO's indicator, as PromQL templated by window."""
+    indicator = slo.spec.indicator
+    if indicator.latency is not None:
+        return _latency(indicator.latency)
+    if indicator.availability is not None:
+        up = render_selector(parse_selector(indicator.availability.up))
+        # Each sample of the gauge is one event: a 0 is a bad one, a 1 a good one.
+        return _from_good(
+            lambda w: f"sum(count_over_time({up}[{format_duration(w)}]))",
+            lambda w: f"sum(sum_over_time({up}[{format_duration(w)}]))",
+        )
+    ratio = indicator.ratio
+    if ratio is None:  # unreachable for a parsed SLO (exactly one indicator); narrows the type
+        raise SpecError.single("spec.indicator", "set one of ratio, latency or availability")
+    total = _operand(ratio.total)
+    if ratio.good is not None:
+        return _from_good(total, _operand(ratio.good))
+    errors = _operand(ratio.errors or "")
+    return IndicatorQueries(errors=lambda w: f"{errors(w)} or 0 * {total(w)}", total=total)
+
+
+def _operand(query: str) -> Render:
+    """The user's query per window, in parentheses when it has a top-level operator."""
+    if needs_parentheses(query):
+        return lambda w: f"({render_window(query, w)})"
+    return lambda w: render_window(query, w)
+
+
+def _from_good(total: Render, good: Render) -> IndicatorQueries:
+    return IndicatorQueries(errors=lambda w: f"{total(w)} - {good(w)}", total=total)
+
+
+def _latency(latency: LatencyIndicator) -> IndicatorQueries:
+    """Requests slower than the threshold, from a classic histogram's buckets.
+
+    The total is the `le="+Inf"` bucket rather than the `_count` series: both count every
+    request, but the bucket comes from the very series the user named (same labels, same
+    relabelling, same scrape), so good can never exceed total. Prometheus 3 writes integer
+    bucket bounds as "1.0" where older versions keep the exporter's "1", so an integer threshold
+    matches both spellings.
+    """
+    selector = parse_selector(latency.histogram)
+    seconds = Decimal(latency.threshold // timedelta(microseconds=1)) / Decimal(1_000_000)
+    bound = format_decimal(seconds)
+    le = ("le", "=", bound) if "." in bound else ("le", "=~", f"{bound}|{bound}\\.0")
+    total = render_selector(selector, (("le", "=", "+Inf"),))
+    good = render_selector(selector, (le,))
+    return _from_good(
+        lambda w: f"sum(rate({total}[{format_duration(w)}]))",
+        lambda w: f"sum(rate({good}[{format_duration(w)}]))",
+    )
+
+
+def series_labels(slo: SLO) -> dict[str, str]:
+    """The labels every generated series and alert carries."""
+    return {
+        names.PROM_LABEL_SLO: slo.metadata.name,
+        names.PROM_LABEL_NAMESPACE: slo.metadata.namespace,
+        names.PROM_LABEL_SERVICE: slo.spec.service,
+    }
+
+
+def slo_selector(slo: SLO, metric: str, window: timedelta | None = None) -> str:
+    """A selector for one of this SLO's recorded series, optionally at one slo_window."""
+    matchers = [
+        f'{names.PROM_LABEL_SLO}="{slo.metadata.name}"',
+        f'{names.PROM_LABEL_NAMESPACE}="{slo.metadata.namespace}"',
+    ]
+    if window is not None:
+        matchers.append(f'{names.PROM_LABEL_WINDOW}="{format_duration(window)}"')
+    return f"{metric}{{{','.join(matchers)}}}"
+
+
+def error_budget(slo: SLO) -> Decimal:
+    """The share of events allowed to fail: 1 − objective, as a ratio."""
+    return 1 - slo.spec.objective / 100
+
+
+def sli_rules(slo: SLO, windows: tuple[timedelta, ...]) -> list[Rule]:
+    """5m error and total rates, the error ratio per window, and the burn rate per window."""
+    queries = indicator_queries(slo)
+    labels = series_labels(slo)
+    rules = [
+        _record(names.METRIC_ERRORS_RATE, queries.errors(BASE_RATE_WINDOW), labels),
+        _record(names.METRIC_TOTAL_RATE, queries.total(BASE_RATE_WINDOW), labels),
+    ]
+    for window in windows:
+        window_labels = labels | {names.PROM_LABEL_WINDOW: format_duration(window)}
+        rules.append(_record(names.METRIC_ERROR_RATIO, queries.error_ratio(window), window_labels))
+    # One rule for every window: each error-ratio series keeps its slo_window label.
+    budget = format_decimal(error_budget(slo))
+    burn = f"{slo_selector(slo, names.METRIC_ERROR_RATIO)} / {budget}"
+    rules.append(_record(names.METRIC_BURN_RATE, burn, labels))
+    return rules
+
+
+def budget_rules(slo: SLO) -> list[Rule]:
+    """Traffic-weighted period error ratio, period burn rate, budget left, and the constants."""
+    labels = series_labels(slo)
+    window = format_duration(slo.spec.window)
+    errors = slo_selector(slo, names.METRIC_ERRORS_RATE)
+    total = slo_selector(slo, names.METRIC_TOTAL_RATE)
+    period_ratio = f"sum_over_time({errors}[{window}])\n/\n(sum_over_time({total}[{window}]) > 0)"
+    budget = error_budget(slo)
+    constants = (
+        (names.METRIC_OBJECTIVE, slo.spec.objective / 100),
+        (names.METRIC_ERROR_BUDGET, budget),
+        (names.METRIC_WINDOW_SECONDS, Decimal(slo.spec.window // timedelta(seconds=1))),
+    )
+    return [
+        _record(names.METRIC_PERIOD_ERROR_RATIO, period_ratio, labels),
+        _record(
+            names.METRIC_PERIOD_BURN_RATE,
+            f"{slo_selector(slo, names.METRIC_PERIOD_ERROR_RATIO)} / {format_decimal(budget)}",
+            labels,
+        ),
+        # Below zero once more than the whole budget is spent; the poller shows it as is.
+        _record(
+            names.METRIC_BUDGET_REMAINING,
+            f"1 - {slo_selector(slo, names.METRIC_PERIOD_BURN_RATE)}",
+            labels,
+        ),
+        *(_record(name, f"vector({format_decimal(value)})", labels) for name, value in constants),
+    ]
+
+
+def _record(metric: str, expr: str, labels: dict[str, str]) -> Rule:
+    return {"record": metric, "expr": expr, "labels": dict(labels)}

@@ -1,0 +1,165 @@
+"""Frozen models of the SLO resource and the pieces all resources share.
+
+`parse_slo` (here) and `parse_policy` / `parse_exception` (in `policy_spec`) take a resource
+as a mapping (what kopf or yaml.safe_load gives) and return a model or raise `SpecError` naming
+every bad field in its wire form (`spec.indicator.ratio.errors`). A contract test keeps these
+models and `crds/` in agreement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from budgetwarden.core.kernel.durations import format_duration
+from budgetwarden.core.kernel.model import Model, ObjectMeta, parse_resource
+from budgetwarden.core.kernel.quantities import Duration, Percent, PositiveFactor
+
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+PROM_LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+URL_PATTERN = r"^https?://"
+MIN_OBJECTIVE = Decimal("1")
+MIN_WINDOW = timedelta(hours=1)
+MAX_WINDOW = timedelta(days=90)
+
+
+Query = str  # a PromQL expression, may contain Sloth's {{.window}} template
+Labels = dict[str, str]
+# Labels and annotations put on generated alerts: keys must be Prometheus label names.
+_PromName = Annotated[str, StringConstraints(max_length=128, pattern=PROM_LABEL_NAME_PATTERN)]
+AlertLabels = dict[_PromName, Annotated[str, StringConstraints(max_length=256)]]
+AlertAnnotations = dict[_PromName, Annotated[str, StringConstraints(max_length=4096)]]
+
+
+# --- SLO -------------------------------------------------------------------------------------
+class RatioIndicator(Model):
+    """errors/total or good/total; queries use `{{.window}}` where the range goes."""
+
+    errors: Query | None = Field(default=None, min_length=1, max_length=4096)
+    good: Query | None = Field(default=None, min_length=1, max_length=4096)
+    total: Query = Field(min_length=1, max_length=4096)
+
+    @model_validator(mode="after")
+    def _one_of_errors_or_good(self) -> RatioIndicator:
+        if (self.errors is None) == (self.good is None):
+            raise ValueError("set exactly one of errors or good")
+        return self
+
+
+class LatencyIndicator(Model):
+    """Requests faster than `threshold`, read from a histogram's buckets."""
+
+    histogram: Query = Field(min_length=1, max_length=1024)
+    threshold: Duration
+
+
+class AvailabilityIndicator(Model):
+    """An up-style gauge: 1 when healthy, 0 when not; each sample counts once."""
+
+    up: Query = Field(min_length=1, max_length=1024)
+
+
+class Indicator(Model):
+    """Exactly one kind of indicator."""
+
+    ratio: RatioIndicator | None = None
+    latency: LatencyIndicator | None = None
+    availability: AvailabilityIndicator | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Indicator:
+        chosen = [k for k in ("ratio", "latency", "availability") if getattr(self, k) is not None]
+        if len(chosen) != 1:
+            raise ValueError("set exactly one of ratio, latency or availability")
+        return self
+
+
+class AlertTier(Model):
+    """Labels and annotations added to one tier of burn-rate alerts; `disabled` drops it."""
+
+    labels: AlertLabels = Field(default_factory=dict, max_length=32)
+    annotations: AlertAnnotations = Field(default_factory=dict, max_length=32)
+    disabled: bool = False
+
+
+class BurnRateWindow(Model):
+    """One multi-window alert condition: both windows burn faster than `factor`."""
+
+    tier: Literal["page", "ticket"]
+    long_window: Duration
+    short_window: Duration
+    factor: PositiveFactor
+
+    @model_validator(mode="after")
+    def _short_below_long(self) -> BurnRateWindow:
+        if self.short_window >= self.long_window:
+            raise ValueError("shortWindow must be shorter than longWindow")
+        return self
+
+
+class Alerting(Model):
+    """How the generated alerts look and when they fire."""
+
+    runbook_url: str | None = Field(
+        default=None, alias="runbookURL", max_length=2048, pattern=URL_PATTERN
+    )
+    labels: AlertLabels = Field(default_factory=dict, max_length=32)
+    page: AlertTier = Field(default_factory=AlertTier)
+    ticket: AlertTier = Field(default_factory=AlertTier)
+    burn_rate_windows: tuple[BurnRateWindow, ...] = Field(default=(), max_length=8)
+
+
+class SLOSpec(Model):
+    """What a team promises: a service, an objective over a rolling window, an indicator."""
+
+    service: str = Field(min_length=1, max_length=63, pattern=LABEL_VALUE_PATTERN)
+    description: str = Field(default="", max_length=1024)
+    objective: Percent
+    window: Duration
+    indicator: Indicator
+    alerting: Alerting = Field(default_factory=Alerting)
+
+    @field_validator("objective")
+    @classmethod
+    def _objective_range(cls, objective: Decimal) -> Decimal:
+        if objective >= 100:
+            raise ValueError(
+                f'must be below 100 (a 100% objective leaves no error budget); got "{objective}"'
+            )
+        if objective < MIN_OBJECTIVE:
+            raise ValueError(
+                f'is a percent, not a fraction; got "{objective}", '
+                f'did you mean "{(objective * 100).normalize()}"?'
+            )
+        return objective
+
+    @field_validator("window")
+    @classmethod
+    def _window_range(cls, window: timedelta) -> timedelta:
+        if not MIN_WINDOW <= window <= MAX_WINDOW:
+            raise ValueError(f'must be between 1h and 90d; got "{format_duration(window)}"')
+        return window
+
+
+class SLO(Model):
+    """An SLO resource."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    metadata: ObjectMeta
+    spec: SLOSpec
+
+
+def parse_slo(resource: Mapping[str, Any]) -> SLO:
+    """Parse an SLO resource; raise SpecError naming each bad field."""
+    return parse_resource(SLO, resource)
