@@ -23,7 +23,7 @@ from budgetwarden.core.freeze.workload_diff import template_digest
 from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.spec import PolicyTarget
-from budgetwarden.core.policy.status import HeldWorkload
+from budgetwarden.core.policy.status import HeldTarget
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 SINCE = datetime(2026, 11, 29, 10, 14, tzinfo=UTC)
@@ -158,7 +158,7 @@ def freeze(level: Level = Level.PARTIAL_FREEZE, **changes: Any) -> PolicyFreeze:
         remaining_percent=Decimal("8.23") if full else Decimal("21.4"),
         threshold_percent=Decimal("10") if full else Decimal("30"),
         runbook_url=RUNBOOK,
-        held=(HeldWorkload("Rollout", "checkout", stable_template=STABLE),),
+        held=(HeldTarget("Rollout", "checkout", stable_template=STABLE),),
     )
     return dataclasses.replace(policy, **changes)
 
@@ -340,7 +340,7 @@ def cases(ns: str = "shop") -> list[AdmissionCase]:
           Change("UPDATE", paused_by_us, running), partial, denied(denial(ns, blocked=UNPAUSE))),
         C("resuming a Rollout the policy status records as paused by us is denied",
           Change("UPDATE", paused, running),
-          FreezeView((freeze(held=(HeldWorkload("Rollout", "checkout", paused_by_us=True),)),)),
+          FreezeView((freeze(held=(HeldTarget("Rollout", "checkout", paused_by_us=True),)),)),
           denied(denial(ns, blocked=UNPAUSE))),
         C("resuming a Rollout a person paused is allowed",
           Change("UPDATE", paused, running), partial, A),

@@ -26,7 +26,7 @@ from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.decide import Decision
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy
-from budgetwarden.core.policy.status import HeldWorkload
+from budgetwarden.core.policy.status import HeldTarget
 from budgetwarden.devenv.cluster import Cluster
 from budgetwarden.devenv.processes import free_port
 from budgetwarden.devenv.prometheus import PrometheusProcess
@@ -296,15 +296,15 @@ def test_what_enforcement_returns_is_held_in_status_and_a_failing_enforcer_keeps
     scraped(prometheus, namespace, SLO_NAME)
     apply(cluster, slo(namespace))
     apply(cluster, policy(namespace))
-    calls: list[tuple[str, Level, tuple[HeldWorkload, ...]]] = []
-    answers: list[Exception | tuple[HeldWorkload, ...]] = [
-        (HeldWorkload("Rollout", "checkout", paused_by_us=True),),
+    calls: list[tuple[str, Level, tuple[HeldTarget, ...]]] = []
+    answers: list[Exception | tuple[HeldTarget, ...]] = [
+        (HeldTarget("Rollout", "checkout", paused_by_us=True),),
         RuntimeError("the API server refused the pause"),
     ]
 
     async def enforce(
-        policy: ErrorBudgetPolicy, decision: Decision, held: tuple[HeldWorkload, ...]
-    ) -> tuple[HeldWorkload, ...]:
+        policy: ErrorBudgetPolicy, decision: Decision, held: tuple[HeldTarget, ...]
+    ) -> tuple[HeldTarget, ...]:
         calls.append((policy.metadata.name, decision.level, held))
         answer = answers[len(calls) - 1]
         if isinstance(answer, Exception):
@@ -334,7 +334,7 @@ def test_what_enforcement_returns_is_held_in_status_and_a_failing_enforcer_keeps
     assert (first["status"]["heldTargets"], second["status"]["heldTargets"]) == (held, held)
     assert calls == [
         ("payments", Level.PARTIAL_FREEZE, ()),
-        ("payments", Level.PARTIAL_FREEZE, (HeldWorkload("Rollout", "checkout", True),)),
+        ("payments", Level.PARTIAL_FREEZE, (HeldTarget("Rollout", "checkout", True),)),
     ]
     assert second["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
     assert total_of(metrics, "budgetwarden_poll_errors_total", stage="enforcement") == 1

@@ -45,7 +45,7 @@ from budgetwarden.core.freeze import vap, vap_exceptions
 from budgetwarden.core.freeze.admission import decide
 from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
 from budgetwarden.core.kernel.levels import Level
-from budgetwarden.core.policy.status import HeldWorkload
+from budgetwarden.core.policy.status import HeldTarget
 from budgetwarden.devenv.cluster import Cluster
 from operator_support import wait_for
 
@@ -166,7 +166,7 @@ def test_a_denial_with_the_longest_names_is_the_webhooks_to_the_character(
             freeze_id="fz-" + "9" * 60,
             remaining_percent=None,
             runbook_url="https://runbooks.example/" + "r" * 2000,
-            held=(HeldWorkload("Rollout", name),),
+            held=(HeldTarget("Rollout", name),),
         )
         old, new = (workload(image, namespace=namespace, labels={"app": "checkout"})
                     for image in ("shop/checkout:1.4.2", "shop/checkout:1.5.0"))  # fmt: skip

@@ -18,7 +18,7 @@ from budgetwarden.core.freeze.workload_diff import ChangeKind, template_digest
 from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.spec import parse_policy
-from budgetwarden.core.policy.status import HeldWorkload
+from budgetwarden.core.policy.status import HeldTarget
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -90,7 +90,7 @@ def review(
 
 
 STABLE = template_digest(workload("shop/checkout:1.4.1")["spec"]["template"])
-HELD = HeldWorkload("Rollout", "checkout", paused_by_us=False, stable_template=STABLE)
+HELD = HeldTarget("Rollout", "checkout", paused_by_us=False, stable_template=STABLE)
 
 
 def freeze(level: Level = Level.PARTIAL_FREEZE, **changes: Any) -> PolicyFreeze:
@@ -246,7 +246,7 @@ ROWS = [
     pytest.param(
         review("UPDATE", workload("shop/checkout:1.4.1"), NEW),
         FreezeView(
-            policies=(freeze(Level.FULL_FREEZE, held=(HeldWorkload("Rollout", "checkout"),)),)
+            policies=(freeze(Level.FULL_FREEZE, held=(HeldTarget("Rollout", "checkout"),)),)
         ),
         expect(T, **FROZEN, message=FULL_TEMPLATE),
         id="without a recorded stable template an older image is a new version and is denied",
@@ -315,7 +315,7 @@ ROWS = [
             workload("shop/checkout:1.4.2", paused=True),
         ),
         FreezeView(
-            policies=(freeze(held=(HeldWorkload("Rollout", "checkout", paused_by_us=True),)),)
+            policies=(freeze(held=(HeldTarget("Rollout", "checkout", paused_by_us=True),)),)
         ),
         expect(ChangeKind.UNPAUSE, **FROZEN, message=PARTIAL_UNPAUSE),
         id="resuming a Rollout the policy status records as paused by us is denied",
@@ -625,7 +625,7 @@ def test_a_denial_fits_600_characters_even_with_the_longest_names() -> None:
         freeze_id="fz-" + "9" * 60,
         remaining_percent=Decimal("-1234.5678"),
         runbook_url="https://runbooks.example/" + "r" * 2000,
-        held=(HeldWorkload("Rollout", long_name),),
+        held=(HeldTarget("Rollout", long_name),),
     )
     body = review("UPDATE", workload(name=long_name), workload("old", name=long_name))
     body["request"]["namespace"] = "n" * 63

@@ -24,7 +24,7 @@ from budgetwarden.core.freeze.workload_diff import RESTARTED_AT_ANNOTATION, temp
 from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.spec import parse_policy
-from budgetwarden.core.policy.status import HeldWorkload
+from budgetwarden.core.policy.status import HeldTarget
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TARGETS = parse_policy(yaml.safe_load((EXAMPLES / "05-policy.yaml").read_text())).spec.targets
@@ -169,7 +169,7 @@ policies = st.builds(
     runbook_url=st.text(max_size=300),
     held=st.lists(
         st.builds(
-            HeldWorkload,
+            HeldTarget,
             kind=st.sampled_from(["Rollout", "Deployment"]),
             name=st.sampled_from(["checkout", "checkout-worker"]) | names,
             paused_by_us=st.booleans(),

@@ -16,7 +16,7 @@ from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
 from budgetwarden.core.freeze.view_from_status import freeze_view, policy_freeze
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.spec import parse_policy
-from budgetwarden.core.policy.status import HeldWorkload
+from budgetwarden.core.policy.status import HeldTarget
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 POLICY = parse_policy(yaml.safe_load((EXAMPLES / "05-policy.yaml").read_text()))
@@ -45,8 +45,8 @@ BASE = PolicyFreeze(
     remaining_percent=Decimal("21.4"),
     threshold_percent=Decimal("30"),
     held=(
-        HeldWorkload("Rollout", "checkout", paused_by_us=True, stable_template="sha256:ab"),
-        HeldWorkload("Deployment", "checkout-worker"),
+        HeldTarget("Rollout", "checkout", paused_by_us=True, stable_template="sha256:ab"),
+        HeldTarget("Deployment", "checkout-worker"),
     ),
 )
 

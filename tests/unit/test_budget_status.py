@@ -23,7 +23,7 @@ from budgetwarden.core.kernel.wire import merge_apply, merge_diff
 from budgetwarden.core.policy.decide import Decision, decide
 from budgetwarden.core.policy.spec import parse_policy
 from budgetwarden.core.policy.status import (
-    HeldWorkload,
+    HeldTarget,
     held_targets,
     policy_state,
     policy_status_patch,
@@ -393,7 +393,7 @@ def test_merge_diff_and_apply(
 POLICY = parse_policy(
     {"metadata": {"name": "payments", "namespace": "shop", "uid": "u-1", "generation": 2}}
 )
-HELD = (HeldWorkload("Rollout", "checkout", paused_by_us=True),)
+HELD = (HeldTarget("Rollout", "checkout", paused_by_us=True),)
 
 
 SINCE = "2026-11-29T10:00:00Z"
@@ -406,7 +406,7 @@ def decided(left: str | None, status: dict[str, Any], at: datetime = NOW) -> Dec
 def recorded(
     status: dict[str, Any],
     decision: Decision,
-    held: tuple[HeldWorkload, ...],
+    held: tuple[HeldTarget, ...],
     up: bool,
     at: datetime,
 ) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.assess import Rule
 from budgetwarden.core.policy.decide import Decision, PolicyState
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind, parse_policy
-from budgetwarden.core.policy.status import HeldWorkload
+from budgetwarden.core.policy.status import HeldTarget
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -289,14 +289,14 @@ def test_stance(spec: dict[str, Any], level: Level, expected: Stance) -> None:
 HELD_CASES = [
     pytest.param({}, state(PARTIAL), [rollout(HELD, paused=True), rollout(paused=True, app="x"),
                  deployment(paused=True)],
-                 (HeldWorkload("Deployment", "checkout-worker", False, STABLE),
-                  HeldWorkload("Rollout", "checkout", True, STABLE)),
+                 (HeldTarget("Deployment", "checkout-worker", False, STABLE),
+                  HeldTarget("Rollout", "checkout", True, STABLE)),
                  id="a freeze holds every target; pausedByUs only where paused-by is ours"),
     pytest.param({"enforcement": "Warn"}, state(PARTIAL), [rollout(HELD, paused=True)],
-                 (HeldWorkload("Rollout", "checkout", False, STABLE),),
+                 (HeldTarget("Rollout", "checkout", False, STABLE),),
                  id="under Warn nothing is paused by us"),
     pytest.param({}, state(Level.UNKNOWN, "", None), [rollout(HELD, paused=True), deployment()],
-                 (HeldWorkload("Rollout", "checkout", True, STABLE),),
+                 (HeldTarget("Rollout", "checkout", True, STABLE),),
                  id="Unknown keeps holding what the policy marked"),
     pytest.param({}, state(Level.WARNING, WARN, None), [rollout(HELD, paused=True)], (),
                  id="Warning holds nothing"),
@@ -308,7 +308,7 @@ def test_held_targets(
     spec: dict[str, Any],
     given: PolicyState,
     workloads: list[Workload],
-    expected: tuple[HeldWorkload, ...],
+    expected: tuple[HeldTarget, ...],
 ) -> None:
     assert held_targets(policy(**spec), given, workloads) == expected
 

@@ -36,7 +36,7 @@ from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
 from budgetwarden.core.freeze.webhook_config import workload_match_conditions
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.spec import LabelSelector, parse_policy
-from budgetwarden.core.policy.status import HeldWorkload
+from budgetwarden.core.policy.status import HeldTarget
 from budgetwarden.handlers.registry import Registry
 from budgetwarden.handlers.vap import VapSettings, desired_params
 
@@ -103,8 +103,8 @@ def test_params_hold_every_policy_in_the_webhooks_order_and_only_exceptions_in_f
             freeze(Level.NORMAL, policy="search", freeze_id="", held=(), targets=()),
             freeze(
                 held=(
-                    HeldWorkload("Rollout", "checkout", paused_by_us=True, stable_template="x"),
-                    HeldWorkload("Deployment", "checkout-worker"),
+                    HeldTarget("Rollout", "checkout", paused_by_us=True, stable_template="x"),
+                    HeldTarget("Deployment", "checkout-worker"),
                 )
             ),
             PolicyFreeze("platform", Level.FULL_FREEZE, targets=targets({"kind": "Rollout"})),

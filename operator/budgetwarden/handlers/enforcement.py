@@ -42,7 +42,7 @@ from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden.core.policy.decide import Decision, PolicyState
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind
-from budgetwarden.core.policy.status import HeldWorkload
+from budgetwarden.core.policy.status import HeldTarget
 from budgetwarden.handlers.reporting import Logger, announce, utcnow
 
 module_logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ async def enforce(
     return [held_entry(h) for h in held]
 
 
-def held_entry(held: HeldWorkload) -> dict[str, Any]:
+def held_entry(held: HeldTarget) -> dict[str, Any]:
     """One status.heldTargets entry: kind, name, pausedByUs and, when known, stableTemplate."""
     entry: dict[str, Any] = {"kind": held.kind, "name": held.name, "pausedByUs": held.paused_by_us}
     if held.stable_template:
@@ -74,7 +74,7 @@ def enforce_now(
     api: client.ApiClient,
     logger: Logger,
     now: datetime,
-) -> tuple[HeldWorkload, ...]:
+) -> tuple[HeldTarget, ...]:
     """The blocking body of `enforce`: read, plan, apply; the workloads the policy holds."""
     namespace = policy.metadata.namespace
     freeze = stance_of(policy, state) is Stance.FREEZE
@@ -174,8 +174,8 @@ async def install(memo: kopf.Memo, **_: Any) -> None:
     """Install the enforcer, whether handlers/poller_startup.py has run yet or not."""
 
     async def enforcer(
-        policy: ErrorBudgetPolicy, decision: Decision, held: tuple[HeldWorkload, ...]
-    ) -> Sequence[HeldWorkload]:
+        policy: ErrorBudgetPolicy, decision: Decision, held: tuple[HeldTarget, ...]
+    ) -> Sequence[HeldTarget]:
         # A failure propagates: the poller logs and counts it and keeps the previous held list.
         api = memo.collaborators.kube.api_client  # built by handlers/startup.py
         return await asyncio.to_thread(enforce_now, policy, decision, api, module_logger, utcnow())

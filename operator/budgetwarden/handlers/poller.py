@@ -38,7 +38,7 @@ from budgetwarden.core.policy.decide import Decision, PolicyState, decide
 from budgetwarden.core.policy.notification import slack_payload, transition_event, worth_notifying
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, SecretKeyRef
 from budgetwarden.core.policy.status import (
-    HeldWorkload,
+    HeldTarget,
     held_targets,
     policy_state,
     policy_status_patch,
@@ -61,13 +61,13 @@ class Enforcer(Protocol):
     """
 
     def __call__(
-        self, policy: ErrorBudgetPolicy, decision: Decision, held: tuple[HeldWorkload, ...]
-    ) -> Awaitable[Sequence[HeldWorkload]]: ...
+        self, policy: ErrorBudgetPolicy, decision: Decision, held: tuple[HeldTarget, ...]
+    ) -> Awaitable[Sequence[HeldTarget]]: ...
 
 
 async def keep_held(
-    policy: ErrorBudgetPolicy, decision: Decision, held: tuple[HeldWorkload, ...]
-) -> Sequence[HeldWorkload]:
+    policy: ErrorBudgetPolicy, decision: Decision, held: tuple[HeldTarget, ...]
+) -> Sequence[HeldTarget]:
     """The enforcer when none is installed: touches nothing, reports what status already held."""
     return held
 
@@ -176,8 +176,8 @@ class Poller:
         return decision.level, len(held)
 
     async def _enforce(
-        self, policy: ErrorBudgetPolicy, decision: Decision, held: tuple[HeldWorkload, ...]
-    ) -> tuple[HeldWorkload, ...]:
+        self, policy: ErrorBudgetPolicy, decision: Decision, held: tuple[HeldTarget, ...]
+    ) -> tuple[HeldTarget, ...]:
         try:
             return tuple(await self.enforce(policy, decision, held))
         except Exception:

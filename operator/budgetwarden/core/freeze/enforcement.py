@@ -49,7 +49,7 @@ from budgetwarden.core.policy.spec import (
     PolicyTarget,
     TargetKind,
 )
-from budgetwarden.core.policy.status import HeldWorkload
+from budgetwarden.core.policy.status import HeldTarget
 
 REASON_LIMIT = 512  # characters of the reason kept in the freeze-reason annotation
 MARKS = (
@@ -306,7 +306,7 @@ def _note(type_: str, reason: str, ctx: _Context, w: Workload, **facts: str) -> 
 
 def held_targets(
     policy: ErrorBudgetPolicy, state: Decision | PolicyState, workloads: Iterable[Workload]
-) -> tuple[HeldWorkload, ...]:
+) -> tuple[HeldTarget, ...]:
     """status.heldTargets: at a freeze every target; while holding on Unknown what the policy
     marked or paused; else nothing. pausedByUs only under Enforce."""
     ctx = _context(policy, state, (), datetime.min, None)
@@ -324,6 +324,6 @@ def held_targets(
     else:
         return ()
     return tuple(
-        HeldWorkload(w.kind.value, w.name, enforcing and w.paused and ours(w), w.stable_template)
+        HeldTarget(w.kind.value, w.name, enforcing and w.paused and ours(w), w.stable_template)
         for w in sorted(chosen, key=lambda w: (w.kind.value, w.name))
     )

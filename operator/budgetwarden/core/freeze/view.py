@@ -18,7 +18,7 @@ from budgetwarden.core.kernel.levels import Level, level_rank
 from budgetwarden.core.policy.decide import Enforcement
 from budgetwarden.core.policy.selectors import selector_matches
 from budgetwarden.core.policy.spec import LabelSelector, PolicyTarget
-from budgetwarden.core.policy.status import HeldWorkload
+from budgetwarden.core.policy.status import HeldTarget
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,9 @@ class PolicyFreeze:
     remaining_percent: Decimal | None = None  # None: no reading (metrics unavailable)
     threshold_percent: Decimal | None = None  # the level's "below" threshold
     runbook_url: str = ""
-    held: tuple[HeldWorkload, ...] = ()
+    held: tuple[HeldTarget, ...] = ()
 
-    def holds(self, ref: WorkloadRef) -> HeldWorkload | None:
+    def holds(self, ref: WorkloadRef) -> HeldTarget | None:
         """This policy's record of the workload, if it holds it."""
         return next((h for h in self.held if (h.kind, h.name) == (ref.kind, ref.name)), None)
 

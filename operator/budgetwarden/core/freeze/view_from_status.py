@@ -21,7 +21,7 @@ from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
 from budgetwarden.core.kernel.levels import Level, level_rank, threshold_of
 from budgetwarden.core.kernel.wire import parse_time
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy
-from budgetwarden.core.policy.status import HeldWorkload
+from budgetwarden.core.policy.status import HeldTarget
 
 
 def _level(value: object) -> Level:
@@ -62,10 +62,10 @@ def _deciding_slo(level: Level, status: Mapping[str, Any]) -> tuple[str, Decimal
     return str(chosen["name"]), _decimal(chosen.get("remainingPercent"))
 
 
-def held_workloads(status: Mapping[str, Any]) -> tuple[HeldWorkload, ...]:
+def held_workloads(status: Mapping[str, Any]) -> tuple[HeldTarget, ...]:
     """status.heldTargets, with the stable template digests rollbacks are recognised by."""
     return tuple(
-        HeldWorkload(
+        HeldTarget(
             kind=str(entry["kind"]),
             name=str(entry["name"]),
             paused_by_us=entry.get("pausedByUs") is True,

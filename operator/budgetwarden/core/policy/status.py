@@ -30,7 +30,7 @@ _NAMES_SHOWN = 3
 
 
 @dataclass(frozen=True)
-class HeldWorkload:
+class HeldTarget:
     """A workload a policy holds (its status.heldTargets), as the operator recorded it."""
 
     kind: str
@@ -63,11 +63,11 @@ def policy_state(status: Mapping[str, Any] | None) -> PolicyState | None:
     )
 
 
-def held_targets(status: Mapping[str, Any] | None) -> tuple[HeldWorkload, ...]:
+def held_targets(status: Mapping[str, Any] | None) -> tuple[HeldTarget, ...]:
     """status.heldTargets as the workloads enforcement last reported holding."""
     entries = (status or {}).get("heldTargets") or []
     return tuple(
-        HeldWorkload(
+        HeldTarget(
             kind=str(e["kind"]),
             name=str(e["name"]),
             paused_by_us=bool(e.get("pausedByUs")),
@@ -78,7 +78,7 @@ def held_targets(status: Mapping[str, Any] | None) -> tuple[HeldWorkload, ...]:
     )
 
 
-def policy_fields(decision: Decision, held: Iterable[HeldWorkload]) -> dict[str, Any]:
+def policy_fields(decision: Decision, held: Iterable[HeldTarget]) -> dict[str, Any]:
     """level, since, reason, freezeId, slos and heldTargets for a decision."""
     return {
         "level": decision.level.value,
@@ -139,7 +139,7 @@ def policy_status_patch(
     current: Mapping[str, Any] | None,
     policy: ErrorBudgetPolicy,
     decision: Decision,
-    held: Iterable[HeldWorkload],
+    held: Iterable[HeldTarget],
     *,
     metrics_available: bool,
     now: datetime,
