@@ -11,10 +11,10 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml devtools/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -e ./devtools
 	touch $(STAMP)
 
 venv: $(STAMP) ## create .venv with budgetwarden and the dev tools
@@ -29,17 +29,17 @@ helm: ## build (or reuse from the cache) helm for the chart tests; prints its pa
 	@bash hack/helm/build.sh
 
 lint: venv ## ruff, mypy --strict on core, import-linter layer contracts
-	$(BIN)/ruff check operator tests bench
-	$(BIN)/ruff format --check operator tests bench
+	$(BIN)/ruff check operator tests bench devtools
+	$(BIN)/ruff format --check operator tests bench devtools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
 format: venv ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix operator tests bench
-	$(BIN)/ruff format operator tests bench
+	$(BIN)/ruff check --fix operator tests bench devtools
+	$(BIN)/ruff format operator tests bench devtools
 
 test-fast: venv ## the pure-core tests only (seconds)
-	$(BIN)/pytest -q -m "not promtool and not cluster and not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -m "not promtool and not cluster and not e2e and not packaging" $(PYTEST_ARGS)
 
 test: venv tools lint ## everything: lint, core, promtool, real apiserver, real Prometheus
 	KUBEBUILDER_ASSETS="$$(bash hack/controlplane/build.sh)" $(BIN)/pytest -q -ra $(PYTEST_ARGS)

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from budgetwarden.devenv import ControlPlane
-from budgetwarden.devenv.binaries import repo_root
-from budgetwarden.devenv.crds import install_crds
-from budgetwarden.devenv.processes import free_port
+from budgetwarden_dev.devenv import ControlPlane
+from budgetwarden_dev.devenv.binaries import repo_root
+from budgetwarden_dev.devenv.crds import install_crds
+from budgetwarden_dev.devenv.processes import free_port
 
 _PR_SET_PDEATHSIG = 1  # prctl option: the signal a child gets when its parent dies
 

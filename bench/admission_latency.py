@@ -35,10 +35,10 @@ from typing import Any
 from bench._stack import OperatorProcess, control_plane, percentile
 from bench.report import print_table
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.devenv import ControlPlane
-from budgetwarden.devenv.binaries import repo_root
-from budgetwarden.devenv.certs import ServingCert, write_serving_cert
-from budgetwarden.devenv.processes import free_port
+from budgetwarden_dev.devenv import ControlPlane
+from budgetwarden_dev.devenv.binaries import repo_root
+from budgetwarden_dev.devenv.certs import ServingCert, write_serving_cert
+from budgetwarden_dev.devenv.processes import free_port
 
 NAMESPACE = "shop"
 STEPS = ((200, 20), (400, 10), (800, 10), (1600, 10), (3200, 10), (6400, 10))  # (rate, seconds)

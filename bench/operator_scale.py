@@ -29,9 +29,9 @@ from budgetwarden.adapters.kube import (
     PROMETHEUS_RULE_VERSION,
 )
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.devenv import ControlPlane, PrometheusProcess
-from budgetwarden.devenv.binaries import find_binary
-from budgetwarden.devenv.kubeconfig import Kubectl
+from budgetwarden_dev.devenv import ControlPlane, PrometheusProcess
+from budgetwarden_dev.devenv.binaries import find_binary
+from budgetwarden_dev.devenv.kubeconfig import Kubectl
 
 NAMESPACE = "bench"
 STEPS = (200, 1000)  # SLOs in the namespace after each step

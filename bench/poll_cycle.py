@@ -43,8 +43,8 @@ from budgetwarden.core.slo.rulefiles import desired_files
 from budgetwarden.core.slo.rules import RuleOptions, build_prometheus_rule
 from budgetwarden.core.slo.spec import SLO, parse_slo
 from budgetwarden.core.slo.windows import burn_rate_windows, ratio_windows
-from budgetwarden.devenv import PrometheusProcess
-from budgetwarden.devenv.processes import free_port
+from budgetwarden_dev.devenv import PrometheusProcess
+from budgetwarden_dev.devenv.processes import free_port
 
 SIZES = (10, 100, 1000)
 CYCLES = 60  # per size, one a second
@@ -244,7 +244,7 @@ def main() -> int:
 
 def prometheus_version() -> str:
     """The version Prometheus reports, e.g. 2.42.0+ds."""
-    from budgetwarden.devenv.binaries import find_binary
+    from budgetwarden_dev.devenv.binaries import find_binary
 
     out = subprocess.run([str(find_binary("prometheus")), "--version"], capture_output=True)
     first = (out.stdout or out.stderr).decode().split()

@@ -36,10 +36,10 @@ from bench._stack import OperatorProcess, Watcher, child, control_plane, custom_
 from bench.admission_latency import new_image, post
 from bench.report import print_table
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.devenv import ControlPlane, PrometheusProcess
-from budgetwarden.devenv.binaries import repo_root
-from budgetwarden.devenv.certs import write_serving_cert
-from budgetwarden.devenv.processes import free_port
+from budgetwarden_dev.devenv import ControlPlane, PrometheusProcess
+from budgetwarden_dev.devenv.binaries import repo_root
+from budgetwarden_dev.devenv.certs import write_serving_cert
+from budgetwarden_dev.devenv.processes import free_port
 
 REPETITIONS = 10
 POLL_SECONDS, SCRAPE_SECONDS = 2, 1

@@ -1,7 +1,7 @@
 """Fixtures shared by every test: a real cluster, fresh namespaces, real Prometheus servers.
 
 `cluster` is the cluster $KUBECONFIG names when that variable is set (nothing is started), else
-a local etcd + kube-apiserver started once per session (budgetwarden.devenv). Either way our
+a local etcd + kube-apiserver started once per session (budgetwarden_dev.devenv). Either way our
 CRDs are installed. Missing binaries fail the tests that need them, with the command that fixes it.
 """
 
@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 
 import pytest
 
-from budgetwarden.devenv.binaries import find_binary, repo_root
-from budgetwarden.devenv.cluster import Cluster
-from budgetwarden.devenv.controlplane import ControlPlane
-from budgetwarden.devenv.crds import install_crds
-from budgetwarden.devenv.errors import MissingBinaryError
-from budgetwarden.devenv.prometheus import PrometheusProcess
+from budgetwarden_dev.devenv.binaries import find_binary, repo_root
+from budgetwarden_dev.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.controlplane import ControlPlane
+from budgetwarden_dev.devenv.crds import install_crds
+from budgetwarden_dev.devenv.errors import MissingBinaryError
+from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 
 T = TypeVar("T")
 

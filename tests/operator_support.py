@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import yaml
 from kopf.testing import KopfRunner
 
-from budgetwarden.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.cluster import Cluster
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 T = TypeVar("T")

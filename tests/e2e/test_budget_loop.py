@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from budget_support import chat_receiver, total
-from budgetwarden.demo.process import DemoServiceProcess
-from budgetwarden.devenv.cluster import Cluster
-from budgetwarden.devenv.processes import free_port
+from budgetwarden_dev.demo.process import DemoServiceProcess
+from budgetwarden_dev.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.processes import free_port
 from operator_support import apply, condition, events, example, get, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
@@ -65,6 +65,33 @@ def command(cluster: Cluster, tmp_path: Path) -> Iterator[Any]:
         assert process.wait(timeout=30) == 0, log_path.read_text()[-4000:]
 
 
+def start_budgetwarden(command: Any, namespace: str, prometheus_url: str, rules_dir: Path) -> str:
+    """Start `budgetwarden run` and `budgetwarden rules-sync` for `namespace`; the metrics URL."""
+    metrics = f"http://127.0.0.1:{free_port()}/metrics"
+    command(
+        "run", "--namespace", namespace,
+        "--scrape-interval", "1s", "--evaluation-interval", "1s",
+        "--prometheus-url", prometheus_url, "--poll-interval", "1s",
+        "--metrics-port", metrics.split(":")[2].split("/")[0],
+    )  # fmt: skip
+    command(
+        "rules-sync", "--namespace", namespace,
+        "--prometheus-url", prometheus_url, "--rules-dir", str(rules_dir),
+    )  # fmt: skip
+    return metrics
+
+
+def apply_the_slo_and_a_policy_posting_to(url: str, cluster: Cluster, namespace: str) -> None:
+    """examples/01's SLO and examples/05's policy, notifying `url` through a Secret."""
+    secret = {"url": base64.b64encode(url.encode()).decode()}
+    apply(cluster, {"apiVersion": "v1", "kind": "Secret", "data": secret,
+                    "metadata": {"name": "slack", "namespace": namespace}})  # fmt: skip
+    policy = example("05-policy.yaml", namespace)
+    policy["spec"]["notify"] = [{"webhook": {"urlSecretRef": {"name": "slack", "key": "url"}}}]
+    apply(cluster, example("01-availability-ratio.yaml", namespace))
+    apply(cluster, policy)
+
+
 def test_a_burning_service_freezes_its_policy_with_status_an_event_and_a_chat_message(
     cluster: Cluster,
     namespace: str,
@@ -78,24 +105,8 @@ def test_a_burning_service_freezes_its_policy_with_status_an_event_and_a_chat_me
     rules_dir = tmp_path / "rules"
     scrape = [{"job_name": "checkout", "static_configs": [{"targets": [f"127.0.0.1:{demo.port}"]}]}]
     prometheus = prometheus_factory(rules_dir=rules_dir, scrape_configs=scrape)
-    metrics = f"http://127.0.0.1:{free_port()}/metrics"
-    command(
-        "run", "--namespace", namespace,
-        "--scrape-interval", "1s", "--evaluation-interval", "1s",
-        "--prometheus-url", prometheus.url, "--poll-interval", "1s",
-        "--metrics-port", metrics.split(":")[2].split("/")[0],
-    )  # fmt: skip
-    command(
-        "rules-sync", "--namespace", namespace,
-        "--prometheus-url", prometheus.url, "--rules-dir", str(rules_dir),
-    )  # fmt: skip
-    secret = {"url": base64.b64encode(url.encode()).decode()}
-    apply(cluster, {"apiVersion": "v1", "kind": "Secret", "data": secret,
-                    "metadata": {"name": "slack", "namespace": namespace}})  # fmt: skip
-    policy = example("05-policy.yaml", namespace)
-    policy["spec"]["notify"] = [{"webhook": {"urlSecretRef": {"name": "slack", "key": "url"}}}]
-    apply(cluster, example("01-availability-ratio.yaml", namespace))
-    apply(cluster, policy)
+    metrics = start_budgetwarden(command, namespace, prometheus.url, rules_dir)
+    apply_the_slo_and_a_policy_posting_to(url, cluster, namespace)
 
     # 1. No errors yet: the whole budget is left and the policy is Normal.
     def policy_at(level: str) -> dict[str, Any] | None:

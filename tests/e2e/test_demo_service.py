@@ -1,15 +1,14 @@
 """The demo service, run as the real `budgetwarden demo-service` process.
 
 Counters must match the requests sent to the request, the 5xx share must follow `PUT /control`,
-bad input must be refused by field name, and stopping must leave nothing behind. The last test
-lets a real Prometheus scrape the built-in load and checks the rate it computes.
+and stopping must leave nothing behind (bad input is in test_demo_service_input.py). The last
+test lets a real Prometheus scrape the built-in load and checks the rate it computes.
 """
 
 from __future__ import annotations
 
 import signal
 import socket
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,8 +18,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from budgetwarden.demo.process import DemoServiceProcess, service_command
-from budgetwarden.devenv.prometheus import PrometheusProcess
+from budgetwarden_dev.demo.process import DemoServiceProcess
+from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -43,14 +42,6 @@ def start(tmp_path: Path) -> Iterator[Start]:
     yield _start
     for service in started:
         service.stop()
-
-
-@pytest.fixture(scope="module")
-def steady(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServiceProcess]:
-    """One service that only ever receives input it must refuse."""
-    workdir = tmp_path_factory.mktemp("steady")
-    with DemoServiceProcess(error_rate="0.02", latency="20ms", workdir=workdir) as service:
-        yield service
 
 
 def series(text: str, name: str) -> dict[str, float]:
@@ -171,96 +162,6 @@ def test_random_errors_repeat_for_the_same_seed(start: Start) -> None:
     assert runs["first"] == runs["again"]
     assert runs["first"] != runs["other"]
     assert 60 <= runs["first"].count(500) <= 120  # 90 expected; fixed by the seed either way
-
-
-@pytest.mark.parametrize(
-    ("body", "problems"),
-    [
-        pytest.param(
-            b'{"errorRate": 0.05}',
-            [("errorRate", 'must be a string such as "0.02" (no floats); got 0.05')],
-            id="a float error rate is refused",
-        ),
-        pytest.param(
-            b'{"errorRate": "1.5"}',
-            [("errorRate", 'must be between 0 and 1 (a share, "0.02" is 2 %); got "1.5"')],
-            id="an error rate above one is refused",
-        ),
-        pytest.param(
-            b'{"latency": "fast", "loadRPS": "-1"}',
-            [
-                ("latency", 'must be a duration such as "20ms" or "1s"; got "fast"'),
-                ("loadRPS", 'must be zero or more; got "-1"'),
-            ],
-            id="every bad field is named at once",
-        ),
-        pytest.param(
-            b'{"errorRate": "0.5", "loadRps": 5}',
-            [("loadRps", "unknown field; allowed: errorRate, latency, loadRPS")],
-            id="a misspelt field is refused and the good one is not applied",
-        ),
-        pytest.param(
-            b'["0.5"]',
-            [
-                (
-                    "body",
-                    'must be a JSON object such as {"errorRate": "0.02", "latency": "20ms", '
-                    '"loadRPS": "50"}',
-                )
-            ],
-            id="a body that is not an object is refused",
-        ),
-        pytest.param(b"errorRate=0.5", [("body", "must be JSON")], id="a form body is refused"),
-    ],
-)
-def test_bad_control_input_is_refused_by_field(
-    steady: DemoServiceProcess, body: bytes, problems: list[tuple[str, str]]
-) -> None:
-    response = httpx.put(f"{steady.url}/control", content=body, trust_env=False)
-    assert (response.status_code, response.json()) == (
-        400,
-        {
-            "error": "; ".join(f"{field}: {message}" for field, message in problems),
-            "problems": [{"field": field, "message": message} for field, message in problems],
-        },
-    )
-    assert steady.control() == {
-        "errorRate": "0.02",
-        "latency": "20ms",
-        "loadRPS": "0",
-        "errorMode": "exact",
-    }
-
-
-@pytest.mark.parametrize(
-    ("flags", "stderr"),
-    [
-        pytest.param(
-            ["--error-rate", "2", "--latency", "2m"],
-            [
-                'budgetwarden demo-service: --error-rate: must be between 0 and 1 (a share, "0.02" '
-                'is 2 %); got "2"',
-                'budgetwarden demo-service: --latency: must be at most 1m; got "2m"',
-            ],
-            id="bad flags are all named",
-        ),
-        pytest.param(
-            ["--listen", "8080", "--load", "fast"],
-            [
-                'budgetwarden demo-service: --listen: must be HOST:PORT such as "127.0.0.1:8080"; '
-                'got "8080"',
-                "budgetwarden demo-service: --load: must be a number written as a string such as "
-                '"50"; got "fast"',
-            ],
-            id="a port without a host and a word for a rate are named",
-        ),
-    ],
-)
-def test_bad_flags_exit_with_code_2(flags: list[str], stderr: list[str]) -> None:
-    result = subprocess.run(
-        [*service_command(), "demo-service", *flags], capture_output=True, text=True, timeout=60
-    )
-    assert (result.returncode, result.stderr.splitlines()) == (2, stderr)
 
 
 @pytest.mark.parametrize(

@@ -22,13 +22,13 @@ import pytest
 
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.slo.spec import parse_slo
-from budgetwarden.demo import components as parts
-from budgetwarden.demo.history import History, backfill
-from budgetwarden.demo.process import DemoServiceProcess
-from budgetwarden.demo.stack import demo_history, example_files, rule_options
-from budgetwarden.devenv import processes
-from budgetwarden.devenv.cluster import Cluster
-from budgetwarden.devenv.prometheus import PrometheusProcess
+from budgetwarden_dev.demo import components as parts
+from budgetwarden_dev.demo.history import History, backfill
+from budgetwarden_dev.demo.process import DemoServiceProcess
+from budgetwarden_dev.demo.stack import demo_history, example_files, rule_options
+from budgetwarden_dev.devenv import processes
+from budgetwarden_dev.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 from operator_support import events, get
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]

@@ -20,8 +20,8 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 
 from budgetwarden.core.slo.rulefiles import rule_file_name
-from budgetwarden.devenv.cluster import Cluster
-from budgetwarden.devenv.processes import free_port
+from budgetwarden_dev.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.processes import free_port
 from operator_support import apply, example, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster]
@@ -82,26 +82,8 @@ def test_an_slo_becomes_recorded_series_in_a_plain_prometheus(
     prometheus = prometheus_factory(rules_dir=rules_dir, scrape_configs=scrape)
     api = httpx.Client(base_url=prometheus.url, timeout=10)
     liveness = f"http://127.0.0.1:{free_port()}/healthz"
-    # Rules for a Prometheus that scrapes and evaluates every second, as this one does.
-    operator = command(
-        "run",
-        "--namespace",
-        namespace,
-        "--liveness",
-        liveness,
-        "--scrape-interval",
-        "1s",
-        "--evaluation-interval",
-        "1s",
-    )
-    sync = command(
-        "rules-sync",
-        "--namespace",
-        namespace,
-        "--prometheus-url",
-        prometheus.url,
-        "--rules-dir",
-        str(rules_dir),
+    operator, sync = start_run_and_rules_sync(
+        command, namespace, liveness, prometheus.url, rules_dir
     )
     rule_file = rules_dir / rule_file_name(namespace, f"{SLO_NAME}-slo")
     groups = {f"{namespace}-{SLO_NAME}-{part}" for part in ("sli", "budget", "alerts")}
@@ -121,6 +103,34 @@ def test_an_slo_becomes_recorded_series_in_a_plain_prometheus(
         assert process.wait(timeout=30) == 0
     # Traffic is one 500 in ten requests: the recorded 5m error ratio says so.
     assert ratio == pytest.approx(0.1, abs=0.02)
+
+
+def start_run_and_rules_sync(
+    command: Any, namespace: str, liveness: str, prometheus_url: str, rules_dir: Path
+) -> tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]]:
+    """Start `budgetwarden run` and `budgetwarden rules-sync` for `namespace`, in that order."""
+    # Rules for a Prometheus that scrapes and evaluates every second, as this one does.
+    operator = command(
+        "run",
+        "--namespace",
+        namespace,
+        "--liveness",
+        liveness,
+        "--scrape-interval",
+        "1s",
+        "--evaluation-interval",
+        "1s",
+    )
+    sync = command(
+        "rules-sync",
+        "--namespace",
+        namespace,
+        "--prometheus-url",
+        prometheus_url,
+        "--rules-dir",
+        str(rules_dir),
+    )
+    return operator, sync
 
 
 def alive(url: str) -> bool:

@@ -2,7 +2,7 @@
 
 Run `.venv/bin/python tests/golden/regenerate.py` after a deliberate change to rule generation,
 then review `git diff tests/golden/` line by line: the diff is the change users will see.
-tests/unit/test_rules.py compares `build_prometheus_rule` with these files.
+tests/unit/test_rules_output.py compares `build_prometheus_rule` with these files.
 """
 
 from __future__ import annotations

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from budgetwarden.devenv.binaries import repo_root
-from budgetwarden.devenv.cluster import Cluster
-from budgetwarden.devenv.controlplane import ControlPlane
-from budgetwarden.devenv.crds import crd_names, own_crd_files, stand_in_crd_files
-from budgetwarden.devenv.kubeconfig import Kubectl
+from budgetwarden_dev.devenv.binaries import repo_root
+from budgetwarden_dev.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.controlplane import ControlPlane
+from budgetwarden_dev.devenv.crds import crd_names, own_crd_files, stand_in_crd_files
+from budgetwarden_dev.devenv.kubeconfig import Kubectl
 
 pytestmark = pytest.mark.cluster
 
@@ -190,39 +190,37 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: reader}]
 """
 
 
-@pytest.mark.parametrize(
-    ("who", "verb", "resource", "where", "answer"),
-    [
-        pytest.param([], "patch", RO, "", "yes", id="the admin may do anything"),
-        pytest.param(
-            ["--as=someone"], "get", "pods", "", "no", id="a user without rights is denied"
-        ),
-        pytest.param(
-            ["--as=reader"],
-            "list",
-            RO,
-            "ns",
-            "yes",
-            id="a role binding grants its namespace",
-        ),
-        pytest.param(
-            ["--as=reader"],
-            "patch",
-            RO,
-            "ns",
-            "no",
-            id="a role binding grants only its verbs",
-        ),
-        pytest.param(
-            ["--as=reader"],
-            "list",
-            RO,
-            "default",
-            "no",
-            id="a role binding grants nothing elsewhere",
-        ),
-    ],
-)
+RBAC_ANSWERS = [
+    pytest.param([], "patch", RO, "", "yes", id="the admin may do anything"),
+    pytest.param(["--as=someone"], "get", "pods", "", "no", id="a user without rights is denied"),
+    pytest.param(
+        ["--as=reader"],
+        "list",
+        RO,
+        "ns",
+        "yes",
+        id="a role binding grants its namespace",
+    ),
+    pytest.param(
+        ["--as=reader"],
+        "patch",
+        RO,
+        "ns",
+        "no",
+        id="a role binding grants only its verbs",
+    ),
+    pytest.param(
+        ["--as=reader"],
+        "list",
+        RO,
+        "default",
+        "no",
+        id="a role binding grants nothing elsewhere",
+    ),
+]
+
+
+@pytest.mark.parametrize(("who", "verb", "resource", "where", "answer"), RBAC_ANSWERS)
 def test_rbac_is_enforced(
     cluster: Cluster,
     namespace: str,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from budgetwarden.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.cluster import Cluster
 
 pytestmark = pytest.mark.cluster
 

@@ -18,15 +18,13 @@ import pytest
 from kopf.testing import KopfRunner
 
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.cluster import Cluster
 from operator_support import apply, events, get, wait_for
 
 pytestmark = pytest.mark.cluster
 
 FID = "fz-7c2e"
 DRIFT = ("Warning", "TemplateChangedDuringFreeze")
-# Until budgetwarden.handlers imports them all, the modules the fallback needs besides it.
-MODULES = tuple(f"budgetwarden.handlers.{m}" for m in ("registry", "poller_startup", "drift"))
 
 
 class Records(logging.Handler):
@@ -68,10 +66,12 @@ def operator(namespace: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "-m",
         "budgetwarden.handlers",
     ]
-    for module in MODULES:
-        args += ["-m", module]
-    with KopfRunner(args, timeout=60) as runner:
-        yield
+    root, level = logging.getLogger(), logging.getLogger().level
+    try:
+        with KopfRunner(args, timeout=60) as runner:
+            yield
+    finally:
+        root.setLevel(level)  # --verbose turns the whole process to DEBUG; later tests read logs
     assert runner.exit_code == 0, runner.output
 
 
@@ -116,6 +116,17 @@ def drift_message(cluster: Cluster, namespace: str, name: str) -> list[str]:
     return [e["message"] for e in json.loads(result.stdout)["items"]]
 
 
+def hotfix_exception(namespace: str) -> dict:
+    """A FreezeException for the hotfix Rollout through a FullFreeze, for two more hours."""
+    expires = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "apiVersion": c.API_VERSION, "kind": c.KIND_EXCEPTION,
+        "metadata": {"name": "hotfix-4711", "namespace": namespace},
+        "spec": {"targets": [{"kind": "Rollout", "name": "hotfix"}], "maxLevel": "FullFreeze",
+                 "reason": "Fix for the retry storm.", "expiresAt": expires},
+    }  # fmt: skip
+
+
 def test_a_new_version_landing_during_a_freeze_is_paused_and_reported(
     cluster: Cluster, namespace: str, monkeypatch: pytest.MonkeyPatch, records: Records
 ) -> None:
@@ -123,13 +134,7 @@ def test_a_new_version_landing_during_a_freeze_is_paused_and_reported(
     apply(cluster, workload("Rollout", "checkout", namespace, "shop/checkout:1"))
     apply(cluster, workload("Deployment", "worker", namespace, "shop/worker:1", paused=True))
     apply(cluster, workload("Rollout", "hotfix", namespace, "shop/checkout:1"))
-    expires = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    apply(cluster, {
-        "apiVersion": c.API_VERSION, "kind": c.KIND_EXCEPTION,
-        "metadata": {"name": "hotfix-4711", "namespace": namespace},
-        "spec": {"targets": [{"kind": "Rollout", "name": "hotfix"}], "maxLevel": "FullFreeze",
-                 "reason": "Fix for the retry storm.", "expiresAt": expires},
-    })  # fmt: skip
+    apply(cluster, hotfix_exception(namespace))
 
     with operator(namespace, monkeypatch):
         for name in ("checkout", "worker", "hotfix"):

@@ -19,8 +19,8 @@ import yaml
 from budgetwarden.core.freeze import vap, vap_exceptions
 from budgetwarden.core.freeze.view import FreezeView
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.devenv.cluster import Cluster
-from budgetwarden.devenv.kubeconfig import KubectlError
+from budgetwarden_dev.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.kubeconfig import KubectlError
 from helm_support import FULLNAME, Render, build_helm, renderer
 
 pytestmark = pytest.mark.cluster
@@ -181,7 +181,7 @@ def test_approvers_and_break_glass_holders_get_exactly_their_verbs(
 
 
 def vap_mode_objects(user: str, namespace: str, params_name: str) -> list[dict[str, Any]]:
-    """The admission policies VAP mode applies (handlers/vap.py), and one namespace's params."""
+    """The admission policies VAP mode applies (runtime/vap_sync.py), and one namespace's params."""
     params = vap.params_config_map(namespace, FreezeView(), datetime.now(UTC))
     params["metadata"]["name"] = params_name
     objects = [

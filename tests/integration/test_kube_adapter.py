@@ -21,7 +21,7 @@ from budgetwarden.adapters.kube import (
     Ref,
     prometheus_rule_ref,
 )
-from budgetwarden.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.cluster import Cluster
 from operator_support import events
 
 pytestmark = pytest.mark.cluster
@@ -140,8 +140,12 @@ def test_status_is_merge_patched_and_events_are_posted(
     }
     cluster.kubectl("apply", "-f", "-", input=json.dumps(slo))
     ref = Ref("budgetwarden.io", "v1alpha1", "slos", namespace, "s")
-    kube.patch_status(ref, {"observedGeneration": 1, "prometheusRule": f"{namespace}/s-slo"})
-    kube.patch_status(ref, {"observedGeneration": 2})
+    first = (kube.get(ref) or {})["metadata"]["resourceVersion"]
+    kube.patch_status(ref, {"observedGeneration": 1, "prometheusRule": f"{namespace}/s-slo"}, first)
+    second = (kube.get(ref) or {})["metadata"]["resourceVersion"]
+    kube.patch_status(ref, {"observedGeneration": 2}, second)
+    with pytest.raises(Conflict):  # a write computed from an older read is refused
+        kube.patch_status(ref, {"observedGeneration": 3}, first)
     stored = kube.get(ref) or {}
     assert stored["status"] == {"observedGeneration": 2, "prometheusRule": f"{namespace}/s-slo"}
     kube.post_event(stored, "Warning", "InvalidSpec", "Invalid spec: spec.window: too short.", NOW)

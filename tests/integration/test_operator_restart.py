@@ -13,7 +13,7 @@ import pytest
 
 from budgetwarden.core.slo.rules import RuleOptions, build_prometheus_rule
 from budgetwarden.core.slo.spec import parse_slo
-from budgetwarden.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.cluster import Cluster
 from operator_support import (
     RESUMED,
     apply,
@@ -59,10 +59,13 @@ def snapshot(cluster: Cluster, slo: dict[str, Any]) -> tuple[str, str, list[tupl
     )
 
 
-def test_a_restart_reconciles_only_what_changed_while_the_operator_was_down(
-    cluster: Cluster, namespace: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    resources = {name: example(name, namespace) for name in (UNCHANGED, CHANGED, DELETED, NEW)}
+def run_first(
+    cluster: Cluster, namespace: str, resources: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The first run: apply UNCHANGED, CHANGED and DELETED and wait for each one's rule.
+
+    Returns each SLO as the operator observed it, by file name.
+    """
     names = {file: r["metadata"]["name"] for file, r in resources.items()}
     with running_operator(namespace):
         first = {}
@@ -71,6 +74,15 @@ def test_a_restart_reconciles_only_what_changed_while_the_operator_was_down(
         for file in (UNCHANGED, CHANGED, DELETED):
             first[file] = observed(cluster, "slo", names[file], namespace)
             wait_for("its rule", lambda f=file: rule_of(cluster, first[f]))
+    return first
+
+
+def test_a_restart_reconciles_only_what_changed_while_the_operator_was_down(
+    cluster: Cluster, namespace: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    resources = {name: example(name, namespace) for name in (UNCHANGED, CHANGED, DELETED, NEW)}
+    names = {file: r["metadata"]["name"] for file, r in resources.items()}
+    first = run_first(cluster, namespace, resources)
     before = snapshot(cluster, first[UNCHANGED])
 
     # While the operator is down: change one SLO, delete one, add one.

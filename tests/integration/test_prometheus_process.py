@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from budgetwarden.devenv.errors import DevEnvError
-from budgetwarden.devenv.prometheus import PrometheusProcess
+from budgetwarden_dev.devenv.errors import DevEnvError
+from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 
 pytestmark = pytest.mark.promtool
 

@@ -14,7 +14,7 @@ import pytest
 
 from budgetwarden.core.slo.rules import RuleOptions, build_prometheus_rule
 from budgetwarden.core.slo.spec import parse_slo
-from budgetwarden.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.cluster import Cluster
 from operator_support import (
     apply,
     as_applied,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from admission_cases import workload
-from budgetwarden.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.cluster import Cluster
 from operator_support import example
 
 pytestmark = pytest.mark.cluster

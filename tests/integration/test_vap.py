@@ -45,8 +45,8 @@ from budgetwarden.core.freeze import vap, vap_exceptions
 from budgetwarden.core.freeze.admission import decide
 from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
 from budgetwarden.core.kernel.levels import Level
-from budgetwarden.core.policy.status import HeldTarget
-from budgetwarden.devenv.cluster import Cluster
+from budgetwarden.core.policy.status_model import HeldTarget
+from budgetwarden_dev.devenv.cluster import Cluster
 from operator_support import wait_for
 
 pytestmark = pytest.mark.cluster
@@ -230,33 +230,33 @@ def test_only_the_operator_writes_params_and_namespace_cleanup_may_delete_them(
     assert attempts == [f"{denial}\n", "ok", f"{denial}\n", f"{denial}\n", f"{denial}\n", "ok"]
 
 
-@pytest.mark.parametrize(
-    ("approved_by", "expires_in", "expected"),
-    [
-        pytest.param(None, timedelta(hours=2), "approved by alice@example.com",
-                     id="the creator is recorded as the approver"),
-        pytest.param(USER, timedelta(hours=2), "approved by alice@example.com",
-                     id="the creator may type their own name"),
-        pytest.param(
-            "bob@example.com", timedelta(hours=2),
-            '[budgetwarden] spec.approvedBy: is recorded from the request and must be'
-            ' "alice@example.com" (who is creating this FreezeException); got "bob@example.com".'
-            " Remove the field, or have that person create the exception.",
-            id="a typed approver who is not the creator is refused",
-        ),
-        pytest.param(
-            None, timedelta(hours=30),
-            "[budgetwarden] spec.expiresAt: must be at most 1d after the exception was created,"
-            " at the latest TIME; got TIME. Create a new exception for more time.",
-            id="a lifetime beyond the maximum is refused",
-        ),
-        pytest.param(
-            None, -timedelta(minutes=5),
-            "[budgetwarden] spec.expiresAt: must be in the future (now is TIME); got TIME",
-            id="an exception that has already expired is refused",
-        ),
-    ],
-)  # fmt: skip
+EXCEPTION_ANSWERS = [
+    pytest.param(None, timedelta(hours=2), "approved by alice@example.com",
+                 id="the creator is recorded as the approver"),
+    pytest.param(USER, timedelta(hours=2), "approved by alice@example.com",
+                 id="the creator may type their own name"),
+    pytest.param(
+        "bob@example.com", timedelta(hours=2),
+        '[budgetwarden] spec.approvedBy: is recorded from the request and must be'
+        ' "alice@example.com" (who is creating this FreezeException); got "bob@example.com".'
+        " Remove the field, or have that person create the exception.",
+        id="a typed approver who is not the creator is refused",
+    ),
+    pytest.param(
+        None, timedelta(hours=30),
+        "[budgetwarden] spec.expiresAt: must be at most 1d after the exception was created,"
+        " at the latest TIME; got TIME. Create a new exception for more time.",
+        id="a lifetime beyond the maximum is refused",
+    ),
+    pytest.param(
+        None, -timedelta(minutes=5),
+        "[budgetwarden] spec.expiresAt: must be in the future (now is TIME); got TIME",
+        id="an exception that has already expired is refused",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("approved_by", "expires_in", "expected"), EXCEPTION_ANSWERS)
 def test_freeze_exceptions_record_their_approver_and_live_no_longer_than_allowed(
     cluster: Cluster,
     namespace: str,

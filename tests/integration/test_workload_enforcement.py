@@ -1,7 +1,7 @@
 """Enforcement on a real API server: Rollouts and Deployments paused, marked, resumed.
 
 Each test creates its workloads in a fresh namespace of the session `cluster` and calls the
-seam the poller calls, `handlers.enforcement.enforce`, with hand-made decisions. No pods run
+seam the poller calls, `runtime.enforcer.enforce`, with hand-made decisions. No pods run
 (there is no controller-manager); a Rollout's in-flight status is written by the test.
 """
 
@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from kubernetes.client import ApiClient
 
-from budgetwarden.adapters.workloads import list_workloads
+from budgetwarden.adapters.kube import Kube
+from budgetwarden.adapters.kube.workloads import list_workloads
 from budgetwarden.core.freeze.enforcement import plan
 from budgetwarden.core.freeze.workload_diff import template_digest
 from budgetwarden.core.kernel import conventions as c
@@ -25,8 +25,8 @@ from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.assess import Rule
 from budgetwarden.core.policy.decide import Decision
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind, parse_policy
-from budgetwarden.devenv.cluster import Cluster
-from budgetwarden.handlers.enforcement import act, enforce
+from budgetwarden.runtime.enforcer import act, enforce
+from budgetwarden_dev.devenv.cluster import Cluster
 from operator_support import apply, events, get
 
 pytestmark = pytest.mark.cluster
@@ -38,10 +38,11 @@ LOG = logging.getLogger("test.enforcement")
 
 
 @pytest.fixture
-def api(cluster: Cluster) -> Iterator[ApiClient]:
-    client = cluster.api_client()
-    yield client
-    client.close()
+def api(cluster: Cluster) -> Iterator[Kube]:
+    """The operator's connection to the test cluster."""
+    kube = Kube(cluster.api_client())
+    yield kube
+    kube.close()
 
 
 def policy(namespace: str, **spec: Any) -> ErrorBudgetPolicy:
@@ -76,10 +77,10 @@ def workload(kind: str, name: str, namespace: str, app: str, paused: bool = Fals
 
 
 def run(
-    api: ApiClient, namespace: str, level: Level, changed: bool = True, **spec: Any
+    api: Kube, namespace: str, level: Level, changed: bool = True, **spec: Any
 ) -> list[dict[str, Any]]:
     return asyncio.run(
-        enforce(policy(namespace, **spec), decision(level, changed=changed), api=api, logger=LOG)
+        enforce(policy(namespace, **spec), decision(level, changed=changed), kube=api, logger=LOG)
     )
 
 
@@ -109,12 +110,17 @@ def marks(stable: str, **more: str) -> dict[str, str]:
 PAUSED_BY = {c.ANNOTATION_PAUSED_BY: f"budgetwarden/payments/{FID}"}
 
 
-def test_a_freeze_holds_targets_and_a_thaw_resumes_only_what_it_paused(
-    cluster: Cluster, namespace: str, api: ApiClient
-) -> None:
+def apply_checkout_worker_and_search(cluster: Cluster, namespace: str) -> None:
+    """The policy's two targets (the worker paused by a person) and a workload it leaves alone."""
     apply(cluster, workload("Rollout", "checkout", namespace, "checkout"))
     apply(cluster, workload("Deployment", "worker", namespace, "checkout-worker", paused=True))
     apply(cluster, workload("Deployment", "search", namespace, "search"))
+
+
+def test_a_freeze_holds_targets_and_a_thaw_resumes_only_what_it_paused(
+    cluster: Cluster, namespace: str, api: Kube
+) -> None:
+    apply_checkout_worker_and_search(cluster, namespace)
     rollout_digest = digest(cluster, "rollout", "checkout", namespace)
     worker_digest = digest(cluster, "deployment", "worker", namespace)
     before_search = state(cluster, "deployment", "search", namespace)
@@ -157,7 +163,7 @@ HELD_HERE = (("rollout", "checkout"), ("deployment", "worker"))
 
 
 def test_a_target_resumed_during_the_freeze_is_paused_again_with_a_warning(
-    cluster: Cluster, namespace: str, api: ApiClient
+    cluster: Cluster, namespace: str, api: Kube
 ) -> None:
     apply(cluster, workload("Rollout", "checkout", namespace, "checkout"))
     run(api, namespace, Level.FULL_FREEZE)
@@ -178,7 +184,7 @@ def test_a_target_resumed_during_the_freeze_is_paused_again_with_a_warning(
 
 
 def test_abort_sets_status_abort_on_an_in_flight_rollout(
-    cluster: Cluster, namespace: str, api: ApiClient
+    cluster: Cluster, namespace: str, api: Kube
 ) -> None:
     apply(cluster, workload("Rollout", "checkout", namespace, "checkout"))
     apply(cluster, workload("Rollout", "cart", namespace, "checkout"))
@@ -206,9 +212,7 @@ def test_abort_sets_status_abort_on_an_in_flight_rollout(
     assert [state(cluster, "rollout", n, namespace)[2] for n in ("cart", "checkout")] == versions
 
 
-def test_warn_marks_targets_and_pauses_none(
-    cluster: Cluster, namespace: str, api: ApiClient
-) -> None:
+def test_warn_marks_targets_and_pauses_none(cluster: Cluster, namespace: str, api: Kube) -> None:
     apply(cluster, workload("Rollout", "checkout", namespace, "checkout"))
     rollout_digest = digest(cluster, "rollout", "checkout", namespace)
 
@@ -223,7 +227,7 @@ def test_warn_marks_targets_and_pauses_none(
 
 
 def test_dry_run_changes_nothing_and_logs_what_it_would_do(
-    cluster: Cluster, namespace: str, api: ApiClient, caplog: pytest.LogCaptureFixture
+    cluster: Cluster, namespace: str, api: Kube, caplog: pytest.LogCaptureFixture
 ) -> None:
     apply(cluster, workload("Rollout", "checkout", namespace, "checkout"))
     before = state(cluster, "rollout", "checkout", namespace)
@@ -238,7 +242,7 @@ def test_dry_run_changes_nothing_and_logs_what_it_would_do(
 
 
 def test_a_plan_from_a_stale_read_never_claims_a_pause_a_person_made_meanwhile(
-    cluster: Cluster, namespace: str, api: ApiClient, caplog: pytest.LogCaptureFixture
+    cluster: Cluster, namespace: str, api: Kube, caplog: pytest.LogCaptureFixture
 ) -> None:
     apply(cluster, workload("Rollout", "checkout", namespace, "checkout"))
     the_policy, frozen = policy(namespace), decision(Level.FULL_FREEZE)

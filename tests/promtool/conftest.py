@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from budgetwarden.devenv.binaries import find_binary
-from budgetwarden.devenv.errors import MissingBinaryError
+from budgetwarden_dev.devenv.binaries import find_binary
+from budgetwarden_dev.devenv.errors import MissingBinaryError
 from promtool_support import RuleTest
 
 

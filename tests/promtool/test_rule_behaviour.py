@@ -51,6 +51,29 @@ def alert_rule(groups: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     return [r for g in groups for r in g["rules"] if r.get("alert") == name]
 
 
+def firing(
+    at: str, alertname: str, rules: list[dict[str, Any]], template: str, value: str
+) -> dict[str, Any]:
+    """An alert test that each of `rules` fires at `at`, `template` rendering as `value`."""
+    return {
+        "eval_time": at,
+        "alertname": alertname,
+        "exp_alerts": [
+            {
+                "exp_labels": rule["labels"],
+                "exp_annotations": annotations_with(rule, template, value),
+            }
+            for rule in rules
+        ],
+    }
+
+
+def scenario(ok: str, failed: str, **tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One promtool test case: the OK and FAILED series at one sample a minute, and its tests."""
+    series = [{"series": OK, "values": ok}, {"series": FAILED, "values": failed}]
+    return [{"interval": "1m", "input_series": series, **tests}]
+
+
 def test_a_2_percent_error_rate_pages_when_the_1h_window_crosses_14_4(rule_test: RuleTest) -> None:
     """100 requests a minute; after 6h of clean traffic 2 of them start failing (burn rate 20).
 
@@ -67,32 +90,19 @@ def test_a_2_percent_error_rate_pages_when_the_1h_window_crosses_14_4(rule_test:
     burn = Decimal(failing * first) / (60 * per_minute) / budget  # 14.666…
     page = alert_rule(groups, names.ALERT_PAGE)[0]
     ok_after = start * per_minute + per_minute - failing
+    shown = f"{float(burn):.4g}"
     rule_test(
         groups,
-        [
-            {
-                "interval": "1m",
-                "input_series": [
-                    {"series": OK, "values": f"0+100x{start} {ok_after}+98x60"},
-                    {"series": FAILED, "values": f"0x{start} 2+2x60"},
-                ],
-                "alert_rule_test": [
-                    *no_alerts(f"{start + first - 1}m", names.ALERT_PAGE),
-                    {
-                        "eval_time": f"{start + first}m",
-                        "alertname": names.ALERT_PAGE,
-                        "exp_alerts": [
-                            {
-                                "exp_labels": page["labels"],
-                                "exp_annotations": annotations_with(
-                                    page, "{{ $value | humanize }}", f"{float(burn):.4g}"
-                                ),
-                            }
-                        ],
-                    },
-                ],
-            }
-        ],
+        scenario(
+            f"0+100x{start} {ok_after}+98x60",
+            f"0x{start} 2+2x60",
+            alert_rule_test=[
+                *no_alerts(f"{start + first - 1}m", names.ALERT_PAGE),
+                firing(
+                    f"{start + first}m", names.ALERT_PAGE, [page], "{{ $value | humanize }}", shown
+                ),
+            ],
+        ),
     )
 
 
@@ -179,38 +189,24 @@ def test_the_period_ratio_is_weighted_by_traffic(rule_test: RuleTest) -> None:
     shown = f"{float(remaining * 100):.4g}%"
     rule_test(
         groups,
-        [
-            {
-                "interval": "1m",
-                "input_series": [
-                    {
-                        "series": OK,
-                        "values": "0x10 90+90x59 6400+1000x59 65400x9 66400+1000x370",
-                    },
-                    {"series": FAILED, "values": "0x10 10+10x59 600x440"},
-                ],
-                "promql_expr_test": [
-                    close_to(names.METRIC_PERIOD_ERROR_RATIO, ratio, "140m", series),
-                    close_to(names.METRIC_PERIOD_BURN_RATE, ratio / budget, "140m", series),
-                    close_to(names.METRIC_BUDGET_REMAINING, remaining, "140m", series),
-                    close_to(names.METRIC_BUDGET_REMAINING, Decimal(1), "510m", series),
-                ],
-                "alert_rule_test": [
-                    {
-                        "eval_time": "140m",
-                        "alertname": names.ALERT_BUDGET_LOW,
-                        "exp_alerts": [
-                            {
-                                "exp_labels": rule["labels"],
-                                "exp_annotations": annotations_with(
-                                    rule, "{{ $value | humanizePercentage }}", shown
-                                ),
-                            }
-                            for rule in budget_low
-                        ],
-                    },
-                    *no_alerts("510m", names.ALERT_BUDGET_LOW),
-                ],
-            }
-        ],
+        scenario(
+            "0x10 90+90x59 6400+1000x59 65400x9 66400+1000x370",
+            "0x10 10+10x59 600x440",
+            promql_expr_test=[
+                close_to(names.METRIC_PERIOD_ERROR_RATIO, ratio, "140m", series),
+                close_to(names.METRIC_PERIOD_BURN_RATE, ratio / budget, "140m", series),
+                close_to(names.METRIC_BUDGET_REMAINING, remaining, "140m", series),
+                close_to(names.METRIC_BUDGET_REMAINING, Decimal(1), "510m", series),
+            ],
+            alert_rule_test=[
+                firing(
+                    "140m",
+                    names.ALERT_BUDGET_LOW,
+                    budget_low,
+                    "{{ $value | humanizePercentage }}",
+                    shown,
+                ),
+                *no_alerts("510m", names.ALERT_BUDGET_LOW),
+            ],
+        ),
     )

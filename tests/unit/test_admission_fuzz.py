@@ -24,7 +24,7 @@ from budgetwarden.core.freeze.workload_diff import RESTARTED_AT_ANNOTATION, temp
 from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.spec import parse_policy
-from budgetwarden.core.policy.status import HeldTarget
+from budgetwarden.core.policy.status_model import HeldTarget
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TARGETS = parse_policy(yaml.safe_load((EXAMPLES / "05-policy.yaml").read_text())).spec.targets

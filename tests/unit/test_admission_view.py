@@ -16,7 +16,7 @@ from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
 from budgetwarden.core.freeze.view_from_status import freeze_view, policy_freeze
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.spec import parse_policy
-from budgetwarden.core.policy.status import HeldTarget
+from budgetwarden.core.policy.status_model import HeldTarget
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 POLICY = parse_policy(yaml.safe_load((EXAMPLES / "05-policy.yaml").read_text()))
@@ -51,61 +51,61 @@ BASE = PolicyFreeze(
 )
 
 
-@pytest.mark.parametrize(
-    ("status", "expected"),
-    [
-        pytest.param(
-            FROZEN,
-            BASE,
-            id="a frozen policy names the SLO at its level with the least budget left",
-        ),
-        pytest.param(
-            {**FROZEN, "level": "FullFreeze", "slos": FROZEN["slos"][:2]},
-            dataclasses.replace(BASE, level=Level.FULL_FREEZE, threshold_percent=None),
-            id="held by hysteresis above the threshold, the message cites no threshold it is above",
-        ),
-        pytest.param(
-            {
-                **FROZEN,
-                "slos": [
-                    {"name": "checkout-availability", "remainingPercent": "99.0", "level": "Normal"}
-                ],
-            },
-            dataclasses.replace(BASE, remaining_percent=Decimal("99.0"), threshold_percent=None),
-            id="frozen by a burn-rate trigger with budget left, no 'below 30%' is claimed",
-        ),
-        pytest.param(
-            None,
-            PolicyFreeze(policy="payments", level=Level.UNKNOWN, targets=POLICY.spec.targets),
-            id="a policy without status yet is Unknown",
-        ),
-        pytest.param(
-            {
-                "level": "Frozen",
-                "since": "yesterday",
-                "freezeId": 7,
-                "slos": "x",
-                "heldTargets": [{"kind": "Rollout"}, "x"],
-            },
-            PolicyFreeze(policy="payments", level=Level.UNKNOWN, targets=POLICY.spec.targets),
-            id="a status this version cannot read gives Unknown, not an error",
-        ),
-        pytest.param(
-            {
-                **FROZEN,
-                "slos": [
-                    {
-                        "name": "checkout-availability",
-                        "level": "PartialFreeze",
-                        "remainingPercent": "NaN",
-                    }
-                ],
-            },
-            dataclasses.replace(BASE, remaining_percent=None, threshold_percent=None),
-            id="a number that is not finite reads as no reading",
-        ),
-    ],
-)
+CASES = [
+    pytest.param(
+        FROZEN,
+        BASE,
+        id="a frozen policy names the SLO at its level with the least budget left",
+    ),
+    pytest.param(
+        {**FROZEN, "level": "FullFreeze", "slos": FROZEN["slos"][:2]},
+        dataclasses.replace(BASE, level=Level.FULL_FREEZE, threshold_percent=None),
+        id="held by hysteresis above the threshold, the message cites no threshold it is above",
+    ),
+    pytest.param(
+        {
+            **FROZEN,
+            "slos": [
+                {"name": "checkout-availability", "remainingPercent": "99.0", "level": "Normal"}
+            ],
+        },
+        dataclasses.replace(BASE, remaining_percent=Decimal("99.0"), threshold_percent=None),
+        id="frozen by a burn-rate trigger with budget left, no 'below 30%' is claimed",
+    ),
+    pytest.param(
+        None,
+        PolicyFreeze(policy="payments", level=Level.UNKNOWN, targets=POLICY.spec.targets),
+        id="a policy without status yet is Unknown",
+    ),
+    pytest.param(
+        {
+            "level": "Frozen",
+            "since": "yesterday",
+            "freezeId": 7,
+            "slos": "x",
+            "heldTargets": [{"kind": "Rollout"}, "x"],
+        },
+        PolicyFreeze(policy="payments", level=Level.UNKNOWN, targets=POLICY.spec.targets),
+        id="a status this version cannot read gives Unknown, not an error",
+    ),
+    pytest.param(
+        {
+            **FROZEN,
+            "slos": [
+                {
+                    "name": "checkout-availability",
+                    "level": "PartialFreeze",
+                    "remainingPercent": "NaN",
+                }
+            ],
+        },
+        dataclasses.replace(BASE, remaining_percent=None, threshold_percent=None),
+        id="a number that is not finite reads as no reading",
+    ),
+]
+
+
+@pytest.mark.parametrize(("status", "expected"), CASES)
 def test_policy_freeze(status: dict[str, Any] | None, expected: PolicyFreeze) -> None:
     assert policy_freeze(POLICY, status) == expected
 

@@ -11,11 +11,11 @@ import yaml
 
 from budgetwarden.core.policy.spec import ErrorBudgetPolicySpec, LabelSelector, parse_policy
 from budgetwarden.core.slo.spec import parse_slo
-from budgetwarden.demo.drill_admission import next_image
-from budgetwarden.demo.drill_report import alert_due
-from budgetwarden.demo.history import History, openmetrics
-from budgetwarden.demo.observe import label_selector
-from budgetwarden.demo.plan import Plan
+from budgetwarden_dev.demo.drill_admission import next_image
+from budgetwarden_dev.demo.drill_report import alert_due
+from budgetwarden_dev.demo.history import History, openmetrics
+from budgetwarden_dev.demo.observe import label_selector
+from budgetwarden_dev.demo.plan import Plan
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
 LADDER = parse_policy(yaml.safe_load((DEMO / "03-policy.yaml").read_text())).spec
@@ -25,51 +25,51 @@ FULL = "history: Prometheus holds 1d of this SLO's recorded 5m rates: its whole 
 LAG = "(the budget sums 5m rates, which take 5 minutes to catch up; the times include that lag)"
 
 
-@pytest.mark.parametrize(
-    ("covered", "error_rate", "remaining", "policy", "expected"),
-    [
-        pytest.param(
-            DAY, "0.1", "100.0", LADDER,
-            [
-                FULL + "the budget is computed over a full window",
-                "budget: 0.1% of the requests in that time: 86.4s of total outage; 100.0% left now",
-                "math: at 10% errors (burn rate 100x) the budget falls 1% every 8.6s: below 50% "
-                f"after 9m42s, below 30% after 12m35s, below 10% after 15m28s {LAG}",
-                "expect: Warning after ~17s (trigger 2m/10s above 14.4x)",
-                "expect: PartialFreeze after ~35s (trigger 2m/10s above 28.8x)",
-                "expect: FullFreeze after ~1m9s (trigger 2m/10s above 57.6x)",
-            ],
-            id="a full day of history: the burn-rate ladder freezes long before the budget",
-        ),
-        pytest.param(
-            timedelta(minutes=20), "0.1", "100.0", LADDER,
-            [
-                "history: Prometheus holds only 20m of this SLO's 1d window, so the budget is "
-                "computed over that: small and jumpy (see docs/demo.md, History)",
-                "budget: 0.1% of the requests in that time: 1.2s of total outage; 100.0% left now",
-                "math: at 10% errors (burn rate 100x) the budget falls 1% every 0.1s: below 50% "
-                f"after 1m, below 30% after 1m11s, below 10% after 1m20s {LAG}",
-                "expect: Warning after ~17s (trigger 2m/10s above 14.4x)",
-                "expect: PartialFreeze after ~35s (trigger 2m/10s above 28.8x)",
-                "expect: FullFreeze after ~1m9s (trigger 2m/10s above 57.6x)",
-            ],
-            id="twenty minutes of history make the same budget tiny",
-        ),
-        pytest.param(
-            DAY, "0.5", "80.0", THRESHOLDS_ONLY,
-            [
-                FULL + "the budget is computed over a full window",
-                "budget: 0.1% of the requests in that time: 86.4s of total outage; 80.0% left now",
-                "math: at 50% errors (burn rate 500x) the budget falls 1% every 1.7s: below 50% "
-                f"after 2m56s, below 30% after 3m48s, below 10% after 4m29s {LAG}",
-                "expect: Warning after ~2m56s (budget threshold)",
-                "expect: PartialFreeze after ~3m48s (budget threshold)",
-                "expect: FullFreeze after ~4m29s (budget threshold)",
-            ],
-            id="without triggers the thresholds decide, from the budget left now",
-        ),
-    ],
-)  # fmt: skip
+DRILL_PLANS = [
+    pytest.param(
+        DAY, "0.1", "100.0", LADDER,
+        [
+            FULL + "the budget is computed over a full window",
+            "budget: 0.1% of the requests in that time: 86.4s of total outage; 100.0% left now",
+            "math: at 10% errors (burn rate 100x) the budget falls 1% every 8.6s: below 50% "
+            f"after 9m42s, below 30% after 12m35s, below 10% after 15m28s {LAG}",
+            "expect: Warning after ~17s (trigger 2m/10s above 14.4x)",
+            "expect: PartialFreeze after ~35s (trigger 2m/10s above 28.8x)",
+            "expect: FullFreeze after ~1m9s (trigger 2m/10s above 57.6x)",
+        ],
+        id="a full day of history: the burn-rate ladder freezes long before the budget",
+    ),
+    pytest.param(
+        timedelta(minutes=20), "0.1", "100.0", LADDER,
+        [
+            "history: Prometheus holds only 20m of this SLO's 1d window, so the budget is "
+            "computed over that: small and jumpy (see docs/demo.md, History)",
+            "budget: 0.1% of the requests in that time: 1.2s of total outage; 100.0% left now",
+            "math: at 10% errors (burn rate 100x) the budget falls 1% every 0.1s: below 50% "
+            f"after 1m, below 30% after 1m11s, below 10% after 1m20s {LAG}",
+            "expect: Warning after ~17s (trigger 2m/10s above 14.4x)",
+            "expect: PartialFreeze after ~35s (trigger 2m/10s above 28.8x)",
+            "expect: FullFreeze after ~1m9s (trigger 2m/10s above 57.6x)",
+        ],
+        id="twenty minutes of history make the same budget tiny",
+    ),
+    pytest.param(
+        DAY, "0.5", "80.0", THRESHOLDS_ONLY,
+        [
+            FULL + "the budget is computed over a full window",
+            "budget: 0.1% of the requests in that time: 86.4s of total outage; 80.0% left now",
+            "math: at 50% errors (burn rate 500x) the budget falls 1% every 1.7s: below 50% "
+            f"after 2m56s, below 30% after 3m48s, below 10% after 4m29s {LAG}",
+            "expect: Warning after ~2m56s (budget threshold)",
+            "expect: PartialFreeze after ~3m48s (budget threshold)",
+            "expect: FullFreeze after ~4m29s (budget threshold)",
+        ],
+        id="without triggers the thresholds decide, from the budget left now",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("covered", "error_rate", "remaining", "policy", "expected"), DRILL_PLANS)
 def test_plan(
     covered: timedelta,
     error_rate: str,

@@ -53,45 +53,45 @@ def deliver(notifier: Notifier) -> Delivery:
     return asyncio.run(go())
 
 
-@pytest.mark.parametrize(
-    ("answers", "expected", "waits"),
-    [
-        pytest.param([200], Delivery(True, 1, 200), [], id="accepted at once"),
-        pytest.param(
-            [503, 502, 200], Delivery(True, 3, 200), [1.0, 2.0], id="5xx is retried with backoff"
-        ),
-        pytest.param(
-            [httpx.ConnectError, httpx.ReadTimeout, 204],
-            Delivery(True, 3, 204),
-            [1.0, 2.0],
-            id="connection failures and timeouts are retried",
-        ),
-        pytest.param(
-            [(429, {"Retry-After": "7"}), 200],
-            Delivery(True, 2, 200),
-            [7.0],
-            id="a 429 waits as long as Retry-After asks",
-        ),
-        pytest.param(
-            [(429, {"Retry-After": "3600"}), 200],
-            Delivery(True, 2, 200),
-            [30.0],
-            id="Retry-After is capped",
-        ),
-        pytest.param(
-            [404], Delivery(False, 1, 404, "HTTP 404"), [], id="a 404 is final: the URL is wrong"
-        ),
-        pytest.param(
-            [403], Delivery(False, 1, 403, "HTTP 403"), [], id="a 403 is final: the URL is revoked"
-        ),
-        pytest.param(
-            [500],
-            Delivery(False, 5, 500, "HTTP 500"),
-            [1.0, 2.0, 4.0, 8.0],
-            id="five failed attempts give up, waiting 1, 2, 4 and 8 seconds between them",
-        ),
-    ],
-)
+DELIVERY_RETRIES = [
+    pytest.param([200], Delivery(True, 1, 200), [], id="accepted at once"),
+    pytest.param(
+        [503, 502, 200], Delivery(True, 3, 200), [1.0, 2.0], id="5xx is retried with backoff"
+    ),
+    pytest.param(
+        [httpx.ConnectError, httpx.ReadTimeout, 204],
+        Delivery(True, 3, 204),
+        [1.0, 2.0],
+        id="connection failures and timeouts are retried",
+    ),
+    pytest.param(
+        [(429, {"Retry-After": "7"}), 200],
+        Delivery(True, 2, 200),
+        [7.0],
+        id="a 429 waits as long as Retry-After asks",
+    ),
+    pytest.param(
+        [(429, {"Retry-After": "3600"}), 200],
+        Delivery(True, 2, 200),
+        [30.0],
+        id="Retry-After is capped",
+    ),
+    pytest.param(
+        [404], Delivery(False, 1, 404, "HTTP 404"), [], id="a 404 is final: the URL is wrong"
+    ),
+    pytest.param(
+        [403], Delivery(False, 1, 403, "HTTP 403"), [], id="a 403 is final: the URL is revoked"
+    ),
+    pytest.param(
+        [500],
+        Delivery(False, 5, 500, "HTTP 500"),
+        [1.0, 2.0, 4.0, 8.0],
+        id="five failed attempts give up, waiting 1, 2, 4 and 8 seconds between them",
+    ),
+]
+
+
+@pytest.mark.parametrize(("answers", "expected", "waits"), DELIVERY_RETRIES)
 def test_delivery_retries_only_what_may_heal(
     answers: list[Answer], expected: Delivery, waits: list[float]
 ) -> None:

@@ -44,74 +44,74 @@ def problems(indicator: dict[str, Any]) -> list[tuple[str, str]]:
     return [(p.field, p.message) for p in raised.value.problems]
 
 
-@pytest.mark.parametrize(
-    ("errors", "message"),
-    [
-        pytest.param(
-            'sum(rate(http_requests_total{job="checkout" code=~"5.."}[{{.window}}]))',
-            "is not valid PromQL at column 45: expected ',' between label matchers",
-            id="a missing comma between matchers points at the second matcher",
-        ),
-        pytest.param(
-            'sum(rate(http_requests_total{job="checkout"}[{{.window}}])',
-            "is not valid PromQL at column 4: '(' is never closed",
-            id="an unclosed parenthesis points at the one left open",
-        ),
-        pytest.param(
-            'sum(rate(http_requests_total{job="checkout"}[{{.window}}])))',
-            "is not valid PromQL at column 60: unexpected ')'",
-            id="an extra closing parenthesis points at itself",
-        ),
-        pytest.param(
-            'sum(rate(http_requests_total{job="checkout")[{{.window}}]))',
-            "is not valid PromQL at column 44: unexpected ')', expected '}'",
-            id="a parenthesis closing a brace says which bracket was expected",
-        ),
-        pytest.param(
-            'sum(rate(http_requests_total{job="checkout}[{{.window}}]))',
-            'is not valid PromQL at column 34: unterminated string starting with "',
-            id="an unterminated string points at its opening quote",
-        ),
-        pytest.param(
-            'sum(rat(http_requests_total{code=~"5.."}[{{.window}}]))',
-            "is not valid PromQL at column 5: unknown function with name 'rat'",
-            id="an unknown function points at its name",
-        ),
-        pytest.param(
-            'sum(rate(http_requests_total{code=~"5.."})) / sum(rate(x_total[{{.window}}]))',
-            "is not valid PromQL at column 5: expected type matrix in call to function 'rate', "
-            "got vector",
-            id="rate without a range points at rate",
-        ),
-        pytest.param(
-            'sum(rate(http_requests_total{code=~"5.."}[{{.window}}] offset 5x))',
-            "is not valid PromQL at column 63: bad number or duration syntax: 5x",
-            id="a bad duration after the template is placed in the text as written",
-        ),
-        pytest.param(
-            'sum(rate(http_requests_total{code=~"5.."}[{{.window}}])) +',
-            "is not valid PromQL at column 58: invalid promql query",
-            id="a dangling operator points at the operator",
-        ),
-        pytest.param(
-            'sum(rate(http_requests_total{code=~"5.."}[{{.window}}])) errors',
-            "is not valid PromQL at column 58: invalid promql query",
-            id="a stray word points at the word",
-        ),
-        pytest.param(
-            'rate(http_requests_total{code=~"5.."}[{{.window}}:1m])[5m:]',
-            "must return an instant vector, such as sum(rate(x[{{.window}}])); got a subquery",
-            id="a range result is refused",
-        ),
-        pytest.param(
-            'sum(rate(http_requests_total{code=~"5.."}[5m]))',
-            "must contain {{.window}} where the range goes, as in "
-            "rate(http_requests_total[{{.window}}]): the query is evaluated over every "
-            "burn-rate window (5m up to days), which a fixed range cannot express",
-            id="a fixed range instead of the template is refused and says why",
-        ),
-    ],
-)
+RATIO_QUERY_MISTAKES = [
+    pytest.param(
+        'sum(rate(http_requests_total{job="checkout" code=~"5.."}[{{.window}}]))',
+        "is not valid PromQL at column 45: expected ',' between label matchers",
+        id="a missing comma between matchers points at the second matcher",
+    ),
+    pytest.param(
+        'sum(rate(http_requests_total{job="checkout"}[{{.window}}])',
+        "is not valid PromQL at column 4: '(' is never closed",
+        id="an unclosed parenthesis points at the one left open",
+    ),
+    pytest.param(
+        'sum(rate(http_requests_total{job="checkout"}[{{.window}}])))',
+        "is not valid PromQL at column 60: unexpected ')'",
+        id="an extra closing parenthesis points at itself",
+    ),
+    pytest.param(
+        'sum(rate(http_requests_total{job="checkout")[{{.window}}]))',
+        "is not valid PromQL at column 44: unexpected ')', expected '}'",
+        id="a parenthesis closing a brace says which bracket was expected",
+    ),
+    pytest.param(
+        'sum(rate(http_requests_total{job="checkout}[{{.window}}]))',
+        'is not valid PromQL at column 34: unterminated string starting with "',
+        id="an unterminated string points at its opening quote",
+    ),
+    pytest.param(
+        'sum(rat(http_requests_total{code=~"5.."}[{{.window}}]))',
+        "is not valid PromQL at column 5: unknown function with name 'rat'",
+        id="an unknown function points at its name",
+    ),
+    pytest.param(
+        'sum(rate(http_requests_total{code=~"5.."})) / sum(rate(x_total[{{.window}}]))',
+        "is not valid PromQL at column 5: expected type matrix in call to function 'rate', "
+        "got vector",
+        id="rate without a range points at rate",
+    ),
+    pytest.param(
+        'sum(rate(http_requests_total{code=~"5.."}[{{.window}}] offset 5x))',
+        "is not valid PromQL at column 63: bad number or duration syntax: 5x",
+        id="a bad duration after the template is placed in the text as written",
+    ),
+    pytest.param(
+        'sum(rate(http_requests_total{code=~"5.."}[{{.window}}])) +',
+        "is not valid PromQL at column 58: invalid promql query",
+        id="a dangling operator points at the operator",
+    ),
+    pytest.param(
+        'sum(rate(http_requests_total{code=~"5.."}[{{.window}}])) errors',
+        "is not valid PromQL at column 58: invalid promql query",
+        id="a stray word points at the word",
+    ),
+    pytest.param(
+        'rate(http_requests_total{code=~"5.."}[{{.window}}:1m])[5m:]',
+        "must return an instant vector, such as sum(rate(x[{{.window}}])); got a subquery",
+        id="a range result is refused",
+    ),
+    pytest.param(
+        'sum(rate(http_requests_total{code=~"5.."}[5m]))',
+        "must contain {{.window}} where the range goes, as in "
+        "rate(http_requests_total[{{.window}}]): the query is evaluated over every "
+        "burn-rate window (5m up to days), which a fixed range cannot express",
+        id="a fixed range instead of the template is refused and says why",
+    ),
+]
+
+
+@pytest.mark.parametrize(("errors", "message"), RATIO_QUERY_MISTAKES)
 def test_ratio_query_mistakes(errors: str, message: str) -> None:
     indicator = {"ratio": {"errors": errors, "total": TOTAL}}
     assert problems(indicator) == [("spec.indicator.ratio.errors", message)]
@@ -140,47 +140,47 @@ def test_errors_equal_to_total_is_refused() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("indicator", "field", "message"),
-    [
-        pytest.param(
-            {"latency": {"histogram": 'http_request_duration_seconds_bucket{le="0.3"}'}},
-            "spec.indicator.latency.histogram",
-            "must not match on le: budgetwarden adds the le matchers itself",
-            id="a histogram selector with its own le matcher",
-        ),
-        pytest.param(
-            {"latency": {"histogram": "sum(http_request_duration_seconds_bucket)"}},
-            "spec.indicator.latency.histogram",
-            'must be a series selector such as up{job="api"}; got an aggregation',
-            id="a histogram given as an aggregation",
-        ),
-        pytest.param(
-            {"latency": {"histogram": "http_request_duration_seconds_bucket[{{.window}}]"}},
-            "spec.indicator.latency.histogram",
-            "takes a series selector, not a range: remove [{{.window}}]",
-            id="a histogram with the window template",
-        ),
-        pytest.param(
-            {"latency": {"histogram": "http_request_duration_seconds_bucket offset 1h"}},
-            "spec.indicator.latency.histogram",
-            "must be a plain series selector: offset and @ are not supported",
-            id="a histogram with an offset",
-        ),
-        pytest.param(
-            {"availability": {"up": 'up{job="gateway"'}},
-            "spec.indicator.availability.up",
-            "is not valid PromQL at column 3: '{' is never closed",
-            id="an up selector with an unclosed brace",
-        ),
-        pytest.param(
-            {"availability": {"up": "up == 1"}},
-            "spec.indicator.availability.up",
-            'must be a series selector such as up{job="api"}; got an expression with an operator',
-            id="an up gauge given as a comparison",
-        ),
-    ],
-)
+SELECTOR_MISTAKES = [
+    pytest.param(
+        {"latency": {"histogram": 'http_request_duration_seconds_bucket{le="0.3"}'}},
+        "spec.indicator.latency.histogram",
+        "must not match on le: budgetwarden adds the le matchers itself",
+        id="a histogram selector with its own le matcher",
+    ),
+    pytest.param(
+        {"latency": {"histogram": "sum(http_request_duration_seconds_bucket)"}},
+        "spec.indicator.latency.histogram",
+        'must be a series selector such as up{job="api"}; got an aggregation',
+        id="a histogram given as an aggregation",
+    ),
+    pytest.param(
+        {"latency": {"histogram": "http_request_duration_seconds_bucket[{{.window}}]"}},
+        "spec.indicator.latency.histogram",
+        "takes a series selector, not a range: remove [{{.window}}]",
+        id="a histogram with the window template",
+    ),
+    pytest.param(
+        {"latency": {"histogram": "http_request_duration_seconds_bucket offset 1h"}},
+        "spec.indicator.latency.histogram",
+        "must be a plain series selector: offset and @ are not supported",
+        id="a histogram with an offset",
+    ),
+    pytest.param(
+        {"availability": {"up": 'up{job="gateway"'}},
+        "spec.indicator.availability.up",
+        "is not valid PromQL at column 3: '{' is never closed",
+        id="an up selector with an unclosed brace",
+    ),
+    pytest.param(
+        {"availability": {"up": "up == 1"}},
+        "spec.indicator.availability.up",
+        'must be a series selector such as up{job="api"}; got an expression with an operator',
+        id="an up gauge given as a comparison",
+    ),
+]
+
+
+@pytest.mark.parametrize(("indicator", "field", "message"), SELECTOR_MISTAKES)
 def test_selector_mistakes(indicator: dict[str, Any], field: str, message: str) -> None:
     if "latency" in indicator:
         indicator["latency"]["threshold"] = "300ms"

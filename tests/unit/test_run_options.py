@@ -10,7 +10,7 @@ import pytest
 from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden.core.kernel.levels import Levels
 from budgetwarden.core.slo.rules import RuleOptions
-from budgetwarden.handlers.startup import rule_options
+from budgetwarden.runtime.config import rule_options
 
 ENV = {
     "BUDGETWARDEN_SCRAPE_INTERVAL": "15s",

@@ -1,6 +1,8 @@
-"""Every condition Reason the operator can set has a runbook page, and every page a Reason.
+"""Every reason the operator puts on the wire has a runbook page, and every page a reason.
 
-Reasons are the REASON_* constants of core/kernel/conventions.py; pages are
+Reasons are the REASON_* constants of core/kernel/conventions.py (condition reasons, and the
+rules that name a policy's level-change Event) and its EVENT_* constants (the other Event
+reasons; EVENT_COMPONENT is the Events' source, not a reason). Pages are
 runbooks/reasons/<Reason>.md and start with the Reason as their title.
 """
 
@@ -12,17 +14,25 @@ import pytest
 
 from budgetwarden.core.kernel import conventions
 from budgetwarden.core.kernel.conditions import REASON_PATTERN
+from budgetwarden.core.policy.assess import Rule
 
 PAGES = Path(__file__).resolve().parents[2] / "runbooks" / "reasons"
-REASONS = {
+NOT_A_REASON = {"EVENT_COMPONENT"}
+CONDITION_REASONS = {
     name: value
     for name, value in vars(conventions).items()
     if name.startswith("REASON_") and isinstance(value, str)
 }
+EVENT_REASONS = {
+    name: value
+    for name, value in vars(conventions).items()
+    if name.startswith("EVENT_") and name not in NOT_A_REASON and isinstance(value, str)
+}
+REASONS = CONDITION_REASONS | EVENT_REASONS
 
 
 @pytest.mark.parametrize(
-    "reason", [pytest.param(r, id=f"{r} has a runbook page") for r in sorted(REASONS.values())]
+    "reason", [pytest.param(r, id=f"{r} has a runbook page") for r in sorted(set(REASONS.values()))]
 )
 def test_each_reason_has_a_runbook_page(reason: str) -> None:
     page = PAGES / f"{reason}.md"
@@ -31,7 +41,8 @@ def test_each_reason_has_a_runbook_page(reason: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "reason", [pytest.param(r, id=f"{r} is one CamelCase word") for r in sorted(REASONS.values())]
+    "reason",
+    [pytest.param(r, id=f"{r} is one CamelCase word") for r in sorted(set(REASONS.values()))],
 )
 def test_each_reason_is_one_camel_case_word(reason: str) -> None:
     assert REASON_PATTERN.fullmatch(reason)
@@ -44,3 +55,10 @@ def test_every_page_belongs_to_a_reason() -> None:
 
 def test_the_reason_constants_are_found() -> None:
     assert {"RulesApplied", "InvalidSpec", "ApplyFailed", "SpecValid"} <= set(REASONS.values())
+    assert {"BudgetThreshold", "NoSLOsSelected"} <= set(CONDITION_REASONS.values())
+    assert {"RulesCreated", "Paused", "FreezeExceptionUsed"} <= set(EVENT_REASONS.values())
+    assert "budgetwarden" not in REASONS.values()
+
+
+def test_every_policy_rule_is_a_reason_constant() -> None:
+    assert {rule.value for rule in Rule} - set(CONDITION_REASONS.values()) == set()

@@ -11,7 +11,6 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -29,16 +28,14 @@ from admission_cases import (
     review,
     targets,
 )
-from budgetwarden.core.freeze import vap, vap_exceptions
+from budgetwarden.core.freeze import vap
 from budgetwarden.core.freeze import vap_cel as cel
 from budgetwarden.core.freeze.admission import decide
 from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
 from budgetwarden.core.freeze.webhook_config import workload_match_conditions
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.spec import LabelSelector, parse_policy
-from budgetwarden.core.policy.status import HeldTarget
-from budgetwarden.handlers.registry import Registry
-from budgetwarden.handlers.vap import VapSettings, desired_params
+from budgetwarden.core.policy.status_model import HeldTarget
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -97,6 +94,61 @@ def test_target_lines(
     assert vap.target_line(kind, selector, name) == expected
 
 
+# What the next test expects: the params ConfigMap of namespace shop for its view.
+SHOP_PARAMS = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "metadata": {
+        "name": "budgetwarden-admission",
+        "namespace": "shop",
+        "labels": {
+            "budgetwarden.io/admission-params": "true",
+            "app.kubernetes.io/managed-by": "budgetwarden",
+        },
+        "ownerReferences": [
+            {"apiVersion": "budgetwarden.io/v1alpha1", "kind": "ErrorBudgetPolicy",
+             "name": "a", "uid": "u-1"},
+            {"apiVersion": "budgetwarden.io/v1alpha1", "kind": "ErrorBudgetPolicy",
+             "name": "payments", "uid": "u-2"},
+        ],
+    },
+    "data": {
+        "policies": "3",
+        "exceptions": "1",
+        "policy.0.name": "platform",
+        "policy.0.level": "FullFreeze",
+        "policy.0.enforcement": "Enforce",
+        "policy.0.runbookURL": "https://github.com/budgetwarden/budgetwarden/blob/main/runbooks/freeze.md",
+        "policy.0.targets": "Rollout",
+        "policy.1.name": "payments",
+        "policy.1.level": "PartialFreeze",
+        "policy.1.enforcement": "Enforce",
+        "policy.1.freezeId": "fz-7c2e",
+        "policy.1.since": "2026-11-29T10:14:00Z",
+        "policy.1.slo": "checkout-availability",
+        "policy.1.remainingPercent": "21.4",
+        "policy.1.thresholdPercent": "30",
+        "policy.1.runbookURL": RUNBOOK,
+        "policy.1.targets": "Rollout app=checkout\nDeployment app=checkout-worker",
+        "policy.1.held": "Rollout/checkout\nDeployment/checkout-worker",
+        "policy.1.pausedByUs": "Rollout/checkout",
+        "policy.2.name": "search",
+        "policy.2.level": "Normal",
+        "policy.2.enforcement": "Enforce",
+        "policy.2.since": "2026-11-29T10:14:00Z",
+        "policy.2.slo": "checkout-availability",
+        "policy.2.remainingPercent": "21.4",
+        "policy.2.thresholdPercent": "30",
+        "policy.2.runbookURL": RUNBOOK,
+        "exception.0.name": "checkout-hotfix-4711",
+        "exception.0.maxLevel": "PartialFreeze",
+        "exception.0.targets": "Rollout/checkout",
+        "exception.0.ticket": "INC-" + "9" * 33 + "...",
+        "exception.0.expiresAt": "2026-12-01T18:00:00Z",
+    },
+}  # fmt: skip
+
+
 def test_params_hold_every_policy_in_the_webhooks_order_and_only_exceptions_in_force() -> None:
     view = FreezeView(
         policies=(
@@ -117,58 +169,8 @@ def test_params_hold_every_policy_in_the_webhooks_order_and_only_exceptions_in_f
             exception("other"),
         ),
     )
-    assert vap.params_config_map("shop", view, NOW, owners=[("payments", "u-2"), ("a", "u-1")]) == {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": "budgetwarden-admission",
-            "namespace": "shop",
-            "labels": {
-                "budgetwarden.io/admission-params": "true",
-                "app.kubernetes.io/managed-by": "budgetwarden",
-            },
-            "ownerReferences": [
-                {"apiVersion": "budgetwarden.io/v1alpha1", "kind": "ErrorBudgetPolicy",
-                 "name": "a", "uid": "u-1"},
-                {"apiVersion": "budgetwarden.io/v1alpha1", "kind": "ErrorBudgetPolicy",
-                 "name": "payments", "uid": "u-2"},
-            ],
-        },
-        "data": {
-            "policies": "3",
-            "exceptions": "1",
-            "policy.0.name": "platform",
-            "policy.0.level": "FullFreeze",
-            "policy.0.enforcement": "Enforce",
-            "policy.0.runbookURL": "https://github.com/budgetwarden/budgetwarden/blob/main/runbooks/freeze.md",
-            "policy.0.targets": "Rollout",
-            "policy.1.name": "payments",
-            "policy.1.level": "PartialFreeze",
-            "policy.1.enforcement": "Enforce",
-            "policy.1.freezeId": "fz-7c2e",
-            "policy.1.since": "2026-11-29T10:14:00Z",
-            "policy.1.slo": "checkout-availability",
-            "policy.1.remainingPercent": "21.4",
-            "policy.1.thresholdPercent": "30",
-            "policy.1.runbookURL": RUNBOOK,
-            "policy.1.targets": "Rollout app=checkout\nDeployment app=checkout-worker",
-            "policy.1.held": "Rollout/checkout\nDeployment/checkout-worker",
-            "policy.1.pausedByUs": "Rollout/checkout",
-            "policy.2.name": "search",
-            "policy.2.level": "Normal",
-            "policy.2.enforcement": "Enforce",
-            "policy.2.since": "2026-11-29T10:14:00Z",
-            "policy.2.slo": "checkout-availability",
-            "policy.2.remainingPercent": "21.4",
-            "policy.2.thresholdPercent": "30",
-            "policy.2.runbookURL": RUNBOOK,
-            "exception.0.name": "checkout-hotfix-4711",
-            "exception.0.maxLevel": "PartialFreeze",
-            "exception.0.targets": "Rollout/checkout",
-            "exception.0.ticket": "INC-" + "9" * 33 + "...",
-            "exception.0.expiresAt": "2026-12-01T18:00:00Z",
-        },
-    }  # fmt: skip
+    owners = [("payments", "u-2"), ("a", "u-1")]
+    assert vap.params_config_map("shop", view, NOW, owners=owners) == SHOP_PARAMS
 
 
 def test_numbers_are_written_as_the_denial_prints_them() -> None:
@@ -270,85 +272,3 @@ def test_string_literals(value: str, expected: str) -> None:
 def test_the_tables_payments_policy_targets_what_examples_05_targets() -> None:
     example = yaml.safe_load((EXAMPLES / "05-policy.yaml").read_text())
     assert parse_policy(example).spec.targets == PAYMENTS_TARGETS
-
-
-# --- FreezeException policies ----------------------------------------------------------------
-def test_without_a_mutating_policy_the_creator_must_name_themselves() -> None:
-    recorded = vap_exceptions.exception_policies(timedelta(hours=24), recorded=True)
-    typed = vap_exceptions.exception_policies(timedelta(hours=24), recorded=False)
-    assert len(typed[0]["spec"]["validations"]) == len(recorded[0]["spec"]["validations"]) + 1
-    assert typed[0]["spec"]["validations"][0]["expression"] == (
-        "request.operation != 'CREATE' || has(object.spec.approvedBy)"
-    )
-    assert [o["kind"] for o in vap_exceptions.approver_recorder()] == [
-        "MutatingAdmissionPolicy",
-        "MutatingAdmissionPolicyBinding",
-    ]
-
-
-def test_the_lifetime_cap_is_counted_in_seconds_cel_can_read() -> None:
-    policy = vap_exceptions.exception_policies(timedelta(hours=36), recorded=True)[0]
-    cap = policy["spec"]["validations"][-1]
-    assert "timestamp(object.metadata.creationTimestamp) + duration('129600s')" in cap["expression"]
-    assert "must be at most 1d12h'" in cap["messageExpression"]
-
-
-# --- The operator's params sync --------------------------------------------------------------
-def policy_body(name: str, uid: str, status: dict[str, Any] | None) -> dict[str, Any]:
-    body = yaml.safe_load((EXAMPLES / "05-policy.yaml").read_text())
-    body["metadata"] |= {"name": name, "uid": uid}
-    return body | ({"status": status} if status else {})
-
-
-def test_the_operator_writes_params_per_namespace_owned_by_its_policies() -> None:
-    registry = Registry()
-    status = {"level": "FullFreeze", "since": "2026-11-29T10:14:00Z", "freezeId": "fz-1"}
-    registry.observe("errorbudgetpolicies", None, policy_body("payments", "u-1", status))
-    registry.observe("errorbudgetpolicies", None, policy_body("search", "u-2", None))
-    hotfix = yaml.safe_load((EXAMPLES / "06-freeze-exception.yaml").read_text())
-    hotfix["spec"] |= {"approvedBy": "bob", "expiresAt": "2026-11-29T13:00:00Z"}
-    registry.observe("freezeexceptions", None, hotfix)
-    params, expiry = desired_params(registry, NOW)
-    assert list(params) == ["shop"] and expiry == NOW + timedelta(hours=1)
-    shop = params["shop"]
-    assert [o["uid"] for o in shop["metadata"]["ownerReferences"]] == ["u-1", "u-2"]
-    assert {k: v for k, v in shop["data"].items() if k.endswith((".name", ".level"))} | {
-        "count": shop["data"]["policies"]
-    } == {
-        "policy.0.name": "payments",
-        "policy.0.level": "FullFreeze",
-        "policy.1.name": "search",
-        "policy.1.level": "Unknown",
-        "exception.0.name": "checkout-hotfix-4711",
-        "count": "2",
-    }
-
-
-@pytest.mark.parametrize(
-    ("env", "expected"),
-    [
-        pytest.param({}, VapSettings(), id="defaults: Ignore, 24h, the user asked for at start-up"),
-        pytest.param(
-            {"BUDGETWARDEN_VAP_FAILURE_POLICY": "Fail", "BUDGETWARDEN_EXCEPTION_MAX_TTL": "4h",
-             "BUDGETWARDEN_OPERATOR_USERNAME": OPERATOR},
-            VapSettings("Fail", timedelta(hours=4), OPERATOR),
-            id="each variable",
-        ),
-        pytest.param(
-            {"BUDGETWARDEN_VAP_FAILURE_POLICY": "fail"},
-            'BUDGETWARDEN_VAP_FAILURE_POLICY must be Ignore or Fail; got "fail"',
-            id="a failure policy is spelled as Kubernetes spells it",
-        ),
-        pytest.param(
-            {"BUDGETWARDEN_EXCEPTION_MAX_TTL": "a day"},
-            "BUDGETWARDEN_EXCEPTION_MAX_TTL ",
-            id="a lifetime is a duration",
-        ),
-    ],
-)  # fmt: skip
-def test_vap_settings(env: dict[str, str], expected: VapSettings | str) -> None:
-    if isinstance(expected, VapSettings):
-        assert VapSettings.parse(env) == expected
-    else:
-        with pytest.raises(ValueError, match="^" + re.escape(expected)):
-            VapSettings.parse(env)

@@ -50,125 +50,125 @@ STABLE = template_digest(workload("shop/checkout:1.4.1")["spec"]["template"])
 RESTARTED = {"kubectl.kubernetes.io/restartedAt": "2026-11-29T11:00:00Z"}
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "stable", "expected"),
-    [
-        pytest.param(
-            BASE,
-            workload("shop/checkout:1.5.0"),
-            "",
-            ChangeKind.TEMPLATE,
-            id="a new image is a new version",
-        ),
-        pytest.param(
-            workload("shop/checkout:1.5.0"),
-            workload("shop/checkout:1.4.1"),
-            STABLE,
-            ChangeKind.ROLLBACK,
-            id="going back to the recorded stable template is a rollback",
-        ),
-        pytest.param(
-            workload("shop/checkout:1.5.0"),
-            workload("shop/checkout:1.4.1"),
-            "",
-            ChangeKind.TEMPLATE,
-            id="without a recorded stable template an older image is still a new version",
-        ),
-        pytest.param(
-            BASE,
+CHANGE_KINDS = [
+    pytest.param(
+        BASE,
+        workload("shop/checkout:1.5.0"),
+        "",
+        ChangeKind.TEMPLATE,
+        id="a new image is a new version",
+    ),
+    pytest.param(
+        workload("shop/checkout:1.5.0"),
+        workload("shop/checkout:1.4.1"),
+        STABLE,
+        ChangeKind.ROLLBACK,
+        id="going back to the recorded stable template is a rollback",
+    ),
+    pytest.param(
+        workload("shop/checkout:1.5.0"),
+        workload("shop/checkout:1.4.1"),
+        "",
+        ChangeKind.TEMPLATE,
+        id="without a recorded stable template an older image is still a new version",
+    ),
+    pytest.param(
+        BASE,
+        edited(BASE, "spec.template.metadata.annotations", RESTARTED),
+        "",
+        ChangeKind.RESTART,
+        id="kubectl rollout restart only stamps restartedAt: a restart",
+    ),
+    pytest.param(
+        BASE,
+        edited(
             edited(BASE, "spec.template.metadata.annotations", RESTARTED),
-            "",
-            ChangeKind.RESTART,
-            id="kubectl rollout restart only stamps restartedAt: a restart",
+            "spec.template.spec.containers",
+            [],
         ),
-        pytest.param(
+        "",
+        ChangeKind.TEMPLATE,
+        id="a restart stamp with other template edits is a new version",
+    ),
+    pytest.param(
+        BASE,
+        edited(BASE, "spec.workloadRef", {"kind": "Deployment", "name": "checkout-v2"}),
+        "",
+        ChangeKind.TEMPLATE,
+        id="pointing a Rollout at another workloadRef is a new version",
+    ),
+    pytest.param(
+        BASE,
+        edited(BASE, "spec.replicas", 8),
+        "",
+        ChangeKind.SCALE,
+        id="replicas only is scaling",
+    ),
+    pytest.param(
+        BASE,
+        edited(BASE, "spec.paused", True),
+        "",
+        ChangeKind.PAUSE,
+        id="paused false to true is a pause",
+    ),
+    pytest.param(
+        edited(BASE, "spec.paused", True),
+        BASE,
+        "",
+        ChangeKind.UNPAUSE,
+        id="removing paused: true is an unpause (a promote)",
+    ),
+    pytest.param(
+        edited(BASE, "spec.paused", True),
+        edited(edited(BASE, "spec.paused", False), "spec.replicas", 2),
+        "",
+        ChangeKind.UNPAUSE,
+        id="an unpause outranks scaling in the same update",
+    ),
+    pytest.param(
+        BASE,
+        edited(BASE, "spec.strategy", {"canary": {"steps": [{"setWeight": 20}]}}),
+        "",
+        ChangeKind.SPEC,
+        id="changing the strategy is another spec change",
+    ),
+    pytest.param(
+        BASE,
+        edited(BASE, "metadata.labels", {"app": "checkout", "team": "payments"}),
+        "",
+        ChangeKind.METADATA,
+        id="a new label is metadata only",
+    ),
+    pytest.param(
+        BASE, edited(BASE, "status.stableRS", "77aa"), "", ChangeKind.STATUS, id="status only"
+    ),
+    pytest.param(
+        BASE,
+        edited(
             BASE,
-            edited(
-                edited(BASE, "spec.template.metadata.annotations", RESTARTED),
-                "spec.template.spec.containers",
-                [],
-            ),
-            "",
-            ChangeKind.TEMPLATE,
-            id="a restart stamp with other template edits is a new version",
+            "spec.template.metadata.labels",
+            {"app": "checkout", "rollouts-pod-template-hash": "x"},
         ),
-        pytest.param(
-            BASE,
-            edited(BASE, "spec.workloadRef", {"kind": "Deployment", "name": "checkout-v2"}),
-            "",
-            ChangeKind.TEMPLATE,
-            id="pointing a Rollout at another workloadRef is a new version",
-        ),
-        pytest.param(
-            BASE,
-            edited(BASE, "spec.replicas", 8),
-            "",
-            ChangeKind.SCALE,
-            id="replicas only is scaling",
-        ),
-        pytest.param(
-            BASE,
-            edited(BASE, "spec.paused", True),
-            "",
-            ChangeKind.PAUSE,
-            id="paused false to true is a pause",
-        ),
-        pytest.param(
-            edited(BASE, "spec.paused", True),
-            BASE,
-            "",
-            ChangeKind.UNPAUSE,
-            id="removing paused: true is an unpause (a promote)",
-        ),
-        pytest.param(
-            edited(BASE, "spec.paused", True),
-            edited(edited(BASE, "spec.paused", False), "spec.replicas", 2),
-            "",
-            ChangeKind.UNPAUSE,
-            id="an unpause outranks scaling in the same update",
-        ),
-        pytest.param(
-            BASE,
-            edited(BASE, "spec.strategy", {"canary": {"steps": [{"setWeight": 20}]}}),
-            "",
-            ChangeKind.SPEC,
-            id="changing the strategy is another spec change",
-        ),
-        pytest.param(
-            BASE,
-            edited(BASE, "metadata.labels", {"app": "checkout", "team": "payments"}),
-            "",
-            ChangeKind.METADATA,
-            id="a new label is metadata only",
-        ),
-        pytest.param(
-            BASE, edited(BASE, "status.stableRS", "77aa"), "", ChangeKind.STATUS, id="status only"
-        ),
-        pytest.param(
-            BASE,
-            edited(
-                BASE,
-                "spec.template.metadata.labels",
-                {"app": "checkout", "rollouts-pod-template-hash": "x"},
-            ),
-            "",
-            ChangeKind.NONE,
-            id="the controller's pod-template-hash label is not a change",
-        ),
-        pytest.param(
-            BASE, copy.deepcopy(BASE), "", ChangeKind.NONE, id="an identical object changes nothing"
-        ),
-        pytest.param(None, BASE, "", ChangeKind.CREATE, id="no old object is a create"),
-        pytest.param(BASE, None, "", ChangeKind.DELETE, id="no new object is a delete"),
-        pytest.param(
-            BASE,
-            {"spec": "not a mapping"},
-            "",
-            ChangeKind.TEMPLATE,
-            id="a spec of the wrong type reads as absent: the template went away",
-        ),
-    ],
-)
+        "",
+        ChangeKind.NONE,
+        id="the controller's pod-template-hash label is not a change",
+    ),
+    pytest.param(
+        BASE, copy.deepcopy(BASE), "", ChangeKind.NONE, id="an identical object changes nothing"
+    ),
+    pytest.param(None, BASE, "", ChangeKind.CREATE, id="no old object is a create"),
+    pytest.param(BASE, None, "", ChangeKind.DELETE, id="no new object is a delete"),
+    pytest.param(
+        BASE,
+        {"spec": "not a mapping"},
+        "",
+        ChangeKind.TEMPLATE,
+        id="a spec of the wrong type reads as absent: the template went away",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "stable", "expected"), CHANGE_KINDS)
 def test_classify_change(old: Any, new: Any, stable: str, expected: ChangeKind) -> None:
     assert classify_change(old, new, stable) == expected
 

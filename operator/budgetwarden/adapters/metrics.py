@@ -52,39 +52,8 @@ class OperatorMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        self.budget_remaining = Gauge(
-            c.OPERATOR_METRIC_BUDGET_REMAINING,
-            "Percent of the SLO's error budget left, as last read from Prometheus.",
-            ["namespace", "slo"],
-            registry=r,
-        )
-        self.policy_level = Gauge(
-            c.OPERATOR_METRIC_POLICY_LEVEL,
-            "1 for the level an ErrorBudgetPolicy is at, 0 for the other levels.",
-            ["namespace", "policy", "level"],
-            registry=r,
-        )
-        self.held_targets = Gauge(
-            c.OPERATOR_METRIC_HELD_TARGETS,
-            "Workloads an ErrorBudgetPolicy holds.",
-            ["namespace", "policy"],
-            registry=r,
-        )
-        self.poll_duration = Histogram(
-            c.OPERATOR_METRIC_POLL_DURATION,
-            "Seconds one poll took: query, decisions, status writes.",
-            buckets=POLL_BUCKETS,
-            registry=r,
-        )
-        self.poll_errors = Counter(
-            c.OPERATOR_METRIC_POLL_ERRORS,
-            "Failures during polls, by stage (prometheus, slo-status, policy, unexpected).",
-            ["stage"],
-            registry=r,
-        )
-        self.poll_queries = Counter(
-            c.OPERATOR_METRIC_POLL_QUERIES, "Prometheus queries issued by polls.", registry=r
-        )
+        self.budget_remaining, self.policy_level, self.held_targets = _state_gauges(r)
+        self.poll_duration, self.poll_errors, self.poll_queries = _poll_series(r)
         self.notifications = Counter(
             c.OPERATOR_METRIC_NOTIFICATIONS,
             "Webhook notifications by outcome (delivered, failed).",
@@ -138,3 +107,46 @@ class OperatorMetrics:
         """Serve /metrics on `address:port` (0 picks a free port) from a daemon thread."""
         server, thread = start_http_server(port, addr=address, registry=self.registry)
         return MetricsServer(server, thread)
+
+
+def _state_gauges(r: CollectorRegistry) -> tuple[Gauge, Gauge, Gauge]:
+    """The budget, level and held-workload gauges, registered in `r`."""
+    budget_remaining = Gauge(
+        c.OPERATOR_METRIC_BUDGET_REMAINING,
+        "Percent of the SLO's error budget left, as last read from Prometheus.",
+        ["namespace", "slo"],
+        registry=r,
+    )
+    policy_level = Gauge(
+        c.OPERATOR_METRIC_POLICY_LEVEL,
+        "1 for the level an ErrorBudgetPolicy is at, 0 for the other levels.",
+        ["namespace", "policy", "level"],
+        registry=r,
+    )
+    held_targets = Gauge(
+        c.OPERATOR_METRIC_HELD_TARGETS,
+        "Workloads an ErrorBudgetPolicy holds.",
+        ["namespace", "policy"],
+        registry=r,
+    )
+    return budget_remaining, policy_level, held_targets
+
+
+def _poll_series(r: CollectorRegistry) -> tuple[Histogram, Counter, Counter]:
+    """The poll duration histogram and the poll error and query counters, registered in `r`."""
+    duration = Histogram(
+        c.OPERATOR_METRIC_POLL_DURATION,
+        "Seconds one poll took: query, decisions, status writes.",
+        buckets=POLL_BUCKETS,
+        registry=r,
+    )
+    errors = Counter(
+        c.OPERATOR_METRIC_POLL_ERRORS,
+        "Failures during polls, by stage (prometheus, slo-status, policy, unexpected).",
+        ["stage"],
+        registry=r,
+    )
+    queries = Counter(
+        c.OPERATOR_METRIC_POLL_QUERIES, "Prometheus queries issued by polls.", registry=r
+    )
+    return duration, errors, queries

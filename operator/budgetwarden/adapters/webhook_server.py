@@ -1,6 +1,6 @@
 """The HTTPS server the API server calls for admission: AdmissionReview JSON in, the answer out.
 
-Wraps aiohttp and nothing else. handlers/webhook.py builds a `WebhookServer` with one `Reviewer`
+Wraps aiohttp and nothing else. runtime/admission.py builds a `WebhookServer` with one `Reviewer`
 per route (pure functions from core, bound to the operator's cached state) and starts it in the
 operator's event loop; the tests start one directly. Routes:
   POST /validate/workloads          Rollouts, Deployments, StatefulSets (core.freeze.admission)

@@ -1,8 +1,11 @@
 """The `budgetwarden` command line.
 
-Each subcommand lives in its own module under `budgetwarden.cli` and is imported only when it
-runs, so `budgetwarden generate` does not pay for kopf or the Kubernetes client at start-up.
-A module exposes `register(parser)` (add its arguments) and `run(args) -> int` (the exit code).
+Each subcommand lives in its own module and is imported only when it runs, so `budgetwarden
+generate` does not pay for kopf or the Kubernetes client at start-up. A module exposes
+`register(parser)` (add its arguments) and `run(args) -> int` (the exit code). The built-in
+commands are modules under `budgetwarden.cli`; other installed distributions add commands
+through the `budgetwarden.commands` entry-point group (name: the command, value: the module),
+whose modules also carry a one-line `HELP`, read when the top-level help is printed.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any
 
 # command name -> (module under budgetwarden.cli, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -18,40 +24,95 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("validate", "check SLO, ErrorBudgetPolicy and FreezeException files"),
     "budget": ("budget", "allowed downtime and burn-rate table for an objective and window"),
     "import": ("importer", "convert Sloth or OpenSLO specs into SLO resources"),
-    "dev": ("dev", "a local kube-apiserver + etcd (and Prometheus): up, down, env"),
-    "demo-service": ("demo_service", "an HTTP service with an error rate and latency you control"),
     "run": ("run", "run the operator against your cluster"),
     "rules-sync": ("rules_sync", "mirror PrometheusRules into a Prometheus rules directory"),
-    "demo": ("demo", "the whole loop on this machine for drills: up, down, env"),
-    "drill": ("drill", "burn error budget for real and watch the freeze happen"),
     "webhook": ("webhook", "render the admission webhook configurations"),
     "status": ("status", "freeze state: policies, held workloads, active exceptions"),
     "explain": ("explain", "why a workload is or is not frozen, and what a new version gets"),
 }
 
+# entry-point group of commands that other distributions add
+PLUGIN_GROUP = "budgetwarden.commands"
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser; subcommand modules add their own arguments lazily."""
+
+def plugin_commands() -> dict[str, str]:
+    """Command name -> module path, from the installed `budgetwarden.commands` entry points.
+
+    A plugin never replaces a built-in command; of two plugins with one name the first wins.
+    """
+    found: dict[str, str] = {}
+    for entry in entry_points(group=PLUGIN_GROUP):
+        if entry.name not in COMMANDS:
+            found.setdefault(entry.name, entry.module)
+    return found
+
+
+def _plugin_help(module_path: str) -> str:
+    """A plugin's `HELP` line; imports its module."""
+    try:
+        module = importlib.import_module(module_path)
+    except ImportError as error:
+        return f"(cannot be loaded: {error})"
+    return str(getattr(module, "HELP", ""))
+
+
+class _Help(argparse.Action):
+    """`-h/--help` that imports the plugins for their help lines only when the help is printed."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **_: Any) -> None:
+        super().__init__(option_strings, dest, default=argparse.SUPPRESS, nargs=0,
+                         help="show this help message and exit")  # fmt: skip
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any, **__: Any) -> None:
+        build_parser(plugin_help=True).print_help()
+        parser.exit()
+
+
+def build_parser(*, plugin_help: bool = False) -> argparse.ArgumentParser:
+    """The top-level parser; subcommand modules add their own arguments lazily.
+
+    Plugin commands get their help line (which imports their module) only with `plugin_help`.
+    """
     parser = argparse.ArgumentParser(
         prog="budgetwarden",
         description="Run services by their SLOs: rules, error budgets, deployment freezes.",
+        add_help=False,
     )
+    parser.add_argument("-h", "--help", action=_Help)
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (_, help_text) in COMMANDS.items():
         subcommands.add_parser(name, help=help_text, add_help=False)
+    for name, module_path in plugin_commands().items():
+        plugin_text = _plugin_help(module_path) if plugin_help else None
+        subcommands.add_parser(name, help=plugin_text, add_help=False)
     return parser
+
+
+def _load(name: str, plugins: dict[str, str]) -> tuple[ModuleType, str]:
+    """The module of command `name` and its one-line description."""
+    if name in COMMANDS:
+        module_name, description = COMMANDS[name]
+        return importlib.import_module(f"budgetwarden.cli.{module_name}"), description
+    module = importlib.import_module(plugins[name])
+    return module, str(getattr(module, "HELP", ""))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    top = build_parser()
-    if not argv or argv[0] not in COMMANDS:
-        top.parse_args(argv)  # prints usage or the unknown-command error and exits
+    plugins = {} if argv and argv[0] in COMMANDS else plugin_commands()
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in plugins):
+        build_parser().parse_args(argv)  # prints usage, help or the unknown-command error; exits
         return 2
     name, rest = argv[0], argv[1:]
-    module = importlib.import_module(f"budgetwarden.cli.{COMMANDS[name][0]}")
-    parser = argparse.ArgumentParser(prog=f"budgetwarden {name}", description=COMMANDS[name][1])
+    try:
+        module, description = _load(name, plugins)
+    except ImportError as error:
+        if name in COMMANDS:
+            raise
+        print(f"budgetwarden {name}: cannot load {plugins[name]}: {error}", file=sys.stderr)
+        return 1
+    parser = argparse.ArgumentParser(prog=f"budgetwarden {name}", description=description)
     module.register(parser)
     args = parser.parse_args(rest)
     return int(module.run(args))

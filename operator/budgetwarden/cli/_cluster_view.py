@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from budgetwarden.adapters.kube import Kube
-from budgetwarden.adapters.kube_builtin import current_namespace
+from budgetwarden.adapters.kube import Kube, current_namespace
 from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
 from budgetwarden.core.freeze.vap import selector_text
 from budgetwarden.core.freeze.view import FreezeView
@@ -22,6 +21,7 @@ from budgetwarden.core.freeze.view_from_status import freeze_view
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, LabelSelector, parse_policy
+from budgetwarden.core.policy.status_model import PolicyStatus
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class PolicyObject:
     namespace: str
     name: str
     model: ErrorBudgetPolicy | None
-    status: Mapping[str, Any]
+    status: PolicyStatus
     problem: str = ""
 
 
@@ -75,7 +75,7 @@ def _policy(body: Mapping[str, Any]) -> PolicyObject:
         model, problem = None, str(error)
     return PolicyObject(
         str(meta.get("namespace") or ""), str(meta.get("name") or ""), model,
-        body.get("status") or {}, problem,
+        PolicyStatus.read(body.get("status")), problem,
     )  # fmt: skip
 
 

@@ -16,8 +16,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from budgetwarden.adapters.kube import Kube, KubeError
-from budgetwarden.adapters.kube_builtin import BuiltinObjects, current_namespace
+from budgetwarden.adapters.kube import BuiltinObjects, Kube, KubeError, current_namespace
 from budgetwarden.cli._cluster_view import ClusterState, read_state, target_text
 from budgetwarden.core.freeze.admission import AdmissionDecision, Reason, decide
 from budgetwarden.core.freeze.exception_spec import FreezeException
@@ -26,6 +25,7 @@ from budgetwarden.core.freeze.workload_diff import annotations_of, is_paused, la
 from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY, GROUP
 from budgetwarden.core.kernel.wire import format_time, number_text, percent_text
 from budgetwarden.core.policy.selectors import selector_matches
+from budgetwarden.core.policy.spec import LabelSelector
 
 KINDS = {
     **dict.fromkeys(("rollout", "rollouts", "ro"), "Rollout"),
@@ -118,10 +118,14 @@ def _exception_line(e: FreezeException, now: datetime) -> str:
     return f"  {e.metadata.name}: {state}, up to {spec.max_level.value}{ticket}{approved}"
 
 
+def _selects(selector: LabelSelector | None, labels: dict[str, str]) -> bool:
+    return selector is not None and selector_matches(selector, labels)
+
+
 def _covers(e: FreezeException, ref: WorkloadRef, labels: dict[str, str]) -> bool:
     return any(
         t.kind.value == ref.kind
-        and (t.name == ref.name if t.name is not None else selector_matches(t.selector, labels))
+        and (t.name == ref.name if t.name is not None else _selects(t.selector, labels))
         for t in e.spec.targets
     )  # a selector target always carries a selector (the model checks it)
 

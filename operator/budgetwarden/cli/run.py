@@ -1,10 +1,10 @@
 """`budgetwarden run`: start the operator (kopf) against the cluster your kubeconfig names.
 
-Credentials come from $KUBECONFIG or ~/.kube/config, else the in-cluster service account. The
-rule options (the scrape and evaluation intervals the generated rules assume, the budget-low
-alert thresholds) come from flags, else BUDGETWARDEN_* variables, else the defaults, and are
-checked before anything starts. So are the budget loop's settings (Prometheus, poll interval,
-/metrics port), from flags or BUDGETWARDEN_* variables (handlers/poller_startup.py).
+Credentials come from $KUBECONFIG or ~/.kube/config, else the in-cluster service account. Every
+setting has a flag and a BUDGETWARDEN_* variable (runtime/config.py); the flags are parsed into
+one `OperatorConfig` and checked before anything starts, then handed to the start-up hook
+through kopf's memo, so `budgetwarden run` and `kopf run -m budgetwarden.handlers` start the
+same operator.
 """
 
 from __future__ import annotations
@@ -16,9 +16,27 @@ import kopf
 
 import budgetwarden.handlers  # noqa: F401 - importing registers the handlers with kopf
 from budgetwarden.core.kernel.errors import SpecError
-from budgetwarden.handlers import poller_startup as poller
-from budgetwarden.handlers import startup
-from budgetwarden.handlers import vap as admission_policy  # registers VAP mode's handlers
+from budgetwarden.runtime import config as cfg
+from budgetwarden.runtime.settings import ADMISSION_MODES, ConfigError
+
+# (flag, metavar, help) of the settings; each flag's variable is in cfg.FLAG_VARIABLES.
+RULE_FLAGS = (
+    ("--scrape-interval", "DURATION", "Prometheus' scrape interval (default 30s)"),
+    ("--evaluation-interval", "DURATION", "interval of the generated rule groups (default 30s)"),
+    ("--budget-levels", "W,P,F", "budget-low alert thresholds in percent: warning, partial "
+     "and full freeze (default 50,30,10)"),
+)  # fmt: skip
+LOOP_FLAGS = (
+    ("--prometheus-url", "URL", "Prometheus to read budgets from (default: none, not polled)"),
+    ("--prometheus-token-secret", "NS/NAME/KEY", "Secret key holding a bearer token"),
+    ("--prometheus-ca", "FILE", "CA of an https:// Prometheus"),
+    ("--poll-interval", "DURATION", "poll interval (default 30s)"),
+    ("--metrics-port", "PORT", "port of /metrics; 0 picks one, off disables (default 8080)"),
+    ("--stale-after", "DURATION", "samples older than this count as missing "
+     "(default 3 poll/evaluation intervals)"),
+    ("--status-refresh", "DURATION", "rewrite an unchanged SLO status at least this often "
+     "(default 10m)"),
+)  # fmt: skip
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -34,78 +52,33 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     scope.add_argument("-A", "--all-namespaces", action="store_true", help="watch every namespace")
     parser.add_argument(
-        "--liveness",
-        metavar="URL",
-        help="serve a liveness probe, e.g. http://0.0.0.0:8080/healthz",
+        "--liveness", metavar="URL", help="serve a liveness probe, e.g. http://0.0.0.0:8080/healthz"
     )
-    parser.add_argument(
-        "--peering",
-        metavar="NAME",
-        help="coordinate replicas through this KopfPeering object (default: standalone)",
-    )
-    parser.add_argument(
-        "--scrape-interval",
-        metavar="DURATION",
-        help=f"Prometheus' scrape interval (${startup.ENV_SCRAPE_INTERVAL}; default 30s)",
-    )
-    parser.add_argument(
-        "--evaluation-interval",
-        metavar="DURATION",
-        help=f"interval of the generated rule groups (${startup.ENV_EVALUATION_INTERVAL}; "
-        "default 30s)",
-    )
-    parser.add_argument(
-        "--budget-levels",
-        metavar="W,P,F",
-        help="budget-low alert thresholds in percent: warning, partial and full freeze "
-        f"(${startup.ENV_BUDGET_LEVELS}; default 50,30,10)",
-    )
-    budget_loop_flags(parser)
-    parser.add_argument(
-        "--admission-mode",
-        choices=admission_policy.MODES,
-        help="enforce freezes with the admission webhook or with ValidatingAdmissionPolicies "
-        f"(${admission_policy.ENV_ADMISSION_MODE}; default webhook; docs/admission-vap.md)",
-    )
+    parser.add_argument("--peering", metavar="NAME",
+                        help="coordinate replicas through this KopfPeering object "
+                        "(default: standalone)")  # fmt: skip
+    _settings(parser.add_argument_group("generated rules"), RULE_FLAGS)
+    _settings(parser.add_argument_group("error budget polling"), LOOP_FLAGS)
+    parser.add_argument("--admission-mode", choices=ADMISSION_MODES,
+                        help="enforce freezes with the admission webhook, with "
+                        "ValidatingAdmissionPolicies, or not at admission (default: webhook when "
+                        f"${cfg.ENV_WEBHOOK_ADDRESS} is set, else none; docs/admission-vap.md) "
+                        f"(${cfg.ENV_ADMISSION_MODE})")  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
-def budget_loop_flags(parser: argparse.ArgumentParser) -> None:
-    """Flags of the budget loop (docs/operations.md); each also has a BUDGETWARDEN_* variable."""
-    loop = parser.add_argument_group("error budget polling")
-    for flag, metavar, variable, text in (
-        ("--prometheus-url", "URL", poller.ENV_PROMETHEUS_URL,
-         "Prometheus to read budgets from (default: none, budgets are not polled)"),
-        ("--prometheus-token-secret", "NS/NAME/KEY", poller.ENV_PROMETHEUS_TOKEN_SECRET,
-         "Secret key holding a bearer token for Prometheus"),
-        ("--prometheus-ca", "FILE", poller.ENV_PROMETHEUS_CA, "CA of an https:// Prometheus"),
-        ("--poll-interval", "DURATION", poller.ENV_POLL_INTERVAL, "poll interval (default 30s)"),
-        ("--metrics-port", "PORT", poller.ENV_METRICS_PORT,
-         "port of the operator's /metrics; 0 picks one, off disables (default 8080)"),
-        ("--stale-after", "DURATION", poller.ENV_STALE_AFTER,
-         "samples older than this count as missing (default 3 poll/evaluation intervals)"),
-        ("--status-refresh", "DURATION", poller.ENV_STATUS_REFRESH,
-         "rewrite an unchanged SLO status at least this often (default 10m)"),
-    ):  # fmt: skip
-        loop.add_argument(flag, metavar=metavar, help=f"{text} (${variable})")
+def _settings(group: argparse._ArgumentGroup, flags: tuple[tuple[str, str, str], ...]) -> None:
+    for flag, metavar, text in flags:
+        variable = cfg.FLAG_VARIABLES[flag.removeprefix("--").replace("-", "_")]
+        group.add_argument(flag, metavar=metavar, help=f"{text} (${variable})")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the operator until SIGINT or SIGTERM."""
+    flags = {name: getattr(args, name, None) for name in cfg.FLAG_VARIABLES}
     try:
-        options = startup.rule_options(
-            args.scrape_interval, args.evaluation_interval, args.budget_levels
-        )
-        settings = poller.PollerSettings.parse(
-            prometheus_url=args.prometheus_url,
-            token_secret=args.prometheus_token_secret,
-            ca_file=args.prometheus_ca,
-            interval=args.poll_interval,
-            metrics_port=args.metrics_port,
-            stale_after=args.stale_after,
-            status_refresh=args.status_refresh,
-        )
-    except (SpecError, ValueError) as error:
+        config = cfg.OperatorConfig.load(**flags)
+    except (ConfigError, SpecError) as error:
         print(f"budgetwarden run: {error}", file=sys.stderr)
         return 2
     kopf.configure(verbose=args.verbose)
@@ -115,8 +88,6 @@ def run(args: argparse.Namespace) -> int:
         standalone=args.peering is None,
         peering_name=args.peering,
         liveness_endpoint=args.liveness,
-        memo=kopf.Memo(
-            rule_options=options, poller_settings=settings, admission_mode=args.admission_mode
-        ),
+        memo=kopf.Memo(config=config),
     )
     return 0

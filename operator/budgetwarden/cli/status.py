@@ -24,7 +24,8 @@ from budgetwarden.cli._cluster_view import (
 )
 from budgetwarden.cli.budget import table
 from budgetwarden.core.freeze.exception_spec import FreezeException
-from budgetwarden.core.freeze.view_from_status import held_workloads, policy_freeze
+from budgetwarden.core.freeze.view_from_status import policy_freeze
+from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.kernel.wire import format_time, percent_text
 
 POLICY_HEADERS = ("NAME", "LEVEL", "SINCE", "SLO", "BUDGET LEFT", "REASON")
@@ -45,9 +46,10 @@ def _policy_row(p: PolicyObject) -> tuple[str, ...]:
         slo = freeze.slo or "-"
         if freeze.remaining_percent is not None:
             budget = f"{percent_text(freeze.remaining_percent)}%"
-    reason = str(status.get("reason") or "") or (f"invalid spec: {p.problem}" if p.problem else "-")
-    level = str(status.get("level") or "Unknown")
-    return (p.name, level, str(status.get("since") or "-"), slo, budget, reason.splitlines()[0])
+    reason = status.reason or (f"invalid spec: {p.problem}" if p.problem else "-")
+    level = (status.level or Level.UNKNOWN).value
+    since = format_time(status.since) if status.since is not None else "-"
+    return (p.name, level, since, slo, budget, reason.splitlines()[0])
 
 
 def _exception_row(e: FreezeException) -> tuple[str, ...]:
@@ -79,7 +81,7 @@ def report(state: ClusterState, namespace: str | None, now: datetime) -> list[st
     held = [
         rows(p.namespace, (p.name, h.kind, h.name, "yes" if h.paused_by_us else "no"))
         for p in state.policies
-        for h in sorted(held_workloads(p.status), key=lambda h: (h.kind, h.name))
+        for h in sorted(p.status.held_targets, key=lambda h: (h.kind, h.name))
     ]
     exceptions = [
         rows(e.metadata.namespace, _exception_row(e)) for e in state.exceptions

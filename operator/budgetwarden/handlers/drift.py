@@ -1,60 +1,19 @@
-"""Detection fallback: a new version that reached a workload during a freeze past admission.
+"""kopf's watch of Rollouts and Deployments, for the detection fallback (runtime/drift.py).
 
-With failurePolicy Ignore an unreachable webhook lets pod-template changes through. These kopf
-handlers watch Rollouts and Deployments; when one's pod template changes while a policy that
-selects it is frozen, and the change is neither covered by a FreezeException, nor a rollback to
-the recorded stable template, nor a restart, they apply that policy's plan to the workload (it
-is paused by the same rules the poller follows) and post a Warning Event,
-TemplateChangedDuringFreeze, saying what was done. Under DryRun they only log.
-
-Why event handlers and not kopf's update handlers: update handlers keep the last-handled
-configuration in an annotation on the object, so the operator would write to every workload it
-watches. Event handlers store nothing; instead a digest of each workload's version (`version_of`,
-about a hundred bytes) is kept in memory per uid, for every workload watched: kopf lists
-workloads and policies in no fixed order at start-up, and a workload remembered only once its
-policy is known would miss its first change. After a restart the first event of each workload
-only records its version: a change that landed while the operator was down gets no Event, but
-the poller still pauses every target of a freeze.
-
-The cheap filter: most events are status updates, which end after one digest. Only a changed
-version looks further, at policies, their statuses and FreezeExceptions in the in-memory
-registry (handlers/registry.py): no API read unless there is something to pause and report.
+Every event goes to the operator's `DriftWatch`: it remembers each workload's version and acts
+when a new one lands during a freeze past admission (an unreachable webhook under Ignore).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 import kopf
-from kubernetes import client
 
-from budgetwarden.adapters.kube import Kube
-from budgetwarden.adapters.workloads import (
-    ROLLOUT_GROUP,
-    ROLLOUT_PLURAL,
-    ROLLOUT_VERSION,
-    involved,
-    workload_of,
-)
-from budgetwarden.core.freeze.enforcement import plan, selects
-from budgetwarden.core.freeze.exception_spec import FreezeException
-from budgetwarden.core.freeze.view import covering_exception
-from budgetwarden.core.freeze.workload import Workload, template_drifted, version_of
-from budgetwarden.core.freeze.workload_diff import as_mapping
-from budgetwarden.core.kernel import conventions as c
-from budgetwarden.core.kernel.levels import is_freeze, severity
-from budgetwarden.core.policy.decide import PolicyState
-from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind
-from budgetwarden.core.policy.status import policy_state
-from budgetwarden.handlers.enforcement import act
-from budgetwarden.handlers.registry import plain, registry_of
-from budgetwarden.handlers.reporting import Logger, announce, utcnow
-
-MEMO_KEY = "workload_versions"  # memo entry: uid -> version_of the last seen object
-Frozen = tuple[ErrorBudgetPolicy, PolicyState]
+from budgetwarden.adapters.kube.workloads import ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION
+from budgetwarden.core.policy.spec import TargetKind
+from budgetwarden.handlers.startup import operator_of
+from budgetwarden.runtime.reporting import Logger
 
 
 @kopf.on.event("apps", "v1", "deployments")
@@ -62,7 +21,7 @@ async def deployment_event(
     type: str | None, body: kopf.Body, memo: kopf.Memo, logger: Logger, **_: Any
 ) -> None:
     """Check a Deployment's change against its namespace's freezes."""
-    await observe(TargetKind.DEPLOYMENT, type, body, memo, logger)
+    await operator_of(memo).drift.observe(TargetKind.DEPLOYMENT, type, body, logger)
 
 
 @kopf.on.event(ROLLOUT_GROUP, ROLLOUT_VERSION, ROLLOUT_PLURAL)
@@ -70,101 +29,4 @@ async def rollout_event(
     type: str | None, body: kopf.Body, memo: kopf.Memo, logger: Logger, **_: Any
 ) -> None:
     """Check a Rollout's change against its namespace's freezes."""
-    await observe(TargetKind.ROLLOUT, type, body, memo, logger)
-
-
-async def observe(
-    kind: TargetKind, event_type: str | None, body: Mapping[str, Any], memo: Any, logger: Logger
-) -> None:
-    """Remember the workload's version; on a new version during a freeze, act and report."""
-    meta = as_mapping(body.get("metadata"))
-    namespace, uid = str(meta.get("namespace") or ""), str(meta.get("uid") or "")
-    seen: dict[str, str] = memo.setdefault(MEMO_KEY, {})
-    if event_type == "DELETED":
-        seen.pop(uid, None)
-        return
-    old, seen[uid] = seen.get(uid), version_of(body)
-    if old is None:
-        logger.debug("remembering the version to notice new ones during a freeze")
-        return
-    if old == seen[uid]:
-        return  # most events are status updates: one digest, nothing more
-    registry = registry_of(memo)
-    policies = [
-        (entry.model, entry.status)
-        for key, entry in registry.policies.items()
-        if key.namespace == namespace and entry.model is not None
-    ]
-    workload = workload_of(kind, plain(body))
-    frozen = _frozen(policies, workload)
-    # only the recorded stable template counts: the current one is the one that changed
-    stable = workload.annotations.get(c.ANNOTATION_STABLE_TEMPLATE, "")
-    if not frozen or not template_drifted(old, body, stable):
-        return
-    exceptions = registry.exceptions_in(namespace)
-    names = {model.metadata.name for model, _ in policies}
-    api = memo.collaborators.kube.api_client
-    args = (api, frozen, workload, exceptions, names, utcnow(), logger)
-    await asyncio.to_thread(respond, *args)
-
-
-def _frozen(
-    policies: Sequence[tuple[ErrorBudgetPolicy, Mapping[str, Any]]], w: Workload
-) -> list[Frozen]:
-    """The frozen policies that select the workload, most severe first, then by name."""
-    found = [
-        (model, state)
-        for model, status in policies
-        if (state := policy_state(status)) is not None
-        and is_freeze(state.level)
-        and selects(model, w)
-    ]
-    return sorted(found, key=lambda f: (-severity(f[1].level), f[0].metadata.name))
-
-
-def respond(
-    api: client.ApiClient,
-    frozen: Sequence[Frozen],
-    w: Workload,
-    exceptions: Sequence[FreezeException],
-    names: set[str],
-    now: datetime,
-    logger: Logger,
-) -> None:
-    """Hold the workload as each frozen policy's plan says; report on the first policy."""
-    policy, state = frozen[0]
-    fid = state.freeze_id or ""
-    exception = covering_exception(exceptions, state.level, w.ref, w.labels, now)
-    if exception is not None:
-        logger.info(
-            "pod template changed during freeze %s; FreezeException %s covers it",
-            fid, exception.metadata.name,
-        )  # fmt: skip
-        return
-    current = w
-    for model, model_state in frozen:
-        actions = plan(
-            model, model_state, [current], now=now, exceptions=exceptions, policies=names
-        )
-        current = act(api, actions, [current], now=now, logger=logger)[0]
-    mode = policy.spec.enforcement
-    message = (
-        f"The pod template changed during freeze {fid} ({state.level}) of ErrorBudgetPolicy "
-        f"{policy.metadata.name}, and no FreezeException covers it: admission was bypassed "
-        f"or unreachable. {_outcome(policy, current)} See {c.runbook_url(c.RUNBOOK_FREEZE)}"
-    )
-    if mode == "DryRun":
-        logger.warning("DryRun: would report %s", message)
-        return
-    reason = c.EVENT_TEMPLATE_CHANGED_DURING_FREEZE
-    announce(Kube(api), involved(w), "Warning", reason, message, now=now, logger=logger)
-
-
-def _outcome(policy: ErrorBudgetPolicy, w: Workload) -> str:
-    if w.paused:
-        return "The workload is paused, so the new version does not roll out."
-    if policy.spec.enforcement == "Warn":
-        return "Nothing was paused: the policy's enforcement is Warn."
-    if policy.spec.in_flight == "Ignore":
-        return "Nothing was paused: the policy's inFlight is Ignore."
-    return "Pausing it failed; the next poll tries again."
+    await operator_of(memo).drift.observe(TargetKind.ROLLOUT, type, body, logger)

@@ -13,8 +13,9 @@ import kopf
 
 from budgetwarden.core.freeze.exception_spec import parse_exception
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.handlers.reporting import Logger
+from budgetwarden.handlers.startup import operator_of
 from budgetwarden.handlers.validation import check_and_record
+from budgetwarden.runtime.reporting import Logger
 
 
 @kopf.on.resume(c.GROUP, c.VERSION, c.PLURAL_EXCEPTION)
@@ -23,7 +24,7 @@ from budgetwarden.handlers.validation import check_and_record
 def check_exception(body: kopf.Body, memo: kopf.Memo, retry: int, logger: Logger, **_: Any) -> None:
     """Parse the exception and record Valid/Ready; returns None so kopf writes nothing to status."""
     check_and_record(
-        memo.collaborators.kube,
+        operator_of(memo).kube,
         dict(body),
         c.PLURAL_EXCEPTION,
         c.KIND_EXCEPTION,

@@ -14,8 +14,9 @@ import kopf
 
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.policy.spec import parse_policy
-from budgetwarden.handlers.reporting import Logger
+from budgetwarden.handlers.startup import operator_of
 from budgetwarden.handlers.validation import check_and_record
+from budgetwarden.runtime.reporting import Logger
 
 
 @kopf.on.resume(c.GROUP, c.VERSION, c.PLURAL_POLICY)
@@ -24,7 +25,7 @@ from budgetwarden.handlers.validation import check_and_record
 def check_policy(body: kopf.Body, memo: kopf.Memo, retry: int, logger: Logger, **_: Any) -> None:
     """Parse the policy and record Valid/Ready; returns None so kopf writes nothing to status."""
     check_and_record(
-        memo.collaborators.kube,
+        operator_of(memo).kube,
         dict(body),
         c.PLURAL_POLICY,
         c.KIND_POLICY,

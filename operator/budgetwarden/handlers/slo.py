@@ -1,6 +1,8 @@
 """kopf handlers for SLOs: keep each SLO's PrometheusRule and status in step with its spec.
 
-Registered by `budgetwarden.handlers`; collaborators come from the memo built at startup.
+Registered by `budgetwarden.handlers`; the rule options and the API connection come from the
+operator built at start-up (`operator_of`).
+
 Create, update and resume (operator restart) run the same recipe: parse, build, apply, record.
 An unchanged SLO causes no apply, no status write and no Event, so restarts are quiet.
 
@@ -30,10 +32,12 @@ from budgetwarden.adapters.kube import (
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel import status
 from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.slo import conditions as slo_conditions
 from budgetwarden.core.slo.rulefiles import rule_up_to_date
 from budgetwarden.core.slo.rules import build_prometheus_rule, rule_warnings
 from budgetwarden.core.slo.spec import SLO, parse_slo
-from budgetwarden.handlers.reporting import (
+from budgetwarden.handlers.startup import operator_of
+from budgetwarden.runtime.reporting import (
     RETRY_DELAYS,
     Logger,
     announce,
@@ -41,7 +45,6 @@ from budgetwarden.handlers.reporting import (
     retry_delay,
     utcnow,
 )
-from budgetwarden.handlers.startup import Collaborators
 
 
 @kopf.on.resume(c.GROUP, c.VERSION, c.PLURAL_SLO)
@@ -49,13 +52,13 @@ from budgetwarden.handlers.startup import Collaborators
 @kopf.on.update(c.GROUP, c.VERSION, c.PLURAL_SLO)
 def reconcile_slo(body: kopf.Body, memo: kopf.Memo, retry: int, logger: Logger, **_: Any) -> None:
     """Parse, build, apply and record one SLO; returns None so kopf writes nothing to status."""
-    deps: Collaborators = memo.collaborators
+    deps = operator_of(memo)
     resource, now = dict(body), utcnow()
     # 1. Parse, and build the desired PrometheusRule (pure; the builder checks the queries).
     #    A bad spec is reported once and not retried: only a new spec can fix it.
     try:
         slo = parse_slo(resource)
-        desired = build_prometheus_rule(slo, deps.rule_options)
+        desired = build_prometheus_rule(slo, deps.rules)
     except SpecError as error:
         report_invalid(deps.kube, resource, error, now=now, logger=logger)
         return
@@ -65,7 +68,7 @@ def reconcile_slo(body: kopf.Body, memo: kopf.Memo, retry: int, logger: Logger, 
     if created is not None:
         announce_rules(deps.kube, resource, slo, shown, created=created, logger=logger)
     # 3. Record status (written only when it changes).
-    conditions = status.slo_rules_applied(shown)
+    conditions = slo_conditions.slo_rules_applied(shown)
     try:
         record(
             deps.kube, resource, c.PLURAL_SLO, conditions, fields={"prometheusRule": shown}, now=now
@@ -86,7 +89,7 @@ def _listed(type: str | None, **_: Any) -> bool:
 @kopf.on.event(c.GROUP, c.VERSION, c.PLURAL_SLO, when=_deleted)
 def delete_rule_of_deleted_slo(body: kopf.Body, memo: kopf.Memo, logger: Logger, **_: Any) -> None:
     """Delete the SLO's PrometheusRule as soon as the SLO is gone."""
-    deps: Collaborators = memo.collaborators
+    deps = operator_of(memo)
     meta = body["metadata"]
     rule_ref = prometheus_rule_ref(meta["namespace"], c.prometheus_rule_name(meta["name"]))
     try:
@@ -120,7 +123,7 @@ def sweep_orphaned_rule(body: kopf.Body, memo: kopf.Memo, logger: Logger, **_: A
     owner = controller_of(body)
     if owner is None or owner.get("kind") != c.KIND_SLO:
         return
-    deps: Collaborators = memo.collaborators
+    deps = operator_of(memo)
     meta = body["metadata"]
     slo_ref = Ref(c.GROUP, c.VERSION, c.PLURAL_SLO, meta["namespace"], owner["name"])
     rule_ref = prometheus_rule_ref(meta["namespace"], meta["name"])
@@ -157,7 +160,7 @@ def report_invalid(
     kube: Kube, resource: dict[str, Any], error: SpecError, *, now: datetime, logger: Logger
 ) -> None:
     """Ready=False InvalidSpec naming the fields, and one Warning Event per change."""
-    conditions = status.slo_invalid(error, resource.get("status"))
+    conditions = slo_conditions.slo_invalid(error, resource.get("status"))
     try:
         patch = record(kube, resource, c.PLURAL_SLO, conditions, now=now)
     except KubeError as failure:
@@ -178,7 +181,7 @@ def report_apply_failed(
 ) -> None:
     """Ready=False ApplyFailed, a Warning Event when that is news, then retry with backoff."""
     now = utcnow()
-    conditions = status.slo_apply_failed(shown, str(error))
+    conditions = slo_conditions.slo_apply_failed(shown, str(error))
     try:
         patch = record(kube, resource, c.PLURAL_SLO, conditions, now=now)
     except KubeError as failure:

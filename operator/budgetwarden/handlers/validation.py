@@ -14,7 +14,7 @@ from budgetwarden.adapters.kube import Kube, KubeError
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel import status
 from budgetwarden.core.kernel.errors import SpecError
-from budgetwarden.handlers.reporting import Logger, announce, record, retry_delay, utcnow
+from budgetwarden.runtime.reporting import Logger, announce, record, retry_delay, utcnow
 
 
 def check_and_record(

@@ -1,14 +1,9 @@
-"""From one Prometheus poll to SLO status: the query, the snapshots, status.errorBudget, conditions.
+"""From one poll to SLO status: status.errorBudget and the MetricsAvailable and BudgetExhausted
+conditions.
 
-The poller (handlers/poller.py) runs `budget_query` once per poll, turns the samples into a
-`PollResult` with `poll_result`, and for every SLO asks `slo_status_patch` for the merge patch
-that brings its status up to date (policy status lives in core/policy/status.py).
-
-Staleness, twice: the query keeps only samples whose own timestamp is younger than `max_age`
-(`time() - timestamp(...)` is evaluated by Prometheus on the stored sample, so a recording rule
-that stopped evaluating drops out long before Prometheus's 5m lookback would hide it), and
-`poll_result` drops samples whose reported time is older than `max_age` (a caching query
-frontend answering with an old result). Either way a stale SLO reads as "no series": Unknown.
+The poller (runtime/poller.py) reads every SLO's snapshot (core/budget/reading.py) and for
+every SLO asks `slo_status_patch` for the merge patch that brings its status up to date (policy
+status lives in core/policy/status.py).
 
 When is status "changed"? The values are written at the precision status shows them (one
 decimal; remaining rounded down, burn rates rounded up, so neither looks better than measured),
@@ -22,7 +17,7 @@ poll and are not compared: `evaluatedAt` (when the shown values were read) and `
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -30,13 +25,12 @@ from typing import Any
 from budgetwarden.core.budget.arithmetic import HUNDRED, allowed_downtime, time_to_exhaustion
 from budgetwarden.core.budget.reading import stable_failure
 from budgetwarden.core.budget.snapshot import BudgetSnapshot, SLORef
+from budgetwarden.core.budget.status_model import ErrorBudgetStatus, SLOStatus
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.conditions import Condition, set_conditions
-from budgetwarden.core.kernel.durations import format_duration, parse_duration
+from budgetwarden.core.kernel.durations import format_duration
+from budgetwarden.core.kernel.status import status_patch
 from budgetwarden.core.kernel.wire import (
-    format_time,
-    merge_diff,
-    parse_time,
     percent_text,
     rate_text,
 )
@@ -46,9 +40,6 @@ from budgetwarden.core.slo.windows import burn_rate_windows
 ETA_MIN_TOLERANCE = timedelta(minutes=1)
 ETA_TOLERANCE_SHARE = 20  # an ETA moving by less than 1/20 of the time left is the same ETA
 DEFAULT_REFRESH_AFTER = timedelta(minutes=10)
-_TENTH = Decimal("0.1")
-# Moved by every poll, so not compared (see the module docstring).
-_VOLATILE = ("evaluatedAt", "exhaustionETA")
 
 
 # --- SLO status ------------------------------------------------------------------------------
@@ -67,24 +58,26 @@ def fast_burn_window(slo: SLO) -> str:
 
 def error_budget(slo: SLO, snapshot: BudgetSnapshot, now: datetime) -> dict[str, Any]:
     """status.errorBudget for a poll that found this snapshot (numbers absent when unknown)."""
-    body: dict[str, Any] = {"total": total_text(slo.spec.objective, slo.spec.window)}
+    return budget_status(slo, snapshot, now).wire()
+
+
+def budget_status(slo: SLO, snapshot: BudgetSnapshot, now: datetime) -> ErrorBudgetStatus:
+    """What status.errorBudget shows for this snapshot, at the precision it shows it."""
     remaining = snapshot.remaining_percent
-    if remaining is not None:
-        shown = percent_text(remaining)
-        body["remainingPercent"] = shown
-        body["consumedPercent"] = str(HUNDRED - Decimal(shown))
-    if snapshot.burn_rates:
-        ordered = sorted(snapshot.burn_rates.items(), key=lambda kv: parse_duration(kv[0]))
-        body["burnRates"] = {window: rate_text(rate) for window, rate in ordered}
+    shown = None if remaining is None else Decimal(percent_text(remaining))
     fast = snapshot.burn_rates.get(fast_burn_window(slo))
-    if fast is not None:
-        body["fastBurnRate"] = rate_text(fast)
+    left = None
     if remaining is not None and fast is not None:
         left = time_to_exhaustion(remaining / HUNDRED, fast, slo.spec.window)
-        if left is not None:
-            body["exhaustionETA"] = format_time(now + left)
-    body["evaluatedAt"] = format_time(now)
-    return body
+    return ErrorBudgetStatus(
+        total=total_text(slo.spec.objective, slo.spec.window),
+        remaining_percent=shown,
+        consumed_percent=None if shown is None else HUNDRED - shown,
+        burn_rates=tuple((w, Decimal(rate_text(r))) for w, r in snapshot.burn_rates.items()),
+        fast_burn_rate=None if fast is None else Decimal(rate_text(fast)),
+        exhaustion_eta=None if left is None else now + left,
+        evaluated_at=now,
+    )
 
 
 def slo_conditions(
@@ -139,44 +132,52 @@ def slo_status_patch(
     current: Mapping[str, Any] | None, slo: SLO, poll: SLOPoll
 ) -> dict[str, Any] | None:
     """The merge patch for status.errorBudget and the poll's conditions; None when unchanged."""
-    current = current or {}
-    old_budget: Mapping[str, Any] = current.get("errorBudget") or {}
+    read = SLOStatus.read(current)
+    old = read.error_budget or ErrorBudgetStatus()
     if poll.failure is None:
         snapshot = poll.snapshot or BudgetSnapshot.no_series(_ref(slo), poll.now)
-        budget = error_budget(slo, snapshot, poll.now)
+        budget = budget_status(slo, snapshot, poll.now)
     else:  # keep the last values read; only the total follows the spec
-        budget = {**old_budget, "total": total_text(slo.spec.objective, slo.spec.window)}
-    conditions = set_conditions(
-        current.get("conditions") or [],
-        slo_conditions(poll.snapshot, poll.failure, poll.max_age),
-        generation=poll.generation,
-        now=poll.now,
-    )
-    if conditions == (current.get("conditions") or []) and not _budget_changed(
-        old_budget, budget, poll
-    ):
+        budget = replace(old, total=total_text(slo.spec.objective, slo.spec.window))
+    conditions = slo_conditions(poll.snapshot, poll.failure, poll.max_age)
+    same = set_conditions(read.conditions, conditions, generation=poll.generation, now=poll.now)
+    if same == list(read.conditions) and not _budget_changed(old, budget, poll):
         return None
-    return merge_diff(current, {"errorBudget": budget, "conditions": conditions}) or None
+    return status_patch(
+        current,
+        generation=poll.generation,
+        conditions=conditions,
+        fields={"errorBudget": budget.wire()},
+        now=poll.now,
+        observe_generation=False,  # the SLO handler's field
+    )
 
 
 def _ref(slo: SLO) -> SLORef:
     return SLORef(slo.metadata.namespace, slo.metadata.name)
 
 
-def _budget_changed(old: Mapping[str, Any], new: Mapping[str, Any], poll: SLOPoll) -> bool:
+def _budget_changed(old: ErrorBudgetStatus, new: ErrorBudgetStatus, poll: SLOPoll) -> bool:
     """True when a shown value differs, the ETA moved enough, or the refresh is due."""
-    steady = {k: v for k, v in new.items() if k not in _VOLATILE}
-    if steady != {k: v for k, v in old.items() if k not in _VOLATILE}:
+    if _steady(new) != _steady(old):
         return True
-    if _eta_moved(old.get("exhaustionETA"), new.get("exhaustionETA"), poll.now):
+    if _eta_moved(old.exhaustion_eta, new.exhaustion_eta, poll.now):
         return True
-    read = parse_time(old.get("evaluatedAt"))
+    read = old.evaluated_at
     return poll.failure is None and (read is None or poll.now - read >= poll.refresh_after)
 
 
-def _eta_moved(old: Any, new: Any, now: datetime) -> bool:
-    before, after = parse_time(old), parse_time(new)
-    if before is None or after is None:
-        return bool(old != new)
-    tolerance = max(ETA_MIN_TOLERANCE, abs(before - now) // ETA_TOLERANCE_SHARE)
-    return abs(after - before) > tolerance
+def _steady(budget: ErrorBudgetStatus) -> ErrorBudgetStatus:
+    """The budget without the two fields every poll moves (see the module docstring)."""
+    return replace(budget, evaluated_at=None, exhaustion_eta=None, burn_rates=_sorted(budget))
+
+
+def _sorted(budget: ErrorBudgetStatus) -> tuple[tuple[str, Decimal], ...]:
+    return tuple(sorted(budget.burn_rates))
+
+
+def _eta_moved(old: datetime | None, new: datetime | None, now: datetime) -> bool:
+    if old is None or new is None:
+        return old != new
+    tolerance = max(ETA_MIN_TOLERANCE, abs(old - now) // ETA_TOLERANCE_SHARE)
+    return abs(new - old) > tolerance

@@ -16,22 +16,32 @@ dict it gets. Rules (DESIGN.md §4, research/anchors-enforcement.md §7):
   the decision records the denial it would have made. Dry-run requests get the same answer.
 - A body that cannot be judged (not an AdmissionReview, no object, a kind we do not guard) is
   allowed with a warning, as failurePolicy Ignore would; nothing here raises on any input.
+
+This module decides. Reading the AdmissionReview and shaping the response are in
+core/freeze/admission_review.py, the `Reason` and `AdmissionDecision` types in
+core/freeze/admission_decision.py; the names callers use from them are re-exported here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from budgetwarden.core.freeze import admission_message as text
+from budgetwarden.core.freeze.admission_decision import AdmissionDecision, Reason
+from budgetwarden.core.freeze.admission_review import (
+    ReviewRequest,
+    parse_review,
+    request_uid,
+    review_namespace,
+    review_response,
+)
 from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze, WorkloadRef, covering_exception
 from budgetwarden.core.freeze.workload_diff import (
     ChangeKind,
     annotations_of,
-    as_mapping,
     change_facets,
     labels_of,
     most_significant,
@@ -39,57 +49,19 @@ from budgetwarden.core.freeze.workload_diff import (
 from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY
 from budgetwarden.core.kernel.levels import Level, is_freeze, level_rank
 
-ADMISSION_API_VERSION = "admission.k8s.io/v1"
-ADMISSION_REVIEW_KIND = "AdmissionReview"
-GUARDED_KINDS = frozenset(
-    {("argoproj.io", "Rollout"), ("apps", "Deployment"), ("apps", "StatefulSet")}
-)
+__all__ = [
+    "DENIED_CODE",
+    "AdmissionDecision",
+    "Reason",
+    "decide",
+    "request_uid",
+    "respond",
+    "review_namespace",
+    "review_response",
+]
+
 DENIED_CODE = 403
-DENIED_STATUS_REASON = "Forbidden"  # metav1.StatusReason: kubectl prints "(Forbidden)"
-
-
-class Reason(StrEnum):
-    """Why a decision came out as it did, strongest first (the first that applies wins)."""
-
-    FROZEN = "Frozen"
-    WARN_ONLY = "FrozenWarnOnly"
-    DRY_RUN = "FrozenDryRun"
-    EXCEPTION = "AllowedByException"
-    BUDGET_WARNING = "BudgetWarning"
-    BUDGET_UNKNOWN = "BudgetUnknown"
-    ALLOWED_DURING_FREEZE = "AllowedDuringFreeze"
-    NOT_FROZEN = "NotFrozen"
-    OWN_CHANGE = "OwnChange"
-    SUBRESOURCE = "Subresource"
-    NOT_CHECKED = "NotChecked"
-
-
 _PRECEDENCE = tuple(Reason)
-
-
-@dataclass(frozen=True)
-class AdmissionDecision:
-    """What admission answers; `message` also holds the denial a Warn/DryRun policy would make."""
-
-    allowed: bool
-    reason_code: Reason
-    status_code: int = 200
-    message: str = ""
-    warnings: tuple[str, ...] = ()
-    exception_used: str | None = None
-    dry_run: bool = False  # a DryRun policy would have denied this
-    change: ChangeKind = ChangeKind.NONE
-    freeze_id: str = ""
-
-
-@dataclass(frozen=True)
-class _Request:
-    """The parts of an AdmissionReview request a decision reads."""
-
-    ref: WorkloadRef
-    old: Mapping[str, Any] | None  # None on CREATE (and on a DELETE without oldObject)
-    new: Mapping[str, Any] | None  # None on DELETE
-    username: str
 
 
 @dataclass(frozen=True)
@@ -114,58 +86,7 @@ class _Verdict:
     exception: str | None = None
 
 
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _not_checked(detail: str) -> AdmissionDecision:
-    warning = text.not_checked_warning(detail)
-    return AdmissionDecision(True, Reason.NOT_CHECKED, warnings=(warning,))
-
-
-_Objects = tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]
-
-
-def _objects(request: Mapping[str, Any]) -> _Objects | str:
-    """(old, new) for the operation, or what is missing."""
-    operation = _str(request.get("operation"))
-    old, new = request.get("oldObject"), request.get("object")
-    old_map = old if isinstance(old, Mapping) else None
-    new_map = new if isinstance(new, Mapping) else None
-    if operation == "DELETE":
-        return old_map, None
-    if operation not in ("CREATE", "UPDATE"):
-        shown = text.clip(operation, 16) or "(none)"
-        return f"operation {shown} is not one budgetwarden judges"
-    if new_map is None or (operation == "UPDATE" and old_map is None):
-        return f"the {operation} request carries no object to compare"
-    return (None if operation == "CREATE" else old_map), new_map
-
-
-def _parse(review: object) -> _Request | AdmissionDecision:
-    request = as_mapping(as_mapping(review).get("request"))
-    if not request:
-        return _not_checked("the body is not an AdmissionReview with a request")
-    kind = as_mapping(request.get("kind"))
-    group, name = _str(kind.get("group")), _str(kind.get("kind"))
-    if (group, name) not in GUARDED_KINDS:
-        shown = text.clip(f"{group or 'core'}/{name or '(none)'}", 80)
-        return _not_checked(f"{shown} is not a kind budgetwarden guards")
-    if subresource := _str(request.get("subResource")):
-        change = ChangeKind.SCALE if subresource == "scale" else ChangeKind.STATUS
-        return AdmissionDecision(True, Reason.SUBRESOURCE, change=change)
-    objects = _objects(request)
-    if isinstance(objects, str):
-        return _not_checked(objects)
-    old, new = objects
-    meta = as_mapping(as_mapping(old if old is not None else new).get("metadata"))
-    namespace = _str(request.get("namespace")) or _str(meta.get("namespace"))
-    ref = WorkloadRef(namespace, name, _str(request.get("name")) or _str(meta.get("name")))
-    username = _str(as_mapping(request.get("userInfo")).get("username"))
-    return _Request(ref, old, new, username)
-
-
-def _subject(request: _Request, policies: Sequence[PolicyFreeze]) -> _Subject:
+def _subject(request: ReviewRequest, policies: Sequence[PolicyFreeze]) -> _Subject:
     """What the request does, told apart with the policies' records of the workload."""
     held = [h for p in policies if (h := p.holds(request.ref)) is not None]
     stable = next((h.stable_template for h in held if h.stable_template), "")
@@ -259,7 +180,7 @@ def decide(
     review: object, view: FreezeView, *, operator_username: str, now: datetime
 ) -> AdmissionDecision:
     """Judge one AdmissionReview body against the namespace's cached freeze state."""
-    request = _parse(review)
+    request = parse_review(review)
     if isinstance(request, AdmissionDecision):
         return request
     subject = _subject(request, view.policies)
@@ -278,41 +199,7 @@ def decide(
     return _combine([_judge(p, subject, blocked, view, now) for p in policies], change)
 
 
-# --- The wire --------------------------------------------------------------------------------
-def request_uid(review: object) -> str:
-    """The request's uid, to echo back; "" when the body has none."""
-    return _str(as_mapping(as_mapping(review).get("request")).get("uid"))
-
-
-def review_namespace(review: object) -> str:
-    """The namespace a request is about, to pick the FreezeView; "" when unknown."""
-    return _str(as_mapping(as_mapping(review).get("request")).get("namespace"))
-
-
-def review_response(request_uid: str, decision: AdmissionDecision) -> dict[str, Any]:
-    """The AdmissionReview v1 response body for a decision."""
-    response: dict[str, Any] = {"uid": request_uid, "allowed": decision.allowed}
-    if not decision.allowed:
-        response["status"] = {
-            "code": decision.status_code,
-            "message": decision.message,
-            "reason": DENIED_STATUS_REASON,
-        }
-    if decision.warnings:
-        response["warnings"] = list(decision.warnings)
-    if decision.freeze_id:
-        # The audit log then records every decision a freeze touched, DryRun ones included.
-        notes = {"decision": decision.reason_code.value, "freeze-id": decision.freeze_id}
-        if decision.exception_used:
-            notes["exception"] = decision.exception_used
-        response["auditAnnotations"] = notes
-    return {
-        "apiVersion": ADMISSION_API_VERSION,
-        "kind": ADMISSION_REVIEW_KIND,
-        "response": response,
-    }
-
-
+# --- The wire (core/freeze/admission_review.py) ----------------------------------------------
 def respond(
     review: object, view: FreezeView, *, operator_username: str, now: datetime
 ) -> dict[str, Any]:

@@ -1,11 +1,13 @@
 """What a policy's level does to its Rollouts and Deployments: a pure planner.
 
-handlers/enforcement.py calls `plan` on every poll with the policy, its decision and every
-Rollout and Deployment of the policy's namespace (adapters/workloads.py reads them), applies the
-`Action`s, and reports `held_targets` as status.heldTargets. handlers/drift.py plans for one
-workload whose pod template changed during a freeze (see core/freeze/workload.py). Plans
+runtime/enforcer.py calls `plan` on every poll with the policy, its decision and every
+Rollout and Deployment of the policy's namespace (adapters/kube/workloads.py reads them),
+applies the `Action`s, and reports `held_targets` as status.heldTargets. handlers/drift.py plans
+for one workload whose pod template changed during a freeze (see core/freeze/workload.py). Plans
 are computed from the workloads as the API shows them, never from memory: a restarted operator
-carries on where it stopped, and workloads already as planned get no action at all.
+carries on where it stopped, and workloads already as planned get no action at all. The stance
+a level takes, the context a plan reads and `held_targets` are in
+core/freeze/enforcement_stance.py; the names callers use from it are re-exported here.
 
 Rules (runbooks/freeze.md tells users the same):
 1. PartialFreeze and FullFreeze freeze; Warning warns; Normal thaws. Unknown thaws when the
@@ -31,27 +33,36 @@ Rules (runbooks/freeze.md tells users the same):
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from enum import StrEnum
 
+from budgetwarden.core.freeze.enforcement_stance import (
+    REASON_LIMIT,
+    PlanContext,
+    Stance,
+    held_targets,
+    plan_context,
+    selects,
+    stance_of,
+)
 from budgetwarden.core.freeze.exception_spec import FreezeException
 from budgetwarden.core.freeze.view import covering_exception
 from budgetwarden.core.freeze.workload import Action, Note, Workload
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.core.kernel.levels import Level, is_freeze, severity
-from budgetwarden.core.policy.assess import Rule
+from budgetwarden.core.kernel.levels import Level, severity
 from budgetwarden.core.policy.decide import Decision, PolicyState
-from budgetwarden.core.policy.selectors import selector_matches
-from budgetwarden.core.policy.spec import (
-    ErrorBudgetPolicy,
-    ErrorBudgetPolicySpec,
-    PolicyTarget,
-    TargetKind,
-)
-from budgetwarden.core.policy.status import HeldTarget
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind
 
-REASON_LIMIT = 512  # characters of the reason kept in the freeze-reason annotation
+__all__ = [
+    "MARKS",
+    "REASON_LIMIT",
+    "Stance",
+    "held_targets",
+    "plan",
+    "selects",
+    "stance_of",
+]
+
 MARKS = (
     c.ANNOTATION_POLICY,
     c.ANNOTATION_FREEZE_LEVEL,
@@ -59,78 +70,6 @@ MARKS = (
     c.ANNOTATION_FREEZE_ID,
     c.ANNOTATION_STABLE_TEMPLATE,
 )
-
-
-class Stance(StrEnum):
-    """What a level asks of the workloads (rule 1)."""
-
-    FREEZE = "Freeze"
-    WARN = "Warn"
-    THAW = "Thaw"
-    HOLD = "Hold"
-
-
-def stance_of(policy: ErrorBudgetPolicy, state: Decision | PolicyState) -> Stance:
-    """The stance for a decision, or for the state a policy's status records."""
-    if is_freeze(state.level):
-        return Stance.FREEZE
-    if state.level is Level.WARNING:
-        return Stance.WARN
-    if state.level is Level.NORMAL:
-        return Stance.THAW
-    no_slos = isinstance(state, Decision) and state.rule is Rule.NO_SLOS
-    return Stance.THAW if no_slos or policy.spec.on_metrics_unavailable == "Thaw" else Stance.HOLD
-
-
-@dataclass(frozen=True)
-class _Context:
-    policy: str
-    level: Level
-    freeze_id: str
-    reason: str
-    stance: Stance
-    spec: ErrorBudgetPolicySpec
-    enforcement: str  # the spec's, except in DryRun's would-plan
-    exceptions: tuple[FreezeException, ...]
-    now: datetime
-    policies: frozenset[str] | None
-
-    @property
-    def token(self) -> str:
-        return f"{c.PAUSED_BY_PREFIX}/{self.policy}/{self.freeze_id}"
-
-    def selects(self, w: Workload) -> bool:
-        return _selected(self.spec.targets, w)
-
-
-def selects(policy: ErrorBudgetPolicy, w: Workload) -> bool:
-    """True when one of the policy's targets selects the workload."""
-    return _selected(policy.spec.targets, w)
-
-
-def _selected(targets: Iterable[PolicyTarget], w: Workload) -> bool:
-    return any(t.kind is w.kind and selector_matches(t.selector, w.labels) for t in targets)
-
-
-def _context(
-    policy: ErrorBudgetPolicy,
-    state: Decision | PolicyState,
-    exceptions: Iterable[FreezeException],
-    now: datetime,
-    policies: Collection[str] | None,
-) -> _Context:
-    return _Context(
-        policy=policy.metadata.name,
-        level=state.level,
-        freeze_id=state.freeze_id or "",
-        reason=" ".join(state.reason.split())[:REASON_LIMIT],
-        stance=stance_of(policy, state),
-        spec=policy.spec,
-        enforcement=policy.spec.enforcement,
-        exceptions=tuple(exceptions),
-        now=now,
-        policies=None if policies is None else frozenset(policies),
-    )
 
 
 def plan(
@@ -145,14 +84,14 @@ def plan(
     """The actions that bring `workloads` (every Rollout and Deployment of the policy's
     namespace) in line with the rules; `policies` names the namespace's existing policies,
     when known, so that what a deleted policy left behind is taken over."""
-    ctx = _context(policy, state, exceptions, now, policies)
+    ctx = plan_context(policy, state, exceptions, now, policies)
     if ctx.stance is Stance.HOLD:
         return []
     ordered = sorted(workloads, key=lambda w: (w.kind.value, w.name))
     return [action for w in ordered for action in _plan_one(ctx, w)]
 
 
-def _plan_one(ctx: _Context, w: Workload) -> list[Action]:
+def _plan_one(ctx: PlanContext, w: Workload) -> list[Action]:
     selected = ctx.selects(w)
     if ctx.enforcement == "DryRun":
         real = _action(w, _unmark(ctx, w), *_let_go(ctx, w, "its enforcement is DryRun"))
@@ -168,7 +107,7 @@ def _plan_one(ctx: _Context, w: Workload) -> list[Action]:
     return [held] if held is not None else []
 
 
-def _hold(ctx: _Context, w: Workload) -> Action | None:
+def _hold(ctx: PlanContext, w: Workload) -> Action | None:
     return _action(w, _marks(ctx, w), *_progress(ctx, w))
 
 
@@ -190,7 +129,7 @@ def _action(
     return Action(w, diff, paused, abort, notes)
 
 
-def _marks(ctx: _Context, w: Workload) -> dict[str, str | None]:
+def _marks(ctx: PlanContext, w: Workload) -> dict[str, str | None]:
     """Rule 2: the annotations a target carries at Warning and above."""
     owner = w.annotations.get(c.ANNOTATION_POLICY)
     if owner and owner != ctx.policy and not _may_take(ctx, w, owner):
@@ -212,7 +151,7 @@ def _marks(ctx: _Context, w: Workload) -> dict[str, str | None]:
     }
 
 
-def _orphaned(ctx: _Context, owner: str) -> bool:
+def _orphaned(ctx: PlanContext, owner: str) -> bool:
     """True when `owner`, another policy, is known to be deleted: its leftovers are ours."""
     return (
         bool(owner)
@@ -222,7 +161,7 @@ def _orphaned(ctx: _Context, owner: str) -> bool:
     )
 
 
-def _may_take(ctx: _Context, w: Workload, owner: str) -> bool:
+def _may_take(ctx: PlanContext, w: Workload, owner: str) -> bool:
     if _orphaned(ctx, owner):
         return True
     try:
@@ -232,12 +171,12 @@ def _may_take(ctx: _Context, w: Workload, owner: str) -> bool:
     return theirs is Level.UNKNOWN or severity(ctx.level) > severity(theirs)
 
 
-def _unmark(ctx: _Context, w: Workload) -> dict[str, str | None]:
+def _unmark(ctx: PlanContext, w: Workload) -> dict[str, str | None]:
     owner = w.annotations.get(c.ANNOTATION_POLICY, "")
     return dict.fromkeys(MARKS) if owner == ctx.policy or _orphaned(ctx, owner) else {}
 
 
-def _progress(ctx: _Context, w: Workload) -> _Move:
+def _progress(ctx: PlanContext, w: Workload) -> _Move:
     """Rules 3 and 4: pause (and abort) or let go."""
     if ctx.stance is not Stance.FREEZE:
         return _let_go(ctx, w, _over(ctx))
@@ -265,7 +204,7 @@ def _progress(ctx: _Context, w: Workload) -> _Move:
     return {c.ANNOTATION_PAUSED_BY: ctx.token}, paused, abort, tuple(notes)
 
 
-def _let_go(ctx: _Context, w: Workload, why: str) -> _Move:
+def _let_go(ctx: PlanContext, w: Workload, why: str) -> _Move:
     owner, fid = w.pauser or ("", "")
     if owner != ctx.policy and not _orphaned(ctx, owner):
         return {}, None, False, ()
@@ -277,7 +216,7 @@ def _let_go(ctx: _Context, w: Workload, why: str) -> _Move:
     return {c.ANNOTATION_PAUSED_BY: None}, False, False, (note,)
 
 
-def _over(ctx: _Context) -> str:
+def _over(ctx: PlanContext) -> str:
     return f"the freeze is over at level {ctx.level}"
 
 
@@ -295,35 +234,10 @@ _MESSAGES = {
 }
 
 
-def _note(type_: str, reason: str, ctx: _Context, w: Workload, **facts: str) -> Note:
+def _note(type_: str, reason: str, ctx: PlanContext, w: Workload, **facts: str) -> Note:
     message = _MESSAGES[reason].format(
         **{"policy": ctx.policy, "fid": ctx.freeze_id, "level": ctx.level, "reason": ctx.reason}
         | {"name": w.name, "runbook": c.runbook_url(c.RUNBOOK_FREEZE)}
         | facts
     )
     return Note(type_, reason, message)
-
-
-def held_targets(
-    policy: ErrorBudgetPolicy, state: Decision | PolicyState, workloads: Iterable[Workload]
-) -> tuple[HeldTarget, ...]:
-    """status.heldTargets: at a freeze every target; while holding on Unknown what the policy
-    marked or paused; else nothing. pausedByUs only under Enforce."""
-    ctx = _context(policy, state, (), datetime.min, None)
-    enforcing = ctx.enforcement == "Enforce"
-
-    def ours(w: Workload) -> bool:
-        return (w.pauser or ("", ""))[0] == ctx.policy
-
-    if ctx.stance is Stance.FREEZE:
-        chosen = [w for w in workloads if ctx.selects(w)]
-    elif ctx.stance is Stance.HOLD:
-        chosen = [
-            w for w in workloads if ours(w) or w.annotations.get(c.ANNOTATION_POLICY) == ctx.policy
-        ]
-    else:
-        return ()
-    return tuple(
-        HeldTarget(w.kind.value, w.name, enforcing and w.paused and ours(w), w.stable_template)
-        for w in sorted(chosen, key=lambda w: (w.kind.value, w.name))
-    )

@@ -1,9 +1,10 @@
 """ValidatingAdmissionPolicy mode: enforce freezes in the API server itself, without a webhook.
 
-handlers/vap.py applies `admission_policies()` at start-up (`--admission-mode vap`) and keeps one
-params ConfigMap per namespace (`params_config_map`) in step with the `FreezeView` the webhook
-would use there. The API server then runs the CEL of core/freeze/vap_cel.py on every Rollout and
-Deployment change, in process: no server to be down, no certificates, no network hop. Pure.
+runtime/vap_sync.py applies `admission_policies()` at start-up (`--admission-mode vap`) and keeps
+one params ConfigMap per namespace (`params_config_map`, core/freeze/vap_params.py, re-exported here
+with the other params names callers use) in step with the `FreezeView` the webhook would use there.
+The API server then runs the CEL of core/freeze/vap_cel.py on every Rollout and Deployment change,
+in process: no server to be down, no certificates, no network hop. Pure.
 
 Three policies read the same params, each bound once under its own name:
 - budgetwarden-freeze (Deny): the webhook's denials, for Enforce policies.
@@ -18,24 +19,44 @@ budgetwarden.io/enforce=enabled, and its match conditions (core/freeze/webhook_c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from budgetwarden.core.freeze import admission_message as text
 from budgetwarden.core.freeze import vap_cel as cel
-from budgetwarden.core.freeze.exception_spec import ExceptionTarget, FreezeException
-from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
+from budgetwarden.core.freeze.vap_params import (
+    MANAGED_LABELS,
+    active_exceptions,
+    next_refresh,
+    params_config_map,
+    params_data,
+    selector_text,
+    target_line,
+)
 from budgetwarden.core.freeze.webhook_config import workload_match_conditions
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.core.kernel.levels import level_rank
-from budgetwarden.core.kernel.wire import format_time, number_text, percent_text
-from budgetwarden.core.policy.spec import LabelSelector
+
+__all__ = [
+    "API_VERSION",
+    "ENFORCED_NAMESPACES",
+    "RULES",
+    "FailurePolicy",
+    "active_exceptions",
+    "admission_policies",
+    "binding",
+    "freeze_policy",
+    "managed_object",
+    "next_refresh",
+    "params_config_map",
+    "params_data",
+    "params_guard",
+    "selector_text",
+    "target_line",
+]
 
 API_VERSION = "admissionregistration.k8s.io/v1"
 FailurePolicy = Literal["Ignore", "Fail"]
 _ACTIONS = {c.VAP_FREEZE: "Deny", c.VAP_FREEZE_WARNINGS: "Warn", c.VAP_FREEZE_AUDIT: "Audit"}
-_MANAGED = {c.LABEL_MANAGED_BY: c.MANAGED_BY_VALUE}
 # Namespaces opt in to enforcement with the label the webhook's configuration selects.
 ENFORCED_NAMESPACES: Mapping[str, Any] = {"matchLabels": {c.LABEL_ENFORCE: c.ENFORCE_ENABLED}}
 # Who else may delete params: the namespace and garbage collectors of kube-controller-manager.
@@ -47,125 +68,6 @@ RULES = [
     {"apiGroups": ["apps"], "apiVersions": ["v1"], "resources": ["deployments"],
      "operations": ["CREATE", "UPDATE"]},
 ]  # fmt: skip
-
-
-# --- Params ----------------------------------------------------------------------------------
-def selector_text(selector: LabelSelector) -> str:
-    """`app=checkout,tier!=canary|beta,ready,!legacy`: a selector as one target line holds it."""
-    parts = [f"{key}={value}" for key, value in sorted(selector.match_labels.items())]
-    for requirement in selector.match_expressions:
-        values = "|".join(requirement.values)
-        parts.append(
-            {
-                "In": f"{requirement.key}={values}",
-                "NotIn": f"{requirement.key}!={values}",
-                "Exists": requirement.key,
-                "DoesNotExist": f"!{requirement.key}",
-            }[requirement.operator]
-        )
-    return ",".join(parts)
-
-
-def target_line(kind: str, selector: LabelSelector | None = None, name: str | None = None) -> str:
-    """`Rollout/checkout` for a name, `Rollout app=checkout` (or `Rollout`: all) for a selector."""
-    if name is not None:
-        return f"{kind}/{name}"
-    selected = selector_text(selector or LabelSelector())
-    return f"{kind} {selected}" if selected else kind
-
-
-def _exception_targets(targets: Iterable[ExceptionTarget]) -> str:
-    return "\n".join(target_line(t.kind.value, t.selector, t.name) for t in targets)
-
-
-def _policy_fields(policy: PolicyFreeze) -> dict[str, str]:
-    remaining, threshold = policy.remaining_percent, policy.threshold_percent
-    held = policy.held
-    return {
-        "name": policy.policy,
-        "level": policy.level.value,
-        "enforcement": policy.enforcement,
-        "freezeId": policy.freeze_id,
-        "since": format_time(policy.since) if policy.since is not None else "",
-        "slo": policy.slo,
-        "remainingPercent": "" if remaining is None else text.shown_number(remaining, percent_text),
-        "thresholdPercent": "" if threshold is None else text.shown_number(threshold, number_text),
-        "runbookURL": text.runbook_of(policy),
-        "targets": "\n".join(target_line(t.kind.value, t.selector) for t in policy.targets),
-        "held": "\n".join(f"{h.kind}/{h.name}" for h in held),
-        "pausedByUs": "\n".join(f"{h.kind}/{h.name}" for h in held if h.paused_by_us),
-    }
-
-
-def _exception_fields(exception: FreezeException) -> dict[str, str]:
-    spec = exception.spec
-    return {
-        "name": exception.metadata.name,
-        "maxLevel": spec.max_level.value,
-        "targets": _exception_targets(spec.targets),
-        "ticket": text.clip(spec.ticket, 40) if spec.ticket else "",
-        "expiresAt": format_time(spec.expires_at),
-    }
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def active_exceptions(view: FreezeView, namespace: str, now: datetime) -> list[FreezeException]:
-    """The namespace's exceptions still in force at `now`, by name (the webhook's order)."""
-    return sorted(
-        (
-            e
-            for e in view.exceptions
-            if e.metadata.namespace == namespace and _aware(e.spec.expires_at) > _aware(now)
-        ),
-        key=lambda e: e.metadata.name,
-    )
-
-
-def params_data(view: FreezeView, namespace: str, now: datetime) -> dict[str, str]:
-    """The params ConfigMap's data: every policy in the webhook's order, active exceptions."""
-    policies = sorted(view.policies, key=lambda p: (-level_rank(p.level), p.policy))
-    exceptions = active_exceptions(view, namespace, now)
-    data = {"policies": str(len(policies)), "exceptions": str(len(exceptions))}
-    for i, policy in enumerate(policies):
-        data.update({f"policy.{i}.{k}": v for k, v in _policy_fields(policy).items() if v})
-    for i, exception in enumerate(exceptions):
-        data.update({f"exception.{i}.{k}": v for k, v in _exception_fields(exception).items() if v})
-    return data
-
-
-def params_config_map(
-    namespace: str,
-    view: FreezeView,
-    now: datetime,
-    owners: Sequence[tuple[str, str]] = (),
-) -> dict[str, Any]:
-    """The namespace's params; `owners` are the (name, uid) of its ErrorBudgetPolicies, so the
-    garbage collector removes the params with the last policy even while the operator is down."""
-    metadata: dict[str, Any] = {
-        "name": c.PARAMS_CONFIGMAP,
-        "namespace": namespace,
-        "labels": {c.LABEL_ADMISSION_PARAMS: "true", **_MANAGED},
-    }
-    if owners:
-        metadata["ownerReferences"] = [
-            {"apiVersion": c.API_VERSION, "kind": c.KIND_POLICY, "name": name, "uid": uid}
-            for name, uid in sorted(owners)
-        ]
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": metadata,
-        "data": params_data(view, namespace, now),
-    }
-
-
-def next_refresh(view: FreezeView, namespace: str, now: datetime) -> datetime | None:
-    """When the params must be written again because an exception in them expires."""
-    expiries = [_aware(e.spec.expires_at) for e in active_exceptions(view, namespace, now)]
-    return min(expiries, default=None)
 
 
 # --- Policies and bindings -------------------------------------------------------------------
@@ -305,6 +207,6 @@ def managed_object(kind: str, name: str, spec: Mapping[str, Any]) -> dict[str, A
     return {
         "apiVersion": API_VERSION,
         "kind": kind,
-        "metadata": {"name": name, "labels": dict(_MANAGED)},
+        "metadata": {"name": name, "labels": dict(MANAGED_LABELS)},
         "spec": dict(spec),
     }

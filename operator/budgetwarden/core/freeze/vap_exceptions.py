@@ -1,7 +1,7 @@
 """FreezeException admission without a webhook: the approver recorded, the lifetime capped.
 
 In ValidatingAdmissionPolicy mode nothing serves core/freeze/exception_admission.py, yet an
-exception counts only with `spec.approvedBy` (core/freeze/view_from_status.py). handlers/vap.py
+exception counts only with `spec.approvedBy` (core/freeze/view_from_status.py). runtime/vap_sync.py
 installs these:
 - a MutatingAdmissionPolicy (Kubernetes 1.36+) that records the creator as `spec.approvedBy`
   when the exception does not name one, as the webhook's mutation does;

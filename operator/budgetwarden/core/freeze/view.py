@@ -18,7 +18,7 @@ from budgetwarden.core.kernel.levels import Level, level_rank
 from budgetwarden.core.policy.decide import Enforcement
 from budgetwarden.core.policy.selectors import selector_matches
 from budgetwarden.core.policy.spec import LabelSelector, PolicyTarget
-from budgetwarden.core.policy.status import HeldTarget
+from budgetwarden.core.policy.status_model import HeldTarget
 
 
 @dataclass(frozen=True)

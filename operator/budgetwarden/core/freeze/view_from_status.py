@@ -1,79 +1,41 @@
 """The `FreezeView` admission reads, built from policies' specs and statuses and exceptions.
 
-handlers/webhook.py calls `freeze_view` with the ErrorBudgetPolicies and FreezeExceptions of one
-namespace as the operator's registry holds them (the poller writes the status; the watch brings
-it back), and caches the result until the registry changes. So a decision reads only memory.
+The webhook's reviewers and the VAP params sync (budgetwarden.runtime) call `freeze_view` with
+the ErrorBudgetPolicies and FreezeExceptions of one namespace as the operator's registry holds
+them (the poller writes the status; the watch brings it back), and cache the result until the
+registry changes, so a decision reads only memory; `budgetwarden status` and `explain` build the
+same view from a listing.
 
-Reading status is lenient: a status this version cannot read (missing, an unknown level, a
-malformed number) gives Unknown or "no reading" rather than an error, because admission must
-answer every request. FreezeExceptions without `spec.approvedBy` are left out: the approver is
-recorded by budgetwarden's own admission, so an exception that lacks it never passed it.
+Status is read through `PolicyStatus.read` (core/policy/status_model.py), which is lenient: a status
+this version cannot read (missing, an unknown level, a malformed number) gives Unknown or "no
+reading" rather than an error, because admission must answer every request. FreezeExceptions without
+`spec.approvedBy` are left out: the approver is recorded by budgetwarden's own admission, so an
+exception that lacks it never passed it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from budgetwarden.core.freeze.exception_spec import FreezeException
 from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
 from budgetwarden.core.kernel.levels import Level, level_rank, threshold_of
-from budgetwarden.core.kernel.wire import parse_time
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy
-from budgetwarden.core.policy.status import HeldTarget
+from budgetwarden.core.policy.status_model import PolicyStatus, SLOLevel
 
 
-def _level(value: object) -> Level:
-    try:
-        return Level(str(value))
-    except ValueError:
-        return Level.UNKNOWN
-
-
-def _decimal(value: object) -> Decimal | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
-
-
-def _entries(status: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
-    value = status.get(key)
-    return [e for e in value if isinstance(e, Mapping)] if isinstance(value, list) else []
-
-
-def _deciding_slo(level: Level, status: Mapping[str, Any]) -> tuple[str, Decimal | None]:
+def _deciding_slo(level: Level, slos: Sequence[SLOLevel]) -> SLOLevel | None:
     """The SLO status.slos shows at the policy's level (else the worst), least budget first."""
-    slos = [e for e in _entries(status, "slos") if isinstance(e.get("name"), str)]
     if not slos:
-        return "", None
-    at_level = [e for e in slos if _level(e.get("level")) == level]
+        return None
+    at_level = [slo for slo in slos if slo.level == level]
 
-    def order(entry: Mapping[str, Any]) -> tuple[int, bool, Decimal, str]:
-        remaining = _decimal(entry.get("remainingPercent"))
-        rank = -level_rank(_level(entry.get("level")))
-        return (rank, remaining is None, remaining or Decimal(0), str(entry["name"]))
+    def order(slo: SLOLevel) -> tuple[int, bool, Decimal, str]:
+        remaining = slo.remaining_percent
+        return (-level_rank(slo.level), remaining is None, remaining or Decimal(0), slo.name)
 
-    chosen = min(at_level or slos, key=order)
-    return str(chosen["name"]), _decimal(chosen.get("remainingPercent"))
-
-
-def held_workloads(status: Mapping[str, Any]) -> tuple[HeldTarget, ...]:
-    """status.heldTargets, with the stable template digests rollbacks are recognised by."""
-    return tuple(
-        HeldTarget(
-            kind=str(entry["kind"]),
-            name=str(entry["name"]),
-            paused_by_us=entry.get("pausedByUs") is True,
-            stable_template=str(entry.get("stableTemplate") or ""),
-        )
-        for entry in _entries(status, "heldTargets")
-        if entry.get("kind") and entry.get("name")
-    )
+    return min(at_level or slos, key=order)
 
 
 def _crossed_threshold(
@@ -87,28 +49,28 @@ def _crossed_threshold(
     return threshold
 
 
-def policy_freeze(policy: ErrorBudgetPolicy, status: Mapping[str, Any] | None) -> PolicyFreeze:
+def policy_freeze(policy: ErrorBudgetPolicy, status: object) -> PolicyFreeze:
     """One policy as admission sees it: its spec's targets and enforcement, its status' level."""
-    status = status or {}
-    level = _level(status.get("level")) if status.get("level") else Level.UNKNOWN
-    slo, remaining = _deciding_slo(level, status)
-    freeze_id = status.get("freezeId")
+    read = PolicyStatus.read(status)
+    level = read.level or Level.UNKNOWN
+    deciding = _deciding_slo(level, read.slos)
+    remaining = deciding.remaining_percent if deciding is not None else None
     return PolicyFreeze(
         policy=policy.metadata.name,
         level=level,
         targets=policy.spec.targets,
         enforcement=policy.spec.enforcement,
-        freeze_id=freeze_id if isinstance(freeze_id, str) else "",
-        since=parse_time(status.get("since")),
-        slo=slo,
+        freeze_id=read.freeze_id,
+        since=read.since,
+        slo=deciding.name if deciding is not None else "",
         remaining_percent=remaining,
         threshold_percent=_crossed_threshold(level, remaining, policy),
-        held=held_workloads(status),
+        held=read.held_targets,
     )
 
 
 def freeze_view(
-    policies: Iterable[tuple[ErrorBudgetPolicy, Mapping[str, Any] | None]],
+    policies: Iterable[tuple[ErrorBudgetPolicy, object]],
     exceptions: Iterable[FreezeException],
 ) -> FreezeView:
     """The view of one namespace: each (policy, status) pair and the approved exceptions."""

@@ -1,6 +1,6 @@
 """A Rollout or Deployment as enforcement sees it, what makes its version, what to change.
 
-adapters/workloads.py builds `Workload`s from API objects and applies `Action`s;
+adapters/kube/workloads.py builds `Workload`s from API objects and applies `Action`s;
 core/freeze/enforcement.py plans the actions; handlers/drift.py remembers each workload's
 `version_of` and asks `template_drifted` when an event brings a new one. Pure: no I/O.
 """

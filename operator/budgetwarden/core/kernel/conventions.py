@@ -113,7 +113,7 @@ EVENT_COMPONENT: Final = "budgetwarden"
 KOPF_ANNOTATION_PREFIX: Final = GROUP
 KOPF_DIFFBASE_KEY: Final = "last-handled-configuration"
 
-# --- Budget poll (handlers/poller.py, core/budget/slo_status.py, core/policy/status.py) ----------
+# --- Budget poll (runtime/poller.py, core/budget/slo_status.py, core/policy/status.py) ----------
 # Condition reasons the poller sets on SLOs (MetricsAvailable, BudgetExhausted) and policies
 # (MetricsAvailable); each has runbooks/reasons/<Reason>.md like the reasons above.
 REASON_SERIES_FOUND: Final = "SeriesFound"
@@ -122,6 +122,14 @@ REASON_PROMETHEUS_UNAVAILABLE: Final = "PrometheusUnavailable"
 REASON_BUDGET_LEFT: Final = "BudgetLeft"
 REASON_BUDGET_SPENT: Final = "BudgetSpent"
 REASON_NO_SLOS_SELECTED: Final = "NoSLOsSelected"
+# Which rule of a policy set its level: the reason of the Event a level change posts on the
+# policy (core/policy/assess.py `Rule`); NoSLOsSelected above is one of them too.
+REASON_BUDGET_THRESHOLD: Final = "BudgetThreshold"
+REASON_BURN_RATE_TRIGGER: Final = "BurnRateTrigger"
+REASON_HYSTERESIS_HOLD: Final = "HysteresisHold"
+REASON_PARTIAL_DATA_HOLD: Final = "PartialDataHold"
+REASON_METRICS_UNAVAILABLE: Final = "MetricsUnavailable"
+REASON_NO_DATA: Final = "NoData"
 
 # The operator's own /metrics (adapters/metrics.py).
 OPERATOR_METRIC_BUDGET_REMAINING: Final = "budgetwarden_error_budget_remaining_percent"
@@ -139,7 +147,7 @@ def alert_runbook_url(alert: str) -> str:
     return runbook_url(f"alerts/{alert}")
 
 
-# --- Enforcement on workloads (core/freeze/enforcement.py, handlers/enforcement.py, handlers/drift.
+# --- Enforcement on workloads (core/freeze/enforcement.py, runtime/enforcer.py, handlers/drift.
 # Beside the freeze-* annotations above, a held workload carries the policy that wrote them and
 # the digest of its stable pod template when the freeze began (admission lets rollbacks to it
 # through). paused-by reads "budgetwarden/<policy>/<freezeId>": the policy that paused it, and
@@ -174,7 +182,7 @@ VERB_BREAKGLASS: Final = "breakglass"
 EVENT_EXCEPTION_USED: Final = "FreezeExceptionUsed"
 
 
-# --- ValidatingAdmissionPolicy mode (core/freeze/vap.py, handlers/vap.py) ---
+# --- ValidatingAdmissionPolicy mode (core/freeze/vap.py, runtime/vap_sync.py) ---
 # Cluster-scoped policies, each bound once under the same name; the denial names them:
 # `ValidatingAdmissionPolicy 'budgetwarden-freeze' with binding 'budgetwarden-freeze' denied ...`.
 VAP_FREEZE: Final = "budgetwarden-freeze"  # binding action Deny: Enforce policies

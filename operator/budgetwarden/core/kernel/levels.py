@@ -82,3 +82,11 @@ class Levels(Model):
                 f"{self.full_freeze_below}"
             )
         return self
+
+
+def read_level(value: object) -> Level | None:
+    """A level as status writes it, or None when absent or not a level this version knows."""
+    try:
+        return Level(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

@@ -1,8 +1,12 @@
-"""Pure builders of the status the handlers write: which conditions an outcome sets, and the
-merge patch that brings `status` there (or None when status already says so).
+"""The one builder of status writes, and the conditions every resource's handler shares.
 
-Returning None for "nothing to change" is what keeps a restart quiet: a resumed, unchanged
-resource gets no status write. Handlers call these; the kube adapter sends the patch.
+Every writer of status (the SLO, policy and exception handlers, the poller for SLOs and
+policies) computes its write with `status_patch`: the conditions it owns set into the current
+list (transition times move only when a status flips), its fields merged in, and the result a
+JSON merge patch against the status it read, or None when status already says so. Returning None
+is what keeps a restart quiet. The kube adapter sends the patch with the resourceVersion the
+status was read at, so a write computed from a stale read fails with a conflict instead of
+replacing the conditions another writer just set.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.conditions import Condition, set_conditions
 from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.kernel.wire import merge_diff
 
 
 def status_patch(
@@ -23,18 +28,19 @@ def status_patch(
     conditions: Sequence[Condition],
     fields: Mapping[str, Any] | None = None,
     now: datetime,
+    observe_generation: bool = True,
 ) -> dict[str, Any] | None:
-    """The status merge patch for these conditions and fields; None when nothing changes."""
+    """The status merge patch for these conditions and fields; None when nothing changes.
+
+    `generation` goes into each condition; with `observe_generation` (the resource handler's
+    writes) also into status.observedGeneration, which only that handler owns.
+    """
     current = current or {}
-    desired: dict[str, Any] = {
-        "observedGeneration": generation,
-        "conditions": set_conditions(
-            current.get("conditions") or [], conditions, generation=generation, now=now
-        ),
-        **(fields or {}),
-    }
-    patch = {key: value for key, value in desired.items() if current.get(key) != value}
-    return patch or None
+    desired: dict[str, Any] = {"observedGeneration": generation} if observe_generation else {}
+    existing = current.get("conditions") or []
+    desired["conditions"] = set_conditions(existing, conditions, generation=generation, now=now)
+    desired.update(fields or {})
+    return merge_diff(current, desired) or None
 
 
 # --- ErrorBudgetPolicy and FreezeException ---------------------------------------------------

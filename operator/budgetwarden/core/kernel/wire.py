@@ -84,3 +84,29 @@ def merge_apply(current: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[st
         else:
             merged[key] = value
     return merged
+
+
+# --- Reading status leniently ----------------------------------------------------------------
+# Status is read back by every replica, every CLI and admission, which must answer whatever a
+# status holds: a field this version cannot read reads as absent, never as an error.
+def read_text(value: object) -> str:
+    """A string field, or "" when absent or not a string."""
+    return value if isinstance(value, str) else ""
+
+
+def read_decimal(value: object) -> Decimal | None:
+    """A number written as a string ("21.4"), or None when absent, malformed or not finite."""
+    if not isinstance(value, str):
+        return None
+    try:
+        number = Decimal(value)
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def read_entries(value: object) -> list[Mapping[str, Any]]:
+    """The mappings of a list field; anything else in it, or a field that is no list, is dropped."""
+    if not isinstance(value, list):
+        return []
+    return [entry for entry in value if isinstance(entry, Mapping)]

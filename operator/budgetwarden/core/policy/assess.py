@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Final
 
 from budgetwarden.core.budget.snapshot import BudgetSnapshot, SLORef
+from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.kernel.levels import SEVERITY, Level, Levels, severity, threshold_of, worse
 from budgetwarden.core.kernel.wire import number_text, percent_text
@@ -30,13 +31,13 @@ _TENTH: Final = Decimal("0.1")
 class Rule(StrEnum):
     """Which rule of a policy set a level; CamelCase so it can serve as a condition reason."""
 
-    THRESHOLD = "BudgetThreshold"
-    BURN_RATE = "BurnRateTrigger"
-    HYSTERESIS = "HysteresisHold"
-    PARTIAL_DATA = "PartialDataHold"
-    METRICS_UNAVAILABLE = "MetricsUnavailable"
-    NO_DATA = "NoData"
-    NO_SLOS = "NoSLOsSelected"
+    THRESHOLD = c.REASON_BUDGET_THRESHOLD
+    BURN_RATE = c.REASON_BURN_RATE_TRIGGER
+    HYSTERESIS = c.REASON_HYSTERESIS_HOLD
+    PARTIAL_DATA = c.REASON_PARTIAL_DATA_HOLD
+    METRICS_UNAVAILABLE = c.REASON_METRICS_UNAVAILABLE
+    NO_DATA = c.REASON_NO_DATA
+    NO_SLOS = c.REASON_NO_SLOS_SELECTED
 
 
 def level_of(remaining: Decimal | None, levels: Levels) -> Level:

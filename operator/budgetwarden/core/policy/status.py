@@ -1,106 +1,62 @@
-"""ErrorBudgetPolicy status from a Decision, and the PolicyState read back from status.
+"""ErrorBudgetPolicy status from a Decision: the poller's part of the policy's status.
 
-The poller calls `policy_state` to learn where a policy stood (so `policy.decide` carries on
-across restarts), then `policy_status_patch` with the decision and the workloads enforcement
-holds. Nothing in the body moves unless the decision does: `since` changes with the level,
-`reason` and `slos` with the shown numbers (one decimal), so an unchanged policy gets no write.
-
-`metrics_unavailable_since` has no field of its own: it is the `lastTransitionTime` of the
-policy's MetricsAvailable=False condition, which flips at the same moment `decide` starts
-counting the outage.
+The poller reads where a policy stood with `PolicyStatus.read(...).state` (so `policy.decide`
+carries on across restarts), then asks `policy_status_patch` for the write that records the
+decision and the workloads enforcement holds. Nothing in the body moves unless the decision
+does: `since` changes with the level, `reason` and `slos` with the shown numbers (one decimal),
+so an unchanged policy gets no write. The poller owns level, since, reason, freezeId, slos,
+heldTargets and the MetricsAvailable condition; the policy handler owns observedGeneration and
+the Valid and Ready conditions (docs/architecture.md, "Who writes status").
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.core.kernel.conditions import Condition, find_condition, set_conditions
+from budgetwarden.core.kernel.conditions import Condition
 from budgetwarden.core.kernel.levels import Level
-from budgetwarden.core.kernel.wire import format_time, merge_diff, parse_time, percent_text
+from budgetwarden.core.kernel.status import status_patch
+from budgetwarden.core.kernel.wire import format_time, percent_text
 from budgetwarden.core.policy.assess import Rule
 from budgetwarden.core.policy.decide import Decision, PolicyState
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy
+from budgetwarden.core.policy.status_model import HeldTarget, PolicyStatus, SLOLevel
 
-MAX_REASON_LENGTH = 1024  # the CRD's limit on status.reason
 _NAMES_SHOWN = 3
 
 
-@dataclass(frozen=True)
-class HeldTarget:
-    """A workload a policy holds (its status.heldTargets), as the operator recorded it."""
-
-    kind: str
-    name: str
-    paused_by_us: bool = False
-    # workload_diff.template_digest of the stable version's pod template; "" when unknown.
-    stable_template: str = ""
-
-
-def policy_state(status: Mapping[str, Any] | None) -> PolicyState | None:
+def policy_state(status: object) -> PolicyState | None:
     """The state a policy's status records, or None when it has none (or none readable)."""
-    status = status or {}
-    try:
-        level = Level(str(status.get("level")))
-    except ValueError:
-        return None
-    since = parse_time(status.get("since"))
-    if since is None:
-        return None
-    available = find_condition(status.get("conditions") or [], c.CONDITION_METRICS_AVAILABLE)
-    unavailable_since = None
-    if available is not None and available.get("status") == "False":
-        unavailable_since = parse_time(available.get("lastTransitionTime")) or since
-    return PolicyState(
-        level=level,
-        since=since,
-        freeze_id=status.get("freezeId") or None,
-        reason=str(status.get("reason") or ""),
-        metrics_unavailable_since=unavailable_since,
-    )
+    return PolicyStatus.read(status).state
 
 
-def held_targets(status: Mapping[str, Any] | None) -> tuple[HeldTarget, ...]:
+def held_targets(status: object) -> tuple[HeldTarget, ...]:
     """status.heldTargets as the workloads enforcement last reported holding."""
-    entries = (status or {}).get("heldTargets") or []
-    return tuple(
-        HeldTarget(
-            kind=str(e["kind"]),
-            name=str(e["name"]),
-            paused_by_us=bool(e.get("pausedByUs")),
-            stable_template=str(e.get("stableTemplate") or ""),
-        )
-        for e in entries
-        if isinstance(e, Mapping) and e.get("kind") and e.get("name")
+    return PolicyStatus.read(status).held_targets
+
+
+def decided_status(decision: Decision, held: Iterable[HeldTarget]) -> PolicyStatus:
+    """The decision fields a decision calls for (conditions are set by `policy_status_patch`)."""
+    return PolicyStatus(
+        level=decision.level,
+        since=decision.since,
+        reason=decision.reason,
+        freeze_id=decision.freeze_id or "",
+        slos=tuple(
+            SLOLevel(a.slo.name, a.level, _shown(a.remaining_percent)) for a in decision.slos
+        ),
+        # stableTemplate lets admission recognise a rollback to the version that was running.
+        held_targets=tuple(sorted(held, key=lambda h: (h.kind, h.name))),
     )
 
 
-def policy_fields(decision: Decision, held: Iterable[HeldTarget]) -> dict[str, Any]:
-    """level, since, reason, freezeId, slos and heldTargets for a decision."""
-    return {
-        "level": decision.level.value,
-        "since": format_time(decision.since),
-        "reason": _clip(decision.reason),
-        "freezeId": decision.freeze_id or "",
-        "slos": [
-            {"name": a.slo.name, "level": a.level.value}
-            | (
-                {}
-                if a.remaining_percent is None
-                else {"remainingPercent": percent_text(a.remaining_percent)}
-            )
-            for a in decision.slos
-        ],
-        # stableTemplate lets admission recognise a rollback to the version that was running.
-        "heldTargets": [
-            {"kind": h.kind, "name": h.name, "pausedByUs": h.paused_by_us}
-            | ({"stableTemplate": h.stable_template} if h.stable_template else {})
-            for h in sorted(held, key=lambda h: (h.kind, h.name))
-        ],
-    }
+def _shown(remaining: Decimal | None) -> Decimal | None:
+    """A remaining percent at the precision status shows it (one decimal, rounded down)."""
+    return None if remaining is None else Decimal(percent_text(remaining))
 
 
 def policy_conditions(
@@ -145,16 +101,11 @@ def policy_status_patch(
     now: datetime,
 ) -> dict[str, Any] | None:
     """The merge patch that records the decision and held workloads; None when unchanged."""
-    current = current or {}
-    conditions = set_conditions(
-        current.get("conditions") or [],
-        policy_conditions(policy, decision, metrics_available),
+    return status_patch(
+        current,
         generation=policy.metadata.generation,
+        conditions=policy_conditions(policy, decision, metrics_available),
+        fields=decided_status(decision, held).decision_fields(),
         now=now,
+        observe_generation=False,  # the policy handler's field
     )
-    desired = {**policy_fields(decision, held), "conditions": conditions}
-    return merge_diff(current, desired) or None
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= MAX_REASON_LENGTH else text[: MAX_REASON_LENGTH - 1] + "…"

@@ -94,18 +94,9 @@ def _convert_slo(
     labels = kubernetes_labels(
         {k: v for k, v in (metadata.get("labels") or {}).items() if isinstance(v, str)}
     )
-    body: Resource = {"service": str(spec.get("service", ""))}
-    problems: list[Problem] = []
-    description = str(spec.get("description") or "")
-    if len(description) > _MAX_DESCRIPTION:
-        problems.append(Problem("spec.description", f"shortened to {_MAX_DESCRIPTION} characters"))
-    if description:
-        body["description"] = description[:_MAX_DESCRIPTION]
+    body, problems = _described(spec)
     window = _window(spec.get("timeWindow"))
-    method = spec.get("budgetingMethod")
-    if method != "Occurrences":
-        why = "only Occurrences (good/total event counts) is supported; time slices are not"
-        raise Skip("spec.budgetingMethod", f'skipped: "{method}": {why}')
+    _budgeting_method(spec.get("budgetingMethod"))
     indicator = _indicator(spec, known)
     if spec.get("alertPolicies"):
         why = "budgetwarden generates multi-window burn-rate alerts from the SLO itself"
@@ -129,6 +120,25 @@ def _convert_slo(
         if not failed:
             resources.append(resource)
     return resources, problems
+
+
+def _described(spec: Mapping[str, Any]) -> tuple[Resource, list[Problem]]:
+    """The service and description every objective's SLO shares, and a note if shortened."""
+    body: Resource = {"service": str(spec.get("service", ""))}
+    problems: list[Problem] = []
+    description = str(spec.get("description") or "")
+    if len(description) > _MAX_DESCRIPTION:
+        problems.append(Problem("spec.description", f"shortened to {_MAX_DESCRIPTION} characters"))
+    if description:
+        body["description"] = description[:_MAX_DESCRIPTION]
+    return body, problems
+
+
+def _budgeting_method(method: Any) -> None:
+    """Skip the SLO unless its budgeting method is Occurrences."""
+    if method != "Occurrences":
+        why = "only Occurrences (good/total event counts) is supported; time slices are not"
+        raise Skip("spec.budgetingMethod", f'skipped: "{method}": {why}')
 
 
 def _window(windows: Any) -> str:

@@ -1,0 +1,195 @@
+"""The high-error-rate drill: burn budget for real and print the loop closing, step by step.
+
+`budgetwarden drill high-error-rate` calls `run_drill`. Against a namespace where an SLO is
+measured on the demo service and an ErrorBudgetPolicy selects it:
+1. Preflight: the policy must be at Normal; the plan (demo/plan.py) says how big the budget is,
+   how fast this error rate spends it, and when each level is due.
+2. Burn: raise the demo service's error rate; wait for the fast-burn alert in Prometheus, the
+   levels Warning → PartialFreeze → FullFreeze, and the targets paused by budgetwarden.
+3. Admission (demo/drill_admission.py), when a webhook or admission policy is installed.
+4. Restore the error rate; wait for the alert to resolve, the hold to pass, the thaw, and the
+   targets budgetwarden paused to be resumed.
+Every step has a deadline; a missed one raises StepFailed. The error rate is restored whatever
+happens, and the drill's FreezeException is deleted at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+
+import httpx
+
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.levels import Level, is_freeze, severity
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy
+from budgetwarden_dev.demo import drill_admission
+from budgetwarden_dev.demo.drill_report import Reporter, alert_due, plan_for
+from budgetwarden_dev.demo.observe import Snapshot, Watcher
+from budgetwarden_dev.demo.plan import FREEZE_LEVELS, Plan, percent, say_duration, seconds
+from budgetwarden_dev.demo.timeline import Step, StepFailed, Steps, Timeline, deadline
+
+POLL_SECONDS = 1.0
+SETTLE_SECONDS = 120  # how long preflight waits for a policy still thawing from a previous drill
+LONGEST_BURN = Decimal(15 * 60)  # a drill that would take longer is refused: raise the rate
+ALERT_FIRING = f"{c.ALERT_PAGE} firing in Prometheus"
+ALERT_RESOLVED = f"{c.ALERT_PAGE} resolved"
+PAUSED = "targets paused by budgetwarden"
+THAWED = "freeze lifted after the hold"
+RESUMED = "targets resumed"
+
+__all__ = ["DemoControl", "DrillError", "DrillOptions", "StepFailed", "run_drill"]
+
+
+class DrillError(Exception):
+    """The drill cannot start: missing objects, a policy not at Normal, a plan that never ends."""
+
+
+@dataclass(frozen=True)
+class DrillOptions:
+    """What to drill on and how hard."""
+
+    error_rate: Decimal
+    demo_url: str
+    admission: bool = True
+
+
+class DemoControl:
+    """The demo service's control API."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(timeout=10, trust_env=False)
+
+    def error_rate(self) -> Decimal:
+        """The error rate set now."""
+        answer = self._http.get(f"{self.url}/control").raise_for_status()
+        return Decimal(answer.json()["errorRate"])
+
+    def set_error_rate(self, rate: Decimal) -> None:
+        """PUT /control."""
+        self._http.put(f"{self.url}/control", json={"errorRate": str(rate)}).raise_for_status()
+
+
+def run_drill(watcher: Watcher, options: DrillOptions, timeline: Timeline) -> None:
+    """Run the drill; raises StepFailed (a missed step) or DrillError (could not start)."""
+    slo, policy = watcher.slo(), watcher.policy()
+    before = _settled(watcher, policy, timeline)
+    plan = plan_for(watcher, slo, policy, options.error_rate, before)
+    fires, resolves = alert_due(slo, plan.burn_rate)
+    burn = _burn_steps(timeline, plan, fires)  # checks the plan first
+    report = Reporter(watcher, policy, timeline)
+    report.preamble(plan, before, slo)
+    demo = DemoControl(options.demo_url)
+    previous = demo.error_rate()
+    began = time.monotonic()
+    demo.set_error_rate(options.error_rate)
+    exception = None
+    try:
+        burn_rate = f"burn rate {plan.burn_rate.normalize():f}x"
+        change = f"{percent(previous)} → {percent(options.error_rate)}"
+        timeline.line(f"error rate {change} (PUT {demo.url}/control): {burn_rate}")
+        burn.began = timeline.elapsed()
+        last = _follow(watcher, policy, report, burn, before)
+        if options.admission:
+            exception = drill_admission.run(watcher, policy, last, timeline)
+    finally:
+        demo.set_error_rate(previous)
+        lasted = Decimal(str(round(time.monotonic() - began, 1)))
+        change = f"{percent(options.error_rate)} → {percent(previous)}"
+        timeline.line(f"error rate {change} (restored after {say_duration(lasted)})")
+    try:
+        thaw = _thaw_steps(timeline, policy, float(resolves))
+        last = _follow(watcher, policy, report, thaw, last)
+    finally:
+        if exception is not None:
+            watcher.kubectl("delete", c.PLURAL_EXCEPTION, exception, "-n", watcher.namespace)
+            timeline.line(f"FreezeException {exception} deleted")
+    report.summary(plan, lasted)
+
+
+def _settled(watcher: Watcher, policy: ErrorBudgetPolicy, timeline: Timeline) -> Snapshot:
+    """The policy at Normal, waiting a while for one still thawing from an earlier drill."""
+    give_up = time.monotonic() + SETTLE_SECONDS
+    said = False
+    while (now := watcher.snapshot(policy)).level != Level.NORMAL:
+        if time.monotonic() > give_up:
+            raise DrillError(
+                f"ErrorBudgetPolicy {watcher.policy_name} is at {now.level or 'no level yet'}, "
+                f"not Normal: {now.reason or 'no status yet'}; run the drill from Normal"
+            )
+        if not said:
+            timeline.line(f"waiting for the policy to settle at Normal (now {now.level})")
+            said = True
+        time.sleep(POLL_SECONDS)
+    return now
+
+
+def _burn_steps(timeline: Timeline, plan: Plan, alert: Decimal | None) -> Steps:
+    """The fast-burn alert, each level in turn, and the pause; due when the plan says."""
+    steps = [Step(ALERT_FIRING, _f(alert), deadline(_f(alert)))]
+    for level in FREEZE_LEVELS:
+        due = plan.due(level)
+        if due is None or due > LONGEST_BURN:
+            when = "never" if due is None else f"only after {say_duration(due)}"
+            raise DrillError(
+                f"at {percent(plan.error_rate)} errors the policy reaches {level} {when}; "
+                "raise --error-rate"
+            )
+        steps.append(Step(f"policy at {level}", float(due), deadline(float(due))))
+    due_pause = _f(plan.due(Level.PARTIAL_FREEZE))
+    steps.append(Step(PAUSED, due_pause, deadline(due_pause)))
+    return Steps(timeline, steps)
+
+
+def _thaw_steps(timeline: Timeline, policy: ErrorBudgetPolicy, resolves: float) -> Steps:
+    """Alert resolved; thaw and resume once the short window empties and the hold runs out."""
+    thaw = float(seconds(policy.spec.hysteresis.minimum_hold)) + 15
+    return Steps(
+        timeline,
+        [
+            Step(ALERT_RESOLVED, resolves, deadline(resolves)),
+            Step(THAWED, thaw, deadline(thaw, 60)),
+            Step(RESUMED, thaw, deadline(thaw, 60)),
+        ],
+    )
+
+
+def _follow(
+    watcher: Watcher, policy: ErrorBudgetPolicy, report: Reporter, steps: Steps, last: Snapshot
+) -> Snapshot:
+    """Poll, print what moved and tick steps until all are done; StepFailed at a deadline."""
+    while True:
+        now = watcher.snapshot(policy)
+        report.changes(last, now)
+        _tick(steps, now, report.ours)
+        last = now
+        if steps.finished():
+            return now
+        steps.check_deadlines(f"the policy is at {now.level}: {now.reason}")
+        time.sleep(POLL_SECONDS)
+
+
+def _tick(steps: Steps, now: Snapshot, ours: set[str]) -> None:
+    """Mark the steps this snapshot shows done."""
+    level = Level(now.level) if now.level in {str(x) for x in Level} else Level.UNKNOWN
+    frozen = level is not Level.UNKNOWN and is_freeze(level)
+    ours.update(w.key for w in now.workloads.values() if w.paused_by_us)
+    if steps.has(ALERT_FIRING):
+        steps.mark(ALERT_FIRING, now.alert == "firing")
+        for target in FREEZE_LEVELS:
+            reached = level is not Level.UNKNOWN and severity(level) >= severity(target)
+            steps.mark(f"policy at {target}", reached)
+        everything_held = all(w.paused for w in now.workloads.values())
+        steps.mark(PAUSED, bool(ours) and everything_held)
+        return
+    steps.mark(ALERT_RESOLVED, now.alert is None)
+    thawed = level is not Level.UNKNOWN and not frozen
+    steps.mark(THAWED, thawed)
+    resumed = all(not now.workloads[key].paused for key in ours if key in now.workloads)
+    steps.mark(RESUMED, thawed and resumed)
+
+
+def _f(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)

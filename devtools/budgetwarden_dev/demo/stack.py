@@ -1,0 +1,258 @@
+"""The demo stack behind `budgetwarden demo up|down|env`: the whole loop on one machine.
+
+`up` starts, detached so they outlive the command: a local control plane with the CRDs, the
+demo service with a steady load, Prometheus scraping it every second with a day of healthy
+history backfilled (demo/history.py), `budgetwarden rules-sync`, and the operator polling every
+second and serving the admission webhook (registered from `budgetwarden webhook render`); then
+it applies examples/demo/ and waits until the policy has a level. Pids, folders and exports go
+to DIR/state.json (the format of `budgetwarden dev`) after every step, so `down` is
+`devenv.stack.down`. `budgetwarden drill` then runs against the exported KUBECONFIG.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.durations import parse_duration
+from budgetwarden.core.slo.rules import RuleOptions
+from budgetwarden.core.slo.spec import SLO, parse_slo
+from budgetwarden_dev.demo import components as parts
+from budgetwarden_dev.demo.history import History, backfill
+from budgetwarden_dev.devenv import processes
+from budgetwarden_dev.devenv import stack as devstack
+from budgetwarden_dev.devenv.binaries import repo_root
+from budgetwarden_dev.devenv.controlplane import ControlPlane
+from budgetwarden_dev.devenv.crds import install_crds
+from budgetwarden_dev.devenv.errors import DevEnvError
+from budgetwarden_dev.devenv.kubeconfig import Kubectl, RunsKubectl
+from budgetwarden_dev.devenv.processes import Spawned
+from budgetwarden_dev.devenv.prometheus import PrometheusProcess
+
+DEMO_URL_VAR = "BUDGETWARDEN_DEMO_URL"
+NAMESPACE_VAR = "BUDGETWARDEN_DEMO_NAMESPACE"
+DEFAULT_NAMESPACE = "demo"
+DEFAULT_LOAD_RPS = 20
+READY_TIMEOUT = 120
+
+
+def example_files() -> list[Path]:
+    """examples/demo/*.yaml, in order."""
+    return sorted((repo_root() / "examples" / "demo").glob("*.yaml"))
+
+
+def default_dir() -> Path:
+    """Where the demo stack keeps its state unless told otherwise: .cache/demo in the repo."""
+    return repo_root() / ".cache" / "demo"
+
+
+def say(message: str) -> None:
+    """Progress goes to stderr; stdout carries only the exports."""
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class _Started:
+    """What `up` has started so far, written to DIR/state.json after every step, so `down`
+    (or a failure) stops exactly that, even after `up` itself was killed."""
+
+    directory: Path
+    processes: list[Spawned] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)
+
+    def add(self, *procs: Spawned, folders: Sequence[Path] = ()) -> None:
+        """Remember more processes and folders; rewrite the state file."""
+        self.processes += procs
+        self.folders += folders
+        self.state({}).save(self.directory)
+
+    def state(self, env: dict[str, str]) -> devstack.StackState:
+        """The state with these exports."""
+        return devstack.StackState(list(self.processes), list(self.folders), env)
+
+
+def up(
+    directory: Path,
+    *,
+    namespace: str = DEFAULT_NAMESPACE,
+    load_rps: int = DEFAULT_LOAD_RPS,
+    settings: parts.LoopSettings | None = None,
+) -> devstack.StackState:
+    """Start the demo stack in `directory`; raises when one already runs there."""
+    settings = settings or parts.LoopSettings()
+    _refuse_running(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    started = _Started(directory)
+    try:
+        return _up(namespace, load_rps, settings, started)
+    except BaseException:
+        devstack.down(directory)
+        raise
+
+
+def _refuse_running(directory: Path) -> None:
+    previous = devstack.StackState.load(directory)
+    if previous is None:
+        return
+    running = [f"{p.name} (pid {p.pid})" for p in previous.processes if processes.is_running(p)]
+    if running:
+        raise DevEnvError(
+            f"already running in {directory}: {', '.join(running)}; "
+            "run `budgetwarden demo down` first"
+        )
+    devstack.down(directory)  # leftovers of a stack whose processes died
+
+
+def _up(
+    namespace: str, load_rps: int, settings: parts.LoopSettings, started: _Started
+) -> devstack.StackState:
+    directory = started.directory
+    plane, kubectl, docs = _control_plane(namespace, started)
+
+    say(f"starting the demo service: {load_rps} requests/s, no errors")
+    started.add(folders=[directory / "demo", directory / "logs"])
+    demo, demo_url = parts.start_demo_service(directory / "demo", load_rps=load_rps, detached=True)
+    started.add(demo.proc)
+
+    slo = parse_slo(next(d for d in docs if d["kind"] == c.KIND_SLO))
+    prometheus = _prometheus(demo_url, slo, load_rps, settings, started)
+    _operator(plane.kubeconfig, kubectl, prometheus, namespace, settings, started)
+    parts.apply(kubectl, [d for d in docs if d["kind"] != "Namespace"])
+    wait_ready(kubectl, prometheus.url, slo, namespace)
+    state = started.state({
+        "KUBECONFIG": str(plane.kubeconfig),
+        devstack.PROMETHEUS_URL_VAR: prometheus.url,
+        devstack.RULES_DIR_VAR: str(prometheus.rules_dir),
+        DEMO_URL_VAR: demo_url,
+        NAMESPACE_VAR: namespace,
+    })  # fmt: skip
+    state.save(directory)
+    return state
+
+
+def _control_plane(
+    namespace: str, started: _Started
+) -> tuple[ControlPlane, Kubectl, list[dict[str, Any]]]:
+    """The local control plane with the CRDs and the demo's namespace; examples/demo/ read."""
+    directory = started.directory
+    say(f"starting the local control plane in {directory / 'controlplane'}")
+    plane = ControlPlane(directory / "controlplane", detached=True)
+    started.add(folders=[plane.workdir])
+    plane.start()
+    started.add(*plane.processes)
+    kubectl = Kubectl(plane.kubeconfig)
+    install_crds(kubectl, repo_root())
+    docs = parts.manifests(example_files(), namespace)
+    parts.apply(kubectl, [d for d in docs if d["kind"] == "Namespace"])
+    return plane, kubectl, docs
+
+
+def _operator(
+    kubeconfig: Path, kubectl: Kubectl, prometheus: PrometheusProcess, namespace: str,
+    settings: parts.LoopSettings, started: _Started,
+) -> None:  # fmt: skip
+    """rules-sync, then the operator and the admission webhook it serves, registered."""
+    directory = started.directory
+    say(f"starting rules-sync and the operator (polling every {settings.poll_interval})")
+    logs = directory / "logs"
+    rules_sync = parts.start_rules_sync(
+        kubeconfig, prometheus.url, prometheus.rules_dir, namespace,
+        logs / "rules-sync.log", detached=True,
+    )  # fmt: skip
+    started.add(rules_sync.proc)
+    started.add(folders=[directory / "webhook"])
+    webhook = parts.Webhook.create(directory / "webhook")
+    operator = parts.start_operator(
+        kubeconfig, prometheus.url, namespace, logs / "operator.log",
+        settings=settings, extra_env=webhook.env(), detached=True,
+    )  # fmt: skip
+    started.add(operator.proc)
+    say(f"registering the admission webhook the operator serves at {webhook.url}")
+    webhook.register(kubectl, operator)
+
+
+def _prometheus(
+    demo_url: str, slo: SLO, load_rps: int, settings: parts.LoopSettings, started: _Started
+) -> PrometheusProcess:
+    """Prometheus with a healthy day behind it, scraping the demo service."""
+    directory = started.directory
+    prometheus = PrometheusProcess(
+        directory / "rules",
+        [parts.scrape_config(demo_url, settings.scrape_interval)],
+        evaluation_interval=settings.evaluation_interval,
+        scrape_interval=settings.scrape_interval,
+        workdir=directory / "prometheus",
+        detached=True,
+    )
+    started.add(folders=[prometheus.workdir, prometheus.rules_dir, directory / "backfill"])
+    history = demo_history(slo, demo_url, load_rps)
+    say(
+        f"backfilling {slo.spec.window.days or 1}d of healthy history: "
+        f"{history.requests:,} requests at {load_rps}/s, none failed "
+        "(promtool tsdb create-blocks-from openmetrics, then from rules)"
+    )
+    backfill(prometheus.workdir / "data", history, [slo], rule_options(settings),
+             directory / "backfill")  # fmt: skip
+    say(f"starting Prometheus (scrape and evaluation every {settings.evaluation_interval})")
+    prometheus.start()
+    assert prometheus.process is not None  # start() succeeded
+    started.add(prometheus.process)
+    return prometheus
+
+
+def demo_history(slo: SLO, demo_url: str, load_rps: int) -> History:
+    """One SLO window of steady, error-free traffic for the demo service's series."""
+    return History(
+        end=datetime.now(UTC),
+        length=slo.spec.window,
+        load_rps=load_rps,
+        error_rate=Decimal(0),
+        job=parts.DEMO_JOB,
+        instance=demo_url.removeprefix("http://"),
+    )
+
+
+def rule_options(settings: parts.LoopSettings) -> RuleOptions:
+    """The rule options the operator runs with, so backfilled rules match the live ones."""
+    return RuleOptions(
+        scrape_interval=parse_duration(settings.scrape_interval),
+        evaluation_interval=parse_duration(settings.evaluation_interval),
+    )
+
+
+def wait_ready(
+    kubectl: RunsKubectl, prometheus_url: str, slo: SLO, namespace: str,
+    timeout: float = READY_TIMEOUT,
+) -> None:  # fmt: skip
+    """Wait until Prometheus records the SLO's budget and every policy has a level."""
+    say("waiting for the rules to reach Prometheus and the policy to get a level")
+    query = (
+        f'{c.METRIC_BUDGET_REMAINING}{{slo_name="{slo.metadata.name}",slo_namespace="{namespace}"}}'
+    )
+    parts.wait_for(f"Prometheus to record {query}", lambda: _has_series(prometheus_url, query),
+                   timeout)  # fmt: skip
+    parts.wait_for("every ErrorBudgetPolicy to get a level",
+                   lambda: _policies_levelled(kubectl, namespace), timeout)  # fmt: skip
+
+
+def _has_series(url: str, query: str) -> bool:
+    try:
+        answer = httpx.get(f"{url}/api/v1/query", params={"query": query}, trust_env=False)
+        return bool(answer.json()["data"]["result"])
+    except (httpx.HTTPError, KeyError, ValueError):
+        return False
+
+
+def _policies_levelled(kubectl: RunsKubectl, namespace: str) -> bool:
+    found = kubectl("get", c.PLURAL_POLICY, "-n", namespace, "-o", "json")
+    items: list[dict[str, Any]] = json.loads(found.stdout)["items"]
+    return bool(items) and all((p.get("status") or {}).get("level") for p in items)

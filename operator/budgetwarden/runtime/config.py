@@ -1,0 +1,218 @@
+"""`OperatorConfig`: everything the operator is told, read once from flags and BUDGETWARDEN_*.
+
+`budgetwarden run` passes its flags to `OperatorConfig.load`; under `kopf run -m
+budgetwarden.handlers` there are no flags and the start-up hook calls `load()` with the
+environment alone. Either way a flag wins over its variable, a variable over the default, and
+the result is frozen before anything starts: the same configuration gives the same operator.
+
+The admission mode is chosen here: `webhook` (serve the admission webhook; needs its address,
+certificate and key), `vap` (install ValidatingAdmissionPolicies, no server) or `none`. Without
+an explicit mode it is `webhook` when a webhook address is set, else `none`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Final
+
+from budgetwarden.core.kernel.durations import parse_duration
+from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.slo.rules import RuleOptions
+from budgetwarden.runtime import settings as s
+from budgetwarden.runtime.settings import (
+    AdmissionConfig,
+    AdmissionMode,
+    BudgetLoopConfig,
+    ConfigError,
+    FailurePolicy,
+    SecretKey,
+    WebhookListen,
+)
+
+# Every variable the operator reads; the Helm chart sets them (tests check that it sets only these).
+ENV_SCRAPE_INTERVAL: Final = "BUDGETWARDEN_SCRAPE_INTERVAL"
+ENV_EVALUATION_INTERVAL: Final = "BUDGETWARDEN_EVALUATION_INTERVAL"
+ENV_BUDGET_LEVELS: Final = "BUDGETWARDEN_BUDGET_LEVELS"
+ENV_PROMETHEUS_URL: Final = "BUDGETWARDEN_PROMETHEUS_URL"
+ENV_PROMETHEUS_TOKEN_SECRET: Final = "BUDGETWARDEN_PROMETHEUS_TOKEN_SECRET"
+ENV_PROMETHEUS_CA: Final = "BUDGETWARDEN_PROMETHEUS_CA"
+ENV_POLL_INTERVAL: Final = "BUDGETWARDEN_POLL_INTERVAL"
+ENV_METRICS_PORT: Final = "BUDGETWARDEN_METRICS_PORT"
+ENV_STALE_AFTER: Final = "BUDGETWARDEN_STALE_AFTER"
+ENV_STATUS_REFRESH: Final = "BUDGETWARDEN_STATUS_REFRESH"
+ENV_ADMISSION_MODE: Final = "BUDGETWARDEN_ADMISSION_MODE"
+ENV_WEBHOOK_ADDRESS: Final = "BUDGETWARDEN_WEBHOOK_ADDRESS"
+ENV_WEBHOOK_CERT: Final = "BUDGETWARDEN_WEBHOOK_CERT"
+ENV_WEBHOOK_KEY: Final = "BUDGETWARDEN_WEBHOOK_KEY"
+ENV_EXCEPTION_MAX_TTL: Final = "BUDGETWARDEN_EXCEPTION_MAX_TTL"
+ENV_OPERATOR_USERNAME: Final = "BUDGETWARDEN_OPERATOR_USERNAME"
+ENV_VAP_FAILURE_POLICY: Final = "BUDGETWARDEN_VAP_FAILURE_POLICY"
+
+# flag destination in `budgetwarden run` -> the variable it overrides
+FLAG_VARIABLES: Final = {
+    "scrape_interval": ENV_SCRAPE_INTERVAL,
+    "evaluation_interval": ENV_EVALUATION_INTERVAL,
+    "budget_levels": ENV_BUDGET_LEVELS,
+    "prometheus_url": ENV_PROMETHEUS_URL,
+    "prometheus_token_secret": ENV_PROMETHEUS_TOKEN_SECRET,
+    "prometheus_ca": ENV_PROMETHEUS_CA,
+    "poll_interval": ENV_POLL_INTERVAL,
+    "metrics_port": ENV_METRICS_PORT,
+    "stale_after": ENV_STALE_AFTER,
+    "status_refresh": ENV_STATUS_REFRESH,
+    "admission_mode": ENV_ADMISSION_MODE,
+}
+
+
+@dataclass(frozen=True)
+class OperatorConfig:
+    """The operator's whole configuration: rules, budget loop, admission."""
+
+    rules: RuleOptions = field(default_factory=RuleOptions)
+    budget_loop: BudgetLoopConfig = field(default_factory=BudgetLoopConfig)
+    admission: AdmissionConfig = field(default_factory=AdmissionConfig)
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, **flags: str | None) -> OperatorConfig:
+        """Flags (named as in FLAG_VARIABLES) over BUDGETWARDEN_* variables over defaults.
+
+        Raises ConfigError (or SpecError for bad rule options) naming the flag or variable.
+        """
+        values = _Values(os.environ if env is None else env, flags)
+        return cls(
+            rules=rule_options(
+                values.flag("scrape_interval"),
+                values.flag("evaluation_interval"),
+                values.flag("budget_levels"),
+                env=values.env,
+            ),
+            budget_loop=_budget_loop(values),
+            admission=_admission(values),
+        )
+
+
+@dataclass(frozen=True)
+class _Values:
+    env: Mapping[str, str]
+    flags: Mapping[str, str | None]
+
+    def flag(self, name: str) -> str | None:
+        return self.flags.get(name) or None
+
+    def get(self, name: str) -> tuple[str, str] | None:
+        """(what to call it in an error, its text) from the flag, else its variable."""
+        if text := self.flag(name):
+            return f"--{name.replace('_', '-')}", text
+        variable = FLAG_VARIABLES[name]
+        return (variable, text) if (text := self.env.get(variable)) else None
+
+    def variable(self, name: str) -> tuple[str, str] | None:
+        return (name, text) if (text := self.env.get(name)) else None
+
+
+def rule_options(
+    scrape_interval: str | None = None,
+    evaluation_interval: str | None = None,
+    budget_levels: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> RuleOptions:
+    """RuleOptions from explicit values, else BUDGETWARDEN_* variables, else the defaults.
+
+    Raises SpecError naming the variable (a bad duration or level).
+    """
+    env = os.environ if env is None else env
+    defaults = RuleOptions()
+    scrape = scrape_interval or env.get(ENV_SCRAPE_INTERVAL)
+    evaluation = evaluation_interval or env.get(ENV_EVALUATION_INTERVAL)
+    levels = budget_levels or env.get(ENV_BUDGET_LEVELS)
+    return RuleOptions(
+        scrape_interval=_rule_duration(ENV_SCRAPE_INTERVAL, scrape) or defaults.scrape_interval,
+        evaluation_interval=_rule_duration(ENV_EVALUATION_INTERVAL, evaluation)
+        or defaults.evaluation_interval,
+        budget_levels=s.budget_levels(ENV_BUDGET_LEVELS, levels)
+        if levels
+        else defaults.budget_levels,
+    )
+
+
+def _rule_duration(name: str, text: str | None) -> timedelta | None:
+    if not text:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise SpecError.single(name, str(error)) from error
+
+
+def _budget_loop(values: _Values) -> BudgetLoopConfig:
+    defaults = BudgetLoopConfig()
+    url, secret, ca = (
+        values.get(n) for n in ("prometheus_url", "prometheus_token_secret", "prometheus_ca")
+    )
+    interval, stale, refresh, port = (
+        values.get(n) for n in ("poll_interval", "stale_after", "status_refresh", "metrics_port")
+    )
+    return BudgetLoopConfig(
+        prometheus_url=url[1] if url else None,
+        token_secret=_secret(*secret) if secret else None,
+        ca_file=ca[1] if ca else None,
+        interval=s.duration(*interval) if interval else defaults.interval,
+        stale_after=s.duration(*stale) if stale else None,
+        status_refresh=s.duration(*refresh) if refresh else defaults.status_refresh,
+        metrics_port=s.port(*port) if port else defaults.metrics_port,
+    )
+
+
+def _secret(name: str, text: str) -> SecretKey:
+    try:
+        return SecretKey.parse(text)
+    except ValueError as error:
+        raise ConfigError(f"{name} {error}") from error
+
+
+def _admission(values: _Values) -> AdmissionConfig:
+    listen = _webhook_listen(values)
+    chosen = values.get("admission_mode")
+    mode = _mode(*chosen) if chosen else ("webhook" if listen is not None else "none")
+    if mode == "webhook" and listen is None:
+        raise ConfigError(
+            f"admission mode webhook needs {ENV_WEBHOOK_ADDRESS}, {ENV_WEBHOOK_CERT} and "
+            f"{ENV_WEBHOOK_KEY}; or choose --admission-mode vap or none"
+        )
+    ttl = values.variable(ENV_EXCEPTION_MAX_TTL)
+    failure = values.variable(ENV_VAP_FAILURE_POLICY)
+    return AdmissionConfig(
+        mode=mode,
+        webhook=listen,
+        max_ttl=s.duration(*ttl) if ttl else AdmissionConfig().max_ttl,
+        operator_username=values.env.get(ENV_OPERATOR_USERNAME, ""),
+        vap_failure_policy=_failure_policy(*failure) if failure else "Ignore",
+    )
+
+
+def _webhook_listen(values: _Values) -> WebhookListen | None:
+    where = values.variable(ENV_WEBHOOK_ADDRESS)
+    if where is None:
+        return None
+    host, port = s.address(*where)
+    cert, key = values.env.get(ENV_WEBHOOK_CERT), values.env.get(ENV_WEBHOOK_KEY)
+    if not cert or not key:
+        raise ConfigError(f"{ENV_WEBHOOK_ADDRESS} needs {ENV_WEBHOOK_CERT} and {ENV_WEBHOOK_KEY}")
+    return WebhookListen(host, port, Path(cert), Path(key))
+
+
+def _mode(name: str, text: str) -> AdmissionMode:
+    for mode in s.ADMISSION_MODES:
+        if text == mode:
+            return mode
+    raise ConfigError(f'{name} must be webhook, vap or none; got "{text}"')
+
+
+def _failure_policy(name: str, text: str) -> FailurePolicy:
+    if text not in ("Ignore", "Fail"):
+        raise ConfigError(f'{name} must be Ignore or Fail; got "{text}"')
+    return "Fail" if text == "Fail" else "Ignore"

@@ -1,0 +1,145 @@
+"""Detection fallback: a new version that reached a workload during a freeze past admission.
+
+With failurePolicy Ignore an unreachable webhook lets pod-template changes through. kopf's
+Rollout and Deployment watch (handlers/drift.py) hands every event to `DriftWatch.observe`;
+when a workload's pod template changes while a policy that selects it is frozen, and the change
+is neither covered by a FreezeException, nor a rollback to the recorded stable template, nor a
+restart, it applies that policy's plan to the workload (it is paused by the same rules the
+poller follows) and posts a Warning Event, TemplateChangedDuringFreeze, saying what was done.
+Under DryRun it only logs.
+
+Why event handlers and not kopf's update handlers: update handlers keep the last-handled
+configuration in an annotation on the object, so the operator would write to every workload it
+watches. Event handlers store nothing; instead a digest of each workload's version (`version_of`,
+about a hundred bytes) is kept in memory per uid, for every workload watched: kopf lists
+workloads and policies in no fixed order at start-up, and a workload remembered only once its
+policy is known would miss its first change. After a restart the first event of each workload
+only records its version: a change that landed while the operator was down gets no Event, but
+the poller still pauses every target of a freeze.
+
+The cheap filter: most events are status updates, which end after one digest. Only a changed
+version looks further, at policies, their statuses and FreezeExceptions in the in-memory
+registry (runtime/registry.py): no API read unless there is something to pause and report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from budgetwarden.adapters.kube import Kube
+from budgetwarden.adapters.kube.workloads import involved, workload_of
+from budgetwarden.core.freeze.enforcement import plan, selects
+from budgetwarden.core.freeze.exception_spec import FreezeException
+from budgetwarden.core.freeze.view import covering_exception
+from budgetwarden.core.freeze.workload import Workload, template_drifted, version_of
+from budgetwarden.core.freeze.workload_diff import as_mapping
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.levels import is_freeze, severity
+from budgetwarden.core.policy.decide import PolicyState
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind
+from budgetwarden.core.policy.status_model import PolicyStatus
+from budgetwarden.runtime.enforcer import act
+from budgetwarden.runtime.registry import Registry, plain
+from budgetwarden.runtime.reporting import Logger, announce, utcnow
+
+Frozen = tuple[ErrorBudgetPolicy, PolicyState]
+
+
+@dataclass
+class DriftWatch:
+    """Remembers every watched workload's version; acts when a new one lands during a freeze."""
+
+    registry: Registry
+    kube: Kube
+    versions: dict[str, str] = field(default_factory=dict)  # uid -> version_of the last seen
+
+    async def observe(
+        self, kind: TargetKind, event_type: str | None, body: Mapping[str, Any], logger: Logger
+    ) -> None:
+        """Remember the workload's version; on a new version during a freeze, act and report."""
+        meta = as_mapping(body.get("metadata"))
+        namespace, uid = str(meta.get("namespace") or ""), str(meta.get("uid") or "")
+        if event_type == "DELETED":
+            self.versions.pop(uid, None)
+            return
+        old, self.versions[uid] = self.versions.get(uid), version_of(body)
+        if old is None:
+            logger.debug("remembering the version to notice new ones during a freeze")
+            return
+        if old == self.versions[uid]:
+            return  # most events are status updates: one digest, nothing more
+        policies = self.registry.policies_in(namespace)
+        workload = workload_of(kind, plain(body))
+        frozen = _frozen(policies, workload)
+        # only the recorded stable template counts: the current one is the one that changed
+        stable = workload.annotations.get(c.ANNOTATION_STABLE_TEMPLATE, "")
+        if not frozen or not template_drifted(old, body, stable):
+            return
+        exceptions = self.registry.exceptions_in(namespace)
+        names = {model.metadata.name for model, _ in policies}
+        args = (self.kube, frozen, workload, exceptions, names, utcnow(), logger)
+        await asyncio.to_thread(respond, *args)
+
+
+def _frozen(
+    policies: Sequence[tuple[ErrorBudgetPolicy, PolicyStatus]], w: Workload
+) -> list[Frozen]:
+    """The frozen policies that select the workload, most severe first, then by name."""
+    found = [
+        (model, state)
+        for model, status in policies
+        if (state := status.state) is not None and is_freeze(state.level) and selects(model, w)
+    ]
+    return sorted(found, key=lambda f: (-severity(f[1].level), f[0].metadata.name))
+
+
+def respond(
+    kube: Kube,
+    frozen: Sequence[Frozen],
+    w: Workload,
+    exceptions: Sequence[FreezeException],
+    names: set[str],
+    now: datetime,
+    logger: Logger,
+) -> None:
+    """Hold the workload as each frozen policy's plan says; report on the first policy."""
+    policy, state = frozen[0]
+    fid = state.freeze_id or ""
+    exception = covering_exception(exceptions, state.level, w.ref, w.labels, now)
+    if exception is not None:
+        logger.info(
+            "pod template changed during freeze %s; FreezeException %s covers it",
+            fid, exception.metadata.name,
+        )  # fmt: skip
+        return
+    current = w
+    for model, model_state in frozen:
+        actions = plan(
+            model, model_state, [current], now=now, exceptions=exceptions, policies=names
+        )
+        current = act(kube, actions, [current], now=now, logger=logger)[0]
+    mode = policy.spec.enforcement
+    message = (
+        f"The pod template changed during freeze {fid} ({state.level}) of ErrorBudgetPolicy "
+        f"{policy.metadata.name}, and no FreezeException covers it: admission was bypassed "
+        f"or unreachable. {_outcome(policy, current)} See {c.runbook_url(c.RUNBOOK_FREEZE)}"
+    )
+    if mode == "DryRun":
+        logger.warning("DryRun: would report %s", message)
+        return
+    reason = c.EVENT_TEMPLATE_CHANGED_DURING_FREEZE
+    announce(kube, involved(w), "Warning", reason, message, now=now, logger=logger)
+
+
+def _outcome(policy: ErrorBudgetPolicy, w: Workload) -> str:
+    if w.paused:
+        return "The workload is paused, so the new version does not roll out."
+    if policy.spec.enforcement == "Warn":
+        return "Nothing was paused: the policy's enforcement is Warn."
+    if policy.spec.in_flight == "Ignore":
+        return "Nothing was paused: the policy's inFlight is Ignore."
+    return "Pausing it failed; the next poll tries again."

@@ -1,0 +1,183 @@
+"""The composition root: one `Operator` owns everything the running operator is made of.
+
+Built once, in the one start-up hook (handlers/startup.py), from the frozen `OperatorConfig` and
+the Kubernetes connection; handlers reach it through the memo (`operator_of`). It owns:
+- the registry the watch handlers keep and every reader shares;
+- /metrics (`OperatorMetrics`, served on its own thread);
+- the budget loop: the Prometheus reader, the poller and its enforcer, when a Prometheus URL is
+  configured (without one the operator only manages rules, and says so);
+- the drift watch (the detection fallback);
+- admission, by the mode the config chose: the webhook server, or VAP mode's policies and their
+  params sync, or nothing.
+`start` brings them up in that order and may be called again after a failure (kopf retries the
+start-up hook): a part already running is left as it is. `stop` ends them in reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from budgetwarden.adapters.kube import BuiltinObjects, Kube, KubeError
+from budgetwarden.adapters.metrics import MetricsServer, OperatorMetrics
+from budgetwarden.adapters.notify import Notifier
+from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
+from budgetwarden.adapters.webhook_server import ReloadingTLS, WebhookServer
+from budgetwarden.core.kernel.durations import format_duration
+from budgetwarden.core.slo.rules import RuleOptions
+from budgetwarden.runtime.admission import Admission, event_poster
+from budgetwarden.runtime.config import OperatorConfig
+from budgetwarden.runtime.drift import DriftWatch
+from budgetwarden.runtime.enforcer import Enforcer
+from budgetwarden.runtime.poller import Poller
+from budgetwarden.runtime.registry import Registry
+from budgetwarden.runtime.reporting import Logger
+from budgetwarden.runtime.settings import BudgetLoopConfig, ConfigError, levels_text
+from budgetwarden.runtime.vap_sync import ParamsSync, install
+
+log = logging.getLogger(__name__)
+
+
+class StartError(Exception):
+    """A part could not start for now (API server or port trouble); starting again may work."""
+
+
+@dataclass
+class Operator:
+    """Everything one operator process runs, built from its config and connection."""
+
+    config: OperatorConfig
+    kube: Kube
+    registry: Registry = field(default_factory=Registry)
+    metrics: OperatorMetrics = field(default_factory=OperatorMetrics)
+    metrics_server: MetricsServer | None = None
+    poller: Poller | None = None
+    webhook: WebhookServer | None = None
+    params: ParamsSync | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    drift: DriftWatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.drift = DriftWatch(self.registry, self.kube)
+
+    @property
+    def rules(self) -> RuleOptions:
+        """The options every generated rule is built with."""
+        return self.config.rules
+
+    async def start(self, logger: Logger) -> None:
+        """Start every configured part that is not running yet; StartError when one cannot."""
+        self._say_rules(logger)
+        self._serve_metrics(logger)
+        if self.poller is None:
+            await self._start_budget_loop(logger)
+        mode = self.config.admission.mode
+        if mode == "webhook" and self.webhook is None:
+            await self._start_webhook(logger)
+        elif mode == "vap" and self.params is None:
+            await self._start_vap(logger)
+        elif mode == "none":
+            logger.info("admission mode none: freezes are enforced by pausing workloads only")
+
+    async def stop(self) -> None:
+        """Stop the tasks, let pending notifications finish briefly, close the servers."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.poller is not None:
+            await self.poller.notifier.aclose()
+        if self.webhook is not None:  # with failurePolicy Ignore the API server admits alone
+            await self.webhook.stop()
+        if self.metrics_server is not None:
+            await asyncio.to_thread(self.metrics_server.close)
+        self.kube.close()
+
+    def _say_rules(self, logger: Logger) -> None:
+        rules = self.config.rules
+        logger.info(
+            "Rules assume a %s scrape interval, evaluate every %s, alert on budgets below %s.",
+            format_duration(rules.scrape_interval),
+            format_duration(rules.evaluation_interval),
+            levels_text(rules.budget_levels),
+        )
+
+    def _serve_metrics(self, logger: Logger) -> None:
+        port = self.config.budget_loop.metrics_port
+        if port is None or self.metrics_server is not None:
+            return
+        try:
+            self.metrics_server = self.metrics.serve(port)
+            logger.info("serving /metrics on port %d", self.metrics_server.port)
+        except OSError as error:  # a taken port must not stop the operator
+            logger.error("cannot serve /metrics on port %d: %s", port, error)
+
+    async def _start_budget_loop(self, logger: Logger) -> None:
+        loop = self.config.budget_loop
+        if loop.prometheus_url is None:
+            logger.warning("no Prometheus URL (--prometheus-url): error budgets are not polled")
+            return
+        settings = await self._prometheus(loop)
+        self.poller = Poller(
+            registry=self.registry,
+            kube=self.kube,
+            reader=PrometheusReader(settings),
+            metrics=self.metrics,
+            notifier=Notifier(),
+            interval=loop.interval,
+            max_age=loop.max_age(self.config.rules.evaluation_interval),
+            status_refresh=loop.status_refresh,
+            enforce=Enforcer(self.kube),
+        )
+        self._run(self.poller.run(), "budget-poller")
+        logger.info(
+            "polling %s every %s (samples older than %s count as missing)",
+            loop.prometheus_url, format_duration(loop.interval),
+            format_duration(self.poller.max_age),
+        )  # fmt: skip
+
+    async def _prometheus(self, loop: BudgetLoopConfig) -> PrometheusSettings:
+        """Prometheus' address and credentials; the token is read from its Secret once."""
+        token = None
+        if (secret := loop.token_secret) is not None:
+            where = f"Secret {secret.namespace}/{secret.name} key {secret.key}"
+            try:
+                read = self.kube.secret_value
+                token = await asyncio.to_thread(read, secret.namespace, secret.name, secret.key)
+            except KubeError as error:
+                raise StartError(f"cannot read the Prometheus token: {error}") from error
+            if not token:
+                raise StartError(f"no Prometheus token in {where}")
+        return PrometheusSettings(loop.prometheus_url or "", token, loop.ca_file)
+
+    async def _start_webhook(self, logger: Logger) -> None:
+        admission, listen = self.config.admission, self.config.admission.webhook
+        if listen is None:  # OperatorConfig.load refuses this; a hand-built config may not
+            raise ConfigError("admission mode webhook needs a listen address")
+        reviewers = Admission(
+            self.registry,
+            max_ttl=admission.max_ttl,
+            operator_username=admission.operator_username,
+            on_exception_used=event_poster(self.kube, self.registry, logger),
+        )
+        try:
+            tls = ReloadingTLS(listen.cert, listen.key)
+            server = WebhookServer(reviewers.routes(), tls, listen.host, listen.port)
+            await server.start()
+        except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
+            raise StartError(f"cannot serve the admission webhook: {error}") from error
+        self.webhook = server
+
+    async def _start_vap(self, logger: Logger) -> None:
+        objects = BuiltinObjects(self.kube.api_client)
+        try:
+            user = await install(objects, self.config.admission, logger)
+        except KubeError as error:  # the API server refused or is unreachable
+            raise StartError(f"cannot install the admission policies: {error}") from error
+        self.params = ParamsSync(objects, self.registry)
+        self._run(self.params.run(), "vap-params")
+        logger.info("admission by ValidatingAdmissionPolicy; the operator is %s", user or "unknown")
+
+    def _run(self, work: Any, name: str) -> None:
+        self._tasks.append(asyncio.get_running_loop().create_task(work, name=name))

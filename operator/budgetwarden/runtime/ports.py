@@ -1,0 +1,53 @@
+"""What the running operator needs from the outside world, as protocols.
+
+The poller, the enforcer and the admission server are written against these, not against the
+adapters' classes, so fast tests hand them fakes at this boundary (tests/runtime_fakes.py) while
+the real-cluster tests run the real adapters: `adapters.kube.Kube` is a `Cluster`,
+`adapters.prometheus.PrometheusReader` a `BudgetSource`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from budgetwarden.adapters.kube import Ref
+from budgetwarden.core.budget.reading import Reading
+
+
+class BudgetSource(Protocol):
+    """Prometheus, as the poller reads it: one instant query at a time."""
+
+    @property
+    def queries_issued(self) -> int:
+        """How many queries this source has run, for /metrics."""
+        ...
+
+    def query(self, promql: str) -> Sequence[Reading]:
+        """Run one instant query; raise on any failure (the poller treats it as unavailable)."""
+        ...
+
+
+class Cluster(Protocol):
+    """The Kubernetes calls the budget loop makes; all block, callers use a thread."""
+
+    def list(
+        self, group: str, version: str, plural: str, namespace: str | None, selector: str = ""
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Objects of a namespace and the list's resourceVersion."""
+        ...
+
+    def patch_status(self, ref: Ref, status: Mapping[str, Any], resource_version: str) -> None:
+        """Merge-patch status while the object is still at `resource_version`."""
+        ...
+
+    def secret_value(self, namespace: str, name: str, key: str) -> str | None:
+        """One key of a Secret, or None when missing."""
+        ...
+
+    def post_event(
+        self, involved: Mapping[str, Any], type_: str, reason: str, message: str, now: datetime
+    ) -> None:
+        """Post an Event about `involved`."""
+        ...

@@ -1,0 +1,191 @@
+"""The operator's in-memory view of every SLO, ErrorBudgetPolicy and FreezeException it watches.
+
+kopf's watch events keep the `Registry` current (handlers/tracking.py calls `observe`); the
+budget poller reads it every poll, and admission (webhook or VAP params) on every change, so
+none of them makes an API call on its hot path. The operator (runtime/operator.py) builds one
+before kopf starts watching.
+
+Everything is read from the wire once, when an event arrives: each entry is a `Tracked` snapshot
+of one object with its parsed spec (None with the problem when the spec does not parse), its
+typed status (`SLOStatus`, `PolicyStatus`), labels and resourceVersion. The raw status is kept
+beside the typed one only to compute the next merge patch against what the API server holds.
+Watch handlers and readers all run on kopf's event loop, so the registry is never changed from
+another thread while it is read.
+
+kopf delivers its initial listing per resource kind, in no fixed order relative to the others,
+so a policy can be known before its SLOs are. A consumer that must see all SLOs of a namespace
+(the poller, before deciding a policy) lists them once with `seed_slos`; entries that events
+already delivered, or deleted meanwhile, win over the listing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, TypeVar
+
+from budgetwarden.core.budget.snapshot import SLORef
+from budgetwarden.core.budget.status_model import SLOStatus
+from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.policy.selectors import selector_matches
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, parse_policy
+from budgetwarden.core.policy.status_model import PolicyStatus
+from budgetwarden.core.slo.spec import SLO, parse_slo
+
+ModelT = TypeVar("ModelT")
+Key = SLORef  # (namespace, name) of any namespaced object, ordered
+
+
+@dataclass(frozen=True)
+class Tracked(Generic[ModelT]):
+    """One object as its last watch event showed it."""
+
+    key: Key
+    kind: str
+    uid: str
+    generation: int
+    resource_version: str
+    labels: Mapping[str, str]
+    status: Mapping[str, Any]  # as stored: what the next status patch is computed against
+    model: ModelT | None
+    problem: str = ""
+    read: Any = None  # the status read once: SLOStatus, PolicyStatus, or None for exceptions
+
+    @property
+    def policy_status(self) -> PolicyStatus:
+        """The status of a tracked ErrorBudgetPolicy, as read when its event arrived."""
+        return self.read if isinstance(self.read, PolicyStatus) else PolicyStatus.read(self.status)
+
+    def involved(self) -> dict[str, Any]:
+        """The object as an Event's involvedObject needs it."""
+        return {
+            "apiVersion": c.API_VERSION,
+            "kind": self.kind,
+            "metadata": {
+                "name": self.key.name,
+                "namespace": self.key.namespace,
+                "uid": self.uid,
+                "resourceVersion": self.resource_version,
+            },
+        }
+
+
+@dataclass
+class Registry:
+    """SLOs, policies and exceptions by (namespace, name); `changes` counts every update."""
+
+    slos: dict[Key, Tracked[SLO]] = field(default_factory=dict)
+    policies: dict[Key, Tracked[ErrorBudgetPolicy]] = field(default_factory=dict)
+    exceptions: dict[Key, Tracked[FreezeException]] = field(default_factory=dict)
+    changes: int = 0
+    seeded_namespaces: set[str] = field(default_factory=set)
+    _deleted: set[tuple[str, str]] = field(default_factory=set)  # (namespace, uid)
+
+    def observe(self, plural: str, event_type: str | None, body: Mapping[str, Any]) -> None:
+        """Apply one watch event (None for kopf's initial listing) to the registry."""
+        table, kind, parse = self._table(plural)
+        tracked = _tracked(body, kind, parse)
+        if event_type == "DELETED":
+            table.pop(tracked.key, None)
+            if plural == c.PLURAL_SLO and tracked.key.namespace not in self.seeded_namespaces:
+                # so that a listing already in flight cannot bring it back
+                self._deleted.add((tracked.key.namespace, tracked.uid))
+        else:
+            table[tracked.key] = tracked
+        self.changes += 1
+
+    def seed_slos(self, namespace: str, bodies: Iterable[Mapping[str, Any]]) -> None:
+        """Add listed SLOs of `namespace` that no event has delivered (or deleted) yet."""
+        for body in bodies:
+            tracked = _tracked(body, c.KIND_SLO, parse_slo)
+            gone = (namespace, tracked.uid) in self._deleted
+            if tracked.key not in self.slos and not gone:
+                self.slos[tracked.key] = tracked
+                self.changes += 1
+        self.seeded_namespaces.add(namespace)
+        self._deleted = {(ns, uid) for ns, uid in self._deleted if ns != namespace}
+
+    def remember_status(self, plural: str, key: Key, status: Mapping[str, Any]) -> None:
+        """Record a status this process just wrote, until the watch event confirms it."""
+        table, _, _ = self._table(plural)
+        entry = table.get(key)
+        if entry is not None:
+            table[key] = replace(entry, status=status, read=_read_status(entry.kind, status))
+
+    def selected_slos(self, policy: ErrorBudgetPolicy) -> list[Tracked[SLO]]:
+        """The SLOs in the policy's namespace its sloSelector matches, by name."""
+        namespace, selector = policy.metadata.namespace, policy.spec.slo_selector
+        return sorted(
+            (
+                entry
+                for key, entry in self.slos.items()
+                if key.namespace == namespace and selector_matches(selector, entry.labels)
+            ),
+            key=lambda entry: entry.key,
+        )
+
+    def policies_in(self, namespace: str) -> list[tuple[ErrorBudgetPolicy, PolicyStatus]]:
+        """The parsed ErrorBudgetPolicies of a namespace with their statuses, by name."""
+        return [
+            (entry.model, entry.policy_status)
+            for key, entry in sorted(self.policies.items())
+            if key.namespace == namespace and entry.model is not None
+        ]
+
+    def exceptions_in(self, namespace: str) -> list[FreezeException]:
+        """The parsed FreezeExceptions of a namespace, by name."""
+        return [
+            entry.model
+            for key, entry in sorted(self.exceptions.items())
+            if key.namespace == namespace and entry.model is not None
+        ]
+
+    def _table(self, plural: str) -> tuple[dict[Key, Any], str, Callable[..., Any]]:
+        if plural == c.PLURAL_SLO:
+            return self.slos, c.KIND_SLO, parse_slo
+        if plural == c.PLURAL_POLICY:
+            return self.policies, c.KIND_POLICY, parse_policy
+        if plural == c.PLURAL_EXCEPTION:
+            return self.exceptions, c.KIND_EXCEPTION, parse_exception
+        raise ValueError(f"not a budgetwarden resource: {plural}")
+
+
+def _tracked(body: Mapping[str, Any], kind: str, parse: Callable[..., Any]) -> Tracked[Any]:
+    resource = plain(body)
+    meta = resource.get("metadata") or {}
+    status = resource.get("status") if isinstance(resource.get("status"), Mapping) else {}
+    try:
+        model, problem = parse(resource), ""
+    except SpecError as error:
+        model, problem = None, str(error)
+    return Tracked(
+        key=Key(str(meta.get("namespace") or ""), str(meta.get("name") or "")),
+        kind=kind,
+        uid=str(meta.get("uid") or ""),
+        generation=int(meta.get("generation") or 0),
+        resource_version=str(meta.get("resourceVersion") or ""),
+        labels=dict(meta.get("labels") or {}),
+        status=status,
+        model=model,
+        problem=problem,
+        read=_read_status(kind, status),
+    )
+
+
+def _read_status(kind: str, status: Mapping[str, Any]) -> Any:
+    if kind == c.KIND_POLICY:
+        return PolicyStatus.read(status)
+    if kind == c.KIND_SLO:
+        return SLOStatus.read(status)
+    return None
+
+
+def plain(value: Any) -> Any:
+    """A deep copy made of dicts and lists (kopf hands out read-only mapping views)."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value

@@ -1,0 +1,146 @@
+"""The operator's container as the Helm chart renders it.
+
+Its command line and environment for each value set, checked against the operator's real
+argument parser and the variables it reads; its security context and probes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from budgetwarden.cli import run as run_command
+from budgetwarden.runtime import config as operator_config
+from helm_support import FULLNAME, Render, build_helm, find, renderer, values_for
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="session")
+def helm() -> Path:
+    """The helm binary (built on first use)."""
+    return build_helm()
+
+
+@pytest.fixture(scope="session")
+def render(helm: Path) -> Render:
+    """render(namespace, values, *extra) -> the rendered documents."""
+    return renderer(helm)
+
+
+def operator_container(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The operator container of the rendered Deployment."""
+    (container,) = find(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+BASE_ARGS = [
+    "--liveness=http://0.0.0.0:8081/healthz",
+    "--scrape-interval=30s",
+    "--evaluation-interval=30s",
+    "--budget-levels=50,30,10",
+    "--poll-interval=30s",
+]
+
+WEBHOOK_ENV = {
+    "BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}",
+    "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
+    "BUDGETWARDEN_WEBHOOK_ADDRESS": "0.0.0.0:9443",
+    "BUDGETWARDEN_WEBHOOK_CERT": "/etc/budgetwarden/webhook/tls.crt",
+    "BUDGETWARDEN_WEBHOOK_KEY": "/etc/budgetwarden/webhook/tls.key",
+}
+
+COMMAND_LINES = [
+    pytest.param(
+        "defaults",
+        ["run", "--all-namespaces", *BASE_ARGS, "--metrics-port=8080",
+         "--admission-mode=webhook"],
+        WEBHOOK_ENV,
+        id="defaults: every namespace, liveness on 8081, metrics on 8080, webhook on 9443",
+    ),
+    pytest.param(
+        "everything on",
+        ["run", "--all-namespaces", *BASE_ARGS[:4],
+         "--prometheus-url=http://prometheus-operated.monitoring.svc:9090",
+         "--prometheus-token-secret=shop/prometheus-token/token",
+         "--prometheus-ca=/etc/budgetwarden/prometheus-ca/ca.crt",
+         "--poll-interval=30s", "--metrics-port=8080", "--admission-mode=webhook",
+         "--peering=budgetwarden"],
+        WEBHOOK_ENV,
+        id="Prometheus, its token and CA, and peering reach the operator as flags",
+    ),
+    pytest.param(
+        "admission by policies",
+        ["run", "--all-namespaces", *BASE_ARGS, "--metrics-port=8080",
+         "--admission-mode=vap"],
+        {"BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}",
+         "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
+         "BUDGETWARDEN_VAP_FAILURE_POLICY": "Ignore"},
+        id="VAP mode: no webhook server, the policies' settings instead",
+    ),
+    pytest.param(
+        "no admission, no metrics",
+        ["run", "--all-namespaces", *BASE_ARGS, "--metrics-port=off"],
+        {},
+        id="without admission and metrics the operator is told to serve neither",
+    ),
+    pytest.param(
+        "named namespaces",
+        ["run", "--namespace=shop", *BASE_ARGS, "--metrics-port=8080",
+         "--admission-mode=webhook"],
+        WEBHOOK_ENV,
+        id="named namespaces become --namespace flags",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "args", "env"), COMMAND_LINES)
+def test_operator_command_line(
+    render: Render, name: str, args: list[str], env: dict[str, str]
+) -> None:
+    container = operator_container(render("shop", values_for(name, "shop")))
+    rendered_env = {item["name"]: item["value"] for item in container.get("env", [])}
+    assert (container["args"], rendered_env) == (args, env)
+
+
+def test_the_operator_accepts_every_flag_and_variable_the_chart_sets(render: Render) -> None:
+    values = {**values_for("everything on", "shop"), "watch.namespaces": '["a", "b"]'}
+    docs = render("shop", values)
+    container = operator_container(docs)
+    parser = argparse.ArgumentParser()
+    run_command.register(parser)
+    parsed = parser.parse_args(container["args"][1:])  # an unknown flag exits here
+    read = {
+        value for module in (operator_config,)
+        for key, value in vars(module).items() if key.startswith("ENV_")
+    }  # fmt: skip
+    assert (parsed.namespaces, {item["name"] for item in container["env"]} - read) == (
+        ["a", "b"],
+        set(),
+    )
+
+
+def test_the_pod_runs_unprivileged_with_a_read_only_root(render: Render) -> None:
+    docs = render("shop", {})
+    pod = find(docs, "Deployment")["spec"]["template"]["spec"]
+    container = operator_container(docs)
+    assert (pod["securityContext"], container["securityContext"]) == (
+        {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532, "fsGroup": 65532,
+         "seccompProfile": {"type": "RuntimeDefault"}},
+        {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+         "capabilities": {"drop": ["ALL"]}},
+    )  # fmt: skip
+
+
+def test_probes_call_kopf_liveness_and_the_webhook_server(render: Render) -> None:
+    container = operator_container(render("shop", {}))
+    probes = (container["livenessProbe"]["httpGet"], container["readinessProbe"]["httpGet"])
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert (probes, ports) == (
+        ({"path": "/healthz", "port": "health"},
+         {"path": "/healthz", "port": "webhook", "scheme": "HTTPS"}),
+        {"health": 8081, "metrics": 8080, "webhook": 9443},
+    )  # fmt: skip

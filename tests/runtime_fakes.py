@@ -1,0 +1,113 @@
+"""Fakes at the runtime's ports (budgetwarden/runtime/ports.py), for fast tests of the operator.
+
+`FakeSource` answers the poller's one query with samples the test sets; `FakeCluster` keeps our
+custom objects in memory and behaves as the API server does where the runtime relies on it:
+status writes need the object's current resourceVersion (a stale one is a `Conflict`), every
+write moves the resourceVersion on, a missing object is `NotFound`. The real-cluster tests run
+the same code against the real adapters.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from budgetwarden.adapters.kube import Conflict, NotFound, Ref
+from budgetwarden.adapters.prometheus import PrometheusUnavailable, Sample
+from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.wire import merge_apply
+
+
+@dataclass
+class FakeSource:
+    """Prometheus as the poller sees it: the samples to answer with, or a failure."""
+
+    samples: list[Sample] = field(default_factory=list)
+    down: bool = False
+    queries: list[str] = field(default_factory=list)
+
+    @property
+    def queries_issued(self) -> int:
+        return len(self.queries)
+
+    def query(self, promql: str) -> Sequence[Sample]:
+        self.queries.append(promql)
+        if self.down:
+            raise PrometheusUnavailable("query failed: connection refused")
+        return list(self.samples)
+
+    def budget(
+        self, namespace: str, slo: str, remaining: str, at: datetime, **burn_rates: str
+    ) -> None:
+        """Budget left as a ratio ("0.214") and burn rates by window (w1h="2"), sampled `at`."""
+        labels = {c.PROM_LABEL_NAMESPACE: namespace, c.PROM_LABEL_SLO: slo}
+        name = {"__name__": c.METRIC_BUDGET_REMAINING}
+        self.samples.append(Sample({**name, **labels}, Decimal(remaining), at))
+        for window, rate in burn_rates.items():
+            series = {"__name__": c.METRIC_BURN_RATE, **labels}
+            series[c.PROM_LABEL_WINDOW] = window.removeprefix("w")
+            self.samples.append(Sample(series, Decimal(rate), at))
+
+
+@dataclass
+class FakeCluster:
+    """Our custom objects, Secrets and the Events posted, in memory."""
+
+    objects: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    secrets: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    events: list[tuple[str, str, str, str]] = field(
+        default_factory=list
+    )  # (name, type, reason, msg)
+    status_writes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    version: int = 100
+
+    def create(self, plural: str, resource: Mapping[str, Any]) -> dict[str, Any]:
+        """Store an object as the API server would: with a uid and a resourceVersion."""
+        stored = copy.deepcopy(dict(resource))
+        meta = stored.setdefault("metadata", {})
+        meta.setdefault("uid", f"uid-{meta['name']}")
+        meta.setdefault("generation", 1)
+        self._bump(stored)
+        self.objects[(plural, meta["namespace"], meta["name"])] = stored
+        return copy.deepcopy(stored)
+
+    def get(self, plural: str, namespace: str, name: str) -> dict[str, Any]:
+        """The stored object (a copy)."""
+        return copy.deepcopy(self.objects[(plural, namespace, name)])
+
+    # --- the Cluster port ----------------------------------------------------------------------
+    def list(
+        self, group: str, version: str, plural: str, namespace: str | None, selector: str = ""
+    ) -> tuple[list[dict[str, Any]], str]:
+        items = [
+            copy.deepcopy(obj)
+            for (kind, ns, _), obj in sorted(self.objects.items())
+            if kind == plural and namespace in (None, ns)
+        ]
+        return items, str(self.version)
+
+    def patch_status(self, ref: Ref, status: Mapping[str, Any], resource_version: str) -> None:
+        stored = self.objects.get((ref.plural, ref.namespace, ref.name))
+        if stored is None:
+            raise NotFound(f"patch status of {ref}: HTTP 404 not found", 404)
+        if stored["metadata"]["resourceVersion"] != resource_version:
+            raise Conflict(f"patch status of {ref}: HTTP 409 the object has been modified", 409)
+        stored["status"] = merge_apply(stored.get("status") or {}, status)
+        self._bump(stored)
+        self.status_writes.append((ref.plural, ref.name, copy.deepcopy(dict(status))))
+
+    def secret_value(self, namespace: str, name: str, key: str) -> str | None:
+        return self.secrets.get((namespace, name, key))
+
+    def post_event(
+        self, involved: Mapping[str, Any], type_: str, reason: str, message: str, now: datetime
+    ) -> None:
+        self.events.append((involved["metadata"]["name"], type_, reason, message))
+
+    def _bump(self, stored: dict[str, Any]) -> None:
+        self.version += 1
+        stored["metadata"]["resourceVersion"] = str(self.version)

@@ -1,0 +1,84 @@
+"""One OperatorConfig from flags and BUDGETWARDEN_* variables, whichever way the operator starts."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from budgetwarden.runtime.config import OperatorConfig
+from budgetwarden.runtime.settings import AdmissionConfig, SecretKey, WebhookListen
+
+WEBHOOK = {
+    "BUDGETWARDEN_WEBHOOK_ADDRESS": "0.0.0.0:9443",
+    "BUDGETWARDEN_WEBHOOK_CERT": "/tls/tls.crt",
+    "BUDGETWARDEN_WEBHOOK_KEY": "/tls/tls.key",
+}
+LISTEN = WebhookListen("0.0.0.0", 9443, Path("/tls/tls.crt"), Path("/tls/tls.key"))
+MODES = [
+    pytest.param({}, {}, AdmissionConfig(), id="nothing set: no admission"),
+    pytest.param(WEBHOOK, {}, AdmissionConfig("webhook", LISTEN), id="an address means webhook"),
+    pytest.param(
+        {**WEBHOOK, "BUDGETWARDEN_ADMISSION_MODE": "vap"}, {},
+        AdmissionConfig("vap", LISTEN), id="the variable chooses VAP",
+    ),
+    pytest.param(
+        {"BUDGETWARDEN_ADMISSION_MODE": "vap"}, {"admission_mode": "none"},
+        AdmissionConfig("none"), id="the flag wins over the variable",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("env", "flags", "expected"), MODES)
+def test_the_admission_mode_is_chosen_once(
+    env: dict[str, str], flags: dict[str, str], expected: AdmissionConfig
+) -> None:
+    assert OperatorConfig.load(env, **flags).admission == expected
+
+
+def test_flags_win_over_variables_for_the_budget_loop() -> None:
+    env = {"BUDGETWARDEN_POLL_INTERVAL": "1m", "BUDGETWARDEN_PROMETHEUS_URL": "http://env:9090"}
+    loop = OperatorConfig.load(
+        env, prometheus_url="http://flag:9090", prometheus_token_secret="mon/prom/token"
+    ).budget_loop
+    assert (loop.prometheus_url, loop.interval, loop.token_secret) == (
+        "http://flag:9090",
+        timedelta(minutes=1),
+        SecretKey("mon", "prom", "token"),
+    )
+
+
+BAD = [
+    pytest.param(
+        {"BUDGETWARDEN_ADMISSION_MODE": "webhook"}, {},
+        "admission mode webhook needs BUDGETWARDEN_WEBHOOK_ADDRESS",
+        id="webhook mode without an address",
+    ),
+    pytest.param(
+        {"BUDGETWARDEN_ADMISSION_MODE": "both"}, {},
+        'BUDGETWARDEN_ADMISSION_MODE must be webhook, vap or none; got "both"',
+        id="an unknown mode names the variable",
+    ),
+    pytest.param(
+        {}, {"poll_interval": "often"}, "--poll-interval must be a duration",
+        id="a bad flag names the flag",
+    ),
+    pytest.param(
+        {"BUDGETWARDEN_METRICS_PORT": "http"}, {},
+        "BUDGETWARDEN_METRICS_PORT must be a port number", id="a bad port names the variable",
+    ),
+    pytest.param(
+        {"BUDGETWARDEN_WEBHOOK_ADDRESS": "9443"}, {},
+        "BUDGETWARDEN_WEBHOOK_ADDRESS must be HOST:PORT", id="an address needs a host",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("env", "flags", "message"), BAD)
+def test_a_setting_that_cannot_be_used_is_refused_by_name(
+    env: dict[str, str], flags: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        OperatorConfig.load(env, **flags)

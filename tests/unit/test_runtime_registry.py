@@ -1,0 +1,88 @@
+"""The registry, fast: watch events in, typed entries out, in the order kopf may deliver them."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+
+from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.policy.status_model import HeldTarget, PolicyStatus
+from budgetwarden.runtime.registry import Key, Registry
+from operator_support import EXAMPLES
+
+SLO = yaml.safe_load((EXAMPLES / "01-availability-ratio.yaml").read_text())
+POLICY = yaml.safe_load((EXAMPLES / "05-policy.yaml").read_text())
+FROZEN = {
+    "level": "PartialFreeze",
+    "since": "2026-11-29T10:14:00Z",
+    "freezeId": "fz-7c2e",
+    "heldTargets": [{"kind": "Rollout", "name": "checkout", "pausedByUs": True}],
+}
+
+
+def stored(resource: dict[str, Any], name: str, uid: str, **extra: Any) -> dict[str, Any]:
+    """A resource as the API server would send it, under another name."""
+    body = copy.deepcopy(resource)
+    body["metadata"] |= {"name": name, "uid": uid, "resourceVersion": "7"}
+    return body | extra
+
+
+def test_a_policy_is_read_once_into_its_typed_status() -> None:
+    registry = Registry()
+    registry.observe("errorbudgetpolicies", None, stored(POLICY, "payments", "u-1", status=FROZEN))
+    ((model, status),) = registry.policies_in("shop")
+    assert (model.metadata.name, status) == (
+        "payments",
+        PolicyStatus(
+            level=Level.PARTIAL_FREEZE,
+            since=datetime(2026, 11, 29, 10, 14, tzinfo=UTC),
+            freeze_id="fz-7c2e",
+            held_targets=(HeldTarget("Rollout", "checkout", paused_by_us=True),),
+        ),
+    )
+    registry.remember_status("errorbudgetpolicies", Key("shop", "payments"), {"level": "Normal"})
+    assert registry.policies_in("shop")[0][1].level is Level.NORMAL
+
+
+def test_an_invalid_spec_is_tracked_with_its_problem_and_selects_nothing() -> None:
+    registry = Registry()
+    broken = stored(SLO, "broken", "u-2")
+    broken["spec"]["objective"] = "100"
+    registry.observe("slos", None, broken)
+    entry = registry.slos[Key("shop", "broken")]
+    assert (entry.model, entry.problem.startswith("spec.objective:")) == (None, True)
+
+
+def test_a_policy_selects_the_slos_of_its_namespace_its_selector_matches() -> None:
+    registry = Registry()
+    registry.observe("errorbudgetpolicies", None, stored(POLICY, "payments", "u-1"))
+    for name, team, namespace in (("b", "payments", "shop"), ("a", "payments", "shop"),
+                                  ("c", "search", "shop"), ("d", "payments", "other")):  # fmt: skip
+        body = stored(SLO, name, f"u-{name}")
+        body["metadata"] |= {"namespace": namespace, "labels": {"team": team}}
+        registry.observe("slos", None, body)
+    policy = registry.policies[Key("shop", "payments")].model
+    assert policy is not None
+    assert [e.key.name for e in registry.selected_slos(policy)] == ["a", "b"]
+
+
+def test_a_listing_never_brings_back_an_slo_deleted_while_it_was_in_flight() -> None:
+    registry = Registry()
+    gone, kept = stored(SLO, "gone", "u-gone"), stored(SLO, "kept", "u-kept")
+    registry.observe("slos", "DELETED", gone)
+    registry.seed_slos("shop", [gone, kept])
+    assert sorted(k.name for k in registry.slos) == ["kept"]
+    registry.observe("slos", "DELETED", kept)
+    assert registry.slos == {}
+
+
+def test_every_change_is_counted_so_caches_know_to_rebuild() -> None:
+    registry = Registry()
+    body = stored(POLICY, "payments", "u-1")
+    registry.observe("errorbudgetpolicies", None, body)
+    registry.observe("errorbudgetpolicies", "MODIFIED", body | {"status": FROZEN})
+    registry.observe("errorbudgetpolicies", "DELETED", body)
+    assert (registry.changes, registry.policies) == (3, {})
