@@ -28,7 +28,11 @@ from operator_support import EXAMPLES
 from runtime_fakes import FakeCluster, FakeSource
 
 NS, SLO, POLICY = "shop", "checkout-availability", "payments"
-NOW = datetime.now(UTC)
+
+
+def now() -> datetime:
+    """The moment a sample is taken: polls judge staleness, so samples are fresh when set."""
+    return datetime.now(UTC)
 
 
 class Loop:
@@ -76,7 +80,7 @@ def reasons(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
 
 
 def test_one_query_per_poll_and_an_unchanged_budget_is_written_once(loop: Loop) -> None:
-    loop.source.budget(NS, SLO, "0.632", NOW, w5m="0.4", w1h="1.2")
+    loop.source.budget(NS, SLO, "0.632", now(), w5m="0.4", w1h="1.2")
     loop.poll()
     loop.poll()
     loop.poll()
@@ -94,7 +98,7 @@ def test_one_query_per_poll_and_an_unchanged_budget_is_written_once(loop: Loop) 
 
 
 def test_the_poller_writes_only_the_status_fields_it_owns(loop: Loop) -> None:
-    loop.source.budget(NS, SLO, "0.05", NOW, w1h="1")
+    loop.source.budget(NS, SLO, "0.05", now(), w1h="1")
     loop.poll()
     ((plural, _, patch),) = loop.cluster.status_writes
     owned = {c["type"] for c in patch["conditions"]}
@@ -106,7 +110,7 @@ def test_the_poller_writes_only_the_status_fields_it_owns(loop: Loop) -> None:
 
 
 def test_a_status_computed_from_a_stale_read_is_not_written(loop: Loop) -> None:
-    loop.source.budget(NS, SLO, "0.632", NOW, w1h="1.2")
+    loop.source.budget(NS, SLO, "0.632", now(), w1h="1.2")
     # someone else writes the SLO after the registry saw it: the poller's view is stale
     loop.cluster.create("slos", loop.cluster.get("slos", NS, SLO))
     loop.poll(watch=False)
@@ -118,7 +122,7 @@ def test_a_status_computed_from_a_stale_read_is_not_written(loop: Loop) -> None:
 
 def test_a_policy_freezes_announces_once_and_holds_while_prometheus_is_down(loop: Loop) -> None:
     loop.add("errorbudgetpolicies", "05-policy.yaml")
-    loop.source.budget(NS, SLO, "0.214", NOW, w1h="1", w5m="1")
+    loop.source.budget(NS, SLO, "0.214", now(), w1h="1", w5m="1")
     loop.poll()
     loop.poll()
     frozen = loop.status("errorbudgetpolicies", POLICY)
@@ -158,7 +162,7 @@ def test_what_the_enforcer_holds_goes_into_status_and_a_failure_keeps_it() -> No
     loop = Loop(enforce)
     loop.add("slos", "01-availability-ratio.yaml")
     loop.add("errorbudgetpolicies", "05-policy.yaml")
-    loop.source.budget(NS, SLO, "0.214", NOW, w1h="1")
+    loop.source.budget(NS, SLO, "0.214", now(), w1h="1")
     loop.poll()
     loop.poll()
     held = [{"kind": "Rollout", "name": "checkout", "pausedByUs": True}]
@@ -177,6 +181,6 @@ def test_a_policy_waits_for_every_slo_of_its_namespace_to_be_listed() -> None:
         "slos", yaml.safe_load((EXAMPLES / "01-availability-ratio.yaml").read_text())
     )
     loop.add("errorbudgetpolicies", "05-policy.yaml")  # the SLO's watch event has not come yet
-    loop.source.budget(NS, SLO, "0.05", NOW)
+    loop.source.budget(NS, SLO, "0.05", now())
     loop.poll(watch=False)
     assert loop.status("errorbudgetpolicies", POLICY)["level"] == "FullFreeze"
