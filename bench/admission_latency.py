@@ -14,7 +14,8 @@ generator itself sent it: on two busy cores, its own scheduling delays show up h
 held when the requests went out at that rate (95 % or more), every answer was the expected one,
 and p99 from sending is under 10 ms.
 200 requests/s runs for 20 s, then the rate doubles, 10 s a step, until one is not held; two
-more steps bisect between the last rate held and that one.
+more steps bisect between the last rate held and that one. Then 200 requests/s again, beside a
+burst of junk each time (bench/admission_burst.py): a second table.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._stack import OperatorProcess, control_plane, percentile
+from bench.admission_burst import HEADERS, RATE, burst_rows
 from bench.report import print_table
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden_dev.devenv import ControlPlane
@@ -222,8 +224,9 @@ def step(
     ], held  # fmt: skip
 
 
-def measure(plane: ControlPlane, folder: Path) -> tuple[list[list[str]], str]:
-    """Freeze, start the operator with its webhook, step the rate up; rows and the denial."""
+def measure(plane: ControlPlane, folder: Path) -> tuple[list[list[str]], list[list[str]], str]:
+    """Freeze, start the operator with its webhook, step the rate up, then beside junk; the
+    rows of both tables and the denial."""
     plane.kubectl("create", "namespace", NAMESPACE)
     plane.kubectl("apply", "-f", "-", input=json.dumps(rollout()))
     stored = json.loads(plane.kubectl("get", "rollout", "checkout", "-n", NAMESPACE,
@@ -255,16 +258,19 @@ def measure(plane: ControlPlane, folder: Path) -> tuple[list[list[str]], str]:
             row, held = step(url, certs, path, operator, rate, STEPS[-1][1])
             rows.append(row)
             good, bad = (rate, bad) if held else (good, rate)
+        burst = burst_rows(
+            url, certs.ca, operator, lambda r, s: step(url, certs, path, operator, r, s)
+        )
     finally:
         operator.stop()
-    return rows, denial
+    return rows, burst, denial
 
 
 def main() -> int:
     """Run the steps and print the table."""
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-admission-") as tmp, control_plane() as plane:
-        rows, denial = measure(plane, Path(tmp))
+        rows, burst, denial = measure(plane, Path(tmp))
     print(f"denial sent for a new image: {denial[:110]}...")
     print_table(
         f"Admission webhook in `budgetwarden run` (TLS, cached FullFreeze), half denied new "
@@ -274,6 +280,8 @@ def main() -> int:
          "p50 from send", "p99 from send", "operator CPU", "answers right", "held"],
         rows,
     )  # fmt: skip
+    print_table(f"The same webhook, {RATE} valid reviews/s (half denied) beside junk on its own "
+                "connections, from a third process", HEADERS, burst)  # fmt: skip
     return 0
 
 

@@ -110,7 +110,7 @@ def load_rules(slos: list[SLO], rules_dir: Path) -> None:
 
 def complete(reader: PrometheusReader, slos: list[SLO]) -> int:
     """How many of the SLOs have a recorded budget and every burn rate."""
-    result = poll_result(reader.query(budget_query(MAX_AGE)), datetime.now(UTC), MAX_AGE)
+    result = poll_result(reader.query(budget_query(MAX_AGE)), datetime.now(UTC))
     done = 0
     for slo in slos:
         snapshot = result.snapshots.get(SLORef(slo.metadata.namespace, slo.metadata.name))
@@ -143,7 +143,7 @@ def cycle(
     now = datetime.now(UTC)
     samples = reader.query(budget_query(MAX_AGE))
     queried = time.perf_counter()
-    result = poll_result(samples, now, MAX_AGE)
+    result = poll_result(samples, now)
     patches = 0
     for slo in slos:
         ref = SLORef(slo.metadata.namespace, slo.metadata.name)

@@ -3,8 +3,9 @@
 Runs the local control plane, Prometheus scraping a synthetic budget target every second, and
 `budgetwarden run` polling every 2 s with its admission webhook on. The target (this module run
 as `python -m bench.reaction --serve PORT`, a separate process) exposes the recorded series the
-generated rules would produce (budget remaining and burn rates, with honor_labels), with values
-set over HTTP, so the instant the budget crosses the threshold is known to the millisecond.
+generated rules would produce (budget remaining and burn rates, with honor_labels, and without
+the target's job and instance, as a rule's output), with values set over HTTP, so the instant
+the budget crosses the threshold is known to the millisecond.
 
 Each repetition uses a fresh namespace holding examples/01's SLO, examples/05's policy (full
 freeze below 10 %) and a Rollout it targets. With 90 % of the budget left the policy settles at
@@ -222,8 +223,12 @@ def main() -> int:
     """Start everything, repeat, print the table."""
     port = free_port()
     target = child([sys.executable, "-m", "bench.reaction", "--serve", str(port)])
+    # The poller reads only series labelled exactly as the rules label them: drop the target's
+    # job and instance, which no rule output has.
+    relabel = [{"action": "labeldrop", "regex": "job|instance"}]
     scrape = {"job_name": "budgets", "honor_labels": True, "scrape_interval": f"{SCRAPE_SECONDS}s",
-              "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}  # fmt: skip
+              "static_configs": [{"targets": [f"127.0.0.1:{port}"]}],
+              "metric_relabel_configs": relabel}  # fmt: skip
     try:
         with tempfile.TemporaryDirectory(prefix="bench-reaction-") as tmp, control_plane() as plane:
             results = run(plane, Path(tmp), port, scrape)

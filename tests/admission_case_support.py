@@ -157,9 +157,12 @@ def freeze(level: Level = Level.PARTIAL_FREEZE, **changes: Any) -> PolicyFreeze:
     return dataclasses.replace(policy, **changes)
 
 
-def exception(namespace: str, **spec: Any) -> FreezeException:
-    """examples/06 (Rollout checkout, PartialFreeze, INC-4711) with spec fields replaced."""
-    raw = {
+def exception(
+    namespace: str, covers: list[dict[str, str]] | None = None, **spec: Any
+) -> FreezeException:
+    """examples/06 (Rollout checkout, PartialFreeze, INC-4711) with spec fields replaced;
+    `covers`: the workloads its status records its selectors matched."""
+    raw: dict[str, Any] = {
         "metadata": {"name": "checkout-hotfix-4711", "namespace": namespace},
         "spec": {
             "targets": [{"kind": "Rollout", "name": "checkout"}],
@@ -171,6 +174,8 @@ def exception(namespace: str, **spec: Any) -> FreezeException:
         }
         | spec,
     }
+    if covers is not None:
+        raw["status"] = {"covers": covers}
     return parse_exception(raw)
 
 

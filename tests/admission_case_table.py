@@ -59,6 +59,7 @@ def ref(name: str) -> dict[str, str]:
 
 RESTARTED = {"kubectl.kubernetes.io/restartedAt": "2026-11-29T11:58:00Z"}
 BY_LABEL = [{"kind": "Rollout", "selector": {"matchLabels": {"app": "checkout"}}}]
+CHECKOUT = {"kind": "Rollout", "name": "checkout"}
 NO_READING = "SLO checkout-availability has no current error budget reading (metrics unavailable)"
 PLATFORM = {"policy": "platform", "freeze_id": "fz-91ab", "held": ()}
 TIERED = {"app": "checkout", "tier": "web"}
@@ -177,8 +178,13 @@ def _exception_cases(ns: str) -> list[AdmissionCase]:
     return [
         C("a FreezeException naming the Rollout lets a new image through, with a warning",
           update, ex(partial), warned(hotfix_warning(ns))),
-        C("a FreezeException selecting the workload's labels counts",
-          update, ex(partial, targets=BY_LABEL), warned(hotfix_warning(ns))),
+        C("a FreezeException whose selector matched the workload when it was recorded counts",
+          update, ex(partial, targets=BY_LABEL, covers=[CHECKOUT]), warned(hotfix_warning(ns))),
+        C("a selector exception covers nothing until its status records what it matched",
+          update, ex(partial, targets=BY_LABEL), denied(denial(ns))),
+        C("a workload labelled into a selector after it was recorded is not covered",
+          update, ex(partial, targets=BY_LABEL, covers=[{"kind": "Rollout", "name": "search"}]),
+          denied(denial(ns))),
         C("a PartialFreeze exception does not cover a full freeze",
           update, ex(full), denied(denial(ns, "FullFreeze"))),
         C("a FullFreeze exception covers a full freeze",

@@ -115,10 +115,12 @@ def freeze(level: Level = Level.PARTIAL_FREEZE, **changes: Any) -> PolicyFreeze:
     return dataclasses.replace(policy, **changes)
 
 
-def exception(**spec: Any) -> FreezeException:
-    """examples/06 with spec fields replaced."""
+def exception(covers: list[dict[str, str]] | None = None, **spec: Any) -> FreezeException:
+    """examples/06 with spec fields replaced; `covers`: what its status records it matched."""
     raw = yaml.safe_load((EXAMPLES / "06-freeze-exception.yaml").read_text())
     raw["spec"].update(spec)
+    if covers is not None:
+        raw["status"] = {"covers": covers}
     return parse_exception(raw)
 
 

@@ -2,10 +2,16 @@
 
 `RecordedSeries` stands in for the recording rules in integration tests: a prometheus-client
 registry serving `budgetwarden_slo:error_budget_remaining:ratio` and `budgetwarden_slo:burn_rate`
-with the SLO labels, which a real Prometheus scrapes every second with `honor_labels`, so the
-series it stores have the names and labels the generated rules would give them. Setting a value
-reaches the operator within about two seconds; no history is needed because the poller reads
-instant values. (The end-to-end test uses the real generated rules instead.)
+with the SLO labels, which a real Prometheus scrapes every second. Setting a value reaches the
+operator within about two seconds; no history is needed because the poller reads instant
+values. (The end-to-end test uses the real generated rules instead.)
+
+The poller reads only series labelled exactly as the rules label them, and every scraped series
+gets its target's `job` and `instance`, which a rule's output never has. So the stand-in's
+scrape config drops those two labels again (`metric_relabel_configs`, the last step before
+Prometheus stores a sample): the stored series then have exactly the names and labels the
+generated rules would give them. `RecordedSeries(as_rules=False)` keeps them, as a pod of
+another namespace exposing look-alike series would be scraped.
 """
 
 from __future__ import annotations
@@ -26,11 +32,16 @@ from budgetwarden.core.kernel import conventions as c
 
 
 class RecordedSeries:
-    """A /metrics target with the series the recording rules would produce."""
+    """A /metrics target with the series the recording rules would produce.
 
-    def __init__(self) -> None:
+    `job` names its scrape job; with `as_rules` (the default) Prometheus stores its series
+    without the target's labels, as the rules' outputs, otherwise as any scraped series.
+    """
+
+    def __init__(self, job: str = "recorded", *, as_rules: bool = True) -> None:
+        self.job, self.as_rules = job, as_rules
         self.registry = registry = CollectorRegistry()
-        labels = [c.PROM_LABEL_NAMESPACE, c.PROM_LABEL_SLO]
+        labels = [c.PROM_LABEL_NAMESPACE, c.PROM_LABEL_SLO, c.PROM_LABEL_SERVICE]
         self.remaining = Gauge(c.METRIC_BUDGET_REMAINING, "budget left", labels, registry=registry)
         windowed = [*labels, c.PROM_LABEL_WINDOW]
         self.burn = Gauge(c.METRIC_BURN_RATE, "burn rate", windowed, registry=registry)
@@ -43,19 +54,26 @@ class RecordedSeries:
         return f"127.0.0.1:{self.server.server_address[1]}"
 
     def scrape_config(self) -> dict[str, Any]:
-        """Prometheus scrapes it every second and keeps its labels as they are."""
-        return {
-            "job_name": "recorded",
+        """Prometheus scrapes it every second and keeps its labels as they are; as the rules'
+        stand-in, without the job and instance every scraped series gets."""
+        config: dict[str, Any] = {
+            "job_name": self.job,
             "honor_labels": True,
             "scrape_interval": "1s",
             "static_configs": [{"targets": [self.target]}],
         }
+        if self.as_rules:
+            config["metric_relabel_configs"] = [{"action": "labeldrop", "regex": "job|instance"}]
+        return config
 
-    def set(self, namespace: str, slo: str, remaining: str, **burn_rates: str) -> None:
-        """Budget left as a ratio ("0.632") and burn rates by window (w1h="1.2")."""
-        self.remaining.labels(namespace, slo).set(float(remaining))
-        for window, rate in burn_rates.items():
-            self.burn.labels(namespace, slo, window.removeprefix("w")).set(float(rate))
+    def set(
+        self, namespace: str, slo: str, remaining: str, *, service: str = "checkout", **rates: str
+    ) -> None:
+        """Budget left as a ratio ("0.632") and burn rates by window (w1h="1.2"), for the SLO
+        of `service` (the examples' "checkout")."""
+        self.remaining.labels(namespace, slo, service).set(float(remaining))
+        for window, rate in rates.items():
+            self.burn.labels(namespace, slo, service, window.removeprefix("w")).set(float(rate))
 
     def close(self) -> None:
         """Stop serving."""

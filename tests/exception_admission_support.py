@@ -58,3 +58,13 @@ FORGED = (
 )
 
 RECORD_ALICE = ({"op": "add", "path": "/spec/approvedBy", "value": ALICE},)
+BOB = "bob@example.com"
+GITOPS = "system:serviceaccount:argocd:argocd-application-controller"
+
+
+def update(user: str = BOB, old: dict[str, Any] | None = None, **spec: Any) -> dict[str, Any]:
+    """An UPDATE by `user` of alice's exception (`old`, else examples/06 until 18:00) with the
+    spec fields in `spec` replaced."""
+    before = old if old is not None else exception_object(approvedBy=ALICE)
+    after = {**before, "spec": {**before["spec"], **spec}}
+    return review(after, before, operation="UPDATE", user=user)

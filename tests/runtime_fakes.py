@@ -41,10 +41,20 @@ class FakeSource:
         return list(self.samples)
 
     def budget(
-        self, namespace: str, slo: str, remaining: str, at: datetime, **burn_rates: str
+        self,
+        namespace: str,
+        slo: str,
+        remaining: str,
+        at: datetime,
+        *,
+        service: str = "checkout",
+        extra: Mapping[str, str] | None = None,
+        **burn_rates: str,
     ) -> None:
-        """Budget left as a ratio ("0.214") and burn rates by window (w1h="2"), sampled `at`."""
+        """Budget left as a ratio ("0.214") and burn rates by window (w1h="2"), sampled `at`
+        (Prometheus' evaluation time), labelled as the SLO's rules label them plus `extra`."""
         labels = {c.PROM_LABEL_NAMESPACE: namespace, c.PROM_LABEL_SLO: slo}
+        labels |= {c.PROM_LABEL_SERVICE: service, **(extra or {})}
         name = {"__name__": c.METRIC_BUDGET_REMAINING}
         self.samples.append(Sample({**name, **labels}, Decimal(remaining), at))
         for window, rate in burn_rates.items():

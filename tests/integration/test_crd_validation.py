@@ -179,6 +179,11 @@ CASES = [
     pytest.param(changed(EXCEPTION, "spec.targets.0.selector", {}),
                  "spec.targets[0]: Invalid value: set exactly one of name or selector",
                  id="an exception target with both a name and a selector"),
+    pytest.param(changed(EXCEPTION, "spec.targets.0", {"kind": "Rollout", "selector": {}}),
+                 "spec.targets[0].selector: Invalid value: must not be empty, which would cover"
+                 " every workload of the kind; set matchLabels or matchExpressions, or name the"
+                 " workload",
+                 id="an exception selector that would cover every workload of the kind"),
 ]
 # fmt: on
 
@@ -234,12 +239,18 @@ def test_defaults_are_filled_in_so_the_stored_policy_shows_what_applies(
     }
 
 
-def test_the_approver_is_recorded_once_and_cannot_be_changed_or_removed(
+def test_the_approver_changes_only_with_an_earlier_expiry_and_is_never_removed(
     cluster: Cluster, namespace: str
 ) -> None:
     approved = changed(EXCEPTION, "spec.approvedBy", "alice@example.com")
     assert apply(cluster, namespace, approved) == (0, "")
-    refused = "spec.approvedBy: Invalid value: approvedBy is recorded once and cannot change"
-    for attempt in (changed(approved, "spec.approvedBy", "mallory"), EXCEPTION):
+    refused = (
+        "spec.approvedBy: Invalid value: approvedBy is recorded from the request; it changes only"
+        " together with an earlier expiresAt, to whoever makes that change"
+    )
+    taken = changed(approved, "spec.approvedBy", "mallory")
+    for attempt in (taken, EXCEPTION, changed(taken, "spec.expiresAt", "2026-12-01T18:00:01Z")):
         code, stderr = apply(cluster, namespace, attempt)
         assert (code, refused in stderr) == (1, True)
+    shortened = changed(taken, "spec.expiresAt", "2026-12-01T17:00:00+00:00")
+    assert apply(cluster, namespace, shortened) == (0, "")

@@ -1,13 +1,15 @@
 """What the Helm chart renders for each value set, compared whole.
 
 The objects each value set renders, the webhook configurations against the operator's own
-rendering, the cert-manager wiring, the operator's alerts and the chart-made certificate.
+rendering, the NetworkPolicy in front of the webhook, the cert-manager wiring, the operator's
+alerts and the chart-made certificate.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 from pathlib import Path
 
 import promql_parser
@@ -46,6 +48,7 @@ COMMON = [
 
 WEBHOOK = [
     f"MutatingWebhookConfiguration {FULLNAME}",
+    f"NetworkPolicy {FULLNAME}",
     f"Service {FULLNAME}",
     f"ValidatingWebhookConfiguration {FULLNAME}",
 ]
@@ -132,6 +135,54 @@ def test_webhooks_are_the_ones_the_operator_renders(
     ours = {doc["kind"]: doc["webhooks"] for doc in rendered_by_the_operator(client, options)}
     chart = {kind: find(docs, kind)["webhooks"] for kind in ours}
     assert chart == ours
+
+
+ANYWHERE: list[dict[str, object]] = []
+API_SERVERS = [{"ipBlock": {"cidr": "10.0.0.0/24"}}]
+PROMETHEUS = [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+
+
+def ingress(port: int, sources: list[dict[str, object]]) -> dict[str, object]:
+    """One ingress rule of the NetworkPolicy: TCP to `port` from `sources` (none: anywhere)."""
+    rule: dict[str, object] = {"ports": [{"port": port, "protocol": "TCP"}]}
+    return rule | ({"from": sources} if sources else {})
+
+
+NETWORK_POLICIES = [
+    pytest.param(
+        {},
+        [ingress(9443, ANYWHERE), ingress(8080, ANYWHERE)],
+        id="by default the webhook and metrics ports are open to anyone, and no other port",
+    ),
+    pytest.param(
+        {"networkPolicy.webhookFrom": json.dumps(API_SERVERS),
+         "networkPolicy.metricsFrom": json.dumps(PROMETHEUS)},
+        [ingress(9443, API_SERVERS), ingress(8080, PROMETHEUS)],
+        id="the sources of each port are the chart's values",
+    ),
+    pytest.param(
+        {"webhook.port": "8443", "metrics.enabled": "false"},
+        [ingress(8443, ANYWHERE)],
+        id="without metrics only the webhook port, whichever it is, is open",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("values", "rules"), NETWORK_POLICIES)
+def test_the_network_policy_admits_the_webhook_and_metrics_ports_only(
+    render: Render, values: dict[str, str], rules: list[dict[str, object]]
+) -> None:
+    docs = render("shop", values)
+    assert find(docs, "NetworkPolicy")["spec"] == {
+        "podSelector": find(docs, "Deployment")["spec"]["selector"],
+        "policyTypes": ["Ingress"],
+        "ingress": rules,
+    }
+
+
+def test_the_network_policy_can_be_turned_off(render: Render) -> None:
+    docs = render("shop", {"networkPolicy.enabled": "false"})
+    assert [d for d in docs if d["kind"] == "NetworkPolicy"] == []
 
 
 def test_cert_manager_injects_the_ca_of_the_certificate_it_issues(render: Render) -> None:

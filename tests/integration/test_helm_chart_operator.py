@@ -48,6 +48,7 @@ BASE_ARGS = [
 WEBHOOK_ENV = {
     "BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}",
     "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
+    "BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS": "false",
     "BUDGETWARDEN_WEBHOOK_ADDRESS": "0.0.0.0:9443",
     "BUDGETWARDEN_WEBHOOK_CERT": "/etc/budgetwarden/webhook/tls.crt",
     "BUDGETWARDEN_WEBHOOK_KEY": "/etc/budgetwarden/webhook/tls.key",
@@ -78,6 +79,7 @@ COMMAND_LINES = [
          "--admission-mode=vap"],
         {"BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}",
          "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
+         "BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS": "false",
          "BUDGETWARDEN_VAP_FAILURE_POLICY": "Ignore"},
         id="VAP mode: no webhook server, the policies' settings instead",
     ),

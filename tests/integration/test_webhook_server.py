@@ -1,9 +1,10 @@
 """The webhook server alone, without an API server: TLS reload and the HTTP edges.
 
 The server runs in-process on a free loopback port with a serving certificate from
-`write_serving_cert`; requests are plain asyncio over TLS (`fetch`). The admission tests on a
-real API server are in test_admission_webhook.py, test_admission_exceptions.py and
-test_admission_fallback.py.
+`write_serving_cert`; requests are plain asyncio over TLS (`fetch`). Its limits (body sizes,
+malformed bodies, a burst from anyone who can reach it) are in test_webhook_limits.py. The
+admission tests on a real API server are in test_admission_webhook.py,
+test_admission_exceptions.py and test_admission_fallback.py.
 """
 
 from __future__ import annotations
@@ -13,23 +14,11 @@ import json
 import os
 import ssl
 from pathlib import Path
-from typing import Any
 
-from budgetwarden.adapters.webhook_server import ReloadingTLS, Routes, WebhookServer
+from budgetwarden.adapters.webhook_server import ReloadingTLS, WebhookServer
 from budgetwarden_dev.devenv.certs import write_serving_cert
+from webhook_server_support import echo_routes
 from webhook_support import fetch
-
-
-def echo_routes() -> Routes:
-    """Every route answers with the request's uid; the validating one fails on purpose."""
-
-    def answer(review: Any) -> dict[str, Any]:
-        return {"response": {"uid": review["request"]["uid"], "allowed": True}}
-
-    def broken(_: Any) -> dict[str, Any]:
-        raise RuntimeError("a bug")
-
-    return Routes(validate_workloads=answer, mutate_exceptions=answer, validate_exceptions=broken)
 
 
 def test_the_server_answers_reviews_and_says_what_is_wrong(tmp_path: Path) -> None:

@@ -26,6 +26,8 @@ from admission_decision_support import (
 from budgetwarden.core.freeze.admission import AdmissionDecision, Reason, decide
 from budgetwarden.core.freeze.view import FreezeView
 
+BY_LABEL = [{"kind": "Rollout", "selector": {"matchLabels": {"app": "checkout"}}}]
+
 EXCEPTION_ROWS = [
     pytest.param(
         review("UPDATE", NEW, OLD),
@@ -45,9 +47,7 @@ EXCEPTION_ROWS = [
         FreezeView(
             policies=PARTIAL.policies,
             exceptions=(
-                exception(
-                    targets=[{"kind": "Rollout", "selector": {"matchLabels": {"app": "checkout"}}}]
-                ),
+                exception(targets=BY_LABEL, covers=[{"kind": "Rollout", "name": "checkout"}]),
             ),
         ),
         expect(
@@ -58,7 +58,24 @@ EXCEPTION_ROWS = [
             exception_used="checkout-hotfix-4711",
             freeze_id="fz-7c2e",
         ),
-        id="a FreezeException selecting the workload's labels counts",
+        id="a FreezeException whose selector matched the workload when recorded counts",
+    ),
+    pytest.param(
+        review("UPDATE", NEW, OLD),
+        FreezeView(policies=PARTIAL.policies, exceptions=(exception(targets=BY_LABEL),)),
+        expect(T, **FROZEN, message=PARTIAL_TEMPLATE),
+        id="a selector exception whose status records nothing yet covers nothing",
+    ),
+    pytest.param(
+        review("UPDATE", NEW, OLD),
+        FreezeView(
+            policies=PARTIAL.policies,
+            exceptions=(
+                exception(targets=BY_LABEL, covers=[{"kind": "Rollout", "name": "search"}]),
+            ),
+        ),
+        expect(T, **FROZEN, message=PARTIAL_TEMPLATE),
+        id="a workload that carries the selector's labels but was not recorded is not covered",
     ),
     pytest.param(
         review("UPDATE", NEW, OLD),

@@ -1,103 +1,21 @@
 """From Prometheus samples to SLO status: snapshots, errorBudget, conditions.
 
-The patches, and when SLO and policy status is written, are in test_budget_status_writes.py.
+The patches, and when SLO and policy status is written, are in test_budget_status_writes.py;
+from samples to snapshots in test_budget_reading.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from budget_status_support import CHECKOUT, MAX_AGE, NOW, slo, snapshot
-from budgetwarden.core.budget.reading import budget_query, poll_result, stable_failure
+from budgetwarden.core.budget.reading import stable_failure
 from budgetwarden.core.budget.slo_status import error_budget, slo_conditions, total_text
-from budgetwarden.core.budget.snapshot import BudgetSnapshot, PollResult, SLORef
-
-REMAINING = "budgetwarden_slo:error_budget_remaining:ratio"
-BURN = "budgetwarden_slo:burn_rate"
-
-
-@dataclass(frozen=True)
-class Sample:
-    """A sample as the Prometheus adapter returns one."""
-
-    labels: dict[str, str]
-    value: Decimal | None
-    timestamp: datetime = NOW
-
-
-def remaining(value: str | None, slo: str = "checkout-availability", **extra: Any) -> Sample:
-    labels = {"__name__": REMAINING, "slo_name": slo, "slo_namespace": "shop"}
-    number = None if value is None else Decimal(value)
-    return Sample(labels, number, extra.get("at", NOW))
-
-
-def burn(window: str, value: str, at: datetime = NOW) -> Sample:
-    labels = {
-        "__name__": BURN,
-        "slo_name": "checkout-availability",
-        "slo_namespace": "shop",
-        "slo_window": window,
-    }
-    return Sample(labels, Decimal(value), at)
-
-
-# --- the query and the samples ---------------------------------------------------------------
-def test_one_query_reads_both_metrics_of_every_slo_and_drops_stale_samples() -> None:
-    assert budget_query(MAX_AGE) == (
-        f"({REMAINING} and (time() - timestamp({REMAINING}) < 90))"
-        f" or ({BURN} and (time() - timestamp({BURN}) < 90))"
-    )
-
-
-SAMPLE_CASES = [
-    pytest.param(
-        [remaining("0.632"), burn("5m", "0.4"), burn("1h", "1.2")],
-        {CHECKOUT: snapshot("63.200", w5m="0.4", w1h="1.2")},
-        id="a budget ratio becomes a percent and burn rates are keyed by window",
-    ),
-    pytest.param(
-        [remaining("0.5", at=NOW - MAX_AGE - timedelta(seconds=1)), burn("5m", "2")],
-        {CHECKOUT: snapshot(None, w5m="2")},
-        id="a sample older than the maximum age counts as missing",
-    ),
-    pytest.param(
-        [remaining(None)],
-        {},
-        id="NaN (no traffic in the window) counts as missing",
-    ),
-    pytest.param(
-        [remaining("0.9", at=NOW - timedelta(seconds=30)), remaining("0.8")],
-        {CHECKOUT: snapshot("80.0")},
-        id="the newest of two series for one SLO wins",
-    ),
-    pytest.param(
-        [Sample({"__name__": REMAINING, "slo_name": "x"}, Decimal("0.5"))],
-        {},
-        id="a sample without slo_namespace belongs to no SLO",
-    ),
-    pytest.param(
-        [Sample({**burn("5m", "1").labels, "slo_window": ""}, Decimal(1))],
-        {},
-        id="a burn rate without its window is ignored",
-    ),
-    pytest.param(
-        [remaining("-0.25")],
-        {CHECKOUT: snapshot("-25.00")},
-        id="an overspent budget stays negative",
-    ),
-]
-
-
-@pytest.mark.parametrize(("samples", "expected"), SAMPLE_CASES)
-def test_samples_become_snapshots(
-    samples: list[Sample], expected: dict[SLORef, BudgetSnapshot]
-) -> None:
-    assert poll_result(samples, NOW, MAX_AGE) == PollResult(NOW, expected)
+from budgetwarden.core.budget.snapshot import BudgetSnapshot
 
 
 # --- status.errorBudget ----------------------------------------------------------------------
@@ -207,6 +125,15 @@ CONDITION_CASES = [
         id="burn rates without a budget series are still an unknown budget",
     ),
     pytest.param(
+        replace(snapshot(None), duplicates=("budgetwarden_slo:error_budget_remaining:ratio",)),
+        None,
+        [
+            ("MetricsAvailable", "False", "DuplicateSeries"),
+            ("BudgetExhausted", "Unknown", "DuplicateSeries"),
+        ],
+        id="duplicated series are unknown, neither spent nor healthy",
+    ),
+    pytest.param(
         None,
         "connection refused",
         [
@@ -228,3 +155,20 @@ def test_slo_conditions(
 def test_failure_messages_lose_object_addresses_so_they_do_not_change_every_poll() -> None:
     text = "query failed: NewConnectionError('<HTTPConnection object at 0x7f3a>: refused')"
     assert stable_failure(text) == "query failed: NewConnectionError('<HTTPConnection>: refused')"
+
+
+def test_the_messages_name_the_duplicated_series_and_the_labels_that_were_not_read() -> None:
+    burn = 'budgetwarden_slo:burn_rate{slo_window="1h"}'
+    twice = replace(snapshot("50"), duplicates=(burn,), remaining_percent=None)
+    foreign = replace(snapshot(None), ignored_labels=("instance", "job"))
+    assert [c.message for c in slo_conditions(twice, None, MAX_AGE)] == [
+        f"Prometheus has more than one {burn} series for this SLO with exactly the labels of its "
+        "recording rules (they differ in slo_service): another rule writes series in this SLO's "
+        "name, so none of its series is read.",
+        "The budget is unknown while its series are duplicated; it counts neither as spent nor "
+        "as healthy.",
+    ]
+    assert slo_conditions(foreign, None, MAX_AGE)[0].message.endswith(
+        " Series naming this SLO were ignored because they also carry instance, job, which its "
+        "recording rules never set: they come from a scrape target or another rule."
+    )

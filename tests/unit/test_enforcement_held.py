@@ -33,7 +33,7 @@ def test_stance(spec: dict[str, Any], level: Level, expected: Stance) -> None:
 HELD_CASES = [
     pytest.param({}, state(PARTIAL), [rollout(HELD, paused=True), rollout(paused=True, app="x"),
                  deployment(paused=True)],
-                 (HeldTarget("Deployment", "checkout-worker", False, STABLE),
+                 (HeldTarget("Deployment", "checkout-worker", False, STABLE, "u2"),
                   HeldTarget("Rollout", "checkout", True, STABLE)),
                  id="a freeze holds every target; pausedByUs only where paused-by is ours"),
     pytest.param({"enforcement": "Warn"}, state(PARTIAL), [rollout(HELD, paused=True)],

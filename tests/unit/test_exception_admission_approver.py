@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from budgetwarden.core.freeze.exception_admission import ExceptionDecision, mutate, review_response
-from exception_admission_support import ALICE, FORGED, RECORD_ALICE, exception_object, review
+from exception_admission_support import (
+    ALICE,
+    BOB,
+    FORGED,
+    RECORD_ALICE,
+    exception_object,
+    review,
+    update,
+)
 
 APPROVER_MUTATIONS = [
     pytest.param(
@@ -42,14 +50,24 @@ APPROVER_MUTATIONS = [
         id="an empty approvedBy is not the requester's name either",
     ),
     pytest.param(
+        update(expiresAt="2026-11-29T14:00:00Z"),
+        ExceptionDecision(True, patch=({"op": "add", "path": "/spec/approvedBy", "value": BOB},)),
+        id="another approver shortening an exception is recorded as its approver",
+    ),
+    pytest.param(
+        update(reason="longer"),
+        ExceptionDecision(True),
+        id="a change other than ending it sooner keeps the name (validation refuses the change)",
+    ),
+    pytest.param(
         review(
-            exception_object(reason="longer", approvedBy=ALICE),
+            {**exception_object(approvedBy=ALICE), "metadata": {"name": "x", "labels": {"a": "b"}}},
             exception_object(approvedBy=ALICE),
             operation="UPDATE",
-            user="bob@example.com",
+            user=BOB,
         ),
         ExceptionDecision(True),
-        id="another approver updating keeps the recorded approver untouched",
+        id="a change that leaves the spec alone keeps the recorded approver",
     ),
     pytest.param(
         review({"apiVersion": "budgetwarden.io/v1alpha1", "kind": "FreezeException"}),

@@ -94,8 +94,15 @@ LIFETIME_VALIDATIONS = [
             exception_object(approvedBy=ALICE),
             operation="UPDATE",
         ),
-        ExceptionDecision(True),
-        id="extending an exception within 24h of now is allowed",
+        ExceptionDecision(
+            False,
+            403,
+            "Forbidden",
+            "[budgetwarden] spec.expiresAt: may only move earlier on an existing FreezeException"
+            " (it ends at 2026-11-29T18:00:00Z); got 2026-11-30T11:00:00Z. For more time, create a"
+            " new FreezeException.",
+        ),
+        id="extending an exception within 24h of now is refused: a new exception is asked for",
     ),
     pytest.param(
         review(
@@ -107,9 +114,9 @@ LIFETIME_VALIDATIONS = [
             False,
             403,
             "Forbidden",
-            "[budgetwarden] spec.expiresAt: must be at most 1d from now, at the latest"
-            " 2026-11-30T12:00:00Z; got 2026-12-01T18:00:00Z. Ask again for more time before"
-            " it ends.",
+            "[budgetwarden] spec.expiresAt: may only move earlier on an existing FreezeException"
+            " (it ends at 2026-11-29T18:00:00Z); got 2026-12-01T18:00:00Z. For more time, create a"
+            " new FreezeException.",
         ),
         id="extending an exception beyond 24h from now is refused",
     ),
@@ -119,8 +126,15 @@ LIFETIME_VALIDATIONS = [
             exception_object(approvedBy=ALICE, expiresAt="2026-11-29T11:00:00Z"),
             operation="UPDATE",
         ),
-        ExceptionDecision(True),
-        id="editing an expired exception without touching expiresAt is allowed",
+        ExceptionDecision(
+            False,
+            403,
+            "Forbidden",
+            "[budgetwarden] spec.expiresAt: this FreezeException expired at 2026-11-29T11:00:00Z"
+            " (now is 2026-11-29T12:00:00Z) and can no longer change, only be deleted. Create a new"
+            " FreezeException if it is still needed.",
+        ),
+        id="editing an expired exception (here: bringing it back to life) is refused",
     ),
     pytest.param(
         review(

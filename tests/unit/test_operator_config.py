@@ -28,6 +28,11 @@ MODES = [
         {"BUDGETWARDEN_ADMISSION_MODE": "vap"}, {"admission_mode": "none"},
         AdmissionConfig("none"), id="the flag wins over the variable",
     ),
+    pytest.param(
+        {**WEBHOOK, "BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS": "True"}, {},
+        AdmissionConfig("webhook", LISTEN, allow_service_account_approvers=True),
+        id="ServiceAccount approvers are allowed only when the variable says so",
+    ),
 ]  # fmt: skip
 
 
@@ -72,6 +77,11 @@ BAD = [
     pytest.param(
         {"BUDGETWARDEN_WEBHOOK_ADDRESS": "9443"}, {},
         "BUDGETWARDEN_WEBHOOK_ADDRESS must be HOST:PORT", id="an address needs a host",
+    ),
+    pytest.param(
+        {"BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS": "yes"}, {},
+        'BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS must be true or false; got "yes"',
+        id="a switch is true or false",
     ),
 ]  # fmt: skip
 

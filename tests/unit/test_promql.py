@@ -102,6 +102,13 @@ RATIO_QUERY_MISTAKES = [
         id="a range result is refused",
     ),
     pytest.param(
+        'rate(http_requests_total{job="checkout",code=~"5.."}[{{.window}}])',
+        "must add up to one series without labels: wrap it in sum(...) with no by or without, as "
+        "in sum(rate(x[{{.window}}])); the operator reads only series that carry exactly the "
+        "labels of its recording rules",
+        id="an un-aggregated rate is refused (more in test_promql_aggregation.py)",
+    ),
+    pytest.param(
         'sum(rate(http_requests_total{code=~"5.."}[5m]))',
         "must contain {{.window}} where the range goes, as in "
         "rate(http_requests_total[{{.window}}]): the query is evaluated over every "

@@ -3,13 +3,14 @@
 The same code runs against the real adapters in tests/integration/test_poller.py; here each
 poll takes milliseconds, so the rules of the loop are checked one by one: one query per poll,
 status written once and then not again, every status write carrying the resourceVersion it was
-computed from, Prometheus down holding the level, a failing enforcer keeping what was held.
+computed from, Prometheus down holding the level, a failing enforcer keeping what was held,
+only the rules' own series read (one per SLO and window), and samples dated by Prometheus' clock.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,20 +29,19 @@ from operator_support import EXAMPLES
 from runtime_fakes import FakeCluster, FakeSource
 
 NS, SLO, POLICY = "shop", "checkout-availability", "payments"
-
-
-def now() -> datetime:
-    """The moment a sample is taken: polls judge staleness, so samples are fresh when set."""
-    return datetime.now(UTC)
+NOW = datetime.now(UTC)
 
 
 class Loop:
     """A poller wired to fakes, with the registry fed as kopf's watch would feed it."""
 
-    def __init__(self, enforce: Enforcer | None = None) -> None:
+    def __init__(
+        self, enforce: Enforcer | None = None, clock: Callable[[], datetime] | None = None
+    ) -> None:
         self.source, self.cluster, self.registry = FakeSource(), FakeCluster(), Registry()
         self.metrics = OperatorMetrics()
         extra: dict[str, Any] = {"enforce": enforce} if enforce is not None else {}
+        extra |= {"clock": clock} if clock is not None else {}
         self.poller = Poller(
             registry=self.registry, kube=self.cluster, reader=self.source,
             metrics=self.metrics, notifier=Notifier(), interval=timedelta(seconds=1),
@@ -80,7 +80,7 @@ def reasons(status: dict[str, Any]) -> dict[str, tuple[str, str]]:
 
 
 def test_one_query_per_poll_and_an_unchanged_budget_is_written_once(loop: Loop) -> None:
-    loop.source.budget(NS, SLO, "0.632", now(), w5m="0.4", w1h="1.2")
+    loop.source.budget(NS, SLO, "0.632", NOW, w5m="0.4", w1h="1.2")
     loop.poll()
     loop.poll()
     loop.poll()
@@ -98,7 +98,7 @@ def test_one_query_per_poll_and_an_unchanged_budget_is_written_once(loop: Loop) 
 
 
 def test_the_poller_writes_only_the_status_fields_it_owns(loop: Loop) -> None:
-    loop.source.budget(NS, SLO, "0.05", now(), w1h="1")
+    loop.source.budget(NS, SLO, "0.05", NOW, w1h="1")
     loop.poll()
     ((plural, _, patch),) = loop.cluster.status_writes
     owned = {c["type"] for c in patch["conditions"]}
@@ -110,7 +110,7 @@ def test_the_poller_writes_only_the_status_fields_it_owns(loop: Loop) -> None:
 
 
 def test_a_status_computed_from_a_stale_read_is_not_written(loop: Loop) -> None:
-    loop.source.budget(NS, SLO, "0.632", now(), w1h="1.2")
+    loop.source.budget(NS, SLO, "0.632", NOW, w1h="1.2")
     # someone else writes the SLO after the registry saw it: the poller's view is stale
     loop.cluster.create("slos", loop.cluster.get("slos", NS, SLO))
     loop.poll(watch=False)
@@ -122,7 +122,7 @@ def test_a_status_computed_from_a_stale_read_is_not_written(loop: Loop) -> None:
 
 def test_a_policy_freezes_announces_once_and_holds_while_prometheus_is_down(loop: Loop) -> None:
     loop.add("errorbudgetpolicies", "05-policy.yaml")
-    loop.source.budget(NS, SLO, "0.214", now(), w1h="1", w5m="1")
+    loop.source.budget(NS, SLO, "0.214", NOW, w1h="1", w5m="1")
     loop.poll()
     loop.poll()
     frozen = loop.status("errorbudgetpolicies", POLICY)
@@ -162,7 +162,7 @@ def test_what_the_enforcer_holds_goes_into_status_and_a_failure_keeps_it() -> No
     loop = Loop(enforce)
     loop.add("slos", "01-availability-ratio.yaml")
     loop.add("errorbudgetpolicies", "05-policy.yaml")
-    loop.source.budget(NS, SLO, "0.214", now(), w1h="1")
+    loop.source.budget(NS, SLO, "0.214", NOW, w1h="1")
     loop.poll()
     loop.poll()
     held = [{"kind": "Rollout", "name": "checkout", "pausedByUs": True}]
@@ -181,6 +181,45 @@ def test_a_policy_waits_for_every_slo_of_its_namespace_to_be_listed() -> None:
         "slos", yaml.safe_load((EXAMPLES / "01-availability-ratio.yaml").read_text())
     )
     loop.add("errorbudgetpolicies", "05-policy.yaml")  # the SLO's watch event has not come yet
-    loop.source.budget(NS, SLO, "0.05", now())
+    loop.source.budget(NS, SLO, "0.05", NOW)
     loop.poll(watch=False)
     assert loop.status("errorbudgetpolicies", POLICY)["level"] == "FullFreeze"
+
+
+FOREIGN = {"job": "metrics", "instance": "10.1.2.3:8080", "namespace": "other", "pod": "p-1"}
+
+
+def test_a_foreign_series_with_the_slo_labels_cannot_move_a_budget(loop: Loop) -> None:
+    loop.add("errorbudgetpolicies", "05-policy.yaml")
+    loop.source.budget(NS, SLO, "0.05", NOW, w5m="1", w1h="1")
+    # another namespace's pod, scraped by the same Prometheus, claims a healthy budget
+    loop.source.budget(NS, SLO, "0.99", NOW, extra=FOREIGN, w5m="0", w1h="0")
+    loop.poll()
+    budget = loop.status("slos", SLO)["errorBudget"]
+    assert (budget["remainingPercent"], budget["burnRates"]) == ("5.0", {"5m": "1.0", "1h": "1.0"})
+    assert loop.status("errorbudgetpolicies", POLICY)["level"] == "FullFreeze"
+
+
+def test_two_series_for_one_slo_and_window_make_it_unknown_and_say_why(loop: Loop) -> None:
+    loop.add("errorbudgetpolicies", "05-policy.yaml")
+    loop.source.budget(NS, SLO, "0.05", NOW, w1h="1")
+    loop.source.budget(NS, SLO, "0.9", NOW, service="impostor", w1h="0.1")
+    loop.poll()
+    status = loop.status("slos", SLO)
+    assert reasons(status) == {
+        "MetricsAvailable": ("False", "DuplicateSeries"),
+        "BudgetExhausted": ("Unknown", "DuplicateSeries"),
+    }
+    assert sorted(status["errorBudget"]) == ["evaluatedAt", "total"]
+    policy = loop.status("errorbudgetpolicies", POLICY)
+    assert (policy["level"], policy["slos"]) == ("Unknown", [{"name": SLO, "level": "Unknown"}])
+
+
+def test_a_poller_whose_clock_runs_ten_minutes_ahead_still_freezes() -> None:
+    ahead = Loop(clock=lambda: datetime.now(UTC) + timedelta(minutes=10))
+    ahead.add("slos", "01-availability-ratio.yaml")
+    ahead.add("errorbudgetpolicies", "05-policy.yaml")
+    ahead.source.budget(NS, SLO, "0.05", datetime.now(UTC), w1h="1")  # Prometheus' time
+    ahead.poll()
+    assert ahead.status("errorbudgetpolicies", POLICY)["level"] == "FullFreeze"
+    assert reasons(ahead.status("slos", SLO))["MetricsAvailable"] == ("True", "SeriesFound")

@@ -49,6 +49,8 @@ BUDGETWARDEN_* variables. */}}
   value: {{ include "budgetwarden.operatorUsername" . | quote }}
 - name: BUDGETWARDEN_EXCEPTION_MAX_TTL
   value: {{ .Values.admission.exceptionMaxTTL | quote }}
+- name: BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS
+  value: {{ .Values.admission.allowServiceAccountApprovers | toString | quote }}
 {{- end }}
 {{- if include "budgetwarden.webhookMode" . }}
 - name: BUDGETWARDEN_WEBHOOK_ADDRESS

@@ -8,9 +8,13 @@ operator's event loop; the tests start one directly. Routes:
   POST /validate/freezeexceptions   approver and lifetime (core.freeze.exception_admission.validate)
   GET  /healthz                     200 "ok" while the server runs
 A denial is an HTTP 200 whose body says `allowed: false` with `status.code` 403: that is the
-admission protocol, and kube-apiserver shows the status message to the user. A body that is not
-JSON gets HTTP 400; a reviewer that raises gets HTTP 500, which the API server treats by the
-webhook's failurePolicy.
+admission protocol, and kube-apiserver shows the status message to the user. A reviewer that
+raises gets HTTP 500, which the API server treats by the webhook's failurePolicy.
+
+Every admission route sits behind one `Gate` (adapters/webhook_limits.py): bodies over 3.5 MiB
+get 413, malformed ones 400 with one line naming the problem, and decoding runs in a few worker
+threads of the server's own, within bounds that keep a burst from anyone who can reach the port
+from exhausting the operator's memory.
 
 TLS: the certificate and key are files (a mounted cert-manager Secret, or a test's temp files).
 They are checked on every TLS handshake: OpenSSL calls the SNI callback for each ClientHello
@@ -23,24 +27,19 @@ cost is two stat calls per handshake, and the API server keeps its connections o
 
 from __future__ import annotations
 
-import json
 import logging
 import ssl
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from budgetwarden.adapters.webhook_limits import MAX_BODY_BYTES, Gate, Reviewer
 from budgetwarden.core.kernel import conventions as c
 
+__all__ = ["MAX_BODY_BYTES", "ReloadingTLS", "Reviewer", "Routes", "WebhookServer"]
 log = logging.getLogger(__name__)
-
-# An AdmissionReview request body in, the response body out; must not block (no I/O).
-Reviewer = Callable[[Any], Mapping[str, Any]]
-# The largest AdmissionReview we read; objects are at most ~1.5 MB in etcd, reviews carry two.
-MAX_BODY_BYTES = 7 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -114,9 +113,11 @@ class WebhookServer:
     def app(self) -> web.Application:
         """The aiohttp application (also usable with aiohttp's test client, without TLS)."""
         app = web.Application(client_max_size=MAX_BODY_BYTES)
+        gate = Gate()
         for path, reviewer in self.routes.by_path().items():
-            app.router.add_post(path, _handler(path, reviewer))
+            app.router.add_post(path, gate.handler(path, reviewer))
         app.router.add_get(c.PATH_HEALTHZ, _healthz)
+        app.on_cleanup.append(gate.close)
         return app
 
     async def start(self) -> None:
@@ -135,26 +136,6 @@ class WebhookServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
-
-def _handler(path: str, reviewer: Reviewer) -> Callable[[web.Request], Any]:
-    async def handle(request: web.Request) -> web.Response:
-        try:
-            review = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError) as error:
-            return web.Response(status=400, text=f"{path}: the body is not JSON: {error}\n")
-        try:
-            answer = reviewer(review)
-        except Exception:
-            log.exception("admission reviewer for %s failed", path)
-            return web.Response(status=500, text=f"{path}: internal error\n")
-        return web.json_response(answer, dumps=_dumps)
-
-    return handle
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
 
 
 async def _healthz(_: web.Request) -> web.Response:

@@ -1,12 +1,13 @@
-"""The shared recipe of resources that are only checked, not acted on (yet): parse, record.
+"""The shared recipe of resources that are checked, not acted on: parse, record.
 
-Used by the ErrorBudgetPolicy and FreezeException handlers.
+Used by the ErrorBudgetPolicy and FreezeException handlers; the exception handler adds the
+status fields it records once (`status.covers`, runtime/exception_covers.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import kopf
 
@@ -16,29 +17,33 @@ from budgetwarden.core.kernel import status
 from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden.runtime.reporting import Logger, announce, record, retry_delay, utcnow
 
+ModelT = TypeVar("ModelT")
+
 
 def check_and_record(
     kube: Kube,
     resource: dict[str, Any],
     plural: str,
     kind: str,
-    parse: Callable[[Mapping[str, Any]], object],
+    parse: Callable[[Mapping[str, Any]], ModelT],
     *,
     retry: int,
     logger: Logger,
+    fields: Callable[[ModelT], Mapping[str, Any] | None] | None = None,
 ) -> None:
-    """Parse `resource` and set Valid/Ready; one Warning Event per invalid change."""
+    """Parse `resource` and set Valid/Ready, with the status `fields` of a valid one; one
+    Warning Event per invalid change."""
     now = utcnow()
     # 1. Parse; a bad spec is reported, not raised, so kopf does not retry it.
     try:
-        parse(resource)
-        error = None
+        parsed, error = parse(resource), None
     except SpecError as problem:
-        error = problem
+        parsed, error = None, problem
     # 2. Record status (only when it changes); API trouble is retried with backoff.
     conditions = status.spec_valid(kind) if error is None else status.spec_invalid(error)
     try:
-        patch = record(kube, resource, plural, conditions, now=now)
+        extra = fields(parsed) if fields is not None and parsed is not None else None
+        patch = record(kube, resource, plural, conditions, fields=extra, now=now)
     except KubeError as failure:
         raise kopf.TemporaryError(str(failure), delay=retry_delay(retry)) from failure
     # 3. Tell whoever applied it, once per change.

@@ -7,9 +7,13 @@ dictionary lookup and a pure function, with no second watch to keep consistent. 
 that the webhook is as available as the operator; with failurePolicy Ignore an outage lets
 changes through, and the detection fallback (runtime/drift.py) finds and pauses them.
 
-Nothing on the hot path talks to the API server or Prometheus. The only side effect, the Events
-recording that a FreezeException let a change through, is posted from a worker thread after the
-answer is computed, and never for a dry run.
+Nothing on the hot path talks to the API server or Prometheus. The webhook server calls the
+reviewers in its worker threads (adapters/webhook_limits.py), several at once: they read the
+per-namespace views of a cache, and a view to build is built on the event loop, which alone reads
+the registry (runtime/registry.py). The only side effect, the Event pair recording that a
+FreezeException let a change through, goes through runtime/exception_events.py: never for a dry
+run or for a review that lacks what kube-apiserver always sends, at most one pair per exception
+and workload a minute, through a bounded queue that drops (and logs how many) rather than grows.
 """
 
 from __future__ import annotations
@@ -20,17 +24,19 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from budgetwarden.adapters.kube import Kube
 from budgetwarden.adapters.webhook_server import Routes
 from budgetwarden.core.freeze import admission, exception_admission
 from budgetwarden.core.freeze.view import FreezeView
 from budgetwarden.core.freeze.view_from_status import freeze_view
-from budgetwarden.core.kernel import conventions as c
-from budgetwarden.runtime.registry import Key, Registry
-from budgetwarden.runtime.reporting import Logger, announce, utcnow
+from budgetwarden.runtime.exception_events import event_poster as event_poster
+from budgetwarden.runtime.registry import Registry
+from budgetwarden.runtime.reporting import utcnow
 
 log = logging.getLogger(__name__)
 ExceptionUsed = Callable[[Mapping[str, Any], str, str], None]
+# A worker thread waits this long for the event loop to build a view (the API server's default
+# webhook timeout); longer, and the request fails (500: the failurePolicy decides).
+VIEW_WAIT_SECONDS = 5.0
 
 
 class Admission:
@@ -42,23 +48,42 @@ class Admission:
         *,
         max_ttl: timedelta = exception_admission.DEFAULT_MAX_TTL,
         operator_username: str = "",
+        allow_service_account_approvers: bool = False,
         on_exception_used: ExceptionUsed = lambda *_: None,
     ) -> None:
         self.registry = registry
         self.max_ttl = max_ttl
+        self.allow_service_account_approvers = allow_service_account_approvers
         self.operator_username = operator_username
         self._on_exception_used = on_exception_used
-        self._views: dict[str, FreezeView] = {}
-        self._seen_changes = -1
+        # (registry.changes, views built since): replaced whole, so a thread reads one pair
+        self._cache: tuple[int, dict[str, FreezeView]] = (-1, {})
+        self._loop = _running_loop()  # None when built outside one: views are built in place
 
     def view(self, namespace: str) -> FreezeView:
-        """The namespace's FreezeView, rebuilt only after the registry changed."""
-        registry = self.registry
-        if registry.changes != self._seen_changes:
-            self._views, self._seen_changes = {}, registry.changes
-        if namespace not in self._views:
-            self._views[namespace] = _view_of(registry, namespace)
-        return self._views[namespace]
+        """The namespace's FreezeView, rebuilt only after the registry changed. Any thread may
+        ask; a view to build is built on the event loop, which alone reads the registry."""
+        changes, views = self._cache
+        cached = views.get(namespace) if changes == self.registry.changes else None
+        if cached is not None:
+            return cached
+        loop = self._loop
+        if loop is None or loop.is_closed() or _running_loop() is loop:
+            return self._build(namespace)
+        built = asyncio.run_coroutine_threadsafe(self._built(namespace), loop)
+        return built.result(timeout=VIEW_WAIT_SECONDS)
+
+    def _build(self, namespace: str) -> FreezeView:
+        changes = self.registry.changes
+        if self._cache[0] != changes:
+            self._cache = (changes, {})
+        views = self._cache[1]
+        if namespace not in views:
+            views[namespace] = _view_of(self.registry, namespace)
+        return views[namespace]
+
+    async def _built(self, namespace: str) -> FreezeView:
+        return self._build(namespace)
 
     def workloads(self, review: Any) -> Mapping[str, Any]:
         """Answer a Rollout, Deployment or StatefulSet request."""
@@ -82,13 +107,25 @@ class Admission:
         return exception_admission.review_response(admission.request_uid(review), decision)
 
     def validate_exception(self, review: Any) -> Mapping[str, Any]:
-        """Check a FreezeException's approver and lifetime."""
-        decision = exception_admission.validate(review, now=utcnow(), max_ttl=self.max_ttl)
+        """Check a FreezeException's approver, lifetime and changes."""
+        decision = exception_admission.validate(
+            review,
+            now=utcnow(),
+            max_ttl=self.max_ttl,
+            allow_service_accounts=self.allow_service_account_approvers,
+        )
         return exception_admission.review_response(admission.request_uid(review), decision)
 
     def routes(self) -> Routes:
         """The server's routes bound to these reviewers."""
         return Routes(self.workloads, self.mutate_exception, self.validate_exception)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _view_of(registry: Registry, namespace: str) -> FreezeView:
@@ -107,40 +144,3 @@ def _describe(review: Any) -> str:
     where = f"{request.get('namespace')}/{request.get('name')}"
     dry = " (dry run)" if request.get("dryRun") is True else ""
     return f"{request.get('operation')} {kind} {where}{dry}"
-
-
-def _workload_of(review: Mapping[str, Any]) -> dict[str, Any]:
-    """The workload a request is about, as an Event's involvedObject needs it."""
-    request = review["request"]
-    kind, obj = request.get("kind") or {}, request.get("object") or {}
-    group, version = kind.get("group", ""), kind.get("version", "")
-    metadata = obj.get("metadata") or {}
-    return {
-        "apiVersion": f"{group}/{version}" if group else version,
-        "kind": kind.get("kind"),
-        "metadata": {
-            "name": request.get("name") or metadata.get("name"),
-            "namespace": request.get("namespace"),
-            "uid": metadata.get("uid"),
-        },
-    }
-
-
-def event_poster(kube: Kube, registry: Registry, logger: Logger) -> ExceptionUsed:
-    """Post FreezeExceptionUsed on the workload and the exception, off the event loop."""
-    loop = asyncio.get_running_loop()
-
-    def post(review: Mapping[str, Any], exception: str, message: str) -> None:
-        workload = _workload_of(review)
-        namespace = workload["metadata"]["namespace"]
-        tracked = registry.exceptions.get(Key(namespace, exception))
-        targets = [workload] + ([tracked.involved()] if tracked is not None else [])
-
-        def send() -> None:
-            for involved in targets:
-                announce(kube, involved, "Normal", c.EVENT_EXCEPTION_USED, message,
-                         now=utcnow(), logger=logger)  # fmt: skip
-
-        loop.run_in_executor(None, send)
-
-    return post

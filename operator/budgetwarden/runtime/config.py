@@ -51,6 +51,7 @@ ENV_WEBHOOK_KEY: Final = "BUDGETWARDEN_WEBHOOK_KEY"
 ENV_EXCEPTION_MAX_TTL: Final = "BUDGETWARDEN_EXCEPTION_MAX_TTL"
 ENV_OPERATOR_USERNAME: Final = "BUDGETWARDEN_OPERATOR_USERNAME"
 ENV_VAP_FAILURE_POLICY: Final = "BUDGETWARDEN_VAP_FAILURE_POLICY"
+ENV_ALLOW_SERVICE_ACCOUNT_APPROVERS: Final = "BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS"
 
 # flag destination in `budgetwarden run` -> the variable it overrides
 FLAG_VARIABLES: Final = {
@@ -185,12 +186,14 @@ def _admission(values: _Values) -> AdmissionConfig:
         )
     ttl = values.variable(ENV_EXCEPTION_MAX_TTL)
     failure = values.variable(ENV_VAP_FAILURE_POLICY)
+    accounts = values.variable(ENV_ALLOW_SERVICE_ACCOUNT_APPROVERS)
     return AdmissionConfig(
         mode=mode,
         webhook=listen,
         max_ttl=s.duration(*ttl) if ttl else AdmissionConfig().max_ttl,
         operator_username=values.env.get(ENV_OPERATOR_USERNAME, ""),
         vap_failure_policy=_failure_policy(*failure) if failure else "Ignore",
+        allow_service_account_approvers=s.boolean(*accounts) if accounts else False,
     )
 
 

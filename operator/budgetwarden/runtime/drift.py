@@ -41,12 +41,12 @@ from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import is_freeze, severity
 from budgetwarden.core.policy.decide import PolicyState
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind
-from budgetwarden.core.policy.status_model import PolicyStatus
+from budgetwarden.core.policy.status_model import HeldTarget, PolicyStatus
 from budgetwarden.runtime.enforcer import act
 from budgetwarden.runtime.registry import Registry, plain
 from budgetwarden.runtime.reporting import Logger, announce, utcnow
 
-Frozen = tuple[ErrorBudgetPolicy, PolicyState]
+Frozen = tuple[ErrorBudgetPolicy, PolicyState, HeldTarget | None]  # with its record of the workload
 
 
 @dataclass
@@ -75,8 +75,9 @@ class DriftWatch:
         policies = self.registry.policies_in(namespace)
         workload = workload_of(kind, plain(body))
         frozen = _frozen(policies, workload)
-        # only the recorded stable template counts: the current one is the one that changed
-        stable = workload.annotations.get(c.ANNOTATION_STABLE_TEMPLATE, "")
+        # only the stable template the freeze recorded counts: the current one is the one
+        # that changed, and annotations are any editor's to write
+        stable = next((h.stable_template for _, _, h in frozen if h and h.stable_template), "")
         if not frozen or not template_drifted(old, body, stable):
             return
         exceptions = self.registry.exceptions_in(namespace)
@@ -88,12 +89,18 @@ class DriftWatch:
 def _frozen(
     policies: Sequence[tuple[ErrorBudgetPolicy, PolicyStatus]], w: Workload
 ) -> list[Frozen]:
-    """The frozen policies that select the workload, most severe first, then by name."""
-    found = [
-        (model, state)
-        for model, status in policies
-        if (state := status.state) is not None and is_freeze(state.level) and selects(model, w)
-    ]
+    """The frozen policies that select or already hold the workload, with their record of it;
+    most severe first, then by name."""
+    found = []
+    for model, status in policies:
+        state = status.state
+        if state is None or not is_freeze(state.level):
+            continue
+        record = next(
+            (h for h in status.held_targets if h.is_of(w.kind.value, w.name, w.uid)), None
+        )
+        if record is not None or selects(model, w):
+            found.append((model, state, record))
     return sorted(found, key=lambda f: (-severity(f[1].level), f[0].metadata.name))
 
 
@@ -107,9 +114,9 @@ def respond(
     logger: Logger,
 ) -> None:
     """Hold the workload as each frozen policy's plan says; report on the first policy."""
-    policy, state = frozen[0]
+    policy, state, _ = frozen[0]
     fid = state.freeze_id or ""
-    exception = covering_exception(exceptions, state.level, w.ref, w.labels, now)
+    exception = covering_exception(exceptions, state.level, w.ref, now)
     if exception is not None:
         logger.info(
             "pod template changed during freeze %s; FreezeException %s covers it",
@@ -117,10 +124,12 @@ def respond(
         )  # fmt: skip
         return
     current = w
-    for model, model_state in frozen:
+    for model, model_state, record in frozen:
+        held = (record,) if record is not None else ()
         actions = plan(
-            model, model_state, [current], now=now, exceptions=exceptions, policies=names
-        )
+            model, model_state, [current], now=now, exceptions=exceptions, policies=names,
+            held=held,
+        )  # fmt: skip
         current = act(kube, actions, [current], now=now, logger=logger)[0]
     mode = policy.spec.enforcement
     message = (

@@ -50,10 +50,12 @@ async def enforce(
     *,
     kube: Kube,
     logger: logging.Logger,
+    held: Sequence[HeldTarget] = (),
 ) -> list[dict[str, Any]]:
-    """Bring the policy's workloads in line with the decision; status.heldTargets entries."""
-    held = await asyncio.to_thread(enforce_now, policy, decision, kube, logger, utcnow())
-    return [h.wire() for h in held]
+    """Bring the policy's workloads in line with the decision, given what its status records
+    it holds (`held`); the status.heldTargets entries it holds afterwards."""
+    args = (policy, decision, kube, logger, utcnow(), tuple(held))
+    return [h.wire() for h in await asyncio.to_thread(enforce_now, *args)]
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class Enforcer:
         self, policy: ErrorBudgetPolicy, decision: Decision, held: tuple[HeldTarget, ...]
     ) -> Sequence[HeldTarget]:
         return await asyncio.to_thread(
-            enforce_now, policy, decision, self.kube, module_logger, utcnow()
+            enforce_now, policy, decision, self.kube, module_logger, utcnow(), held
         )
 
 
@@ -79,8 +81,12 @@ def enforce_now(
     kube: Kube,
     logger: Logger,
     now: datetime,
+    held: tuple[HeldTarget, ...] = (),
 ) -> tuple[HeldTarget, ...]:
-    """The blocking body of `enforce`: read, plan, apply; the workloads the policy holds."""
+    """The blocking body of `enforce`: read, plan, apply; the workloads the policy holds.
+
+    `held` is what the policy's status records it holds: a freeze's holds are sticky, and
+    their stable templates and pauses come from there (core/freeze/enforcement.py rule 6)."""
     namespace = policy.metadata.namespace
     freeze = stance_of(policy, state) is Stance.FREEZE
     # read: stable templates are looked up only when a freeze records them
@@ -90,10 +96,12 @@ def enforce_now(
     exceptions = exceptions_in(kube, namespace) if freeze else []
     policies = _policy_names(kube, policy, workloads)
     # plan (pure), then apply
-    actions = plan(policy, state, workloads, now=now, exceptions=exceptions, policies=policies)
+    actions = plan(
+        policy, state, workloads, now=now, exceptions=exceptions, policies=policies, held=held
+    )
     loud = not isinstance(state, Decision) or state.changed
     current = act(kube, actions, workloads, now=now, logger=logger, loud=loud)
-    return held_targets(policy, state, current)
+    return held_targets(policy, state, current, held)
 
 
 def act(

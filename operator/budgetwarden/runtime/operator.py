@@ -159,6 +159,7 @@ class Operator:
             self.registry,
             max_ttl=admission.max_ttl,
             operator_username=admission.operator_username,
+            allow_service_account_approvers=admission.allow_service_account_approvers,
             on_exception_used=event_poster(self.kube, self.registry, logger),
         )
         try:

@@ -3,7 +3,10 @@
 The operator (runtime/operator.py) starts `Poller.run` as an asyncio task on kopf's event loop.
 It reads Prometheus through a `BudgetSource` and writes through a `Cluster` (runtime/ports.py),
 so fast tests run whole polls against fakes. One poll:
-1. Read every SLO's budget series with one query, in a thread (the client blocks).
+1. Read every SLO's budget series with one query, in a thread (the client blocks). Only the
+   series of the operator's own rules count, one per SLO and window (core/budget/reading.py);
+   their age is judged by Prometheus in the query, never against the operator's clock (`clock`,
+   a test hook, dates status and decisions only).
 2. Per ErrorBudgetPolicy: decide (core.policy.decide, continuing from the state its status
    records), enforce (the `Enforcer` seam), record status, and on a level change post an Event
    (reason: the Rule that set the level) and notify its webhooks on a detached task.
@@ -21,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -83,6 +86,7 @@ class Poller:
     max_age: timedelta
     status_refresh: timedelta
     enforce: Enforcer = keep_held
+    clock: Callable[[], datetime] = utcnow  # the operator's clock; tests skew it
     polls: int = 0
     _writes: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(WRITE_CONCURRENCY))
 
@@ -98,7 +102,7 @@ class Poller:
         """One poll of every SLO and policy; failures are logged and counted, never raised."""
         started, queries = time.perf_counter(), self.reader.queries_issued
         try:
-            now = utcnow()
+            now = self.clock()
             result = await self._read(now)
             levels = await self._policies(result, now)
             await self._slos(result, now)
@@ -120,7 +124,7 @@ class Poller:
             logger.warning("Prometheus could not be read: %s", error)
             self.metrics.error("prometheus")
             return PollResult.unavailable(now, stable_failure(str(error)))
-        return poll_result(samples, now, self.max_age)
+        return poll_result(samples, now)
 
     # --- policies ----------------------------------------------------------------------------
     async def _policies(self, result: PollResult, now: datetime) -> dict[Key, tuple[Level, int]]:

@@ -86,6 +86,7 @@ class AdmissionConfig:
     max_ttl: timedelta = DEFAULT_MAX_TTL
     operator_username: str = ""
     vap_failure_policy: FailurePolicy = "Ignore"
+    allow_service_account_approvers: bool = False  # may system:serviceaccount:* approve?
 
 
 def duration(name: str, text: str) -> timedelta:
@@ -94,6 +95,13 @@ def duration(name: str, text: str) -> timedelta:
         return parse_duration(text)
     except ValueError as error:
         raise ConfigError(f"{name} {error}") from error
+
+
+def boolean(name: str, text: str) -> bool:
+    """ "true" or "false" (any case); ConfigError names `name` otherwise."""
+    if text.lower() not in ("true", "false"):
+        raise ConfigError(f'{name} must be true or false; got "{text}"')
+    return text.lower() == "true"
 
 
 def port(name: str, text: str) -> int | None:

@@ -3,9 +3,10 @@
 When the admission mode is `vap` (docs/admission-vap.md), the operator (runtime/operator.py)
 learns its own user (BUDGETWARDEN_OPERATOR_USERNAME, else a SelfSubjectReview) and `install`s,
 with it, the freeze policies of core/freeze/vap.py and the FreezeException policies of
-core/freeze/vap_exceptions.py (the exception lifetime cap and the failure policy come from the
-admission config). Then `ParamsSync` runs on kopf's loop and turns the registry (the policies'
-statuses the poller writes, the FreezeExceptions) into one params ConfigMap per namespace,
+core/freeze/vap_exceptions.py (the exception lifetime cap, whether ServiceAccounts may approve
+exceptions, and the failure policy come from the admission config). Then `ParamsSync` runs on
+kopf's loop and turns the registry (the policies' statuses the poller writes, the
+FreezeExceptions) into one params ConfigMap per namespace,
 through the same `freeze_view` the webhook reads:
 - on every registry change, checked each `tick`;
 - when an exception in the params expires (CEL has no clock: the params must drop it);
@@ -116,6 +117,9 @@ async def install(objects: BuiltinObjects, settings: AdmissionConfig, logger: Lo
     except NotFound:  # MutatingAdmissionPolicy is served from Kubernetes 1.36 on
         logger.warning("no MutatingAdmissionPolicy: approvers must set spec.approvedBy themselves")
         recorded = False
-    for obj in vap_exceptions.exception_policies(settings.max_ttl, recorded=recorded):
+    allow = settings.allow_service_account_approvers
+    for obj in vap_exceptions.exception_policies(
+        settings.max_ttl, recorded=recorded, allow_service_accounts=allow
+    ):
         await asyncio.to_thread(objects.apply, obj)
     return user

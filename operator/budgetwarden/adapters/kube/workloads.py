@@ -29,7 +29,6 @@ from budgetwarden.core.freeze.workload_diff import (
     spec_of,
     template_digest,
 )
-from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.policy.spec import TargetKind
 
 ROLLOUT_GROUP, ROLLOUT_VERSION, ROLLOUT_PLURAL = "argoproj.io", "v1alpha1", "rollouts"
@@ -100,8 +99,9 @@ def _with_stable(kube: Kube, w: Workload, item: Mapping[str, Any]) -> Workload:
 
 
 def workload_of(kind: TargetKind, obj: Mapping[str, Any]) -> Workload:
-    """A workload from its API object; its stable template is the recorded one, else the
-    current one when no update is in flight."""
+    """A workload from its API object; its stable template is the current one when no update
+    is in flight. The budgetwarden.io/stable-template annotation is for people to read and is
+    never trusted: the freeze's own record lives in the policy's status."""
     meta, status = as_mapping(obj.get("metadata")), as_mapping(obj.get("status"))
     annotations = annotations_of(obj)
     in_flight = _in_flight(kind, obj)
@@ -117,7 +117,7 @@ def workload_of(kind: TargetKind, obj: Mapping[str, Any]) -> Workload:
         paused=is_paused(obj),
         in_flight=in_flight,
         aborted=status.get("abort") is True,
-        stable_template=annotations.get(c.ANNOTATION_STABLE_TEMPLATE) or current,
+        stable_template=current,
     )
 
 

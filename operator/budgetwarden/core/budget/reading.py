@@ -4,26 +4,41 @@ The poller runs `budget_query` once per poll for every SLO, and turns the sample
 with labels, a Decimal value and a timestamp: the Prometheus adapter's `Sample`) into a
 `PollResult` with `poll_result`.
 
-Staleness, twice: the query keeps only samples whose own timestamp is younger than `max_age`
-(`time() - timestamp(...)` is evaluated by Prometheus on the stored sample, so a recording rule
-that stopped evaluating drops out long before Prometheus's 5m lookback would hide it), and
-`poll_result` drops samples whose reported time is older than `max_age` (a caching query
-frontend answering with an old result). Either way a stale SLO reads as "no series": Unknown.
+Only the operator's own series are read: a sample counts when its labels are exactly those its
+recording rules set (`conventions.BUDGET_SERIES_LABELS`, plus slo_window on a burn rate). A
+scraped series always carries its target's job and instance, and a rule over a query that keeps
+labels carries those, so neither can move a budget; their extra label names are kept on the
+snapshot (`ignored_labels`) so the condition can say why an SLO has no data. Among the rules'
+own series an SLO has one per metric and window; two (they can differ only in slo_service, so
+another rule writes in this SLO's name) make the whole SLO unknown for this poll
+(`duplicates`), never the larger or the newer value.
+
+Staleness is judged on Prometheus' clock only: the query keeps samples whose own timestamp is
+younger than `max_age` (`time() - timestamp(...)` is evaluated by Prometheus on the stored
+sample, so a recording rule that stopped evaluating drops out long before Prometheus's 5m
+lookback would hide it). The answer's sample times are Prometheus' evaluation time and are never
+compared with the operator's clock, which may differ from it by any amount.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Final, Protocol
 
 from budgetwarden.core.budget.arithmetic import HUNDRED
 from budgetwarden.core.budget.snapshot import BudgetSnapshot, PollResult, SLORef
 from budgetwarden.core.kernel import conventions as c
 
 _BUDGET_METRICS = (c.METRIC_BUDGET_REMAINING, c.METRIC_BURN_RATE)
+# The label names of each metric's recorded series, as its rule writes them.
+_OWN_LABELS: Final = {
+    c.METRIC_BUDGET_REMAINING: frozenset({"__name__", *c.BUDGET_SERIES_LABELS}),
+    c.METRIC_BURN_RATE: frozenset({"__name__", *c.BUDGET_SERIES_LABELS, c.PROM_LABEL_WINDOW}),
+}
 
 
 class Reading(Protocol):
@@ -45,31 +60,52 @@ def budget_query(max_age: timedelta) -> str:
     return " or ".join(parts)
 
 
-def poll_result(samples: Iterable[Reading], now: datetime, max_age: timedelta) -> PollResult:
-    """Snapshots of every SLO with fresh series; the newest sample wins when series repeat."""
-    remaining: dict[SLORef, tuple[datetime, Decimal]] = {}
-    burns: dict[SLORef, dict[str, tuple[datetime, Decimal]]] = {}
-    for sample in samples:
-        ref = _slo_ref(sample.labels)
-        if ref is None or sample.value is None or now - sample.timestamp > max_age:
-            continue
-        entry = (sample.timestamp, sample.value)
-        name = sample.labels.get("__name__")
-        if name == c.METRIC_BUDGET_REMAINING:
-            remaining[ref] = max(remaining.get(ref, entry), entry)
-        elif name == c.METRIC_BURN_RATE and (window := sample.labels.get(c.PROM_LABEL_WINDOW)):
-            rates = burns.setdefault(ref, {})
-            rates[window] = max(rates.get(window, entry), entry)
-    snapshots = {
-        ref: BudgetSnapshot(
+@dataclass
+class _Found:
+    """One SLO's samples in one answer: values by series ("" is the budget, else a window)."""
+
+    values: dict[str, list[Decimal]] = field(default_factory=dict)
+    ignored: set[str] = field(default_factory=set)
+
+    def snapshot(self, ref: SLORef, now: datetime) -> BudgetSnapshot:
+        ignored = tuple(sorted(self.ignored))
+        twice = tuple(_series_name(key) for key, got in sorted(self.values.items()) if len(got) > 1)
+        if twice:
+            return BudgetSnapshot(ref, now, None, duplicates=twice, ignored_labels=ignored)
+        numbers = {key: got[0] for key, got in sorted(self.values.items())}
+        remaining = numbers.pop("", None)
+        return BudgetSnapshot(
             slo=ref,
             evaluated_at=now,
-            remaining_percent=remaining[ref][1] * HUNDRED if ref in remaining else None,
-            burn_rates={w: value for w, (_, value) in sorted(burns.get(ref, {}).items())},
+            remaining_percent=None if remaining is None else remaining * HUNDRED,
+            burn_rates=numbers,
+            ignored_labels=ignored,
         )
-        for ref in sorted(remaining.keys() | burns.keys())
-    }
+
+
+def poll_result(samples: Iterable[Reading], now: datetime) -> PollResult:
+    """Snapshots of every SLO with series of its own rules, or look-alikes that were ignored."""
+    found: dict[SLORef, _Found] = {}
+    for sample in samples:
+        labels = sample.labels
+        own = _OWN_LABELS.get(labels.get("__name__", ""))
+        ref = _slo_ref(labels)
+        if own is None or ref is None or sample.value is None:
+            continue
+        if extra := labels.keys() - own:
+            found.setdefault(ref, _Found()).ignored.update(extra)
+        elif labels.keys() == own and all(labels.values()):
+            key = labels.get(c.PROM_LABEL_WINDOW, "")
+            found.setdefault(ref, _Found()).values.setdefault(key, []).append(sample.value)
+    snapshots = {ref: found[ref].snapshot(ref, now) for ref in sorted(found)}
     return PollResult(evaluated_at=now, snapshots=snapshots)
+
+
+def _series_name(window: str) -> str:
+    """The metric of a series key, with its window for a burn rate."""
+    if not window:
+        return c.METRIC_BUDGET_REMAINING
+    return f'{c.METRIC_BURN_RATE}{{{c.PROM_LABEL_WINDOW}="{window}"}}'
 
 
 def _slo_ref(labels: Mapping[str, str]) -> SLORef | None:

@@ -85,28 +85,12 @@ def slo_conditions(
 ) -> list[Condition]:
     """MetricsAvailable and BudgetExhausted for one SLO after a poll."""
     available, exhausted = c.CONDITION_METRICS_AVAILABLE, c.CONDITION_BUDGET_EXHAUSTED
-    if failure is not None:
-        why = f"Prometheus could not be read: {stable_failure(failure)}"
-        unknown = (
-            "The budget is unknown while Prometheus cannot be read; status keeps the last values."
-        )
-        return [
-            Condition(available, "False", c.REASON_PROMETHEUS_UNAVAILABLE, f"{why}."),
-            Condition(exhausted, "Unknown", c.REASON_PROMETHEUS_UNAVAILABLE, unknown),
-        ]
     remaining = None if snapshot is None else snapshot.remaining_percent
-    if remaining is None:
-        missing = (
-            f"Prometheus has no {c.METRIC_BUDGET_REMAINING} series for this SLO newer than "
-            f"{format_duration(max_age)}: its recording rules are not loaded yet, have seen no "
-            "traffic, or stopped."
-        )
-        unknown = (
-            "The budget is unknown without its series; it counts neither as spent nor as healthy."
-        )
+    if failure is not None or remaining is None:
+        reason, why, unknown = _why_unknown(snapshot, failure, max_age)
         return [
-            Condition(available, "False", c.REASON_NO_SERIES, missing),
-            Condition(exhausted, "Unknown", c.REASON_NO_SERIES, unknown),
+            Condition(available, "False", reason, why),
+            Condition(exhausted, "Unknown", reason, unknown),
         ]
     found = Condition(available, "True", c.REASON_SERIES_FOUND, "Prometheus has this SLO's series.")
     if remaining <= 0:
@@ -114,6 +98,48 @@ def slo_conditions(
         return [found, Condition(exhausted, "True", c.REASON_BUDGET_SPENT, spent)]
     left = "Some error budget is left; errorBudget.remainingPercent says how much."
     return [found, Condition(exhausted, "False", c.REASON_BUDGET_LEFT, left)]
+
+
+def _why_unknown(
+    snapshot: BudgetSnapshot | None, failure: str | None, max_age: timedelta
+) -> tuple[str, str, str]:
+    """An unknown budget's reason, MetricsAvailable message and BudgetExhausted message."""
+    if failure is not None:
+        return (
+            c.REASON_PROMETHEUS_UNAVAILABLE,
+            f"Prometheus could not be read: {stable_failure(failure)}.",
+            "The budget is unknown while Prometheus cannot be read; status keeps the last values.",
+        )
+    if snapshot is not None and snapshot.duplicates:
+        twice = (
+            f"Prometheus has more than one {', '.join(snapshot.duplicates)} series for this SLO "
+            "with exactly the labels of its recording rules (they differ in slo_service): another "
+            "rule writes series in this SLO's name, so none of its series is read."
+        )
+        unknown = (
+            "The budget is unknown while its series are duplicated; it counts neither as spent "
+            "nor as healthy."
+        )
+        return c.REASON_DUPLICATE_SERIES, twice, unknown
+    missing = (
+        f"Prometheus has no {c.METRIC_BUDGET_REMAINING} series for this SLO newer than "
+        f"{format_duration(max_age)}: its recording rules are not loaded yet, have seen no "
+        "traffic, or stopped."
+    )
+    unknown = "The budget is unknown without its series; it counts neither as spent nor as healthy."
+    return c.REASON_NO_SERIES, missing + _ignored(snapshot), unknown
+
+
+def _ignored(snapshot: BudgetSnapshot | None) -> str:
+    """What the NoSeries message adds when look-alike series were not read."""
+    labels = () if snapshot is None else snapshot.ignored_labels
+    if not labels:
+        return ""
+    shown = ", ".join(labels[:5]) + (", ..." if len(labels) > 5 else "")
+    return (
+        f" Series naming this SLO were ignored because they also carry {shown}, which its "
+        "recording rules never set: they come from a scrape target or another rule."
+    )
 
 
 @dataclass(frozen=True)

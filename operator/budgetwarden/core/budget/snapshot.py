@@ -7,8 +7,9 @@ selects with `PollResult.select` and pass them to `policy.decide`.
 Two kinds of missing data are kept apart on purpose:
 - Prometheus unreachable or a query failed (`PollResult.failure` set): nobody has data, every
   policy falls back to its `onMetricsUnavailable`.
-- Prometheus answered but an SLO has no series (a new SLO, a renamed metric, a stale target):
-  that SLO alone is Unknown (`BudgetSnapshot.remaining_percent is None`).
+- Prometheus answered but an SLO has no series (a new SLO, a renamed metric, a stale target),
+  or more than one for a metric and window (`BudgetSnapshot.duplicates`): that SLO alone is
+  Unknown (`BudgetSnapshot.remaining_percent is None`).
 Staleness needs no rule here: Prometheus returns no sample for a series not updated within its
 lookback delta, so stale data arrives as "no series".
 """
@@ -41,12 +42,20 @@ class BudgetSnapshot:
     `remaining_percent` is None when the SLO has no budget series. `burn_rates` maps a window
     written the way Prometheus writes it (`format_duration`: "5m", "1h", "3d") to the burn rate
     over that window; a window without a series is simply absent.
+
+    `duplicates` names the series Prometheus returned more than once for this SLO (the metric,
+    with its window for a burn rate): then nothing of the SLO is read this poll, so
+    `remaining_percent` is None and `burn_rates` empty. `ignored_labels` are the labels of series
+    that named this SLO but carried labels its rules never set (a scrape target's job and
+    instance, a grouping label): they were not read.
     """
 
     slo: SLORef
     evaluated_at: datetime
     remaining_percent: Decimal | None
     burn_rates: Mapping[str, Decimal] = field(default_factory=dict)
+    duplicates: tuple[str, ...] = ()
+    ignored_labels: tuple[str, ...] = ()
 
     def burn_rate(self, window: timedelta) -> Decimal | None:
         """The burn rate over `window`, or None without a series for it."""

@@ -8,7 +8,8 @@ dict it gets. Rules (DESIGN.md §4, research/anchors-enforcement.md §7):
   new version gets a warning that it was not checked.
 - PartialFreeze and FullFreeze block new versions: pod template or workloadRef changes, and new
   workloads (a brand-new workload ships new code just as an update does). They also block
-  resuming a workload budgetwarden paused. An unexpired FreezeException naming the workload, with
+  resuming a workload budgetwarden paused. An unexpired FreezeException naming the workload (or
+  whose selector matched it when the operator recorded the exception's `status.covers`), with
   maxLevel at or above the level, lets the change through with a warning that names it.
 - Always allowed: rollbacks to the stable template the operator recorded, restarts, scaling,
   pausing, other spec fields, metadata, status, subresources, DELETE, and the operator's own user.
@@ -71,7 +72,6 @@ class _Subject:
     ref: WorkloadRef
     facets: frozenset[ChangeKind]
     labels: tuple[dict[str, str], ...]  # old and new labels: a policy selecting either holds
-    exception_labels: dict[str, str]  # the existing workload's labels (the new ones on CREATE)
     paused_by_us: bool
 
 
@@ -96,12 +96,10 @@ def _subject(request: ReviewRequest, policies: Sequence[PolicyFreeze]) -> _Subje
         facets = change_facets(old, new, stable)
     else:
         facets = frozenset({ChangeKind.DELETE if new is None else ChangeKind.CREATE})
-    current = labels_of(old if old is not None else new)
     return _Subject(
         ref=request.ref,
         facets=facets,
         labels=(labels_of(old), labels_of(new)),
-        exception_labels=current,
         paused_by_us=paused or any(h.paused_by_us for h in held),
     )
 
@@ -134,9 +132,7 @@ def _judge(
         return _Verdict(policy, Reason.NOT_FROZEN)
     if not blocked:
         return _Verdict(policy, Reason.ALLOWED_DURING_FREEZE)
-    exception = covering_exception(
-        view.exceptions, policy.level, subject.ref, subject.exception_labels, now
-    )
+    exception = covering_exception(view.exceptions, policy.level, subject.ref, now)
     if exception is not None:
         warning = text.exception_warning(policy, subject.ref, exception)
         return _Verdict(

@@ -28,6 +28,10 @@ Rules (runbooks/freeze.md tells users the same):
    under DryRun. Aborts are not undone: `kubectl argo rollouts retry` rolls forward again.
    Marks and pauses of a deleted policy count as the policy's own.
 5. Under DryRun the actions Enforce would take come back too, with dry_run=True, for the log.
+6. A freeze's holds are sticky: what the policy's status records it holds (`held`) stays held
+   until the freeze ends, whatever its labels become; its recorded stable template and pause
+   are carried forward, so relabelling, rewriting budgetwarden.io annotations or stripping
+   paused-by lifts nothing (a stripped paused-by is written back).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import Level, severity
 from budgetwarden.core.policy.decide import Decision, PolicyState
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind
+from budgetwarden.core.policy.status_model import HeldTarget
 
 __all__ = [
     "MARKS",
@@ -80,11 +85,13 @@ def plan(
     now: datetime,
     exceptions: Iterable[FreezeException] = (),
     policies: Collection[str] | None = None,
+    held: Iterable[HeldTarget] = (),
 ) -> list[Action]:
     """The actions that bring `workloads` (every Rollout and Deployment of the policy's
     namespace) in line with the rules; `policies` names the namespace's existing policies,
-    when known, so that what a deleted policy left behind is taken over."""
-    ctx = plan_context(policy, state, exceptions, now, policies)
+    when known, so that what a deleted policy left behind is taken over; `held` is what the
+    policy's status records it holds (rule 6)."""
+    ctx = plan_context(policy, state, exceptions, now, policies, held)
     if ctx.stance is Stance.HOLD:
         return []
     ordered = sorted(workloads, key=lambda w: (w.kind.value, w.name))
@@ -147,7 +154,7 @@ def _marks(ctx: PlanContext, w: Workload) -> dict[str, str | None]:
         c.ANNOTATION_FREEZE_LEVEL: ctx.level.value,
         c.ANNOTATION_FREEZE_REASON: kept or ctx.reason,
         c.ANNOTATION_FREEZE_ID: fid or None,
-        c.ANNOTATION_STABLE_TEMPLATE: (w.stable_template or None) if freeze else None,
+        c.ANNOTATION_STABLE_TEMPLATE: (ctx.stable_template(w) or None) if freeze else None,
     }
 
 
@@ -183,17 +190,20 @@ def _progress(ctx: PlanContext, w: Workload) -> _Move:
     if ctx.enforcement != "Enforce" or ctx.spec.in_flight == "Ignore":
         setting = "inFlight is Ignore" if ctx.enforcement == "Enforce" else "enforcement is Warn"
         return _let_go(ctx, w, f"its {setting}")
-    exception = covering_exception(ctx.exceptions, ctx.level, w.ref, w.labels, ctx.now)
+    exception = covering_exception(ctx.exceptions, ctx.level, w.ref, ctx.now)
     if exception is not None:
         why = f"FreezeException {exception.metadata.name} lets it through the {ctx.level}"
         return _let_go(ctx, w, why)
     owner, fid = w.pauser or ("", "")
-    ours = owner == ctx.policy
+    ours = ctx.paused_by_us(w)
     if w.paused and not (ours or _orphaned(ctx, owner)):
         return {}, None, False, ()  # someone else's pause: theirs to lift
     notes: list[Note] = []
     if not w.paused:
-        again = ours and fid == ctx.freeze_id
+        recorded = ctx.record(w)
+        again = (owner == ctx.policy and fid == ctx.freeze_id) or bool(
+            recorded and recorded.paused_by_us
+        )
         reason = c.EVENT_PAUSE_REASSERTED if again else c.EVENT_PAUSED
         notes.append(_note("Warning" if again else "Normal", reason, ctx, w))
     abort = ctx.spec.in_flight == "Abort" and w.kind is TargetKind.ROLLOUT
@@ -206,8 +216,9 @@ def _progress(ctx: PlanContext, w: Workload) -> _Move:
 
 def _let_go(ctx: PlanContext, w: Workload, why: str) -> _Move:
     owner, fid = w.pauser or ("", "")
-    if owner != ctx.policy and not _orphaned(ctx, owner):
+    if not ctx.paused_by_us(w) and not _orphaned(ctx, owner):
         return {}, None, False, ()
+    owner = owner or ctx.policy  # a recorded pause whose annotation an editor stripped
     if owner != ctx.policy:
         why = f"ErrorBudgetPolicy {owner}, which paused it, no longer exists"
     if not w.paused:

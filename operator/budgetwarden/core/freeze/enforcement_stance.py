@@ -2,7 +2,12 @@
 
 core/freeze/enforcement.py plans with what is here: `stance_of` (rule 1 of its docstring), the
 `PlanContext` every rule reads, built by `plan_context`, and `selects`. `held_targets` is
-status.heldTargets, which runtime/enforcer.py reports after each plan. Callers import
+status.heldTargets, which runtime/enforcer.py reports after each plan.
+
+A freeze belongs to the operator: what it holds is sticky for the life of the freeze. A workload
+the policy's status records as held stays held while the freeze lasts, whatever its labels
+become; its stable template and whether budgetwarden paused it are carried forward from that
+record, never read back from annotations a workload's editors can write. Callers import
 `Stance`, `stance_of`, `selects` and `held_targets` from core/freeze/enforcement.py, which
 re-exports them. Pure.
 """
@@ -62,13 +67,33 @@ class PlanContext:
     exceptions: tuple[FreezeException, ...]
     now: datetime
     policies: frozenset[str] | None
+    held: tuple[HeldTarget, ...] = ()  # what the policy's status records it holds
 
     @property
     def token(self) -> str:
         return f"{c.PAUSED_BY_PREFIX}/{self.policy}/{self.freeze_id}"
 
+    def record(self, w: Workload) -> HeldTarget | None:
+        """The status record of holding `w`, if there is one."""
+        return next((h for h in self.held if h.is_of(w.kind.value, w.name, w.uid)), None)
+
     def selects(self, w: Workload) -> bool:
-        return _selected(self.spec.targets, w)
+        """A target selects it, or, during a freeze, the freeze already holds it."""
+        held = self.stance is Stance.FREEZE and self.record(w) is not None
+        return held or _selected(self.spec.targets, w)
+
+    def paused_by_us(self, w: Workload) -> bool:
+        """Paused by this policy: its paused-by annotation, or the status record of a paused
+        workload (an editor who strips the annotation does not make the pause theirs)."""
+        if (w.pauser or ("", ""))[0] == self.policy:
+            return True
+        record = self.record(w)
+        return w.paused and record is not None and record.paused_by_us
+
+    def stable_template(self, w: Workload) -> str:
+        """The recorded stable template; only without a record the one read from the API."""
+        record = self.record(w)
+        return (record.stable_template if record else "") or w.stable_template
 
 
 def selects(policy: ErrorBudgetPolicy, w: Workload) -> bool:
@@ -86,8 +111,9 @@ def plan_context(
     exceptions: Iterable[FreezeException],
     now: datetime,
     policies: Collection[str] | None,
+    held: Iterable[HeldTarget] = (),
 ) -> PlanContext:
-    """The context for planning `policy` at `state`."""
+    """The context for planning `policy` at `state`, given the holds its status records."""
     return PlanContext(
         policy=policy.metadata.name,
         level=state.level,
@@ -99,29 +125,39 @@ def plan_context(
         exceptions=tuple(exceptions),
         now=now,
         policies=None if policies is None else frozenset(policies),
+        held=tuple(held),
     )
 
 
 def held_targets(
-    policy: ErrorBudgetPolicy, state: Decision | PolicyState, workloads: Iterable[Workload]
+    policy: ErrorBudgetPolicy,
+    state: Decision | PolicyState,
+    workloads: Iterable[Workload],
+    held: Iterable[HeldTarget] = (),
 ) -> tuple[HeldTarget, ...]:
-    """status.heldTargets: at a freeze every target; while holding on Unknown what the policy
-    marked or paused; else nothing. pausedByUs only under Enforce."""
-    ctx = plan_context(policy, state, (), datetime.min, None)
-    enforcing = ctx.enforcement == "Enforce"
-
-    def ours(w: Workload) -> bool:
-        return (w.pauser or ("", ""))[0] == ctx.policy
-
+    """status.heldTargets: at a freeze every target and everything the freeze already held;
+    while holding on Unknown what the policy marked, paused or held; else nothing. pausedByUs
+    only under Enforce."""
+    ctx = plan_context(policy, state, (), datetime.min, None, held)
     if ctx.stance is Stance.FREEZE:
         chosen = [w for w in workloads if ctx.selects(w)]
     elif ctx.stance is Stance.HOLD:
-        chosen = [
-            w for w in workloads if ours(w) or w.annotations.get(c.ANNOTATION_POLICY) == ctx.policy
-        ]
+        chosen = [w for w in workloads if _kept_on_hold(ctx, w)]
     else:
         return ()
+    enforcing = ctx.enforcement == "Enforce"
     return tuple(
-        HeldTarget(w.kind.value, w.name, enforcing and w.paused and ours(w), w.stable_template)
+        HeldTarget(
+            w.kind.value,
+            w.name,
+            enforcing and w.paused and ctx.paused_by_us(w),
+            ctx.stable_template(w),
+            w.uid,
+        )
         for w in sorted(chosen, key=lambda w: (w.kind.value, w.name))
     )
+
+
+def _kept_on_hold(ctx: PlanContext, w: Workload) -> bool:
+    marked = w.annotations.get(c.ANNOTATION_POLICY) == ctx.policy
+    return marked or ctx.paused_by_us(w) or ctx.record(w) is not None

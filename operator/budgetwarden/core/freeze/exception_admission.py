@@ -1,10 +1,12 @@
-"""Admission for FreezeExceptions: the approver is recorded from the request, lives are short.
+"""Admission for FreezeExceptions: the approver is recorded from the request, lives are short,
+and an exception changes only to end sooner.
 
 The webhook server hands `mutate` each AdmissionReview that /mutate/freezeexceptions receives
-and `validate` each one /validate/freezeexceptions receives, with `now` and the longest lifetime
-an exception may have; `review_response` turns the `ExceptionDecision` into the body to send.
+and `validate` each one /validate/freezeexceptions receives, with `now`, the longest lifetime
+an exception may have and whether ServiceAccounts may approve; `review_response` turns the
+`ExceptionDecision` into the body to send.
 
-Rules (DESIGN.md §1, research/anchors-enforcement.md §7.5):
+Rules (docs/security.md has the threats they answer):
 - CREATE records the creator as `spec.approvedBy` with a JSONPatch: RBAC decides who may create
   FreezeExceptions, so the creator is the approver, as the API server authenticated them. A
   name typed into the object is accepted only when it is that same user; any other is refused.
@@ -12,9 +14,12 @@ Rules (DESIGN.md §1, research/anchors-enforcement.md §7.5):
   minute of clock skew is tolerated so "now + 24h" computed on a laptop is not refused.
   Beyond the cap the request is refused with the latest time allowed: a silently shortened
   exception would expire in the middle of someone's fix.
-- UPDATE checks only what changed: a later `expiresAt` is capped as above, an earlier one (ending
-  the exception sooner, even in the past) is always allowed; `approvedBy` may be filled in where
-  it was missing only with the requester's own name (the CRD forbids changing it once set).
+- UPDATE (core/freeze/exception_changes.py): only `expiresAt` may change, and only to an earlier
+  time, and not once the exception has expired; that change re-records `approvedBy` as whoever
+  makes it (mutation writes it, validation checks it). A change to metadata alone is not judged.
+- A ServiceAccount (`system:serviceaccount:...`) neither creates nor changes an exception unless
+  the operator allows it (BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS): a controller bound
+  broadly would otherwise approve whatever it is told to apply.
 - Validation repeats the approver check after every mutating webhook has run, so nothing that
   runs between the two can put a forged name in.
 - A body that is not a FreezeException CREATE or UPDATE is refused: these webhooks run with
@@ -31,6 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from budgetwarden.core.freeze.admission_message import PREFIX, clip
+from budgetwarden.core.freeze.exception_changes import changed_fields, shortens, update_problem
 from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
 from budgetwarden.core.freeze.workload_diff import as_mapping
 from budgetwarden.core.kernel import conventions as c
@@ -41,6 +47,7 @@ from budgetwarden.core.kernel.wire import format_time
 DEFAULT_MAX_TTL = timedelta(hours=24)
 CLOCK_SKEW = timedelta(minutes=1)
 APPROVED_BY_PATH = "/spec/approvedBy"
+SERVICE_ACCOUNT_PREFIX = "system:serviceaccount:"
 # Refusals by rule are Forbidden, as workload denials are: kubectl then prints our message
 # whole ("Invalid" without field causes reads "The request is invalid"). A spec the model cannot
 # read is a BadRequest.
@@ -116,28 +123,45 @@ def _forged(request: _Request) -> ExceptionDecision | None:
 
 
 def mutate(review: object) -> ExceptionDecision:
-    """Record the requester as spec.approvedBy on CREATE; refuse a different typed name."""
+    """Record the requester as spec.approvedBy on CREATE and on an UPDATE that ends the
+    exception sooner; refuse a different typed name."""
     request = _parse(review)
     if isinstance(request, ExceptionDecision):
         return request
+    spec = request.new.get("spec")
+    if not isinstance(spec, Mapping):
+        return ExceptionDecision(True)  # a missing spec is the schema's to refuse
+    recorded = spec.get("approvedBy")
+    if request.operation == "UPDATE" and shortens(request.old, request.new):
+        return _record(request) if recorded != request.username else ExceptionDecision(True)
     forged = _forged(request)
     if forged is not None:
         return forged
-    spec = request.new.get("spec")
-    if request.operation != "CREATE" or not isinstance(spec, Mapping):
-        return ExceptionDecision(True)  # a missing spec is the schema's to refuse
-    if "approvedBy" in spec and spec["approvedBy"] is not None:
-        return ExceptionDecision(True)  # the requester's own name, checked above
+    if request.operation != "CREATE" or recorded is not None:
+        return ExceptionDecision(True)  # kept, or the requester's own name, checked above
+    return _record(request)
+
+
+def _record(request: _Request) -> ExceptionDecision:
     operation = {"op": "add", "path": APPROVED_BY_PATH, "value": request.username}
     return ExceptionDecision(True, patch=(operation,))
 
 
+def _service_account(request: _Request, allowed: bool) -> ExceptionDecision | None:
+    if allowed or not request.username.startswith(SERVICE_ACCOUNT_PREFIX):
+        return None
+    return _refuse(
+        FORBIDDEN,
+        "spec.approvedBy: a ServiceAccount cannot approve or change a FreezeException; got"
+        f' "{clip(request.username, 256)}". Have a person with the approver role do it (or allow'
+        " ServiceAccount approvers with the chart value admission.allowServiceAccountApprovers).",
+    )
+
+
 def _expiry_problem(
-    exception: FreezeException, old_expiry: datetime | None, now: datetime, max_ttl: timedelta
+    exception: FreezeException, now: datetime, max_ttl: timedelta
 ) -> ExceptionDecision | None:
     expires = exception.spec.expires_at
-    if old_expiry is not None and expires <= old_expiry:
-        return None  # unchanged, or ending sooner: never refused
     if expires <= now:
         return _refuse(
             FORBIDDEN,
@@ -155,39 +179,47 @@ def _expiry_problem(
     return None
 
 
-def _old_expiry(old: Mapping[str, Any]) -> datetime | None:
-    if not old:
-        return None
-    try:
-        return parse_exception(old).spec.expires_at
-    except SpecError:
-        return None  # an old object that no longer parses gives no expiry to keep
-
-
 def validate(
-    review: object, *, now: datetime, max_ttl: timedelta = DEFAULT_MAX_TTL
+    review: object,
+    *,
+    now: datetime,
+    max_ttl: timedelta = DEFAULT_MAX_TTL,
+    allow_service_accounts: bool = False,
 ) -> ExceptionDecision:
-    """Refuse a forged or missing approver and an expiresAt in the past or beyond the cap."""
+    """Refuse a forged or missing approver, an expiresAt in the past or beyond the cap, any
+    change but ending the exception sooner, and ServiceAccount approvers unless allowed."""
     request = _parse(review)
     if isinstance(request, ExceptionDecision):
         return request
+    if request.operation == "UPDATE" and not changed_fields(request.old, request.new):
+        return ExceptionDecision(True)  # metadata alone: nothing an approver approved changes
     try:
         exception = parse_exception(request.new)
     except SpecError as error:
         return _refuse(BAD_REQUEST, f"FreezeException {clip(_name(request.new), 63)}: {error}")
-    forged = _forged(request)
-    if forged is not None:
-        return forged
+    problem = _forged(request) or _judged(request, exception, now, max_ttl)
+    if problem is not None:
+        return problem
+    service_account = _service_account(request, allow_service_accounts)
+    if service_account is not None:
+        return service_account
+    return ExceptionDecision(True, warnings=_granted(request, exception))
+
+
+def _judged(
+    request: _Request, exception: FreezeException, now: datetime, max_ttl: timedelta
+) -> ExceptionDecision | None:
+    """The refusal of the change itself: its lifetime on CREATE, what changed on UPDATE."""
+    if request.operation == "UPDATE":
+        problem = update_problem(request.old, request.new, request.username, now)
+        return None if problem is None else _refuse(FORBIDDEN, problem)
     if exception.spec.approved_by is None:
         return _refuse(
             FORBIDDEN,
             "spec.approvedBy: missing; budgetwarden's mutating webhook records it on CREATE. "
             f"Check that MutatingWebhookConfiguration {c.WEBHOOK_CONFIGURATION_NAME} is installed.",
         )
-    problem = _expiry_problem(exception, _old_expiry(request.old), now, max_ttl)
-    if problem is not None:
-        return problem
-    return ExceptionDecision(True, warnings=_granted(request, exception))
+    return _expiry_problem(exception, now, max_ttl)
 
 
 def _name(obj: Mapping[str, Any]) -> str:

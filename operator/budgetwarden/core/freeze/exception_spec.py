@@ -1,7 +1,10 @@
 """The FreezeException resource: a time-boxed, approved permission to ship through a freeze.
 
 `parse_exception` raises `SpecError` naming each bad field. Admission reads the parsed model to
-decide whether an exception covers a workload (core/freeze/view.py).
+decide whether an exception covers a workload (core/freeze/view.py). A selector target covers
+only the workloads the operator recorded in `status.covers` when it first saw the exception
+(core/freeze/exception_covers.py), so labelling a workload later does not bring it in; `covers`
+holds them, read leniently like every status (a malformed entry is no workload).
 """
 
 from __future__ import annotations
@@ -10,7 +13,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.kernel.model import Model, ObjectMeta, parse_resource
@@ -23,6 +33,16 @@ class ExceptionTarget(Model):
     kind: TargetKind
     name: str | None = Field(default=None, max_length=253, pattern=OBJECT_NAME_PATTERN)
     selector: LabelSelector | None = None
+
+    @field_validator("selector")
+    @classmethod
+    def _not_everything(cls, selector: LabelSelector | None) -> LabelSelector | None:
+        if selector is not None and not selector.match_labels and not selector.match_expressions:
+            raise ValueError(
+                "must not be empty, which would cover every workload of the kind; set matchLabels"
+                " or matchExpressions, or name the workload"
+            )
+        return selector
 
     @model_validator(mode="after")
     def _name_or_selector(self) -> ExceptionTarget:
@@ -55,12 +75,38 @@ class FreezeExceptionSpec(Model):
     approved_by: str | None = Field(default=None, max_length=256)
 
 
+Covered = tuple[str, str]  # (kind, name) of a workload a selector target matched
+
+
+def read_covers(status: object) -> frozenset[Covered]:
+    """status.covers as (kind, name) pairs; anything unreadable reads as no workload."""
+    entries = status.get("covers") if isinstance(status, Mapping) else None
+    if not isinstance(entries, list):
+        return frozenset()
+    return frozenset(
+        (entry["kind"], entry["name"])
+        for entry in entries
+        if isinstance(entry, Mapping)
+        and isinstance(entry.get("kind"), str)
+        and isinstance(entry.get("name"), str)
+    )
+
+
 class FreezeException(Model):
-    """A FreezeException resource."""
+    """A FreezeException resource, with the workloads its status records its selectors matched."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
     metadata: ObjectMeta
     spec: FreezeExceptionSpec
+    covers: frozenset[Covered] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recorded(cls, data: Any) -> Any:
+        """`covers` comes from status alone, never from a field of that name in the input."""
+        if not isinstance(data, Mapping):
+            return data
+        return {**data, "covers": read_covers(data.get("status"))}
 
 
 def parse_exception(resource: Mapping[str, Any]) -> FreezeException:

@@ -9,12 +9,12 @@ callers use from here. cli/_cluster_view.py prints selectors with `selector_text
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from budgetwarden.core.freeze import admission_message as text
-from budgetwarden.core.freeze.exception_spec import ExceptionTarget, FreezeException
+from budgetwarden.core.freeze.exception_spec import FreezeException
 from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import level_rank
@@ -49,8 +49,17 @@ def target_line(kind: str, selector: LabelSelector | None = None, name: str | No
     return f"{kind} {selected}" if selected else kind
 
 
-def _exception_targets(targets: Iterable[ExceptionTarget]) -> str:
-    return "\n".join(target_line(t.kind.value, t.selector, t.name) for t in targets)
+def _exception_targets(exception: FreezeException) -> str:
+    """A line per name target, and per workload a selector target's recorded `covers` names:
+    CEL, like the webhook, never matches an exception's selector against current labels."""
+    lines: list[str] = []
+    for target in exception.spec.targets:
+        kind = target.kind.value
+        if target.name is not None:
+            lines.append(target_line(kind, name=target.name))
+        else:
+            lines += [target_line(kind, name=n) for k, n in sorted(exception.covers) if k == kind]
+    return "\n".join(dict.fromkeys(lines))
 
 
 def _policy_fields(policy: PolicyFreeze) -> dict[str, str]:
@@ -77,7 +86,7 @@ def _exception_fields(exception: FreezeException) -> dict[str, str]:
     return {
         "name": exception.metadata.name,
         "maxLevel": spec.max_level.value,
-        "targets": _exception_targets(spec.targets),
+        "targets": _exception_targets(exception),
         "ticket": text.clip(spec.ticket, 40) if spec.ticket else "",
         "expiresAt": format_time(spec.expires_at),
     }

@@ -17,7 +17,7 @@ from budgetwarden.core.freeze.exception_spec import ExceptionTarget, FreezeExcep
 from budgetwarden.core.kernel.levels import Level, level_rank
 from budgetwarden.core.policy.decide import Enforcement
 from budgetwarden.core.policy.selectors import selector_matches
-from budgetwarden.core.policy.spec import LabelSelector, PolicyTarget
+from budgetwarden.core.policy.spec import PolicyTarget
 from budgetwarden.core.policy.status_model import HeldTarget
 
 
@@ -74,20 +74,18 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _target_covers(target: ExceptionTarget, ref: WorkloadRef, labels: Mapping[str, str]) -> bool:
+def _target_covers(exception: FreezeException, target: ExceptionTarget, ref: WorkloadRef) -> bool:
+    """A name target covers its workload; a selector target those recorded in status.covers
+    (core/freeze/exception_covers.py), whatever labels the workload carries now."""
     if target.kind.value != ref.kind:
         return False
     if target.name is not None:
         return target.name == ref.name
-    return selector_matches(target.selector or LabelSelector(), labels)
+    return (ref.kind, ref.name) in exception.covers
 
 
 def exception_covers(
-    exception: FreezeException,
-    level: Level,
-    ref: WorkloadRef,
-    labels: Mapping[str, str],
-    now: datetime,
+    exception: FreezeException, level: Level, ref: WorkloadRef, now: datetime
 ) -> bool:
     """True when the exception lets this workload through `level` at `now` (expiry exclusive)."""
     spec = exception.spec
@@ -95,16 +93,12 @@ def exception_covers(
         return False
     if level_rank(spec.max_level) < level_rank(level) or _aware(spec.expires_at) <= _aware(now):
         return False
-    return any(_target_covers(target, ref, labels) for target in spec.targets)
+    return any(_target_covers(exception, target, ref) for target in spec.targets)
 
 
 def covering_exception(
-    exceptions: Iterable[FreezeException],
-    level: Level,
-    ref: WorkloadRef,
-    labels: Mapping[str, str],
-    now: datetime,
+    exceptions: Iterable[FreezeException], level: Level, ref: WorkloadRef, now: datetime
 ) -> FreezeException | None:
     """The first (by name) exception covering the workload, so retries name the same one."""
-    covering = [e for e in exceptions if exception_covers(e, level, ref, labels, now)]
+    covering = [e for e in exceptions if exception_covers(e, level, ref, now)]
     return min(covering, key=lambda e: e.metadata.name, default=None)

@@ -49,6 +49,9 @@ PROM_LABEL_SERVICE: Final = "slo_service"
 PROM_LABEL_WINDOW: Final = "slo_window"
 PROM_LABEL_TIER: Final = "slo_tier"
 PROM_LABEL_BUDGET_LEVEL: Final = "slo_budget_level"
+# Exactly the labels of an SLO's recorded budget series (burn rates add slo_window). The poller
+# reads only series labelled so: a scraped look-alike carries its target's job and instance.
+BUDGET_SERIES_LABELS: Final = (PROM_LABEL_SLO, PROM_LABEL_NAMESPACE, PROM_LABEL_SERVICE)
 
 # Recording rules. One metric name per quantity, with the window as a label, so the poller can
 # read every SLO and every window with a single query per quantity.
@@ -119,6 +122,7 @@ KOPF_DIFFBASE_KEY: Final = "last-handled-configuration"
 REASON_SERIES_FOUND: Final = "SeriesFound"
 REASON_NO_SERIES: Final = "NoSeries"
 REASON_PROMETHEUS_UNAVAILABLE: Final = "PrometheusUnavailable"
+REASON_DUPLICATE_SERIES: Final = "DuplicateSeries"
 REASON_BUDGET_LEFT: Final = "BudgetLeft"
 REASON_BUDGET_SPENT: Final = "BudgetSpent"
 REASON_NO_SLOS_SELECTED: Final = "NoSLOsSelected"

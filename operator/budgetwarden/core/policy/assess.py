@@ -87,8 +87,9 @@ def assess(snapshot: BudgetSnapshot, spec: ErrorBudgetPolicySpec) -> SLOAssessme
         floor = trigger.level if exit_budget is Level.UNKNOWN else worse(exit_budget, trigger.level)
         reason = _burn_reason(snapshot, trigger)
         return SLOAssessment(slo, trigger.level, remaining, Rule.BURN_RATE, reason, floor)
-    if remaining is None:
-        reason = f"SLO {slo.name} has no error budget series"
+    if remaining is None:  # no series, or duplicated ones (core/budget/reading.py)
+        what = "duplicated" if snapshot.duplicates else "no"
+        reason = f"SLO {slo.name} has {what} error budget series"
         return SLOAssessment(slo, Level.UNKNOWN, None, Rule.NO_DATA, reason, Level.UNKNOWN)
     # exit_budget is never milder than by_budget, and any firing trigger is not above it here.
     floor = exit_budget

@@ -45,6 +45,7 @@ class HeldTarget:
     paused_by_us: bool = False
     # workload_diff.template_digest of the stable version's pod template; "" when unknown.
     stable_template: str = ""
+    uid: str = ""  # the workload object held: a hold follows it whatever its labels become
 
     @classmethod
     def read(cls, entry: Mapping[str, Any]) -> HeldTarget | None:
@@ -52,14 +53,23 @@ class HeldTarget:
         kind, name = read_text(entry.get("kind")), read_text(entry.get("name"))
         if not kind or not name:
             return None
-        stable = read_text(entry.get("stableTemplate"))
-        return cls(kind, name, entry.get("pausedByUs") is True, stable)
+        stable, uid = read_text(entry.get("stableTemplate")), read_text(entry.get("uid"))
+        return cls(kind, name, entry.get("pausedByUs") is True, stable, uid)
 
     def wire(self) -> dict[str, Any]:
-        """The entry as status stores it; stableTemplate only when known."""
+        """The entry as status stores it; stableTemplate and uid only when known."""
         entry: dict[str, Any] = {"kind": self.kind, "name": self.name}
         entry["pausedByUs"] = self.paused_by_us
-        return entry | ({"stableTemplate": self.stable_template} if self.stable_template else {})
+        if self.stable_template:
+            entry["stableTemplate"] = self.stable_template
+        return entry | ({"uid": self.uid} if self.uid else {})
+
+    def is_of(self, kind: str, name: str, uid: str) -> bool:
+        """True when this record is of that workload: the same object when both uids are
+        known (a workload deleted and created again under the name is another one)."""
+        if (self.kind, self.name) != (kind, name) and not (self.uid and self.uid == uid):
+            return False
+        return not (self.uid and uid and self.uid != uid)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """PromQL text: the `{{.window}}` template, validation with a column, and selector rendering.
 
 `validate_slo_queries` checks an SLO's queries before any rule is built (rule generation, the
-`validate` command and the SLO handler call it). It parses with the promql-parser package, whose
+`validate` command and the SLO handler call it). Each ratio query must add up to one series
+without labels (`promql_series.label_free`), because the recorded series must carry only the
+rules' labels; latency and availability name a selector, which the generated rules sum
+themselves. It parses with the promql-parser package, whose
 errors carry no position, so `error_column` works one out: bracket and quote balance first, then
 the token the message names, then label-matcher syntax, and last the point from which every
 longer prefix of the query fails the same way. Columns count characters of the query as the user
@@ -26,6 +29,7 @@ import promql_parser
 from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.kernel.errors import Problem, SpecError
 from budgetwarden.core.slo.promql_position import error_column
+from budgetwarden.core.slo.promql_series import label_free
 from budgetwarden.core.slo.spec import SLO, RatioIndicator
 
 # Sloth's template, so Sloth users can paste their queries; spaces inside the braces are allowed.
@@ -52,6 +56,13 @@ _KINDS = {
     "StringLiteral": "a string",
 }
 _RANGE_RESULTS = ("MatrixSelector", "SubqueryExpr", "StringLiteral")
+# A ratio query's labels would pass into the recorded series, which must carry only the rules'
+# labels (core/slo/promql_series.py says which queries pass and why).
+NOT_ONE_SERIES = (
+    "must add up to one series without labels: wrap it in sum(...) with no by or without, as in "
+    "sum(rate(x[{{.window}}])); the operator reads only series that carry exactly the labels of "
+    "its recording rules"
+)
 
 
 class QueryError(ValueError):
@@ -182,9 +193,10 @@ def _window_query_problems(field: str, query: str) -> list[Problem]:
             )
         ]
     try:
-        kind = type(parse(query)).__name__
+        expr = parse(query)
     except QueryError as error:
         return [Problem(field, str(error))]
+    kind = type(expr).__name__
     if kind in _RANGE_RESULTS:
         return [
             Problem(
@@ -193,6 +205,8 @@ def _window_query_problems(field: str, query: str) -> list[Problem]:
                 f"got {_KINDS[kind]}",
             )
         ]
+    if not label_free(expr):
+        return [Problem(field, NOT_ONE_SERIES)]
     return []
 
 

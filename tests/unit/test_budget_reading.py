@@ -1,0 +1,152 @@
+"""From one Prometheus answer to snapshots: the one query, which series are the operator's own,
+duplicates, and whose clock judges a sample's age.
+
+The recorded series of an SLO carry exactly the labels its rules set (slo_name, slo_namespace,
+slo_service, and slo_window on burn rates); a series with any other label (a scrape target's
+job and instance, a grouping label) is not the rules' output and is not read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import yaml
+
+from budget_status_support import CHECKOUT, MAX_AGE, NOW, snapshot
+from budgetwarden.core.budget.reading import budget_query, poll_result
+from budgetwarden.core.budget.snapshot import BudgetSnapshot, PollResult, SLORef
+from budgetwarden.core.slo.rules import build_rule_groups
+from budgetwarden.core.slo.spec import parse_slo
+from operator_support import EXAMPLES
+
+REMAINING = "budgetwarden_slo:error_budget_remaining:ratio"
+BURN = "budgetwarden_slo:burn_rate"
+OWN = {"slo_name": "checkout-availability", "slo_namespace": "shop", "slo_service": "checkout"}
+TARGET_LABELS = ("instance", "job", "namespace", "pod")
+OTHER = SLORef("shop", "other")
+TARGET = {"job": "metrics", "instance": "10.1.2.3:8080", "namespace": "other", "pod": "p-1"}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A sample as the Prometheus adapter returns one."""
+
+    labels: dict[str, str]
+    value: Decimal | None
+    timestamp: datetime = NOW
+
+
+def remaining(value: str | None, at: datetime = NOW, **labels: str) -> Sample:
+    """CHECKOUT's budget ratio, with `labels` added to (or replacing) the rules' labels."""
+    number = None if value is None else Decimal(value)
+    return Sample({"__name__": REMAINING, **OWN, **labels}, number, at)
+
+
+def burn(window: str, value: str, at: datetime = NOW, **labels: str) -> Sample:
+    series = {"__name__": BURN, **OWN, "slo_window": window, **labels}
+    return Sample(series, Decimal(value), at)
+
+
+def duplicated(*what: str) -> BudgetSnapshot:
+    """CHECKOUT, unknown this poll because these series came more than once."""
+    return replace(snapshot(None), duplicates=what)
+
+
+def test_one_query_reads_both_metrics_of_every_slo_and_drops_stale_samples() -> None:
+    assert budget_query(MAX_AGE) == (
+        f"({REMAINING} and (time() - timestamp({REMAINING}) < 90))"
+        f" or ({BURN} and (time() - timestamp({BURN}) < 90))"
+    )
+
+
+def test_the_reader_accepts_exactly_the_labels_the_generated_rules_set() -> None:
+    slo = parse_slo(yaml.safe_load((EXAMPLES / "01-availability-ratio.yaml").read_text()))
+    rules = [rule for group in build_rule_groups(slo) for rule in group["rules"]]
+    labels = {rule["record"]: set(rule["labels"]) for rule in rules if "record" in rule}
+    # the burn-rate rule keeps the slo_window of each error-ratio series it divides
+    burn_labels = labels[BURN] | labels["budgetwarden_slo:error_ratio"]
+    samples = [
+        Sample({"__name__": REMAINING, **{k: OWN[k] for k in labels[REMAINING]}}, Decimal("0.5")),
+        Sample({"__name__": BURN, **{k: OWN.get(k, "1h") for k in burn_labels}}, Decimal(2)),
+    ]
+    assert poll_result(samples, NOW).snapshots == {CHECKOUT: snapshot("50.0", w1h="2")}
+
+
+SAMPLE_CASES = [
+    pytest.param(
+        [remaining("0.632"), burn("5m", "0.4"), burn("1h", "1.2")],
+        {CHECKOUT: snapshot("63.200", w5m="0.4", w1h="1.2")},
+        id="a budget ratio becomes a percent and burn rates are keyed by window",
+    ),
+    pytest.param(
+        [remaining("0.5", at=NOW - MAX_AGE - timedelta(minutes=10)), burn("5m", "2")],
+        {CHECKOUT: snapshot("50.0", w5m="2")},
+        id="a sample's time is Prometheus' own: the operator's clock does not judge its age",
+    ),
+    pytest.param([remaining(None)], {}, id="NaN (no traffic in the window) counts as missing"),
+    pytest.param([remaining("-0.25")], {CHECKOUT: snapshot("-25.00")}, id="overspent is negative"),
+    pytest.param(
+        [
+            remaining("0.05"),
+            burn("1h", "30"),
+            remaining("0.99", **TARGET),
+            burn("1h", "0", **TARGET),
+        ],
+        {CHECKOUT: replace(snapshot("5.00", w1h="30"), ignored_labels=TARGET_LABELS)},
+        id="a scraped series with the SLO's labels and a target's cannot move the budget",
+    ),
+    pytest.param(
+        [remaining("0.99", **TARGET), burn("1h", "0", **TARGET)],
+        {CHECKOUT: replace(snapshot(None), ignored_labels=TARGET_LABELS)},
+        id="series that are not the rules' leave the SLO without data, and say which labels",
+    ),
+    pytest.param(
+        [remaining("0.9", instance="a:1"), remaining("0.1", instance="b:1")],
+        {CHECKOUT: replace(snapshot(None), ignored_labels=("instance",))},
+        id="a rule over an un-aggregated query (one series per instance) is not read",
+    ),
+    pytest.param(
+        [Sample({"__name__": REMAINING, "slo_name": "x", "slo_namespace": "y"}, Decimal(1))],
+        {},
+        id="a series without slo_service is not the rules'",
+    ),
+    pytest.param(
+        [Sample({"__name__": REMAINING, "slo_name": "x"}, Decimal("0.5"))],
+        {},
+        id="a sample without slo_namespace belongs to no SLO",
+    ),
+    pytest.param(
+        [Sample({**burn("5m", "1").labels, "slo_window": ""}, Decimal(1))],
+        {},
+        id="a burn rate without its window is ignored",
+    ),
+    pytest.param(
+        [remaining("0.9"), remaining("0.1", slo_service="impostor"), burn("1h", "1")],
+        {CHECKOUT: duplicated(REMAINING)},
+        id="two budget series for one SLO: unknown, and none of its numbers is read",
+    ),
+    pytest.param(
+        [remaining("0.5"), burn("1h", "1"), burn("1h", "30", slo_service="x"), burn("5m", "1")],
+        {CHECKOUT: duplicated(f'{BURN}{{slo_window="1h"}}')},
+        id="two burn-rate series for one window make the whole SLO unknown",
+    ),
+    pytest.param(
+        [
+            remaining("0.5", slo_name="other"),
+            remaining("0.9"),
+            remaining("0.9", at=NOW - timedelta(seconds=30), slo_service="old"),
+        ],
+        {CHECKOUT: duplicated(REMAINING), OTHER: replace(snapshot("50.0"), slo=OTHER)},
+        id="a duplicate is one whatever the timestamps, and leaves other SLOs alone",
+    ),
+]
+
+
+@pytest.mark.parametrize(("samples", "expected"), SAMPLE_CASES)
+def test_samples_become_snapshots(
+    samples: list[Sample], expected: dict[SLORef, BudgetSnapshot]
+) -> None:
+    assert poll_result(samples, NOW) == PollResult(NOW, expected)
