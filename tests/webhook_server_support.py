@@ -36,7 +36,12 @@ def echo_routes() -> Routes:
     def broken(_: Any) -> dict[str, Any]:
         raise RuntimeError("a bug")
 
-    return Routes(validate_workloads=answer, mutate_exceptions=answer, validate_exceptions=broken)
+    return Routes(
+        validate_workloads=answer,
+        mutate_exceptions=answer,
+        validate_exceptions=broken,
+        validate_policies=answer,
+    )
 
 
 # The child: serve until stdin closes.

@@ -157,3 +157,54 @@ def test_stripping_paused_by_does_not_make_the_pause_a_persons(
     assert resume.returncode == 1
     assert "resuming a workload budgetwarden paused" in resume.stderr
     assert worker(cluster, frozen)["spec"]["paused"] is True
+
+
+def history(cluster: Cluster, namespace: str) -> None:
+    """Deployment checkout-worker at revision 2 (worker:2.0-bad, fully rolled out before the
+    freeze) with the ReplicaSets a Deployment controller keeps: revision 1 ran worker:1.0."""
+    bad = deployment(namespace, "worker:2.0-bad")
+    bad["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": "2"}
+    apply(cluster, bad)
+    uid = worker(cluster, namespace)["metadata"]["uid"]
+    for revision, image in (("1", "worker:1.0"), ("2", "worker:2.0-bad")):
+        rs = deployment(namespace, image)
+        rs["kind"], rs["metadata"]["name"] = "ReplicaSet", f"checkout-worker-r{revision}"
+        rs["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": revision}
+        rs["metadata"]["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "Deployment",
+            "name": "checkout-worker", "uid": uid, "controller": True}]  # fmt: skip
+        rs["spec"]["replicas"] = 0
+        apply(cluster, rs)
+
+
+@pytest.fixture
+def frozen_after_a_bad_release(
+    cluster: Cluster, enforced: str, port: int, certs: ServingCert, recorded: RecordedSeries,
+    prometheus: PrometheusProcess, monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[str]:  # fmt: skip
+    """PartialFreeze over a Deployment whose bad version finished rolling out before it;
+    `inFlight: Ignore`, so nothing is paused (kubectl refuses to undo a paused Deployment)."""
+    developer(cluster, enforced)
+    recorded.set(enforced, SLO_NAME, "0.214", w1h="1", w5m="1")
+    scraped(prometheus, enforced, SLO_NAME)
+    history(cluster, enforced)
+    policy = example("05-policy.yaml", enforced)
+    policy["spec"]["inFlight"] = "Ignore"
+    apply(cluster, example("01-availability-ratio.yaml", enforced))
+    apply(cluster, policy)
+    with operator(enforced, port, certs, prometheus, monkeypatch):
+        wait_for("the freeze to record the revision before the stable one",
+                 lambda: held(cluster, enforced).get("previousTemplate"))  # fmt: skip
+        yield enforced
+
+
+def test_rollout_undo_to_the_last_good_revision_is_allowed_during_a_freeze(
+    cluster: Cluster, frozen_after_a_bad_release: str
+) -> None:
+    namespace = frozen_after_a_bad_release
+    undo = kubectl(cluster, "rollout", "undo", "deployment/checkout-worker", "-n", namespace, *DEV)
+    assert (undo.returncode, "denied" in undo.stderr) == (0, False), undo.stderr
+    image = worker(cluster, namespace)["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "worker:1.0"
+    again = kubectl(cluster, "set", "image", "deployment/checkout-worker", "worker=worker:3.0",
+                    "-n", namespace, *DEV)  # fmt: skip
+    assert refused(again, namespace)

@@ -43,6 +43,8 @@ COMMON = [
     f"ClusterRoleBinding {FULLNAME}-cluster",
     "ClusterRole budgetwarden-freeze-approver",
     f"Deployment {FULLNAME}",
+    f"Role {FULLNAME}-leader-election",
+    f"RoleBinding {FULLNAME}-leader-election",
     f"ServiceAccount {FULLNAME}",
 ]
 
@@ -135,6 +137,11 @@ def test_webhooks_are_the_ones_the_operator_renders(
     ours = {doc["kind"]: doc["webhooks"] for doc in rendered_by_the_operator(client, options)}
     chart = {kind: find(docs, kind)["webhooks"] for kind in ours}
     assert chart == ours
+    assert [hook["name"] for hook in chart["ValidatingWebhookConfiguration"]] == [
+        "workloads.budgetwarden.io",
+        "freezeexceptions.budgetwarden.io",
+        "errorbudgetpolicies.budgetwarden.io",
+    ]
 
 
 ANYWHERE: list[dict[str, object]] = []

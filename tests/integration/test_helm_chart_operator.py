@@ -137,12 +137,26 @@ def test_the_pod_runs_unprivileged_with_a_read_only_root(render: Render) -> None
     )  # fmt: skip
 
 
-def test_probes_call_kopf_liveness_and_the_webhook_server(render: Render) -> None:
+def test_probes_call_kopf_liveness_and_the_operator_readiness(render: Render) -> None:
     container = operator_container(render("shop", {}))
     probes = (container["livenessProbe"]["httpGet"], container["readinessProbe"]["httpGet"])
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
-    assert (probes, ports) == (
-        ({"path": "/healthz", "port": "health"},
-         {"path": "/healthz", "port": "webhook", "scheme": "HTTPS"}),
+    without_metrics = operator_container(render("shop", {"metrics.enabled": "false"}))
+    assert (probes, ports, without_metrics["readinessProbe"]["httpGet"]) == (
+        ({"path": "/healthz", "port": "health"}, {"path": "/readyz", "port": "metrics"}),
         {"health": 8081, "metrics": 8080, "webhook": 9443},
+        {"path": "/healthz", "port": "webhook", "scheme": "HTTPS"},
     )  # fmt: skip
+
+
+def test_replicas_roll_one_at_a_time_and_keep_one_pod_through_disruptions(
+    render: Render,
+) -> None:
+    one, three = render("shop", {}), render("shop", {"replicaCount": "3"})
+    deployment = find(three, "Deployment")["spec"]
+    budget = find(three, "PodDisruptionBudget")["spec"]
+    assert (deployment["replicas"], deployment["strategy"], budget["minAvailable"]) == (
+        3, {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}, 1,
+    )  # fmt: skip
+    assert budget["selector"] == deployment["selector"]
+    assert [d for d in one if d["kind"] == "PodDisruptionBudget"] == []

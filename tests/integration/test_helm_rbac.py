@@ -83,13 +83,13 @@ OPERATOR_CAN = [
     ("patch", "deployments.apps", ()),
     ("get", "replicasets.apps", ()),
     ("create", "events", ()),
-    ("get", "secrets", ()),
 ]
 OPERATOR_CANNOT = [
     ("create", "freezeexceptions.budgetwarden.io", ()),  # the operator never approves itself
     ("delete", "slos.budgetwarden.io", ()),
     ("update", "deployments.apps", ()),
     ("delete", "deployments.apps", ()),
+    ("get", "secrets", ()),  # only Secrets named in the values, each in its namespace
     ("list", "secrets", ()),
     ("patch", "statefulsets.apps", ()),
     ("create", "pods", ()),
@@ -135,13 +135,10 @@ def test_operator_permissions(
     assert (table, cluster_wide) == (expected, True)
 
 
-def test_notify_secrets_off_leaves_only_the_prometheus_token(
+def test_by_default_the_only_readable_secret_is_the_prometheus_token(
     cluster: Cluster, installed_rbac: Callable[..., None], namespace: str
 ) -> None:
-    installed_rbac({
-        "rbac.readNotifySecrets": "false",
-        "operator.prometheusTokenSecret.name": '"prometheus-token"',
-    })  # fmt: skip
+    installed_rbac({"operator.prometheusTokenSecret.name": '"prometheus-token"'})
     who = f"system:serviceaccount:{namespace}:{FULLNAME}"
     checks = {
         name: can(cluster, who, "get", f"secrets/{name}", namespace)

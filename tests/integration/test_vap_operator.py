@@ -26,7 +26,8 @@ SINCE = "2026-11-29T10:14:00Z"
 # What the operator installs besides the freeze policies, which are parked instead of deleted.
 INSTALLED = [
     (kind, name)
-    for name in ("budgetwarden-admission-params", "budgetwarden-freezeexceptions")
+    for name in ("budgetwarden-admission-params", "budgetwarden-freezeexceptions",
+                 "budgetwarden-policies-in-force")
     for kind in ("validatingadmissionpolicybinding", "validatingadmissionpolicy")
 ] + [(f"mutatingadmissionpolicy{part}", "budgetwarden-exception-approver")
      for part in ("binding", "")]  # fmt: skip

@@ -20,6 +20,7 @@ from budgetwarden.core.freeze.webhook_config import (
     validating_configuration,
     workload_match_conditions,
 )
+from policy_guard_support import POLICY_ENTRY, SPEC_CHANGE_OR_DELETE
 
 CA = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 CA_B64 = base64.b64encode(CA).decode()
@@ -105,6 +106,7 @@ LOCAL_VALIDATING = {
             "sideEffects": "None",
             "timeoutSeconds": 5,
         },
+        {**POLICY_ENTRY, "clientConfig": {**POLICY_ENTRY["clientConfig"], "caBundle": CA_B64}},
     ],
 }
 LOCAL_MUTATING = {
@@ -150,15 +152,17 @@ def test_in_cluster_every_entry_points_at_the_service_with_its_path() -> None:
         {"service": {**service, "path": "/mutate/freezeexceptions"}, "caBundle": CA_B64},
         {"service": {**service, "path": "/validate/workloads"}, "caBundle": CA_B64},
         {"service": {**service, "path": "/validate/freezeexceptions"}, "caBundle": CA_B64},
+        {"service": {**service, "path": "/validate/errorbudgetpolicies"}, "caBundle": CA_B64},
     ]
 
 
-def test_fail_and_a_timeout_change_only_the_workload_webhook() -> None:
+def test_fail_and_a_timeout_change_the_workload_and_policy_webhooks_only() -> None:
     options = WebhookOptions(failure_policy="Fail", timeout_seconds=3)
-    workloads, exceptions = validating_configuration(LOCAL, options)["webhooks"]
-    expected_workloads, expected_exceptions = LOCAL_VALIDATING["webhooks"]  # type: ignore[misc]
+    workloads, exceptions, policies = validating_configuration(LOCAL, options)["webhooks"]
+    expected_workloads, expected_exceptions, expected_policies = LOCAL_VALIDATING["webhooks"]  # type: ignore[misc]
     assert workloads == {**expected_workloads, "failurePolicy": "Fail", "timeoutSeconds": 3}
     assert exceptions == expected_exceptions
+    assert policies == {**expected_policies, "failurePolicy": "Fail", "timeoutSeconds": 3}
 
 
 @pytest.mark.parametrize(
@@ -184,9 +188,14 @@ def test_the_operator_user_is_excluded_by_a_condition(username: str, expected: s
 
 
 def test_break_glass_by_rbac_verb_is_a_condition_only_when_asked_for() -> None:
-    options = WebhookOptions(breakglass=True)
-    workloads = validating_configuration(LOCAL, options)["webhooks"][0]
-    assert workloads["matchConditions"] == [*CONDITIONS, BREAKGLASS]
+    options = WebhookOptions(breakglass=True, operator_username="system:sa")
+    workloads, _, policies = validating_configuration(LOCAL, options)["webhooks"]
+    operator = {
+        "name": "not-budgetwarden",
+        "expression": "request.userInfo.username != 'system:sa'",
+    }
+    assert workloads["matchConditions"] == [*CONDITIONS, BREAKGLASS, operator]
+    assert policies["matchConditions"] == [SPEC_CHANGE_OR_DELETE, BREAKGLASS, operator]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
 """The operator's own /metrics, with prometheus-client: budgets, levels, and how polling goes.
 
 The poller updates an `OperatorMetrics` after every poll; `serve` exposes it over HTTP on its own
-thread (prometheus-client's WSGI server), so a scrape never waits for the event loop. Each
+thread (prometheus-client's WSGI app in a threading WSGI server), so a scrape never waits for
+the event loop. The same server answers /readyz: 503 until the operator's first full listing is
+in its registry (runtime/operator.py), 200 after; the chart's readiness probe calls it. Each
 instance has its own registry, so tests and several operators in one process do not collide.
 
 Series for SLOs and policies that are gone, or whose budget is unknown, are removed rather than
@@ -10,14 +12,15 @@ set to a made-up value: an absent series is how Prometheus says "no data".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from threading import Thread
-from wsgiref.simple_server import WSGIServer
+from typing import Any, cast
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import start_http_server
+from prometheus_client.exposition import ThreadingWSGIServer, make_wsgi_app
 
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import Level
@@ -103,10 +106,38 @@ class OperatorMetrics:
         """The registry in the text exposition format, as a scrape would see it."""
         return generate_latest(self.registry)
 
-    def serve(self, port: int, address: str = "0.0.0.0") -> MetricsServer:
-        """Serve /metrics on `address:port` (0 picks a free port) from a daemon thread."""
-        server, thread = start_http_server(port, addr=address, registry=self.registry)
+    def serve(
+        self, port: int, address: str = "0.0.0.0", ready: Callable[[], bool] = lambda: True
+    ) -> MetricsServer:
+        """Serve /metrics, and /readyz (200 while `ready()`, else 503), on `address:port`
+        (0 picks a free port) from a daemon thread."""
+        app = _with_readiness(make_wsgi_app(self.registry), ready)
+        server = make_server(address, port, app, ThreadingWSGIServer, handler_class=_Quiet)
+        thread = Thread(target=server.serve_forever, name="metrics", daemon=True)
+        thread.start()
         return MetricsServer(server, thread)
+
+
+class _Quiet(WSGIRequestHandler):
+    """No access log: the readiness probe calls every few seconds."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def _with_readiness(metrics: Any, ready: Callable[[], bool]) -> Any:
+    """The WSGI app: /readyz answers from `ready`, every other path is /metrics."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != c.PATH_READYZ:
+            return cast(Iterable[bytes], metrics(environ, start_response))
+        status, body = (
+            ("200 OK", b"ok\n") if ready() else ("503 Service Unavailable", b"not ready\n")
+        )
+        start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
 
 
 def _state_gauges(r: CollectorRegistry) -> tuple[Gauge, Gauge, Gauge]:

@@ -6,6 +6,7 @@ operator's event loop; the tests start one directly. Routes:
   POST /validate/workloads          Rollouts, Deployments, StatefulSets (core.freeze.admission)
   POST /mutate/freezeexceptions     record the approver (core.freeze.exception_admission.mutate)
   POST /validate/freezeexceptions   approver and lifetime (core.freeze.exception_admission.validate)
+  POST /validate/errorbudgetpolicies  policies in force (core.freeze.policy_guard.decide)
   GET  /healthz                     200 "ok" while the server runs
 A denial is an HTTP 200 whose body says `allowed: false` with `status.code` 403: that is the
 admission protocol, and kube-apiserver shows the status message to the user. A reviewer that
@@ -49,6 +50,7 @@ class Routes:
     validate_workloads: Reviewer
     mutate_exceptions: Reviewer
     validate_exceptions: Reviewer
+    validate_policies: Reviewer
 
     def by_path(self) -> dict[str, Reviewer]:
         """Path -> reviewer."""
@@ -56,6 +58,7 @@ class Routes:
             c.PATH_VALIDATE_WORKLOADS: self.validate_workloads,
             c.PATH_MUTATE_EXCEPTIONS: self.mutate_exceptions,
             c.PATH_VALIDATE_EXCEPTIONS: self.validate_exceptions,
+            c.PATH_VALIDATE_POLICIES: self.validate_policies,
         }
 
 

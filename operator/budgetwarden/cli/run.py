@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 
 import kopf
 
 import budgetwarden.handlers  # noqa: F401 - importing registers the handlers with kopf
 from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden.runtime import config as cfg
-from budgetwarden.runtime.settings import ADMISSION_MODES, ConfigError
+from budgetwarden.runtime.settings import ADMISSION_MODES, ConfigError, WatchScope
 
 # (flag, metavar, help) of the settings; each flag's variable is in cfg.FLAG_VARIABLES.
 RULE_FLAGS = (
@@ -55,7 +56,8 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--liveness", metavar="URL", help="serve a liveness probe, e.g. http://0.0.0.0:8080/healthz"
     )
     parser.add_argument("--peering", metavar="NAME",
-                        help="coordinate replicas through this KopfPeering object "
+                        help="pause all but one operator through this KopfPeering object; not "
+                        "needed for replicas, which elect a leader on a Lease "
                         "(default: standalone)")  # fmt: skip
     _settings(parser.add_argument_group("generated rules"), RULE_FLAGS)
     _settings(parser.add_argument_group("error budget polling"), LOOP_FLAGS)
@@ -78,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     flags = {name: getattr(args, name, None) for name in cfg.FLAG_VARIABLES}
     try:
         config = cfg.OperatorConfig.load(**flags)
+        config = replace(config, watch=WatchScope(tuple(args.namespaces or ())))
     except (ConfigError, SpecError) as error:
         print(f"budgetwarden run: {error}", file=sys.stderr)
         return 2

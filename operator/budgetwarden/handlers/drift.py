@@ -2,6 +2,7 @@
 
 Every event goes to the operator's `DriftWatch`: it remembers each workload's version and acts
 when a new one lands during a freeze past admission (an unreachable webhook under Ignore).
+Every replica remembers versions; only the one that leads (runtime/leader.py) acts.
 """
 
 from __future__ import annotations

@@ -8,8 +8,13 @@ variables): both start exactly the same thing. Handlers reach the operator with 
 Decisions, with their reasons:
 - Our own Events only (kopf's log-to-Event posting is off): one Event per change, with reasons
   from core/kernel/conventions.py, and none for a restart that changed nothing.
-- Standalone unless a peering name was given: one replica needs no peering CRDs; more replicas
-  need `--peering` so only one of them handles objects.
+- Standalone unless a peering name was given: every replica runs kopf's handlers, and none
+  needs kopf's peering CRDs. Two replicas handling the same object is safe: the SLO, policy and
+  exception handlers server-side apply what the spec says (the same body from either) and write
+  status through the status subresource with the resourceVersion it was computed from, so the
+  slower write is a conflict that kopf retries from a fresh read. What must happen once (polls,
+  enforcement, notifications, VAP params) runs only on the replica that holds the Lease
+  (runtime/leader.py).
 - kopf's bookkeeping lives in annotations under our group, never in status: the CRD's status
   schema is strict, and the last-handled configuration is what makes restarts quiet.
 - No finalizer (see handlers/slo.py): deletes never hang on a stopped operator.

@@ -25,7 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 from budgetwarden.adapters.webhook_server import Routes
-from budgetwarden.core.freeze import admission, exception_admission
+from budgetwarden.core.freeze import admission, exception_admission, policy_guard
 from budgetwarden.core.freeze.view import FreezeView
 from budgetwarden.core.freeze.view_from_status import freeze_view
 from budgetwarden.runtime.exception_events import event_poster as event_poster
@@ -116,9 +116,18 @@ class Admission:
         )
         return exception_admission.review_response(admission.request_uid(review), decision)
 
+    def validate_policy(self, review: Any) -> Mapping[str, Any]:
+        """Refuse weakening or deleting an ErrorBudgetPolicy in force (its own status says so)."""
+        decision = policy_guard.decide(review, operator_username=self.operator_username)
+        if not decision.allowed:
+            log.info("admission %s: %s %s", _describe(review), "refused", decision.freeze_id)
+        return admission.review_response(admission.request_uid(review), decision)
+
     def routes(self) -> Routes:
         """The server's routes bound to these reviewers."""
-        return Routes(self.workloads, self.mutate_exception, self.validate_exception)
+        return Routes(
+            self.workloads, self.mutate_exception, self.validate_exception, self.validate_policy
+        )
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
+from budgetwarden.adapters.kube.builtin import IN_CLUSTER_NAMESPACE
 from budgetwarden.core.kernel.durations import parse_duration
 from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden.core.slo.rules import RuleOptions
@@ -29,7 +30,9 @@ from budgetwarden.runtime.settings import (
     BudgetLoopConfig,
     ConfigError,
     FailurePolicy,
+    ReplicaConfig,
     SecretKey,
+    WatchScope,
     WebhookListen,
 )
 
@@ -52,6 +55,11 @@ ENV_EXCEPTION_MAX_TTL: Final = "BUDGETWARDEN_EXCEPTION_MAX_TTL"
 ENV_OPERATOR_USERNAME: Final = "BUDGETWARDEN_OPERATOR_USERNAME"
 ENV_VAP_FAILURE_POLICY: Final = "BUDGETWARDEN_VAP_FAILURE_POLICY"
 ENV_ALLOW_SERVICE_ACCOUNT_APPROVERS: Final = "BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS"
+ENV_LEASE_NAMESPACE: Final = "BUDGETWARDEN_LEASE_NAMESPACE"
+ENV_LEASE_NAME: Final = "BUDGETWARDEN_LEASE_NAME"
+ENV_LEASE_DURATION: Final = "BUDGETWARDEN_LEASE_DURATION"
+ENV_RELIST_INTERVAL: Final = "BUDGETWARDEN_RELIST_INTERVAL"
+MIN_LEASE_DURATION = timedelta(seconds=3)
 
 # flag destination in `budgetwarden run` -> the variable it overrides
 FLAG_VARIABLES: Final = {
@@ -71,11 +79,15 @@ FLAG_VARIABLES: Final = {
 
 @dataclass(frozen=True)
 class OperatorConfig:
-    """The operator's whole configuration: rules, budget loop, admission."""
+    """The operator's whole configuration: rules, budget loop, admission, replicas, and the
+    namespaces it watches (None when only kopf knows them: `kopf run -m budgetwarden.handlers`;
+    `budgetwarden run` sets them from its -n/-A flags)."""
 
     rules: RuleOptions = field(default_factory=RuleOptions)
     budget_loop: BudgetLoopConfig = field(default_factory=BudgetLoopConfig)
     admission: AdmissionConfig = field(default_factory=AdmissionConfig)
+    replicas: ReplicaConfig = field(default_factory=ReplicaConfig)
+    watch: WatchScope | None = None
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: str | None) -> OperatorConfig:
@@ -93,6 +105,7 @@ class OperatorConfig:
             ),
             budget_loop=_budget_loop(values),
             admission=_admission(values),
+            replicas=_replicas(values),
         )
 
 
@@ -173,6 +186,29 @@ def _secret(name: str, text: str) -> SecretKey:
         return SecretKey.parse(text)
     except ValueError as error:
         raise ConfigError(f"{name} {error}") from error
+
+
+def _replicas(values: _Values) -> ReplicaConfig:
+    """The Lease (in the operator's own namespace unless told) and the re-list interval."""
+    defaults = ReplicaConfig()
+    duration, relist = values.variable(ENV_LEASE_DURATION), values.variable(ENV_RELIST_INTERVAL)
+    lease_duration = s.duration(*duration) if duration else defaults.lease_duration
+    if lease_duration < MIN_LEASE_DURATION:
+        raise ConfigError(f"{ENV_LEASE_DURATION} must be at least 3s")
+    return ReplicaConfig(
+        lease_namespace=values.env.get(ENV_LEASE_NAMESPACE) or _own_namespace(),
+        lease_name=values.env.get(ENV_LEASE_NAME) or defaults.lease_name,
+        lease_duration=lease_duration,
+        relist_interval=s.duration(*relist) if relist else defaults.relist_interval,
+    )
+
+
+def _own_namespace() -> str:
+    """The namespace the operator runs in (its service account's), else "default"."""
+    try:
+        return IN_CLUSTER_NAMESPACE.read_text().strip() or "default"
+    except OSError:
+        return "default"
 
 
 def _admission(values: _Values) -> AdmissionConfig:

@@ -25,7 +25,7 @@ registry (runtime/registry.py): no API read unless there is something to pause a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -56,6 +56,9 @@ class DriftWatch:
     registry: Registry
     kube: Kube
     versions: dict[str, str] = field(default_factory=dict)  # uid -> version_of the last seen
+    # Whether this replica acts (it leads, runtime/leader.py); every replica remembers versions,
+    # so one that takes over knows what changed from its first event on.
+    leading: Callable[[], bool] = lambda: True
 
     async def observe(
         self, kind: TargetKind, event_type: str | None, body: Mapping[str, Any], logger: Logger
@@ -78,7 +81,10 @@ class DriftWatch:
         # only the stable template the freeze recorded counts: the current one is the one
         # that changed, and annotations are any editor's to write
         stable = next((h.stable_template for _, _, h in frozen if h and h.stable_template), "")
-        if not frozen or not template_drifted(old, body, stable):
+        before = next((h.previous_template for _, _, h in frozen if h and h.previous_template), "")
+        if not frozen or not template_drifted(old, body, stable, before):
+            return
+        if not self.leading():
             return
         exceptions = self.registry.exceptions_in(namespace)
         names = {model.metadata.name for model, _ in policies}

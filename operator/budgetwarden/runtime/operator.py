@@ -2,14 +2,19 @@
 
 Built once, in the one start-up hook (handlers/startup.py), from the frozen `OperatorConfig` and
 the Kubernetes connection; handlers reach it through the memo (`operator_of`). It owns:
-- the registry the watch handlers keep and every reader shares;
-- /metrics (`OperatorMetrics`, served on its own thread);
+- the registry the watch handlers keep and every reader shares, and its full listings: one
+  before anything is served, then one every re-list interval (runtime/relist.py);
+- /metrics (`OperatorMetrics`, served on its own thread) and /readyz beside it, 503 until that
+  first listing is in the registry;
+- the leader election (runtime/leader.py): every replica watches and serves admission from its
+  own registry, only the leader polls, enforces and syncs VAP params;
 - the budget loop: the Prometheus reader, the poller and its enforcer, when a Prometheus URL is
   configured (without one the operator only manages rules, and says so);
 - the drift watch (the detection fallback);
 - admission, by the mode the config chose: the webhook server, or VAP mode's policies and their
   params sync, or nothing.
-`start` brings them up in that order and may be called again after a failure (kopf retries the
+`start` brings them up in that order (the webhook server only after the first listing, so it
+never answers from an empty registry) and may be called again after a failure (kopf retries the
 start-up hook): a part already running is left as it is. `stop` ends them in reverse.
 """
 
@@ -17,10 +22,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from budgetwarden.adapters.kube import BuiltinObjects, Kube, KubeError
+from budgetwarden.adapters.kube import BuiltinObjects, Kube, KubeError, Leases
 from budgetwarden.adapters.metrics import MetricsServer, OperatorMetrics
 from budgetwarden.adapters.notify import Notifier
 from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
@@ -31,8 +37,10 @@ from budgetwarden.runtime.admission import Admission, event_poster
 from budgetwarden.runtime.config import OperatorConfig
 from budgetwarden.runtime.drift import DriftWatch
 from budgetwarden.runtime.enforcer import Enforcer
+from budgetwarden.runtime.leader import Elector
 from budgetwarden.runtime.poller import Poller
 from budgetwarden.runtime.registry import Registry
+from budgetwarden.runtime.relist import Relister
 from budgetwarden.runtime.reporting import Logger
 from budgetwarden.runtime.settings import BudgetLoopConfig, ConfigError, levels_text
 from budgetwarden.runtime.vap_sync import ParamsSync, install
@@ -56,11 +64,20 @@ class Operator:
     poller: Poller | None = None
     webhook: WebhookServer | None = None
     params: ParamsSync | None = None
+    elector: Elector | None = None
+    ready: bool = False  # the first full listing is in the registry
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     drift: DriftWatch = field(init=False)
+    relister: Relister = field(init=False)
 
     def __post_init__(self) -> None:
-        self.drift = DriftWatch(self.registry, self.kube)
+        self.drift = DriftWatch(self.registry, self.kube, leading=self.leading)
+        interval = self.config.replicas.relist_interval
+        self.relister = Relister(self.registry, self.kube, self.config.watch, interval)
+
+    def leading(self) -> bool:
+        """Whether this replica holds the Lease (and so polls, enforces, syncs params)."""
+        return self.elector is not None and self.elector.leading()
 
     @property
     def rules(self) -> RuleOptions:
@@ -71,6 +88,10 @@ class Operator:
         """Start every configured part that is not running yet; StartError when one cannot."""
         self._say_rules(logger)
         self._serve_metrics(logger)
+        if not self.ready:
+            await self._first_listing(logger)
+        if self.elector is None:
+            self._elect(logger)
         if self.poller is None:
             await self._start_budget_loop(logger)
         mode = self.config.admission.mode
@@ -86,6 +107,8 @@ class Operator:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.elector is not None:  # after the poller stopped: the next leader starts at once
+            await asyncio.to_thread(self.elector.release)
         if self.poller is not None:
             await self.poller.notifier.aclose()
         if self.webhook is not None:  # with failurePolicy Ignore the API server admits alone
@@ -108,10 +131,34 @@ class Operator:
         if port is None or self.metrics_server is not None:
             return
         try:
-            self.metrics_server = self.metrics.serve(port)
+            self.metrics_server = self.metrics.serve(port, ready=lambda: self.ready)
             logger.info("serving /metrics on port %d", self.metrics_server.port)
         except OSError as error:  # a taken port must not stop the operator
             logger.error("cannot serve /metrics on port %d: %s", port, error)
+
+    async def _first_listing(self, logger: Logger) -> None:
+        """List every kind into the registry before serving; then re-list every interval."""
+        if self.config.watch is None:
+            logger.info("watched namespaces unknown (kopf run): no listing before serving")
+        else:
+            try:
+                counts = await self.relister.relist()
+            except KubeError as error:
+                raise StartError(f"cannot list SLOs, policies and exceptions: {error}") from error
+            logger.info("listed %s", ", ".join(f"{n} {p}" for p, (_, n) in counts.items()))
+        self.ready = True
+        self._run(self.relister.run(), "relist")
+
+    def _elect(self, logger: Logger) -> None:
+        replicas = self.config.replicas
+        leases = Leases(self.kube.api_client, replicas.lease_namespace)
+        identity = f"{self.kube.instance}-{secrets.token_hex(3)}"
+        self.elector = Elector(leases, replicas.lease_name, identity, replicas.lease_duration)
+        self._run(self.elector.run(), "leader-election")
+        logger.info(
+            "candidate %s for Lease %s/%s: only the leader polls and enforces",
+            identity, replicas.lease_namespace, replicas.lease_name,
+        )  # fmt: skip
 
     async def _start_budget_loop(self, logger: Logger) -> None:
         loop = self.config.budget_loop
@@ -129,6 +176,7 @@ class Operator:
             max_age=loop.max_age(self.config.rules.evaluation_interval),
             status_refresh=loop.status_refresh,
             enforce=Enforcer(self.kube),
+            leading=self.leading,
         )
         self._run(self.poller.run(), "budget-poller")
         logger.info(
@@ -176,7 +224,7 @@ class Operator:
             user = await install(objects, self.config.admission, logger)
         except KubeError as error:  # the API server refused or is unreachable
             raise StartError(f"cannot install the admission policies: {error}") from error
-        self.params = ParamsSync(objects, self.registry)
+        self.params = ParamsSync(objects, self.registry, leading=self.leading)
         self._run(self.params.run(), "vap-params")
         logger.info("admission by ValidatingAdmissionPolicy; the operator is %s", user or "unknown")
 

@@ -1,6 +1,7 @@
 """The budget loop: every interval, one Prometheus query for all SLOs, then act on every policy.
 
-The operator (runtime/operator.py) starts `Poller.run` as an asyncio task on kopf's event loop.
+The operator (runtime/operator.py) starts `Poller.run` as an asyncio task on kopf's event loop;
+it polls only while this replica leads (runtime/leader.py), checked before every poll and policy.
 It reads Prometheus through a `BudgetSource` and writes through a `Cluster` (runtime/ports.py),
 so fast tests run whole polls against fakes. One poll:
 1. Read every SLO's budget series with one query, in a thread (the client blocks). Only the
@@ -50,6 +51,7 @@ from budgetwarden.runtime.reporting import announce, utcnow
 logger = logging.getLogger(__name__)
 # Status writes in flight at once; the Kubernetes client's connection pool holds four.
 WRITE_CONCURRENCY = 4
+FOLLOWER_TICK_SECONDS = 1.0
 
 
 class Enforcer(Protocol):
@@ -87,6 +89,7 @@ class Poller:
     status_refresh: timedelta
     enforce: Enforcer = keep_held
     clock: Callable[[], datetime] = utcnow  # the operator's clock; tests skew it
+    leading: Callable[[], bool] = lambda: True  # runtime/leader.py: only the leader polls
     polls: int = 0
     _writes: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(WRITE_CONCURRENCY))
 
@@ -94,9 +97,12 @@ class Poller:
         """Poll every interval until cancelled; a slow poll delays the next, never overlaps it."""
         loop = asyncio.get_running_loop()
         while True:
-            started = loop.time()
-            await self.poll()
-            await asyncio.sleep(max(0.0, self.interval.total_seconds() - (loop.time() - started)))
+            started, pause = loop.time(), self.interval.total_seconds()
+            if self.leading():
+                await self.poll()
+            else:  # another replica polls; check again soon, to take over quickly
+                pause = min(pause, FOLLOWER_TICK_SECONDS)
+            await asyncio.sleep(max(0.0, pause - (loop.time() - started)))
 
     async def poll(self) -> None:
         """One poll of every SLO and policy; failures are logged and counted, never raised."""
@@ -130,8 +136,8 @@ class Poller:
     async def _policies(self, result: PollResult, now: datetime) -> dict[Key, tuple[Level, int]]:
         levels: dict[Key, tuple[Level, int]] = {}
         for entry in list(self.registry.policies.values()):
-            if entry.model is None:
-                continue  # an invalid spec: the policy handler reports it
+            if entry.model is None or not self.leading():
+                continue  # an invalid spec (the policy handler reports it), or leadership lost
             try:
                 if await self._seeded(entry.key.namespace):
                     levels[entry.key] = await self._policy(entry, entry.model, result, now)

@@ -16,6 +16,11 @@ kopf delivers its initial listing per resource kind, in no fixed order relative 
 so a policy can be known before its SLOs are. A consumer that must see all SLOs of a namespace
 (the poller, before deciding a policy) lists them once with `seed_slos`; entries that events
 already delivered, or deleted meanwhile, win over the listing.
+
+kopf's watch removes an entry only on a DELETED event, and after a watch outage its re-list
+sends none for what was deleted meanwhile. So the operator lists every kind in full at start-up
+and again every re-list interval (runtime/relist.py) and `replace`s the kind's table with what
+it found: a deleted object stops counting within one re-list.
 """
 
 from __future__ import annotations
@@ -82,6 +87,7 @@ class Registry:
     changes: int = 0
     seeded_namespaces: set[str] = field(default_factory=set)
     _deleted: set[tuple[str, str]] = field(default_factory=set)  # (namespace, uid)
+    _listing: dict[str, set[str]] = field(default_factory=dict)  # plural -> uids deleted since
 
     def observe(self, plural: str, event_type: str | None, body: Mapping[str, Any]) -> None:
         """Apply one watch event (None for kopf's initial listing) to the registry."""
@@ -89,6 +95,7 @@ class Registry:
         tracked = _tracked(body, kind, parse)
         if event_type == "DELETED":
             table.pop(tracked.key, None)
+            self._listing.get(plural, set()).add(tracked.uid)
             if plural == c.PLURAL_SLO and tracked.key.namespace not in self.seeded_namespaces:
                 # so that a listing already in flight cannot bring it back
                 self._deleted.add((tracked.key.namespace, tracked.uid))
@@ -106,6 +113,43 @@ class Registry:
                 self.changes += 1
         self.seeded_namespaces.add(namespace)
         self._deleted = {(ns, uid) for ns, uid in self._deleted if ns != namespace}
+
+    def snapshot(self, plural: str) -> dict[Key, Tracked[Any]]:
+        """A kind's table as it is before a listing starts; `replace` takes it back."""
+        self._listing[plural] = set()
+        return dict(self._table(plural)[0])
+
+    def replace(
+        self,
+        plural: str,
+        bodies: Iterable[Mapping[str, Any]],
+        before: Mapping[Key, Tracked[Any]],
+        covers: Callable[[str], bool],
+    ) -> tuple[int, int]:
+        """Make a kind's table, in the namespaces `covers`, what a full listing found.
+
+        Drops entries the listing no longer has (or has under a new uid) unless an event
+        changed them while it ran, and adds objects no event has delivered unless one deleted
+        them meanwhile. Returns (dropped, added).
+        """
+        table, kind, parse = self._table(plural)
+        deleted = self._listing.pop(plural, set())
+        listed = {t.key: t for t in (_tracked(body, kind, parse) for body in bodies)}
+        uids = {key: entry.uid for key, entry in listed.items()}
+        stale = [
+            key
+            for key, entry in table.items()
+            if uids.get(key) != entry.uid  # gone, or deleted and made anew
+            and covers(key.namespace)
+            and before.get(key) is entry  # no event changed it while the listing ran
+        ]
+        for key in stale:
+            del table[key]
+        fresh = [t for key, t in listed.items() if key not in table and t.uid not in deleted]
+        for entry in fresh:
+            table[entry.key] = entry
+        self.changes += len(stale) + len(fresh)
+        return len(stale), len(fresh)
 
     def remember_status(self, plural: str, key: Key, status: Mapping[str, Any]) -> None:
         """Record a status this process just wrote, until the watch event confirms it."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +26,8 @@ FailurePolicy = Literal["Ignore", "Fail"]
 DEFAULT_POLL_INTERVAL = timedelta(seconds=30)
 DEFAULT_METRICS_PORT = 8080
 DEFAULT_STATUS_REFRESH = timedelta(minutes=10)
+DEFAULT_LEASE_DURATION = timedelta(seconds=15)
+DEFAULT_RELIST_INTERVAL = timedelta(minutes=5)
 # A sample older than this many polls (or rule evaluations, if those are slower) is stale.
 STALE_AFTER_POLLS = 3
 
@@ -87,6 +90,37 @@ class AdmissionConfig:
     operator_username: str = ""
     vap_failure_policy: FailurePolicy = "Ignore"
     allow_service_account_approvers: bool = False  # may system:serviceaccount:* approve?
+
+
+@dataclass(frozen=True)
+class ReplicaConfig:
+    """How replicas elect the one that polls (runtime/leader.py) and how often all re-list."""
+
+    lease_namespace: str = "default"
+    lease_name: str = "budgetwarden"
+    lease_duration: timedelta = DEFAULT_LEASE_DURATION
+    relist_interval: timedelta = DEFAULT_RELIST_INTERVAL
+
+
+@dataclass(frozen=True)
+class WatchScope:
+    """The namespaces the operator watches, as kopf takes them: names, globs ("team-*") and
+    exclusions ("!team-test"); none at all means every namespace."""
+
+    patterns: tuple[str, ...] = ()
+
+    def covers(self, namespace: str) -> bool:
+        """Whether objects of `namespace` are watched."""
+        include = [p for p in self.patterns if not p.startswith("!")]
+        exclude = [p[1:] for p in self.patterns if p.startswith("!")]
+        wanted = not include or any(fnmatchcase(namespace, p) for p in include)
+        return wanted and not any(fnmatchcase(namespace, p) for p in exclude)
+
+    def listings(self) -> tuple[str | None, ...]:
+        """Where to list: each namespace by name, or once cluster-wide (None) for globs or all."""
+        if not self.patterns or any(set(p) & set("*?[!") for p in self.patterns):
+            return (None,)
+        return self.patterns
 
 
 def duration(name: str, text: str) -> timedelta:

@@ -2,7 +2,8 @@
 
 When the admission mode is `vap` (docs/admission-vap.md), the operator (runtime/operator.py)
 learns its own user (BUDGETWARDEN_OPERATOR_USERNAME, else a SelfSubjectReview) and `install`s,
-with it, the freeze policies of core/freeze/vap.py and the FreezeException policies of
+with it, the freeze policies of core/freeze/vap.py, the guard of policies in force of
+core/freeze/vap_policy_guard.py and the FreezeException policies of
 core/freeze/vap_exceptions.py (the exception lifetime cap, whether ServiceAccounts may approve
 exceptions, and the failure policy come from the admission config). Then `ParamsSync` runs on
 kopf's loop and turns the registry (the policies' statuses the poller writes, the
@@ -10,7 +11,8 @@ FreezeExceptions) into one params ConfigMap per namespace,
 through the same `freeze_view` the webhook reads:
 - on every registry change, checked each `tick`;
 - when an exception in the params expires (CEL has no clock: the params must drop it);
-- every `resync`, to restore params an administrator edited past the guard.
+- every `resync`, to restore params an administrator edited past the guard;
+and only while this replica leads (runtime/leader.py).
 A namespace whose last policy is gone loses its params; if that happens while the operator is
 down, the garbage collector removes them through their ownerReferences.
 
@@ -21,12 +23,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from budgetwarden.adapters.kube import BuiltinObjects, KubeError, NotFound
-from budgetwarden.core.freeze import vap, vap_exceptions
+from budgetwarden.core.freeze import vap, vap_exceptions, vap_policy_guard
 from budgetwarden.core.freeze.view_from_status import freeze_view
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.runtime.registry import Registry
@@ -60,6 +63,7 @@ class ParamsSync:
     resync: timedelta = timedelta(minutes=5)
     retry: timedelta = timedelta(seconds=5)
     applied: dict[str, dict[str, Any]] = field(default_factory=dict)
+    leading: Callable[[], bool] = lambda: True  # runtime/leader.py: only the leader writes
 
     async def sync(self, now: datetime, *, force: bool = False) -> datetime | None:
         """One pass; returns when the next one is due regardless of changes (None: never)."""
@@ -79,6 +83,10 @@ class ParamsSync:
         seen, due, forced = -1, None, utcnow()
         while True:
             now, changes = utcnow(), self.registry.changes
+            if not self.leading():  # the leader writes; it rewrites everything on taking over
+                seen, self.applied = -1, {}
+                await asyncio.sleep(self.tick)
+                continue
             force = now >= forced + self.resync
             if changes != seen or force or (due is not None and now >= due):
                 due, seen = await self.sync(now, force=force), changes
@@ -109,6 +117,8 @@ async def install(objects: BuiltinObjects, settings: AdmissionConfig, logger: Lo
     """Apply every policy and binding of VAP mode; returns the operator's user name."""
     user = settings.operator_username or await asyncio.to_thread(objects.whoami)
     for obj in vap.admission_policies(user, settings.vap_failure_policy):
+        await asyncio.to_thread(objects.apply, obj)
+    for obj in vap_policy_guard.policy_guard(user, settings.vap_failure_policy):
         await asyncio.to_thread(objects.apply, obj)
     try:
         for obj in vap_exceptions.approver_recorder():

@@ -2,10 +2,10 @@
 
 One surface for everything budgetwarden does on the API server: `Kube` (our custom objects,
 PrometheusRules, status writes, Events, Secrets, list and watch), `BuiltinObjects` (admission
-policies and their params, who the operator is) and the Rollout/Deployment functions of
-`workloads`. Every call goes through one error classifier (`errors.call`), so callers decide
-retries on our vocabulary: `NotFound`, `Conflict`, `Invalid`, `Unavailable`, `Expired`. Calls
-block; async callers run them in a thread.
+policies and their params, who the operator is), the Rollout/Deployment functions of
+`workloads`, and the `Leases` leader election writes on. Every call goes through one error
+classifier (`errors.call`), so callers decide retries on our vocabulary: `NotFound`,
+`Conflict`, `Invalid`, `Unavailable`, `Expired`. Calls block; async callers run them in a thread.
 """
 
 from budgetwarden.adapters.kube.builtin import BuiltinObjects, current_namespace
@@ -26,6 +26,7 @@ from budgetwarden.adapters.kube.errors import (
     NotFound,
     Unavailable,
 )
+from budgetwarden.adapters.kube.lease import LeaseRecord, Leases
 
 __all__ = [
     "PROMETHEUS_RULE_GROUP",
@@ -38,6 +39,8 @@ __all__ = [
     "Invalid",
     "Kube",
     "KubeError",
+    "LeaseRecord",
+    "Leases",
     "NotFound",
     "Ref",
     "Unavailable",

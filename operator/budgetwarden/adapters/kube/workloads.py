@@ -19,6 +19,11 @@ from typing import Any
 
 from budgetwarden.adapters.kube.client import Kube
 from budgetwarden.adapters.kube.errors import KubeError, NotFound, call
+from budgetwarden.core.freeze.revisions import (
+    DEPLOYMENT_REVISION,
+    ROLLOUT_REVISION,
+    previous_template,
+)
 from budgetwarden.core.freeze.workload import Action, Workload
 from budgetwarden.core.freeze.workload_diff import (
     annotations_of,
@@ -46,8 +51,9 @@ def list_workloads(
 ) -> list[Workload]:
     """Every workload of `kind` in the namespace; none when the Rollout CRD is not installed.
 
-    With `find_stable`, an in-flight Rollout with no recorded stable template gets the digest
-    of its stable ReplicaSet's template (one read each), so rollbacks to it can be recognised.
+    With `find_stable` (during a freeze), an in-flight Rollout gets the digest of its stable
+    ReplicaSet's template (one read each), and every workload the digest of its previous
+    revision (one list of the namespace's ReplicaSets), so rollbacks to either are recognised.
     """
     try:
         items = _list(kube, namespace, kind)
@@ -58,7 +64,24 @@ def list_workloads(
     found = [workload_of(kind, item) for item in items]
     if not find_stable:
         return found
-    return [_with_stable(kube, w, item) for w, item in zip(found, items, strict=True)]
+    history = _replica_sets(kube, namespace) if items else []
+    revision = ROLLOUT_REVISION if kind is TargetKind.ROLLOUT else DEPLOYMENT_REVISION
+    return [
+        replace(_with_stable(kube, w, item), previous_template=previous_template(
+            item, history, revision))
+        for w, item in zip(found, items, strict=True)
+    ]  # fmt: skip
+
+
+def _replica_sets(kube: Kube, namespace: str) -> list[Mapping[str, Any]]:
+    """The namespace's ReplicaSets: the revision history of its Deployments and Rollouts."""
+    result = _raw(
+        f"list ReplicaSets in {namespace}",
+        lambda: kube.apps.list_namespaced_replica_set(
+            namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT_SECONDS
+        ),
+    )
+    return list(as_mapping(result).get("items") or [])
 
 
 def _list(kube: Kube, namespace: str, kind: TargetKind) -> list[Mapping[str, Any]]:

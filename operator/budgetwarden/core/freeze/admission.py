@@ -90,10 +90,11 @@ def _subject(request: ReviewRequest, policies: Sequence[PolicyFreeze]) -> _Subje
     """What the request does, told apart with the policies' records of the workload."""
     held = [h for p in policies if (h := p.holds(request.ref)) is not None]
     stable = next((h.stable_template for h in held if h.stable_template), "")
+    previous = next((h.previous_template for h in held if h.previous_template), "")
     paused = bool(annotations_of(request.old).get(ANNOTATION_PAUSED_BY))
     old, new = request.old, request.new
     if old is not None and new is not None:
-        facets = change_facets(old, new, stable)
+        facets = change_facets(old, new, stable, previous)
     else:
         facets = frozenset({ChangeKind.DELETE if new is None else ChangeKind.CREATE})
     return _Subject(

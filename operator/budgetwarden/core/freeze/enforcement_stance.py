@@ -95,6 +95,11 @@ class PlanContext:
         record = self.record(w)
         return (record.stable_template if record else "") or w.stable_template
 
+    def previous_template(self, w: Workload) -> str:
+        """The recorded previous revision's template; without a record the one read."""
+        record = self.record(w)
+        return (record.previous_template if record else "") or w.previous_template
+
 
 def selects(policy: ErrorBudgetPolicy, w: Workload) -> bool:
     """True when one of the policy's targets selects the workload."""
@@ -153,6 +158,7 @@ def held_targets(
             enforcing and w.paused and ctx.paused_by_us(w),
             ctx.stable_template(w),
             w.uid,
+            ctx.previous_template(w),
         )
         for w in sorted(chosen, key=lambda w: (w.kind.value, w.name))
     )

@@ -27,6 +27,10 @@ Choices, with their reasons:
 - The FreezeException webhooks always use Fail and ignore the namespace label: an exception
   whose approver was not recorded must not come into being, and while the webhook is down
   freezes are not enforced anyway, so nobody needs a new exception then.
+- ErrorBudgetPolicies on UPDATE and DELETE (core/freeze/policy_guard.py: a policy in force is
+  not weakened): the workload webhook's namespace label, failure policy, timeout, break glass
+  and operator exemption, since it guards the same freezes; only spec changes and deletes are
+  sent (`SPEC_CHANGE_OR_DELETE`), never status writes (a subresource, not in the rules).
 """
 
 from __future__ import annotations
@@ -63,6 +67,12 @@ NEW_VERSION_OR_RESUME: Final = " || ".join(
 )
 # Objects without a spec are the schema's business; the guard keeps has(object.spec.x) defined.
 HAS_SPEC: Final = "has(object.spec) && (request.operation == 'CREATE' || has(oldObject.spec))"
+# The API server calls the policy webhook for a DELETE and for an UPDATE that changes the spec.
+# DELETE comes first: on a DELETE `object` is null, and CEL's || absorbs the error of the rest.
+SPEC_CHANGE_OR_DELETE: Final = (
+    "request.operation == 'DELETE' || has(object.spec) != has(oldObject.spec)"
+    " || (has(object.spec) && object.spec != oldObject.spec)"
+)
 NO_BREAKGLASS: Final = (
     f"!authorizer.group('{c.GROUP}').resource('{c.PLURAL_EXCEPTION}')"
     f".namespace(request.namespace).check('{c.VERB_BREAKGLASS}').allowed()"
@@ -137,6 +147,20 @@ def workload_match_conditions(
         {"name": "has-spec", "expression": HAS_SPEC},
         {"name": "new-version-or-resume", "expression": NEW_VERSION_OR_RESUME},
     ]
+    return conditions + _exemptions(operator_username, breakglass)
+
+
+def policy_match_conditions(
+    operator_username: str = "", *, breakglass: bool = False
+) -> list[dict[str, str]]:
+    """The CEL conditions that must all hold for the API server to call the policy webhook."""
+    conditions = [{"name": "spec-change-or-delete", "expression": SPEC_CHANGE_OR_DELETE}]
+    return conditions + _exemptions(operator_username, breakglass)
+
+
+def _exemptions(operator_username: str, breakglass: bool) -> list[dict[str, str]]:
+    """Break glass (when the cluster enables it), then the operator's own user."""
+    conditions = []
     if breakglass:
         conditions.append({"name": "no-breakglass", "expression": NO_BREAKGLASS})
     if operator_username:
@@ -177,6 +201,24 @@ def workload_webhook(client: WebhookClient, options: WebhookOptions) -> dict[str
     )
 
 
+def policy_webhook(client: WebhookClient, options: WebhookOptions) -> dict[str, Any]:
+    """The validating entry for ErrorBudgetPolicies in force (UPDATE and DELETE)."""
+    rule = {**_rule(c.GROUP, c.VERSION, [c.PLURAL_POLICY]), "operations": ["UPDATE", "DELETE"]}
+    return _entry(
+        c.WEBHOOK_POLICIES,
+        client,
+        c.PATH_VALIDATE_POLICIES,
+        rules=[rule],
+        namespaceSelector={"matchLabels": {c.LABEL_ENFORCE: c.ENFORCE_ENABLED}},
+        matchConditions=policy_match_conditions(
+            options.operator_username, breakglass=options.breakglass
+        ),
+        failurePolicy=options.failure_policy,
+        sideEffects="None",
+        timeoutSeconds=options.timeout_seconds,
+    )
+
+
 def _exception_entry(name: str, client: WebhookClient, path: str) -> dict[str, Any]:
     return _entry(
         name,
@@ -190,7 +232,7 @@ def _exception_entry(name: str, client: WebhookClient, path: str) -> dict[str, A
 
 
 def validating_configuration(client: WebhookClient, options: WebhookOptions) -> dict[str, Any]:
-    """The ValidatingWebhookConfiguration: workloads, then FreezeExceptions."""
+    """The ValidatingWebhookConfiguration: workloads, FreezeExceptions, ErrorBudgetPolicies."""
     return {
         "apiVersion": ADMISSION_REGISTRATION,
         "kind": "ValidatingWebhookConfiguration",
@@ -198,6 +240,7 @@ def validating_configuration(client: WebhookClient, options: WebhookOptions) -> 
         "webhooks": [
             workload_webhook(client, options),
             _exception_entry(c.WEBHOOK_EXCEPTIONS, client, c.PATH_VALIDATE_EXCEPTIONS),
+            policy_webhook(client, options),
         ],
     }
 

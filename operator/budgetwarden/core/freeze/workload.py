@@ -37,6 +37,9 @@ class Workload:
     in_flight: bool = False  # an update is between the stable and a new version
     aborted: bool = False  # a Rollout's status.abort
     stable_template: str = ""  # template_digest of the stable version; "" when unknown
+    # template_digest of the last revision before the current one (a `rollout undo` goes back
+    # to it); "" when unknown or when there is none
+    previous_template: str = ""
 
     @property
     def ref(self) -> WorkloadRef:
@@ -63,12 +66,16 @@ def version_of(obj: object) -> str:
     return template_digest({**template, "metadata": meta, "workloadRef": workload_ref})
 
 
-def template_drifted(old_version: str, new: object, stable_template: str = "") -> bool:
+def template_drifted(
+    old_version: str, new: object, stable_template: str = "", previous_template: str = ""
+) -> bool:
     """True when an update brings a new version: `new` (the object now) has another version
-    than `old_version` (a `version_of`), and its template is not the recorded stable one."""
+    than `old_version` (a `version_of`), and its template is neither the recorded stable one
+    nor the recorded revision before it (going back to either is a rollback)."""
     if version_of(new) == old_version:
         return False
-    return not stable_template or template_digest(pod_template(new)) != stable_template
+    rollback_to = {stable_template, previous_template} - {""}
+    return template_digest(pod_template(new)) not in rollback_to
 
 
 @dataclass(frozen=True)

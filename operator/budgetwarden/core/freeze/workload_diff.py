@@ -121,10 +121,13 @@ def template_changed(old: object, new: object) -> bool:
     return template_digest(pod_template(old)) != template_digest(pod_template(new))
 
 
-def _template_facet(old: object, new: object, stable_template: str) -> ChangeKind | None:
+def _template_facet(
+    old: object, new: object, stable_template: str, previous_template: str = ""
+) -> ChangeKind | None:
     if not template_changed(old, new):
         return None
-    if stable_template and template_digest(pod_template(new)) == stable_template:
+    rollback_to = {stable_template, previous_template} - {""}
+    if rollback_to and template_digest(pod_template(new)) in rollback_to:
         return ChangeKind.ROLLBACK
     old_rest = _canonical(_without(pod_template(old), restart=True))
     new_rest = _canonical(_without(pod_template(new), restart=True))
@@ -151,14 +154,17 @@ def _spec_facets(old: object, new: object) -> set[ChangeKind]:
     return facets
 
 
-def change_facets(old: object, new: object, stable_template: str = "") -> frozenset[ChangeKind]:
-    """Everything an update changes; `stable_template` is the recorded stable digest, if any."""
+def change_facets(
+    old: object, new: object, stable_template: str = "", previous_template: str = ""
+) -> frozenset[ChangeKind]:
+    """Everything an update changes; `stable_template` is the recorded stable digest and
+    `previous_template` the revision before it, if known: a change to either is a rollback."""
     if old is None or new is None:
         if old is None and new is None:
             return frozenset({ChangeKind.NONE})
         return frozenset({ChangeKind.CREATE if old is None else ChangeKind.DELETE})
     facets = _spec_facets(old, new)
-    template = _template_facet(old, new, stable_template)
+    template = _template_facet(old, new, stable_template, previous_template)
     if template is not None:
         facets.add(template)
     old_map, new_map = as_mapping(old), as_mapping(new)

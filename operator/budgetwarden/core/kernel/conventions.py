@@ -176,10 +176,13 @@ WEBHOOK_CONFIGURATION_NAME: Final = "budgetwarden"
 WEBHOOK_WORKLOADS: Final = f"workloads.{GROUP}"
 WEBHOOK_EXCEPTIONS: Final = f"freezeexceptions.{GROUP}"
 WEBHOOK_EXCEPTION_APPROVER: Final = f"approver.freezeexceptions.{GROUP}"
+WEBHOOK_POLICIES: Final = f"errorbudgetpolicies.{GROUP}"  # policies in force (policy_guard)
 PATH_VALIDATE_WORKLOADS: Final = "/validate/workloads"
 PATH_MUTATE_EXCEPTIONS: Final = "/mutate/freezeexceptions"
 PATH_VALIDATE_EXCEPTIONS: Final = "/validate/freezeexceptions"
+PATH_VALIDATE_POLICIES: Final = "/validate/errorbudgetpolicies"
 PATH_HEALTHZ: Final = "/healthz"
+PATH_READYZ: Final = "/readyz"  # on the /metrics port: 200 once the first full listing is in
 # RBAC verb on freezeexceptions that skips the workload webhook in a namespace (break glass).
 VERB_BREAKGLASS: Final = "breakglass"
 # Event on a workload and on the FreezeException each time an exception lets a change through.
@@ -193,6 +196,7 @@ VAP_FREEZE: Final = "budgetwarden-freeze"  # binding action Deny: Enforce polici
 VAP_FREEZE_WARNINGS: Final = "budgetwarden-freeze-warnings"  # Warn: notices and Warn policies
 VAP_FREEZE_AUDIT: Final = "budgetwarden-freeze-audit"  # Audit: DryRun policies
 VAP_PARAMS_GUARD: Final = "budgetwarden-admission-params"  # only the operator writes params
+VAP_POLICY_GUARD: Final = "budgetwarden-policies-in-force"  # no weakening a frozen policy
 # One params ConfigMap per namespace with ErrorBudgetPolicies, found by this label.
 PARAMS_CONFIGMAP: Final = "budgetwarden-admission"
 LABEL_ADMISSION_PARAMS: Final = f"{GROUP}/admission-params"

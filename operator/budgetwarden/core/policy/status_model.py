@@ -46,6 +46,8 @@ class HeldTarget:
     # workload_diff.template_digest of the stable version's pod template; "" when unknown.
     stable_template: str = ""
     uid: str = ""  # the workload object held: a hold follows it whatever its labels become
+    # template_digest of the revision before the stable one: going back to it is a rollback too
+    previous_template: str = ""
 
     @classmethod
     def read(cls, entry: Mapping[str, Any]) -> HeldTarget | None:
@@ -54,14 +56,17 @@ class HeldTarget:
         if not kind or not name:
             return None
         stable, uid = read_text(entry.get("stableTemplate")), read_text(entry.get("uid"))
-        return cls(kind, name, entry.get("pausedByUs") is True, stable, uid)
+        previous = read_text(entry.get("previousTemplate"))
+        return cls(kind, name, entry.get("pausedByUs") is True, stable, uid, previous)
 
     def wire(self) -> dict[str, Any]:
-        """The entry as status stores it; stableTemplate and uid only when known."""
+        """The entry as status stores it; the templates and uid only when known."""
         entry: dict[str, Any] = {"kind": self.kind, "name": self.name}
         entry["pausedByUs"] = self.paused_by_us
         if self.stable_template:
             entry["stableTemplate"] = self.stable_template
+        if self.previous_template:
+            entry["previousTemplate"] = self.previous_template
         return entry | ({"uid": self.uid} if self.uid else {})
 
     def is_of(self, kind: str, name: str, uid: str) -> bool:
