@@ -51,6 +51,15 @@ def create(cluster: Cluster, text: str, user: str, *flags: str) -> str:
     return "created" if result.returncode == 0 else result.stderr.partition(DENIED)[2].strip()
 
 
+def recorded(cluster: Cluster, text: str, user: str) -> bool:
+    """Whether a server-side dry-run create by `user` comes back with `user` as the approver."""
+    result = cluster.kubectl("create", "-f", "-", "--dry-run=server", "-o", "json",
+                             *as_user(user), input=text, check=False)  # fmt: skip
+    if result.returncode != 0:
+        return False
+    return bool(json.loads(result.stdout)["spec"].get("approvedBy") == user)
+
+
 def change(cluster: Cluster, namespace: str, name: str, spec: dict[str, Any], user: str) -> str:
     result = cluster.kubectl(
         "patch", "freezeexception", name, "-n", namespace, "--type=merge",
@@ -72,6 +81,9 @@ def policies(cluster: Cluster) -> Iterator[None]:
         "the FreezeException policies to be in force",
         lambda: refused in create(cluster, probe, "alice", "--dry-run=server"),
     )
+    # the MutatingAdmissionPolicy is synced on its own: wait until it records the approver too
+    unsigned = body("default", "probe", datetime.now(UTC) + timedelta(hours=1))
+    wait_for("the approver recorder to be in force", lambda: recorded(cluster, unsigned, "alice"))
     yield
     for obj in objects:
         cluster.kubectl("delete", KINDS[obj["kind"]], obj["metadata"]["name"], "--ignore-not-found")
