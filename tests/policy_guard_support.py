@@ -165,3 +165,17 @@ def patch_spec(
         *flags,
         user=user,
     )
+
+
+def every_change(cluster: Cluster, namespace: str, level: str) -> tuple[dict, dict]:
+    """Each change of CHANGES tried as a server-side dry run on the frozen payments policy:
+    (what the API server answered, what the decision says it must answer), by change name."""
+    answers = {
+        name: patch_spec(cluster, namespace, patch, "--dry-run=server")
+        for name, patch, _ in CHANGES
+    }
+    expected = {
+        name: (True, "") if not fields else (False, message("payments", level, refused(fields)))
+        for name, _, fields in CHANGES
+    }
+    return {k: (ok, text if not ok else "") for k, (ok, text) in answers.items()}, expected

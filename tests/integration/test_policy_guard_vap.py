@@ -20,9 +20,9 @@ from admission_cases import parked_freeze_policies
 from budgetwarden_dev.devenv.cluster import Cluster
 from operator_support import example, get, wait_for
 from policy_guard_support import (
-    CHANGES,
     CHECKOUT,
     as_editor,
+    every_change,
     message,
     patch_spec,
     policy_editor,
@@ -101,17 +101,8 @@ def test_every_change_gets_the_webhooks_answer_and_the_operator_passes(
 ) -> None:
     freeze(cluster, namespace, "FullFreeze", "8.2")
     refused_until_in_force(cluster, namespace)
-    answers = {
-        name: patch_spec(cluster, namespace, patch, "--dry-run=server")
-        for name, patch, _ in CHANGES
-    }
-    expected = {
-        name: (True, "")
-        if not fields
-        else (False, message("payments", "FullFreeze", refused(fields)))
-        for name, _, fields in CHANGES
-    }
-    assert {k: (ok, text if not ok else "") for k, (ok, text) in answers.items()} == expected
+    answers, expected = every_change(cluster, namespace, "FullFreeze")
+    assert answers == expected
     body = json.dumps({"spec": {"enforcement": "DryRun"}})
     own = cluster.kubectl(
         "patch", "ebp", "payments", "-n", namespace, "--type=merge", "-p", body, "--dry-run=server"

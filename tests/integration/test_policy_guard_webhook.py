@@ -18,9 +18,9 @@ from kopf.testing import KopfRunner
 from budgetwarden_dev.devenv.cluster import Cluster
 from operator_support import example, get, wait_for
 from policy_guard_support import (
-    CHANGES,
     CHECKOUT,
     as_editor,
+    every_change,
     message,
     patch_spec,
     policy_editor,
@@ -83,17 +83,8 @@ def test_every_change_gets_the_decisions_answer(
     namespace = enforced
     freeze(cluster, namespace, "FullFreeze", "8.2")
     in_force(cluster, namespace)
-    answers = {
-        name: patch_spec(cluster, namespace, patch, "--dry-run=server")
-        for name, patch, _ in CHANGES
-    }
-    expected = {
-        name: (True, "")
-        if not fields
-        else (False, message("payments", "FullFreeze", refused(fields)))
-        for name, _, fields in CHANGES
-    }
-    assert {k: (ok, text if not ok else "") for k, (ok, text) in answers.items()} == expected
+    answers, expected = every_change(cluster, namespace, "FullFreeze")
+    assert answers == expected
     status = json.dumps({"status": {"level": "Normal", "freezeId": ""}})
     thawed = cluster.kubectl(
         "patch", "ebp", "payments", "-n", namespace, "--subresource=status", "--type=merge",

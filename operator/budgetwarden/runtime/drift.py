@@ -41,7 +41,7 @@ from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import is_freeze, severity
 from budgetwarden.core.policy.decide import PolicyState
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind
-from budgetwarden.core.policy.status_model import HeldTarget, PolicyStatus
+from budgetwarden.core.policy.status_model import HeldTarget, PolicyStatus, record_of
 from budgetwarden.runtime.enforcer import act
 from budgetwarden.runtime.registry import Registry, plain
 from budgetwarden.runtime.reporting import Logger, announce, utcnow
@@ -102,9 +102,7 @@ def _frozen(
         state = status.state
         if state is None or not is_freeze(state.level):
             continue
-        record = next(
-            (h for h in status.held_targets if h.is_of(w.kind.value, w.name, w.uid)), None
-        )
+        record = record_of(status.held_targets, w.kind.value, w.name, w.uid)
         if record is not None or selects(model, w):
             found.append((model, state, record))
     return sorted(found, key=lambda f: (-severity(f[1].level), f[0].metadata.name))

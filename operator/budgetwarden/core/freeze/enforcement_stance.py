@@ -27,7 +27,7 @@ from budgetwarden.core.policy.assess import Rule
 from budgetwarden.core.policy.decide import Decision, PolicyState
 from budgetwarden.core.policy.selectors import selector_matches
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, ErrorBudgetPolicySpec, PolicyTarget
-from budgetwarden.core.policy.status_model import HeldTarget
+from budgetwarden.core.policy.status_model import HeldTarget, record_of
 
 REASON_LIMIT = 512  # characters of the reason kept in the freeze-reason annotation
 
@@ -75,7 +75,7 @@ class PlanContext:
 
     def record(self, w: Workload) -> HeldTarget | None:
         """The status record of holding `w`, if there is one."""
-        return next((h for h in self.held if h.is_of(w.kind.value, w.name, w.uid)), None)
+        return record_of(self.held, w.kind.value, w.name, w.uid)
 
     def selects(self, w: Workload) -> bool:
         """A target selects it, or, during a freeze, the freeze already holds it."""

@@ -15,7 +15,7 @@ counting the outage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -75,6 +75,11 @@ class HeldTarget:
         if (self.kind, self.name) != (kind, name) and not (self.uid and self.uid == uid):
             return False
         return not (self.uid and uid and self.uid != uid)
+
+
+def record_of(held: Iterable[HeldTarget], kind: str, name: str, uid: str) -> HeldTarget | None:
+    """The record among `held` of that workload (see `HeldTarget.is_of`), if any."""
+    return next((h for h in held if h.is_of(kind, name, uid)), None)
 
 
 @dataclass(frozen=True)
