@@ -25,14 +25,12 @@ SINCE = datetime(2026, 11, 29, 10, 14, tzinfo=UTC)
 RUNBOOK = "https://runbooks.example/slo-freeze"
 OPERATOR = "system:serviceaccount:budgetwarden:budgetwarden"
 USER = "alice@example.com"
-API_VERSIONS = {
-    "Rollout": "argoproj.io/v1alpha1",
-    "Deployment": "apps/v1",
-    "StatefulSet": "apps/v1",
-}
+API_VERSIONS = {"Rollout": "argoproj.io/v1alpha1", "Deployment": "apps/v1"}
 TEMPLATE = "pod template changes (new versions)"
 CREATE = "creating workloads (new versions)"
 UNPAUSE = "resuming a workload budgetwarden paused for this freeze"
+MARKS = "changing the budgetwarden.io annotations that record this freeze"
+RELABEL = "label changes that take a held workload out of its policy's targets"
 PARTIAL_BUDGET = "SLO checkout-availability has 21.4% error budget left (below 30%)"
 FULL_BUDGET = "SLO checkout-availability has 8.2% error budget left (below 10%)"
 
@@ -69,7 +67,7 @@ class Change:
 
     @property
     def kind(self) -> str:
-        """Rollout, Deployment or StatefulSet."""
+        """Rollout or Deployment."""
         return str(self.obj["kind"])
 
 
@@ -100,7 +98,7 @@ def workload(
     template_annotations: dict[str, str] | None = None,
     **spec: Any,
 ) -> dict[str, Any]:
-    """A Rollout, Deployment or StatefulSet the API server accepts; `spec` replaces fields."""
+    """A Rollout or Deployment the API server accepts; `spec` replaces fields."""
     metadata: dict[str, Any] = {
         "name": name,
         "namespace": namespace,

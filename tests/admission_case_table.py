@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from admission_case_metadata import guarded_metadata_cases
 from admission_case_support import (
     ALLOWED,
     CREATE,
@@ -237,9 +238,6 @@ def _selection_cases(ns: str) -> list[AdmissionCase]:
         C("a NotIn requirement leaves the workload out",
           Change("UPDATE", w("shop/checkout:1.4.2", labels=batch), w(labels=batch)),
           FreezeView((freeze(held=(), targets=NOT_BATCH),)), A),
-        C("a StatefulSet is judged, and no target kind selects one",
-          Change("UPDATE", w("d:1", kind="StatefulSet", name="db"),
-                 w("d:2", kind="StatefulSet", name="db")), partial, A),
     ]  # fmt: skip
 
 
@@ -270,5 +268,6 @@ def cases(ns: str = "shop") -> list[AdmissionCase]:
         *_exception_cases(ns),
         *_enforcement_and_create_cases(ns),
         *_selection_cases(ns),
+        *guarded_metadata_cases(ns),
         *_freeze_fact_cases(ns),
     ]

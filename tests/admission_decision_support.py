@@ -146,6 +146,14 @@ FULL_TEMPLATE = (
 PARTIAL_UNPAUSE = PARTIAL_TEMPLATE.replace(
     "pod template changes (new versions)", "resuming a workload budgetwarden paused for this freeze"
 )
+PARTIAL_MARKS = PARTIAL_TEMPLATE.replace(
+    "pod template changes (new versions)",
+    "changing the budgetwarden.io annotations that record this freeze",
+)
+PARTIAL_RELABEL = PARTIAL_TEMPLATE.replace(
+    "pod template changes (new versions)",
+    "label changes that take a held workload out of its policy's targets",
+)
 PARTIAL_CREATE = PARTIAL_TEMPLATE.replace(
     "pod template changes (new versions)", "creating workloads (new versions)"
 )

@@ -3,10 +3,11 @@
 The whole loop runs: a real Prometheus scrapes the budget (tests/budget_support.py), the operator
 (in-process, polling every second) freezes the payments policy, pauses the Deployment it targets
 and serves the admission webhook. Then `dev`, who holds the built-in edit rules in the namespace
-(impersonated under real RBAC), tries each metadata change that no admission call judges, waits
-a few polls, and ships a new version or resumes: relabelling the Deployment out of the policy's
-selector, writing the digest of the new version into the stable-template annotation, stripping
-paused-by. Each must leave the freeze in force.
+(impersonated under real RBAC), tries each metadata change that could lift the freeze: relabelling
+the Deployment out of the policy's selector, writing the digest of the new version into the
+stable-template annotation, stripping paused-by. Admission refuses each with the freeze's
+message (other labels and annotations still go through); after a few polls the freeze holds the
+same object, paused, and a new version or a resume is still refused.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 import pytest
 
 from budget_support import RecordedSeries
+from budgetwarden.core.freeze.admission_message import BLOCKED_MARKS as MARKS
+from budgetwarden.core.freeze.admission_message import BLOCKED_RELABEL as RELABEL
 from budgetwarden.core.freeze.workload_diff import template_digest
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.runtime import config
@@ -110,14 +113,22 @@ def refused(result: Any, namespace: str) -> bool:
     return result.returncode == 1 and prefix in result.stderr
 
 
-def test_relabelling_a_held_deployment_out_of_the_selector_releases_nothing(
+def refused_for(result: Any, namespace: str, blocked: str) -> bool:
+    """Refused by the freeze, for `blocked`."""
+    return refused(result, namespace) and f"Blocked: {blocked}." in result.stderr
+
+
+def test_relabelling_a_held_deployment_out_of_the_selector_is_refused_and_releases_nothing(
     cluster: Cluster, frozen: str
 ) -> None:
     relabel = ("label", "deployment", "checkout-worker", "app=elsewhere", "--overwrite")
-    assert kubectl(cluster, *relabel, "-n", frozen, *DEV).returncode == 0
+    assert refused_for(kubectl(cluster, *relabel, "-n", frozen, *DEV), frozen, RELABEL)
+    keeps = ("label", "deployment", "checkout-worker", "team=payments")  # still selected
+    assert kubectl(cluster, *keeps, "-n", frozen, *DEV).returncode == 0
     time.sleep(POLLS)
+    assert worker(cluster, frozen)["metadata"]["labels"]["app"] == "checkout-worker"
     assert worker(cluster, frozen)["spec"]["paused"] is True
-    record = held(cluster, frozen)  # the same object, held by uid whatever its labels
+    record = held(cluster, frozen)  # the same object, held by uid
     assert (record["pausedByUs"], record["uid"]) == (
         True,
         worker(cluster, frozen)["metadata"]["uid"],
@@ -125,7 +136,7 @@ def test_relabelling_a_held_deployment_out_of_the_selector_releases_nothing(
     assert refused(ships(cluster, frozen), frozen)
 
 
-def test_a_forged_stable_template_does_not_make_a_new_version_a_rollback(
+def test_a_forged_stable_template_is_refused_and_a_new_version_stays_one(
     cluster: Cluster, frozen: str, tmp_path: Path
 ) -> None:
     elsewhere = cluster.create_namespace("scratch")  # where v2's defaulted template is seen
@@ -135,20 +146,22 @@ def test_a_forged_stable_template_does_not_make_a_new_version_a_rollback(
     recorded = held(cluster, frozen)["stableTemplate"]
     forge = f"{c.ANNOTATION_STABLE_TEMPLATE}={v2}"
     annotate = ("annotate", "deployment", "checkout-worker", forge, "--overwrite")
-    assert kubectl(cluster, *annotate, "-n", frozen, *DEV).returncode == 0
+    assert refused_for(kubectl(cluster, *annotate, "-n", frozen, *DEV), frozen, MARKS)
+    other = ("annotate", "deployment", "checkout-worker", "team.example/owner=payments")
+    assert kubectl(cluster, *other, "-n", frozen, *DEV).returncode == 0
     time.sleep(POLLS)
     assert held(cluster, frozen)["stableTemplate"] == recorded != v2
     annotations = worker(cluster, frozen)["metadata"]["annotations"]
-    assert annotations[c.ANNOTATION_STABLE_TEMPLATE] == recorded  # written back
+    assert annotations[c.ANNOTATION_STABLE_TEMPLATE] == recorded
     assert refused(ships(cluster, frozen), frozen)
     cluster.kubectl("delete", "namespace", elsewhere, "--wait=false")
 
 
-def test_stripping_paused_by_does_not_make_the_pause_a_persons(
+def test_stripping_paused_by_is_refused_and_the_pause_stays_budgetwardens(
     cluster: Cluster, frozen: str
 ) -> None:
     strip = ("annotate", "deployment", "checkout-worker", f"{c.ANNOTATION_PAUSED_BY}-")
-    assert kubectl(cluster, *strip, "-n", frozen, *DEV).returncode == 0
+    assert refused_for(kubectl(cluster, *strip, "-n", frozen, *DEV), frozen, MARKS)
     time.sleep(POLLS)
     assert held(cluster, frozen)["pausedByUs"] is True
     annotations = worker(cluster, frozen)["metadata"]["annotations"]

@@ -68,8 +68,8 @@ CHANGE_KIND_ROWS = [
             "UPDATE", workload("shop/checkout:1.4.2", labels={"app": "checkout", "tier": "1"}), OLD
         ),
         FULL,
-        expect(ChangeKind.METADATA, **DURING),
-        id="a label-only change during a full freeze is allowed",
+        expect(ChangeKind.RELABEL, **DURING),
+        id="a label change that keeps the workload selected is allowed during a full freeze",
     ),
     pytest.param(
         review(

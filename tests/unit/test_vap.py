@@ -238,7 +238,7 @@ def test_without_the_operators_user_there_is_no_guard_and_an_empty_selector_enfo
     assert "namespaceSelector" not in objects[0]["spec"]["matchConstraints"]
     assert [c["name"] for c in objects[0]["spec"]["matchConditions"]] == [
         "has-spec",
-        "new-version-or-resume",
+        "judged-change",
     ]
 
 

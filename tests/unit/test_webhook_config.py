@@ -11,6 +11,7 @@ import yaml
 
 from budgetwarden.cli import main
 from budgetwarden.core.freeze.webhook_config import (
+    JUDGED_CHANGE,
     NEW_VERSION_OR_RESUME,
     ServiceRef,
     WebhookClient,
@@ -44,12 +45,22 @@ NEW_VERSION = (
     " || (has(oldObject.spec.paused) && oldObject.spec.paused == true"
     " && !(has(object.spec.paused) && object.spec.paused == true))"
 )
+ANNOTATIONS, OLD_ANNOTATIONS = "object.metadata.annotations", "oldObject.metadata.annotations"
+FREEZE_METADATA = (
+    "has(object.metadata.labels) != has(oldObject.metadata.labels)"
+    " || (has(object.metadata.labels) && object.metadata.labels != oldObject.metadata.labels)"
+    f" || (has({ANNOTATIONS}) && {ANNOTATIONS}.exists(k, k.startsWith('budgetwarden.io/')"
+    f" && !(has({OLD_ANNOTATIONS}) && k in {OLD_ANNOTATIONS}"
+    f" && {OLD_ANNOTATIONS}[k] == {ANNOTATIONS}[k])))"
+    f" || (has({OLD_ANNOTATIONS}) && {OLD_ANNOTATIONS}.exists(k, k.startsWith('budgetwarden.io/')"
+    f" && !(has({ANNOTATIONS}) && k in {ANNOTATIONS})))"
+)
 CONDITIONS = [
     {
         "name": "has-spec",
         "expression": "has(object.spec) && (request.operation == 'CREATE' || has(oldObject.spec))",
     },
-    {"name": "new-version-or-resume", "expression": NEW_VERSION},
+    {"name": "judged-change", "expression": f"{NEW_VERSION} || {FREEZE_METADATA}"},
 ]
 BREAKGLASS = {
     "name": "no-breakglass",
@@ -85,7 +96,7 @@ LOCAL_VALIDATING = {
             "matchPolicy": "Equivalent",
             "rules": [
                 rule("argoproj.io", "v1alpha1", ["rollouts"]),
-                rule("apps", "v1", ["deployments", "statefulsets"]),
+                rule("apps", "v1", ["deployments"]),
             ],
             "namespaceSelector": {"matchLabels": {"budgetwarden.io/enforce": "enabled"}},
             "matchConditions": CONDITIONS,
@@ -142,6 +153,7 @@ def test_the_local_mutating_configuration_is_whole() -> None:
 
 def test_the_matched_expression_is_the_documented_one() -> None:
     assert NEW_VERSION_OR_RESUME == NEW_VERSION
+    assert f"{NEW_VERSION} || {FREEZE_METADATA}" == JUDGED_CHANGE
 
 
 def test_in_cluster_every_entry_points_at_the_service_with_its_path() -> None:

@@ -136,8 +136,22 @@ CHANGE_KINDS = [
         BASE,
         edited(BASE, "metadata.labels", {"app": "checkout", "team": "payments"}),
         "",
+        ChangeKind.RELABEL,
+        id="a new label is a relabel, no new version",
+    ),
+    pytest.param(
+        BASE,
+        edited(BASE, "metadata.annotations", {"budgetwarden.io/stable-template": "sha256:0"}),
+        "",
+        ChangeKind.MARKS,
+        id="a budgetwarden.io annotation is one of the operator's marks",
+    ),
+    pytest.param(
+        BASE,
+        edited(BASE, "metadata.annotations", {"team.example/owner": "payments"}),
+        "",
         ChangeKind.METADATA,
-        id="a new label is metadata only",
+        id="another annotation is metadata only",
     ),
     pytest.param(
         BASE, edited(BASE, "status.stableRS", "77aa"), "", ChangeKind.STATUS, id="status only"

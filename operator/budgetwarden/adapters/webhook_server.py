@@ -3,7 +3,7 @@
 Wraps aiohttp and nothing else. runtime/admission.py builds a `WebhookServer` with one `Reviewer`
 per route (pure functions from core, bound to the operator's cached state) and starts it in the
 operator's event loop; the tests start one directly. Routes:
-  POST /validate/workloads          Rollouts, Deployments, StatefulSets (core.freeze.admission)
+  POST /validate/workloads          Rollouts and Deployments (core.freeze.admission)
   POST /mutate/freezeexceptions     record the approver (core.freeze.exception_admission.mutate)
   POST /validate/freezeexceptions   approver and lifetime (core.freeze.exception_admission.validate)
   POST /validate/errorbudgetpolicies  policies in force (core.freeze.policy_guard.decide)

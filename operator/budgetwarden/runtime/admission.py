@@ -86,7 +86,7 @@ class Admission:
         return self._build(namespace)
 
     def workloads(self, review: Any) -> Mapping[str, Any]:
-        """Answer a Rollout, Deployment or StatefulSet request."""
+        """Answer a Rollout or Deployment request."""
         view = self.view(admission.review_namespace(review))
         decision = admission.decide(
             review, view, operator_username=self.operator_username, now=utcnow()

@@ -1,4 +1,4 @@
-"""Admission decisions for Rollouts, Deployments and StatefulSets under error-budget freezes.
+"""Admission decisions for Rollouts and Deployments under error-budget freezes.
 
 The validating webhook hands `respond` each AdmissionReview body it receives, with the
 `FreezeView` it caches for the request's namespace, its own username and `now`, and sends back the
@@ -8,11 +8,14 @@ dict it gets. Rules (DESIGN.md §4, research/anchors-enforcement.md §7):
   new version gets a warning that it was not checked.
 - PartialFreeze and FullFreeze block new versions: pod template or workloadRef changes, and new
   workloads (a brand-new workload ships new code just as an update does). They also block
-  resuming a workload budgetwarden paused. An unexpired FreezeException naming the workload (or
+  resuming a workload budgetwarden paused, changing its budgetwarden.io annotations (the
+  operator's record of the freeze), and label changes that take a workload the freeze holds out
+  of its policy's targets. An unexpired FreezeException naming the workload (or
   whose selector matched it when the operator recorded the exception's `status.covers`), with
   maxLevel at or above the level, lets the change through with a warning that names it.
 - Always allowed: rollbacks to the stable template the operator recorded, restarts, scaling,
-  pausing, other spec fields, metadata, status, subresources, DELETE, and the operator's own user.
+  pausing, other spec fields, other metadata, status, subresources, DELETE, and the operator's
+  own user.
 - Enforcement Warn turns a denial into a warning with the same text; DryRun allows silently and
   the decision records the denial it would have made. Dry-run requests get the same answer.
 - A body that cannot be judged (not an AdmissionReview, no object, a kind we do not guard) is
@@ -73,6 +76,7 @@ class _Subject:
     facets: frozenset[ChangeKind]
     labels: tuple[dict[str, str], ...]  # old and new labels: a policy selecting either holds
     paused_by_us: bool
+    releases: bool  # the new labels take it out of the targets of a freeze that holds it
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ def _subject(request: ReviewRequest, policies: Sequence[PolicyFreeze]) -> _Subje
     previous = next((h.previous_template for h in held if h.previous_template), "")
     paused = bool(annotations_of(request.old).get(ANNOTATION_PAUSED_BY))
     old, new = request.old, request.new
+    labels = (labels_of(old), labels_of(new))
     if old is not None and new is not None:
         facets = change_facets(old, new, stable, previous)
     else:
@@ -100,9 +105,19 @@ def _subject(request: ReviewRequest, policies: Sequence[PolicyFreeze]) -> _Subje
     return _Subject(
         ref=request.ref,
         facets=facets,
-        labels=(labels_of(old), labels_of(new)),
-        paused_by_us=paused or any(h.paused_by_us for h in held),
+        labels=labels,
+        paused_by_us=paused or any(h.paused_by_us and h.kind == request.ref.kind for h in held),
+        releases=any(_releases(p, request.ref, *labels) for p in policies),
     )
+
+
+def _releases(
+    policy: PolicyFreeze, ref: WorkloadRef, old: dict[str, str], new: dict[str, str]
+) -> bool:
+    """True when a freeze holds the workload and its targets select the old labels only."""
+    if not is_freeze(policy.level) or policy.holds(ref) is None:
+        return False
+    return policy.targets_select(ref, old) and not policy.targets_select(ref, new)
 
 
 # --- Deciding --------------------------------------------------------------------------------
@@ -114,6 +129,12 @@ def _blocked(subject: _Subject) -> str:
         return text.BLOCKED_TEMPLATE
     if ChangeKind.UNPAUSE in subject.facets and subject.paused_by_us:
         return text.BLOCKED_UNPAUSE
+    if ChangeKind.MARKS in subject.facets and ChangeKind.ROLLBACK not in subject.facets:
+        # `kubectl rollout undo` replaces a Deployment's annotations with its ReplicaSet's, marks
+        # included; a rollback is always allowed, and the next poll writes the marks back.
+        return text.BLOCKED_MARKS
+    if ChangeKind.RELABEL in subject.facets and subject.releases:
+        return text.BLOCKED_RELABEL
     return ""
 
 

@@ -20,9 +20,7 @@ from budgetwarden.core.freeze.workload_diff import ChangeKind, as_mapping
 
 ADMISSION_API_VERSION = "admission.k8s.io/v1"
 ADMISSION_REVIEW_KIND = "AdmissionReview"
-GUARDED_KINDS = frozenset(
-    {("argoproj.io", "Rollout"), ("apps", "Deployment"), ("apps", "StatefulSet")}
-)
+GUARDED_KINDS = frozenset({("argoproj.io", "Rollout"), ("apps", "Deployment")})
 DENIED_STATUS_REASON = "Forbidden"  # metav1.StatusReason: kubectl prints "(Forbidden)"
 
 

@@ -20,7 +20,11 @@ from collections.abc import Iterable
 
 from budgetwarden.core.freeze import admission_message as text
 from budgetwarden.core.freeze.admission import Reason
-from budgetwarden.core.freeze.workload_diff import POD_TEMPLATE_HASH_LABELS, RESTARTED_AT_ANNOTATION
+from budgetwarden.core.freeze.workload_diff import (
+    MARK_PREFIX,
+    POD_TEMPLATE_HASH_LABELS,
+    RESTARTED_AT_ANNOTATION,
+)
 from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY
 
 POLICY_FIELDS = (
@@ -200,7 +204,34 @@ def _blocked() -> str:
     return (
         f"variables.create ? {lit(text.BLOCKED_CREATE)}"
         f" : !variables.sameVersion ? {lit(text.BLOCKED_TEMPLATE)}"
-        f" : variables.unpause && variables.pausedByUs ? {lit(text.BLOCKED_UNPAUSE)} : ''"
+        f" : variables.unpause && variables.pausedByUs ? {lit(text.BLOCKED_UNPAUSE)}"
+        f" : variables.marks ? {lit(text.BLOCKED_MARKS)}"
+        f" : variables.releases ? {lit(text.BLOCKED_RELABEL)} : ''"
+    )
+
+
+def _marks_changed() -> str:
+    """A budgetwarden.io/ annotation was added, changed or removed."""
+    new, old, mark = (
+        "variables.newAnnotations",
+        "variables.oldAnnotations",
+        f"k.startsWith({lit(MARK_PREFIX)})",
+    )
+    return (
+        f"!variables.create && ({new}.exists(k, {mark} && (!(k in {old}) || {old}[k] != {new}[k]))"
+        f" || {old}.exists(k, {mark} && !(k in {new})))"
+    )
+
+
+def _releases() -> str:
+    """A freeze holds the workload and its targets select the old labels but not the new."""
+    selects = "p.targets.split('\\n').exists(t, {})"
+    old = selects.format(target_matches("t", "variables.oldLabels"))
+    new = selects.format(target_matches("t", "variables.newLabels"))
+    return (
+        "!variables.create && variables.oldLabels != variables.newLabels"
+        f" && variables.policies.exists(p, p.level in {FREEZES}"
+        f" && variables.workload in p.held.split('\\n') && {old} && !({new}))"
     )
 
 
@@ -219,6 +250,9 @@ def decision_variables() -> list[dict[str, str]]:
         ("newLabels", "object.metadata.?labels.orValue({})"),
         ("oldLabels", "variables.create ? {} : oldObject.metadata.?labels.orValue({})"),
         ("labelSets", "[variables.oldLabels, variables.newLabels]"),
+        ("newAnnotations", "object.metadata.?annotations.orValue({})"),
+        ("oldAnnotations", "variables.create ? {} : oldObject.metadata.?annotations.orValue({})"),
+        ("marks", _marks_changed()),
         ("currentLabels", "variables.create ? variables.newLabels : variables.oldLabels"),
         ("newTemplate", "object.spec.?template.orValue({})"),
         ("oldTemplate", "variables.create ? {} : oldObject.spec.?template.orValue({})"),
@@ -233,6 +267,7 @@ def decision_variables() -> list[dict[str, str]]:
         ("pausedByUs", f"(!variables.create && {paused_annotation}.orValue('') != '')"
                        " || variables.policies.exists(p,"
                        " variables.workload in p.pausedByUs.split('\\n'))"),
+        ("releases", _releases()),
         ("blocked", _blocked()),
         ("judged", "variables.policies.filter(p, p.level != 'Normal'"
                    " && (variables.workload in p.held.split('\\n') || "

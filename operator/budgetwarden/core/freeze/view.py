@@ -54,9 +54,12 @@ class PolicyFreeze:
         """True when the policy holds the workload or a target selects any of its label sets."""
         if self.holds(ref) is not None:
             return True  # held by name: relabelling a held workload does not free it
+        return any(self.targets_select(ref, labels) for labels in label_sets)
+
+    def targets_select(self, ref: WorkloadRef, labels: Mapping[str, str]) -> bool:
+        """True when a target of the workload's kind selects these labels."""
         return any(
             target.kind.value == ref.kind and selector_matches(target.selector, labels)
-            for labels in label_sets
             for target in self.targets
         )
 

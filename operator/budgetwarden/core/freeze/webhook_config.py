@@ -6,8 +6,9 @@ kopf's managed mode hard-codes a 30s timeout and cannot set namespaceSelector or
 matchConditions (research/anchors-enforcement.md §3.2, §7.2).
 
 Choices, with their reasons:
-- Workloads (Rollouts, Deployments, StatefulSets) on CREATE and UPDATE: a brand-new workload
-  ships new code just as an update does, and core.freeze.admission blocks both during a freeze.
+- Workloads (Rollouts and Deployments, the kinds a policy can target) on CREATE and UPDATE: a
+  brand-new workload ships new code just as an update does, and core.freeze.admission blocks
+  both during a freeze.
   Main resources only; scale and status subresources never reach us.
 - `failurePolicy: Ignore` by default: a freeze reduces risk, it is not a security boundary, and
   with Fail an unreachable webhook would block the rollbacks and hotfixes needed in the very
@@ -17,7 +18,7 @@ Choices, with their reasons:
 - Opt-in namespaces by label (`budgetwarden.io/enforce=enabled`), never an objectSelector:
   workload owners could label themselves out of one.
 - matchConditions filter inside the API server, so unchanged re-applies from GitOps tools and
-  changes that are not new versions never cost a call: see `NEW_VERSION_OR_RESUME`.
+  changes that are not new versions never cost a call: see `JUDGED_CHANGE`.
 - Break glass by RBAC verb is opt-in (`breakglass=True`): whoever may `breakglass`
   freezeexceptions in the namespace then skips the webhook. Off by default because wildcard
   grants include every verb: cluster-admin, system:masters and the many GitOps controllers bound
@@ -45,13 +46,13 @@ FailurePolicy = Literal["Ignore", "Fail"]
 ADMISSION_REGISTRATION: Final = "admissionregistration.k8s.io/v1"
 DEFAULT_TIMEOUT_SECONDS: Final = 5
 
-# The API server calls the workload webhook only when this is true. Every field access is guarded
-# by has(): on a missing field CEL raises, and an error would deny the request under Fail.
+# The API server calls the workload webhook only when JUDGED_CHANGE is true. Every field access is
+# guarded by has(): on a missing field CEL raises, and an error would deny the request under Fail.
 # CREATE always comes (a new workload is a new version); an UPDATE comes when the pod template or
 # a Rollout's workloadRef changes (new versions, rollbacks and restarts, which the server tells
 # apart), or when spec.paused goes from true to not true (a promote or resume, refused during a
-# freeze when budgetwarden made the pause). Scaling, metadata, other spec fields and unchanged
-# re-applies are filtered here.
+# freeze when budgetwarden made the pause). Scaling, other spec fields and unchanged re-applies
+# are filtered here.
 NEW_VERSION_OR_RESUME: Final = " || ".join(
     (
         "request.operation == 'CREATE'",
@@ -65,6 +66,21 @@ NEW_VERSION_OR_RESUME: Final = " || ".join(
         " && !(has(object.spec.paused) && object.spec.paused == true))",
     )
 )
+_NEW, _OLD = "object.metadata.annotations", "oldObject.metadata.annotations"
+_MARK = f"k.startsWith('{c.GROUP}/')"
+# Metadata a freeze guards (core/freeze/admission.py): the labels, which may take a held workload
+# out of its policy, and the budgetwarden.io/ annotations, the operator's record of the freeze.
+# Other annotation changes are frequent (controllers, GitOps tools) and never judged.
+FREEZE_METADATA: Final = " || ".join(
+    (
+        "has(object.metadata.labels) != has(oldObject.metadata.labels)",
+        "(has(object.metadata.labels) && object.metadata.labels != oldObject.metadata.labels)",
+        f"(has({_NEW}) && {_NEW}.exists(k, {_MARK}"
+        f" && !(has({_OLD}) && k in {_OLD} && {_OLD}[k] == {_NEW}[k])))",
+        f"(has({_OLD}) && {_OLD}.exists(k, {_MARK} && !(has({_NEW}) && k in {_NEW})))",
+    )
+)
+JUDGED_CHANGE: Final = f"{NEW_VERSION_OR_RESUME} || {FREEZE_METADATA}"
 # Objects without a spec are the schema's business; the guard keeps has(object.spec.x) defined.
 HAS_SPEC: Final = "has(object.spec) && (request.operation == 'CREATE' || has(oldObject.spec))"
 # The API server calls the policy webhook for a DELETE and for an UPDATE that changes the spec.
@@ -145,7 +161,7 @@ def workload_match_conditions(
     """The CEL conditions that must all hold for the API server to call the workload webhook."""
     conditions = [
         {"name": "has-spec", "expression": HAS_SPEC},
-        {"name": "new-version-or-resume", "expression": NEW_VERSION_OR_RESUME},
+        {"name": "judged-change", "expression": JUDGED_CHANGE},
     ]
     return conditions + _exemptions(operator_username, breakglass)
 
@@ -182,14 +198,14 @@ def _entry(name: str, client: WebhookClient, path: str, **fields: Any) -> dict[s
 
 
 def workload_webhook(client: WebhookClient, options: WebhookOptions) -> dict[str, Any]:
-    """The validating entry for Rollouts, Deployments and StatefulSets."""
+    """The validating entry for Rollouts and Deployments."""
     return _entry(
         c.WEBHOOK_WORKLOADS,
         client,
         c.PATH_VALIDATE_WORKLOADS,
         rules=[
             _rule("argoproj.io", "v1alpha1", ["rollouts"]),
-            _rule("apps", "v1", ["deployments", "statefulsets"]),
+            _rule("apps", "v1", ["deployments"]),
         ],
         namespaceSelector={"matchLabels": {c.LABEL_ENFORCE: c.ENFORCE_ENABLED}},
         matchConditions=workload_match_conditions(

@@ -21,8 +21,12 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
+from budgetwarden.core.kernel.conventions import GROUP
+
 # Labels the controllers add to ReplicaSet templates; they are not part of the version.
 POD_TEMPLATE_HASH_LABELS = frozenset({"rollouts-pod-template-hash", "pod-template-hash"})
+# Annotations under this prefix are the operator's marks (core/freeze/enforcement.py MARKS).
+MARK_PREFIX = f"{GROUP}/"
 # `kubectl rollout restart` stamps this into the pod template: new pods, same version.
 RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
 DIGEST_PREFIX = "sha256:"
@@ -40,6 +44,8 @@ class ChangeKind(StrEnum):
     PAUSE = "Pause"  # spec.paused false -> true
     SPEC = "Spec"  # other spec fields: strategy, limits, restartAt
     SCALE = "Scale"  # spec.replicas only
+    MARKS = "Marks"  # a budgetwarden.io/ annotation: the operator's record of a freeze
+    RELABEL = "Relabel"  # metadata.labels
     METADATA = "Metadata"
     STATUS = "Status"
     NONE = "None"
@@ -76,6 +82,11 @@ def labels_of(obj: object) -> dict[str, str]:
 def annotations_of(obj: object) -> dict[str, str]:
     """The object's `metadata.annotations`."""
     return string_map(as_mapping(as_mapping(obj).get("metadata")).get("annotations"))
+
+
+def marks_of(obj: object) -> dict[str, str]:
+    """The object's budgetwarden.io/ annotations."""
+    return {k: v for k, v in annotations_of(obj).items() if k.startswith(MARK_PREFIX)}
 
 
 def is_paused(obj: object) -> bool:
@@ -170,6 +181,10 @@ def change_facets(
     old_map, new_map = as_mapping(old), as_mapping(new)
     if _canonical(old_map.get("metadata")) != _canonical(new_map.get("metadata")):
         facets.add(ChangeKind.METADATA)
+    if marks_of(old) != marks_of(new):
+        facets.add(ChangeKind.MARKS)
+    if labels_of(old) != labels_of(new):
+        facets.add(ChangeKind.RELABEL)
     if _canonical(old_map.get("status")) != _canonical(new_map.get("status")):
         facets.add(ChangeKind.STATUS)
     return frozenset(facets or {ChangeKind.NONE})
