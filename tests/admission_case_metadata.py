@@ -1,4 +1,5 @@
-"""The admission case table's metadata theme: what a freeze guards besides new versions.
+"""Two themes of the admission case table: the metadata a freeze guards besides new versions,
+and the Deployment that holds the template of a Rollout with spec.workloadRef.
 
 tests/admission_case_table.py includes these cases in its table.
 """
@@ -18,7 +19,9 @@ from admission_case_support import (
     freeze,
 )
 from budgetwarden.core.freeze.view import FreezeView
+from budgetwarden.core.freeze.workload_diff import template_digest
 from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY, ANNOTATION_STABLE_TEMPLATE
+from budgetwarden.core.policy.status_model import HeldTarget
 
 PARTIAL = FreezeView((freeze(),))
 
@@ -57,4 +60,34 @@ def guarded_metadata_cases(ns: str) -> list[AdmissionCase]:
         C("the operator writes its own marks during a freeze",
           Change("UPDATE", running, s.w("shop/checkout:1.4.2", annotations=forged),
                  user=OPERATOR), partial, A),
+    ]  # fmt: skip
+
+
+def workload_ref_cases(ns: str) -> list[AdmissionCase]:
+    """A held Rollout whose template lives in Deployment checkout-template (spec.workloadRef):
+    a change to that Deployment is a change to the Rollout."""
+    s = Scene(ns)
+    C, A = AdmissionCase, ALLOWED
+
+    def template(image: str) -> dict[str, object]:
+        return s.w(image, kind="Deployment", name="checkout-template")
+
+    stable = template_digest(template("shop/checkout:1.4.1")["spec"]["template"])
+    held = HeldTarget("Rollout", "checkout", True, stable, template_from="checkout-template")
+    by_ref = FreezeView((freeze(held=(held,)),))
+    where = "Deployment/checkout-template"
+    return [
+        C("a new version in the Deployment a held Rollout's workloadRef names is refused",
+          Change("UPDATE", template("shop/checkout:1.4.2"), template("shop/checkout:1.5.0")),
+          by_ref, denied(denial(ns, where=where))),
+        C("going back to the held Rollout's stable template there is a rollback",
+          Change("UPDATE", template("shop/checkout:1.5.0"), template("shop/checkout:1.4.1")),
+          by_ref, A, vap=denied(denial(ns, where=where))),
+        C("resuming that Deployment is not resuming the Rollout budgetwarden paused",
+          Change("UPDATE", template("shop/checkout:1.4.2") | {"spec": template(
+              "shop/checkout:1.4.2")["spec"] | {"paused": True}}, template("shop/checkout:1.4.2")),
+          by_ref, A),
+        C("a Deployment no held Rollout's workloadRef names is not judged",
+          Change("UPDATE", template("shop/checkout:1.4.2"), template("shop/checkout:1.5.0")),
+          FreezeView((freeze(),)), A),
     ]  # fmt: skip

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from admission_case_metadata import guarded_metadata_cases
+from admission_case_metadata import guarded_metadata_cases, workload_ref_cases
 from admission_case_support import (
     ALLOWED,
     CREATE,
@@ -269,5 +269,6 @@ def cases(ns: str = "shop") -> list[AdmissionCase]:
         *_enforcement_and_create_cases(ns),
         *_selection_cases(ns),
         *guarded_metadata_cases(ns),
+        *workload_ref_cases(ns),
         *_freeze_fact_cases(ns),
     ]

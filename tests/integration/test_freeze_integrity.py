@@ -39,6 +39,7 @@ from webhook_support import (
     kubectl,
     port_fixture,  # noqa: F401
     registered_fixture,  # noqa: F401
+    rollout,
     write,
 )
 
@@ -71,11 +72,11 @@ def developer(cluster: Cluster, namespace: str) -> None:
         )  # fmt: skip
 
 
-def held(cluster: Cluster, namespace: str) -> dict[str, Any]:
-    """The policy's status.heldTargets entry of the Deployment (empty when not held)."""
+def held(cluster: Cluster, namespace: str, name: str = "checkout-worker") -> dict[str, Any]:
+    """The policy's status.heldTargets entry of workload `name` (empty when not held)."""
     status = (get(cluster, "errorbudgetpolicies", "payments", namespace) or {}).get("status")
     entries = (status or {}).get("heldTargets") or []
-    return next((e for e in entries if e["name"] == "checkout-worker"), {})
+    return next((e for e in entries if e["name"] == name), {})
 
 
 def worker(cluster: Cluster, namespace: str) -> dict[str, Any]:
@@ -221,3 +222,42 @@ def test_rollout_undo_to_the_last_good_revision_is_allowed_during_a_freeze(
     again = kubectl(cluster, "set", "image", "deployment/checkout-worker", "worker=worker:3.0",
                     "-n", namespace, *DEV)  # fmt: skip
     assert refused(again, namespace)
+
+
+@pytest.fixture
+def frozen_with_workload_ref(
+    cluster: Cluster, enforced: str, port: int, certs: ServingCert, recorded: RecordedSeries,
+    prometheus: PrometheusProcess, monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[str]:  # fmt: skip
+    """PartialFreeze holding Rollout checkout, whose pod template is Deployment
+    checkout-template's (spec.workloadRef); no target selects that Deployment."""
+    developer(cluster, enforced)
+    recorded.set(enforced, SLO_NAME, "0.214", w1h="1", w5m="1")
+    scraped(prometheus, enforced, SLO_NAME)
+    apply(cluster, deployment(enforced, "checkout:1.0", name="checkout-template"))
+    by_ref = rollout(enforced, "unused")
+    del by_ref["spec"]["template"]
+    by_ref["spec"]["workloadRef"] = {"apiVersion": "apps/v1", "kind": "Deployment",
+                                     "name": "checkout-template"}  # fmt: skip
+    apply(cluster, by_ref)
+    apply(cluster, example("01-availability-ratio.yaml", enforced))
+    apply(cluster, example("05-policy.yaml", enforced))
+    with operator(enforced, port, certs, prometheus, monkeypatch):
+        wait_for("the Rollout held with the Deployment that holds its template",
+                 lambda: held(cluster, enforced, "checkout").get("templateFrom"))  # fmt: skip
+        yield enforced
+
+
+def test_the_deployment_a_held_rollouts_workload_ref_names_is_judged_as_the_rollout(
+    cluster: Cluster, frozen_with_workload_ref: str
+) -> None:
+    namespace = frozen_with_workload_ref
+    assert held(cluster, namespace, "checkout")["templateFrom"] == "checkout-template"
+    assert held(cluster, namespace, "checkout-template") == {}  # not a target of its own
+    ship = kubectl(cluster, "set", "image", "deployment/checkout-template", "worker=checkout:2.0",
+                   "-n", namespace, *DEV)  # fmt: skip
+    prefix = f"[budgetwarden] PartialFreeze on {namespace}/Deployment/checkout-template:"
+    assert (ship.returncode, prefix in ship.stderr) == (1, True), ship.stderr
+    scale = kubectl(cluster, "scale", "deployment/checkout-template", "--replicas=0",
+                    "-n", namespace, *DEV)  # fmt: skip
+    assert scale.returncode == 0, scale.stderr

@@ -24,7 +24,7 @@ from budgetwarden.core.freeze.revisions import (
     ROLLOUT_REVISION,
     previous_template,
 )
-from budgetwarden.core.freeze.workload import Action, Workload
+from budgetwarden.core.freeze.workload import Action, Workload, template_source
 from budgetwarden.core.freeze.workload_diff import (
     annotations_of,
     as_mapping,
@@ -128,7 +128,9 @@ def workload_of(kind: TargetKind, obj: Mapping[str, Any]) -> Workload:
     meta, status = as_mapping(obj.get("metadata")), as_mapping(obj.get("status"))
     annotations = annotations_of(obj)
     in_flight = _in_flight(kind, obj)
-    current = "" if in_flight else template_digest(pod_template(obj))
+    source = template_source(obj) if kind is TargetKind.ROLLOUT else ""
+    # A workloadRef Rollout has no template of its own: its stable ReplicaSet has it.
+    current = "" if in_flight or source else template_digest(pod_template(obj))
     return Workload(
         kind=kind,
         namespace=str(meta.get("namespace") or ""),
@@ -141,6 +143,7 @@ def workload_of(kind: TargetKind, obj: Mapping[str, Any]) -> Workload:
         in_flight=in_flight,
         aborted=status.get("abort") is True,
         stable_template=current,
+        template_from=source,
     )
 
 

@@ -159,6 +159,7 @@ def held_targets(
             ctx.stable_template(w),
             w.uid,
             ctx.previous_template(w),
+            w.template_from,
         )
         for w in sorted(chosen, key=lambda w: (w.kind.value, w.name))
     )

@@ -20,6 +20,7 @@ from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import level_rank
 from budgetwarden.core.kernel.wire import format_time, number_text, percent_text
 from budgetwarden.core.policy.spec import LabelSelector
+from budgetwarden.core.policy.status_model import HeldTarget
 
 # The labels of everything budgetwarden renders for admission (core/freeze/vap.py uses them too).
 MANAGED_LABELS = {c.LABEL_MANAGED_BY: c.MANAGED_BY_VALUE}
@@ -62,6 +63,14 @@ def _exception_targets(exception: FreezeException) -> str:
     return "\n".join(dict.fromkeys(lines))
 
 
+def _held_lines(held: Sequence[HeldTarget]) -> list[str]:
+    """`Kind/name` of each held workload, and `Deployment/name` of the Deployment a held
+    Rollout's workloadRef names (admission judges its template as the Rollout's)."""
+    lines = [f"{h.kind}/{h.name}" for h in held]
+    lines += [f"Deployment/{h.template_from}" for h in held if h.template_from]
+    return list(dict.fromkeys(lines))
+
+
 def _policy_fields(policy: PolicyFreeze) -> dict[str, str]:
     remaining, threshold = policy.remaining_percent, policy.threshold_percent
     held = policy.held
@@ -76,7 +85,7 @@ def _policy_fields(policy: PolicyFreeze) -> dict[str, str]:
         "thresholdPercent": "" if threshold is None else text.shown_number(threshold, number_text),
         "runbookURL": text.runbook_of(policy),
         "targets": "\n".join(target_line(t.kind.value, t.selector) for t in policy.targets),
-        "held": "\n".join(f"{h.kind}/{h.name}" for h in held),
+        "held": "\n".join(_held_lines(held)),
         "pausedByUs": "\n".join(f"{h.kind}/{h.name}" for h in held if h.paused_by_us),
     }
 

@@ -47,8 +47,9 @@ class PolicyFreeze:
     held: tuple[HeldTarget, ...] = ()
 
     def holds(self, ref: WorkloadRef) -> HeldTarget | None:
-        """This policy's record of the workload, if it holds it."""
-        return next((h for h in self.held if (h.kind, h.name) == (ref.kind, ref.name)), None)
+        """This policy's record of the workload, if it holds it; a Deployment that holds the
+        template of a held Rollout (its spec.workloadRef) is held as that Rollout."""
+        return next((h for h in self.held if _names(h, ref)), None)
 
     def selects(self, ref: WorkloadRef, label_sets: Iterable[Mapping[str, str]]) -> bool:
         """True when the policy holds the workload or a target selects any of its label sets."""
@@ -62,6 +63,12 @@ class PolicyFreeze:
             target.kind.value == ref.kind and selector_matches(target.selector, labels)
             for target in self.targets
         )
+
+
+def _names(held: HeldTarget, ref: WorkloadRef) -> bool:
+    if (held.kind, held.name) == (ref.kind, ref.name):
+        return True
+    return ref.kind == "Deployment" and held.kind == "Rollout" and held.template_from == ref.name
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class Workload:
     # template_digest of the last revision before the current one (a `rollout undo` goes back
     # to it); "" when unknown or when there is none
     previous_template: str = ""
+    template_from: str = ""  # a Rollout's spec.workloadRef Deployment, which holds its template
 
     @property
     def ref(self) -> WorkloadRef:
@@ -52,6 +53,13 @@ class Workload:
         prefix, _, rest = self.annotations.get(c.ANNOTATION_PAUSED_BY, "").partition("/")
         policy, _, fid = rest.partition("/")
         return (policy, fid) if prefix == c.PAUSED_BY_PREFIX and policy else None
+
+
+def template_source(obj: object) -> str:
+    """The Deployment a Rollout's spec.workloadRef names, else ""."""
+    ref = as_mapping(spec_of(obj).get("workloadRef"))
+    name = ref.get("name")
+    return name if ref.get("kind") == "Deployment" and isinstance(name, str) else ""
 
 
 def version_of(obj: object) -> str:

@@ -48,6 +48,8 @@ class HeldTarget:
     uid: str = ""  # the workload object held: a hold follows it whatever its labels become
     # template_digest of the revision before the stable one: going back to it is a rollback too
     previous_template: str = ""
+    # the Deployment a Rollout's spec.workloadRef names: its template is the Rollout's
+    template_from: str = ""
 
     @classmethod
     def read(cls, entry: Mapping[str, Any]) -> HeldTarget | None:
@@ -57,7 +59,8 @@ class HeldTarget:
             return None
         stable, uid = read_text(entry.get("stableTemplate")), read_text(entry.get("uid"))
         previous = read_text(entry.get("previousTemplate"))
-        return cls(kind, name, entry.get("pausedByUs") is True, stable, uid, previous)
+        source = read_text(entry.get("templateFrom"))
+        return cls(kind, name, entry.get("pausedByUs") is True, stable, uid, previous, source)
 
     def wire(self) -> dict[str, Any]:
         """The entry as status stores it; the templates and uid only when known."""
@@ -67,6 +70,8 @@ class HeldTarget:
             entry["stableTemplate"] = self.stable_template
         if self.previous_template:
             entry["previousTemplate"] = self.previous_template
+        if self.template_from:
+            entry["templateFrom"] = self.template_from
         return entry | ({"uid": self.uid} if self.uid else {})
 
     def is_of(self, kind: str, name: str, uid: str) -> bool:
