@@ -31,10 +31,15 @@ def render(helm: Path) -> Render:
     return renderer(helm)
 
 
+def containers(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The rendered Deployment's containers by name."""
+    found = find(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    return {container["name"]: container for container in found}
+
+
 def operator_container(docs: list[dict[str, Any]]) -> dict[str, Any]:
     """The operator container of the rendered Deployment."""
-    (container,) = find(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
-    return container
+    return containers(docs)["operator"]
 
 
 BASE_ARGS = [
@@ -45,10 +50,14 @@ BASE_ARGS = [
     "--poll-interval=30s",
 ]
 
-WEBHOOK_ENV = {
+LEASE = {"BUDGETWARDEN_LEASE_NAME": FULLNAME}  # one Lease per release
+ADMISSION_ENV = {
     "BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}",
     "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
     "BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS": "false",
+}
+WEBHOOK_ENV = ADMISSION_ENV | LEASE  # the controller: the webhook server is the other container
+SERVING_ENV = ADMISSION_ENV | {
     "BUDGETWARDEN_WEBHOOK_ADDRESS": "0.0.0.0:9443",
     "BUDGETWARDEN_WEBHOOK_CERT": "/etc/budgetwarden/webhook/tls.crt",
     "BUDGETWARDEN_WEBHOOK_KEY": "/etc/budgetwarden/webhook/tls.key",
@@ -58,7 +67,7 @@ COMMAND_LINES = [
     pytest.param(
         "defaults",
         ["run", "--all-namespaces", *BASE_ARGS, "--metrics-port=8080",
-         "--admission-mode=webhook"],
+         "--admission-mode=webhook", "--role=controller"],
         WEBHOOK_ENV,
         id="defaults: every namespace, liveness on 8081, metrics on 8080, webhook on 9443",
     ),
@@ -69,7 +78,7 @@ COMMAND_LINES = [
          "--prometheus-token-secret=shop/prometheus-token/token",
          "--prometheus-ca=/etc/budgetwarden/prometheus-ca/ca.crt",
          "--poll-interval=30s", "--metrics-port=8080", "--admission-mode=webhook",
-         "--peering=budgetwarden"],
+         "--role=controller", "--peering=budgetwarden"],
         WEBHOOK_ENV,
         id="Prometheus, its token and CA, and peering reach the operator as flags",
     ),
@@ -80,19 +89,19 @@ COMMAND_LINES = [
         {"BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}",
          "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
          "BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS": "false",
-         "BUDGETWARDEN_VAP_FAILURE_POLICY": "Ignore"},
+         "BUDGETWARDEN_LEASE_NAME": FULLNAME, "BUDGETWARDEN_VAP_FAILURE_POLICY": "Ignore"},
         id="VAP mode: no webhook server, the policies' settings instead",
     ),
     pytest.param(
         "no admission, no metrics",
         ["run", "--all-namespaces", *BASE_ARGS, "--metrics-port=off"],
-        {},
+        LEASE,
         id="without admission and metrics the operator is told to serve neither",
     ),
     pytest.param(
         "named namespaces",
         ["run", "--namespace=shop", *BASE_ARGS, "--metrics-port=8080",
-         "--admission-mode=webhook"],
+         "--admission-mode=webhook", "--role=controller"],
         WEBHOOK_ENV,
         id="named namespaces become --namespace flags",
     ),
@@ -108,10 +117,28 @@ def test_operator_command_line(
     assert (container["args"], rendered_env) == (args, env)
 
 
-def test_the_operator_accepts_every_flag_and_variable_the_chart_sets(render: Render) -> None:
+def test_the_webhook_container_serves_admission_only_from_its_own_watches(
+    render: Render,
+) -> None:
+    webhook = containers(render("shop", {"watch.namespaces": '["shop"]'}))["webhook"]
+    env = {item["name"]: item["value"] for item in webhook["env"]}
+    mounts = {mount["name"]: mount["mountPath"] for mount in webhook["volumeMounts"]}
+    assert (webhook["args"], env, mounts) == (
+        ["run", "--namespace=shop", "--liveness=http://0.0.0.0:8082/healthz",
+         "--metrics-port=8083", "--admission-mode=webhook", "--role=admission"],
+        SERVING_ENV,
+        {"tmp": "/tmp", "webhook-tls": "/etc/budgetwarden/webhook"},
+    )  # fmt: skip
+    assert webhook["resources"]["limits"] == {"memory": "384Mi"}
+    assert "webhook" not in containers(render("shop", {"admission.mode": '"vap"'}))
+
+
+@pytest.mark.parametrize("name", ["operator", "webhook"])
+def test_the_operator_accepts_every_flag_and_variable_the_chart_sets(
+    render: Render, name: str
+) -> None:
     values = {**values_for("everything on", "shop"), "watch.namespaces": '["a", "b"]'}
-    docs = render("shop", values)
-    container = operator_container(docs)
+    container = containers(render("shop", values))[name]
     parser = argparse.ArgumentParser()
     run_command.register(parser)
     parsed = parser.parse_args(container["args"][1:])  # an unknown flag exits here
@@ -119,16 +146,17 @@ def test_the_operator_accepts_every_flag_and_variable_the_chart_sets(render: Ren
         value for module in (operator_config,)
         for key, value in vars(module).items() if key.startswith("ENV_")
     }  # fmt: skip
-    assert (parsed.namespaces, {item["name"] for item in container["env"]} - read) == (
-        ["a", "b"],
-        set(),
-    )
+    env = {item["name"]: item["value"] for item in container["env"]}
+    assert (parsed.namespaces, set(env) - read) == (["a", "b"], set())
+    loaded = operator_config.OperatorConfig.load(env, role=parsed.role)  # loads, or raises
+    assert loaded.serves_webhook is (name == "webhook")
 
 
 def test_the_pod_runs_unprivileged_with_a_read_only_root(render: Render) -> None:
     docs = render("shop", {})
     pod = find(docs, "Deployment")["spec"]["template"]["spec"]
     container = operator_container(docs)
+    assert containers(docs)["webhook"]["securityContext"] == container["securityContext"]
     assert (pod["securityContext"], container["securityContext"]) == (
         {"runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532, "fsGroup": 65532,
          "seccompProfile": {"type": "RuntimeDefault"}},
@@ -138,15 +166,25 @@ def test_the_pod_runs_unprivileged_with_a_read_only_root(render: Render) -> None
 
 
 def test_probes_call_kopf_liveness_and_the_operator_readiness(render: Render) -> None:
-    container = operator_container(render("shop", {}))
-    probes = (container["livenessProbe"]["httpGet"], container["readinessProbe"]["httpGet"])
-    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    both = containers(render("shop", {}))
+
+    def probes(container: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+        return (container["livenessProbe"]["httpGet"], container["readinessProbe"]["httpGet"])
+
+    def ports(container: dict[str, Any]) -> dict[str, int]:
+        return {port["name"]: port["containerPort"] for port in container["ports"]}
+
     without_metrics = operator_container(render("shop", {"metrics.enabled": "false"}))
-    assert (probes, ports, without_metrics["readinessProbe"]["httpGet"]) == (
+    assert (probes(both["operator"]), ports(both["operator"])) == (
         ({"path": "/healthz", "port": "health"}, {"path": "/readyz", "port": "metrics"}),
-        {"health": 8081, "metrics": 8080, "webhook": 9443},
-        {"path": "/healthz", "port": "webhook", "scheme": "HTTPS"},
+        {"health": 8081, "metrics": 8080},
+    )
+    assert (probes(both["webhook"]), ports(both["webhook"])) == (
+        ({"path": "/healthz", "port": "webhook-health"},
+         {"path": "/readyz", "port": "webhook-ready"}),
+        {"webhook": 9443, "webhook-health": 8082, "webhook-ready": 8083},
     )  # fmt: skip
+    assert "readinessProbe" not in without_metrics
 
 
 def test_replicas_roll_one_at_a_time_and_keep_one_pod_through_disruptions(

@@ -106,7 +106,7 @@ patch  rollouts.argoproj.io                    -           yes      no   no    n
 create prometheusrules.monitoring.coreos.com   -           yes      no   no    no
 get    secrets                                 -           no       yes  yes   no
 create rolebindings.rbac.authorization.k8s.io  -           no       no   yes   no
-update leases.coordination.k8s.io/budgetwarden -           yes      yes  yes   no
+update leases.coordination.k8s.io/bw-budgetwarden -        yes      yes  yes   no
 update leases.coordination.k8s.io/other        -           no       yes  yes   no
 """
 HOLDERS = ("operator", "edit", "admin", "approver")

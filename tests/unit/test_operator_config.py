@@ -83,6 +83,15 @@ BAD = [
         'BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS must be true or false; got "yes"',
         id="a switch is true or false",
     ),
+    pytest.param(
+        {}, {"role": "webhook"},
+        '--role must be all, controller or admission; got "webhook"', id="an unknown role",
+    ),
+    pytest.param(
+        {"BUDGETWARDEN_ROLE": "admission", "BUDGETWARDEN_ADMISSION_MODE": "vap"}, {},
+        "BUDGETWARDEN_ROLE admission serves the webhook: it needs admission mode webhook",
+        id="role admission without the webhook",
+    ),
 ]  # fmt: skip
 
 
@@ -92,3 +101,34 @@ def test_a_setting_that_cannot_be_used_is_refused_by_name(
 ) -> None:
     with pytest.raises(ValueError, match="^" + re.escape(message)):
         OperatorConfig.load(env, **flags)
+
+
+ROLES = [
+    pytest.param({}, {}, ("all", True, True), id="by default one process does everything"),
+    pytest.param(
+        {"BUDGETWARDEN_ROLE": "controller"}, {}, ("controller", True, False),
+        id="the controller serves no webhook",
+    ),
+    pytest.param(
+        {"BUDGETWARDEN_ROLE": "controller"}, {"role": "admission"}, ("admission", False, True),
+        id="the flag wins: admission only serves the webhook",
+    ),
+]  # fmt: skip
+
+
+def test_the_controller_role_needs_no_webhook_address() -> None:
+    env = {"BUDGETWARDEN_ADMISSION_MODE": "webhook", "BUDGETWARDEN_ROLE": "controller"}
+    config = OperatorConfig.load(env)
+    assert (config.admission.mode, config.admission.webhook, config.serves_webhook) == (
+        "webhook",
+        None,
+        False,
+    )
+
+
+@pytest.mark.parametrize(("env", "flags", "expected"), ROLES)
+def test_a_role_splits_the_operator_into_a_controller_and_the_webhook(
+    env: dict[str, str], flags: dict[str, str], expected: tuple[str, bool, bool]
+) -> None:
+    config = OperatorConfig.load({**WEBHOOK, **env}, **flags)
+    assert (config.role, config.controls, config.serves_webhook) == expected

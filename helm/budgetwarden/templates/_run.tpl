@@ -2,8 +2,7 @@
 that have a flag are passed as flags; the admission server's settings exist only as
 BUDGETWARDEN_* variables. */}}
 
-{{- define "budgetwarden.runArgs" -}}
-{{- $op := .Values.operator -}}
+{{- define "budgetwarden.watchArgs" -}}
 - run
 {{- if .Values.watch.namespaces }}
 {{- range .Values.watch.namespaces }}
@@ -12,6 +11,11 @@ BUDGETWARDEN_* variables. */}}
 {{- else }}
 - --all-namespaces
 {{- end }}
+{{- end -}}
+
+{{- define "budgetwarden.runArgs" -}}
+{{- $op := .Values.operator -}}
+{{ include "budgetwarden.watchArgs" . }}
 - --liveness=http://0.0.0.0:{{ .Values.healthPort }}/healthz
 - --scrape-interval={{ $op.scrapeInterval }}
 - --evaluation-interval={{ $op.evaluationInterval }}
@@ -32,6 +36,9 @@ BUDGETWARDEN_* variables. */}}
 {{- if ne .Values.admission.mode "none" }}
 - --admission-mode={{ .Values.admission.mode }}
 {{- end }}
+{{- if include "budgetwarden.webhookMode" . }}
+- --role=controller
+{{- end }}
 {{- with $op.peering }}
 - --peering={{ . }}
 {{- end }}
@@ -43,22 +50,62 @@ BUDGETWARDEN_* variables. */}}
 {{- end }}
 {{- end -}}
 
-{{- define "budgetwarden.runEnv" -}}
-{{- if ne .Values.admission.mode "none" }}
+{{- define "budgetwarden.admissionEnv" -}}
 - name: BUDGETWARDEN_OPERATOR_USERNAME
   value: {{ include "budgetwarden.operatorUsername" . | quote }}
 - name: BUDGETWARDEN_EXCEPTION_MAX_TTL
   value: {{ .Values.admission.exceptionMaxTTL | quote }}
 - name: BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS
   value: {{ .Values.admission.allowServiceAccountApprovers | toString | quote }}
+{{- end -}}
+
+{{/* The webhook container: `budgetwarden run --role=admission`, its own watches and listings,
+the webhook server and /readyz; it never polls or writes. */}}
+{{- define "budgetwarden.webhookArgs" -}}
+{{ include "budgetwarden.watchArgs" . }}
+- --liveness=http://0.0.0.0:{{ .Values.webhook.healthPort }}/healthz
+- --metrics-port={{ .Values.webhook.readyPort }}
+- --admission-mode=webhook
+- --role=admission
+{{- if .Values.operator.verbose }}
+- --verbose
 {{- end }}
-{{- if include "budgetwarden.webhookMode" . }}
+{{- end -}}
+
+{{- define "budgetwarden.webhookEnv" -}}
+{{ include "budgetwarden.admissionEnv" . }}
 - name: BUDGETWARDEN_WEBHOOK_ADDRESS
   value: {{ printf "0.0.0.0:%d" (int .Values.webhook.port) | quote }}
 - name: BUDGETWARDEN_WEBHOOK_CERT
   value: /etc/budgetwarden/webhook/tls.crt
 - name: BUDGETWARDEN_WEBHOOK_KEY
   value: /etc/budgetwarden/webhook/tls.key
+{{- with .Values.operator.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* The Lease the replicas elect on: one per release, so that two releases in one namespace
+never share a leader; extraEnv may name another. */}}
+{{- define "budgetwarden.leaseName" -}}
+{{- $lease := include "budgetwarden.fullname" . -}}
+{{- range .Values.operator.extraEnv }}
+{{- if eq .name "BUDGETWARDEN_LEASE_NAME" }}{{ $lease = .value }}{{ end }}
+{{- end }}
+{{- $lease -}}
+{{- end -}}
+
+{{- define "budgetwarden.runEnv" -}}
+{{- if ne .Values.admission.mode "none" }}
+{{ include "budgetwarden.admissionEnv" . }}
+{{- end }}
+{{- $named := false }}
+{{- range .Values.operator.extraEnv }}
+{{- if eq .name "BUDGETWARDEN_LEASE_NAME" }}{{ $named = true }}{{ end }}
+{{- end }}
+{{- if not $named }}
+- name: BUDGETWARDEN_LEASE_NAME
+  value: {{ include "budgetwarden.leaseName" . | quote }}
 {{- end }}
 {{- if include "budgetwarden.vapMode" . }}
 - name: BUDGETWARDEN_VAP_FAILURE_POLICY

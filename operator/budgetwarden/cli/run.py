@@ -18,7 +18,7 @@ import kopf
 import budgetwarden.handlers  # noqa: F401 - importing registers the handlers with kopf
 from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden.runtime import config as cfg
-from budgetwarden.runtime.settings import ADMISSION_MODES, ConfigError, WatchScope
+from budgetwarden.runtime.settings import ADMISSION_MODES, ROLES, ConfigError, WatchScope
 
 # (flag, metavar, help) of the settings; each flag's variable is in cfg.FLAG_VARIABLES.
 RULE_FLAGS = (
@@ -66,6 +66,10 @@ def register(parser: argparse.ArgumentParser) -> None:
                         "ValidatingAdmissionPolicies, or not at admission (default: webhook when "
                         f"${cfg.ENV_WEBHOOK_ADDRESS} is set, else none; docs/admission-vap.md) "
                         f"(${cfg.ENV_ADMISSION_MODE})")  # fmt: skip
+    parser.add_argument("--role", choices=ROLES,
+                        help="all (default); controller: everything but the webhook server; "
+                        "admission: only the webhook server, from its own watches "
+                        f"(docs/operations.md) (${cfg.ENV_ROLE})")  # fmt: skip
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 

@@ -13,11 +13,11 @@ import kopf
 
 from budgetwarden.adapters.kube.workloads import ROLLOUT_GROUP, ROLLOUT_PLURAL, ROLLOUT_VERSION
 from budgetwarden.core.policy.spec import TargetKind
-from budgetwarden.handlers.startup import operator_of
+from budgetwarden.handlers.startup import controls, operator_of
 from budgetwarden.runtime.reporting import Logger
 
 
-@kopf.on.event("apps", "v1", "deployments")
+@kopf.on.event("apps", "v1", "deployments", when=controls)
 async def deployment_event(
     type: str | None, body: kopf.Body, memo: kopf.Memo, logger: Logger, **_: Any
 ) -> None:
@@ -25,7 +25,7 @@ async def deployment_event(
     await operator_of(memo).drift.observe(TargetKind.DEPLOYMENT, type, body, logger)
 
 
-@kopf.on.event(ROLLOUT_GROUP, ROLLOUT_VERSION, ROLLOUT_PLURAL)
+@kopf.on.event(ROLLOUT_GROUP, ROLLOUT_VERSION, ROLLOUT_PLURAL, when=controls)
 async def rollout_event(
     type: str | None, body: kopf.Body, memo: kopf.Memo, logger: Logger, **_: Any
 ) -> None:

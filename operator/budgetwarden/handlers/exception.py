@@ -17,15 +17,15 @@ import kopf
 
 from budgetwarden.core.freeze.exception_spec import parse_exception
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.handlers.startup import operator_of
+from budgetwarden.handlers.startup import controls, operator_of
 from budgetwarden.handlers.validation import check_and_record
 from budgetwarden.runtime.exception_covers import covers_to_record
 from budgetwarden.runtime.reporting import Logger
 
 
-@kopf.on.resume(c.GROUP, c.VERSION, c.PLURAL_EXCEPTION)
-@kopf.on.create(c.GROUP, c.VERSION, c.PLURAL_EXCEPTION)
-@kopf.on.update(c.GROUP, c.VERSION, c.PLURAL_EXCEPTION)
+@kopf.on.resume(c.GROUP, c.VERSION, c.PLURAL_EXCEPTION, when=controls)
+@kopf.on.create(c.GROUP, c.VERSION, c.PLURAL_EXCEPTION, when=controls)
+@kopf.on.update(c.GROUP, c.VERSION, c.PLURAL_EXCEPTION, when=controls)
 def check_exception(body: kopf.Body, memo: kopf.Memo, retry: int, logger: Logger, **_: Any) -> None:
     """Parse the exception, record Valid/Ready and what its selectors cover; returns None so
     kopf writes nothing to status."""

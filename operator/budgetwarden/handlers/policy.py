@@ -14,14 +14,14 @@ import kopf
 
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.policy.spec import parse_policy
-from budgetwarden.handlers.startup import operator_of
+from budgetwarden.handlers.startup import controls, operator_of
 from budgetwarden.handlers.validation import check_and_record
 from budgetwarden.runtime.reporting import Logger
 
 
-@kopf.on.resume(c.GROUP, c.VERSION, c.PLURAL_POLICY)
-@kopf.on.create(c.GROUP, c.VERSION, c.PLURAL_POLICY)
-@kopf.on.update(c.GROUP, c.VERSION, c.PLURAL_POLICY)
+@kopf.on.resume(c.GROUP, c.VERSION, c.PLURAL_POLICY, when=controls)
+@kopf.on.create(c.GROUP, c.VERSION, c.PLURAL_POLICY, when=controls)
+@kopf.on.update(c.GROUP, c.VERSION, c.PLURAL_POLICY, when=controls)
 def check_policy(body: kopf.Body, memo: kopf.Memo, retry: int, logger: Logger, **_: Any) -> None:
     """Parse the policy and record Valid/Ready; returns None so kopf writes nothing to status."""
     check_and_record(

@@ -36,7 +36,7 @@ from budgetwarden.core.slo import conditions as slo_conditions
 from budgetwarden.core.slo.rulefiles import rule_up_to_date
 from budgetwarden.core.slo.rules import build_prometheus_rule, rule_warnings
 from budgetwarden.core.slo.spec import SLO, parse_slo
-from budgetwarden.handlers.startup import operator_of
+from budgetwarden.handlers.startup import controls, operator_of
 from budgetwarden.runtime.reporting import (
     RETRY_DELAYS,
     Logger,
@@ -47,9 +47,9 @@ from budgetwarden.runtime.reporting import (
 )
 
 
-@kopf.on.resume(c.GROUP, c.VERSION, c.PLURAL_SLO)
-@kopf.on.create(c.GROUP, c.VERSION, c.PLURAL_SLO)
-@kopf.on.update(c.GROUP, c.VERSION, c.PLURAL_SLO)
+@kopf.on.resume(c.GROUP, c.VERSION, c.PLURAL_SLO, when=controls)
+@kopf.on.create(c.GROUP, c.VERSION, c.PLURAL_SLO, when=controls)
+@kopf.on.update(c.GROUP, c.VERSION, c.PLURAL_SLO, when=controls)
 def reconcile_slo(body: kopf.Body, memo: kopf.Memo, retry: int, logger: Logger, **_: Any) -> None:
     """Parse, build, apply and record one SLO; returns None so kopf writes nothing to status."""
     deps = operator_of(memo)
@@ -77,13 +77,13 @@ def reconcile_slo(body: kopf.Body, memo: kopf.Memo, retry: int, logger: Logger, 
         raise kopf.TemporaryError(str(error), delay=retry_delay(retry)) from error
 
 
-def _deleted(type: str | None, **_: Any) -> bool:
-    return type == "DELETED"
+def _deleted(type: str | None, memo: Any, **_: Any) -> bool:
+    return type == "DELETED" and controls(memo)
 
 
-def _listed(type: str | None, **_: Any) -> bool:
+def _listed(type: str | None, memo: Any, **_: Any) -> bool:
     # kopf gives the objects of a (re)list the type None; live events have ADDED, MODIFIED...
-    return type is None
+    return type is None and controls(memo)
 
 
 @kopf.on.event(c.GROUP, c.VERSION, c.PLURAL_SLO, when=_deleted)

@@ -50,6 +50,13 @@ def operator_of(memo: Any) -> Operator:
     return operator
 
 
+def controls(memo: Any, **_: Any) -> bool:
+    """kopf filter of every handler but tracking: a process in role admission only keeps its
+    registry and serves the webhook; the controller process reconciles, records and acts."""
+    operator = memo.get("operator")
+    return not isinstance(operator, Operator) or operator.config.controls
+
+
 @kopf.on.startup()
 async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: Logger, **_: Any) -> None:
     """Apply budgetwarden's kopf settings, build the operator once, and start it."""

@@ -31,6 +31,7 @@ from budgetwarden.runtime.settings import (
     ConfigError,
     FailurePolicy,
     ReplicaConfig,
+    Role,
     SecretKey,
     WatchScope,
     WebhookListen,
@@ -59,6 +60,7 @@ ENV_LEASE_NAMESPACE: Final = "BUDGETWARDEN_LEASE_NAMESPACE"
 ENV_LEASE_NAME: Final = "BUDGETWARDEN_LEASE_NAME"
 ENV_LEASE_DURATION: Final = "BUDGETWARDEN_LEASE_DURATION"
 ENV_RELIST_INTERVAL: Final = "BUDGETWARDEN_RELIST_INTERVAL"
+ENV_ROLE: Final = "BUDGETWARDEN_ROLE"
 MIN_LEASE_DURATION = timedelta(seconds=3)
 
 # flag destination in `budgetwarden run` -> the variable it overrides
@@ -74,6 +76,7 @@ FLAG_VARIABLES: Final = {
     "stale_after": ENV_STALE_AFTER,
     "status_refresh": ENV_STATUS_REFRESH,
     "admission_mode": ENV_ADMISSION_MODE,
+    "role": ENV_ROLE,
 }
 
 
@@ -88,6 +91,17 @@ class OperatorConfig:
     admission: AdmissionConfig = field(default_factory=AdmissionConfig)
     replicas: ReplicaConfig = field(default_factory=ReplicaConfig)
     watch: WatchScope | None = None
+    role: Role = "all"
+
+    @property
+    def controls(self) -> bool:
+        """Whether this process reconciles, polls and enforces (every role but admission)."""
+        return self.role != "admission"
+
+    @property
+    def serves_webhook(self) -> bool:
+        """Whether this process serves the admission webhook."""
+        return self.admission.mode == "webhook" and self.role != "controller"
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, **flags: str | None) -> OperatorConfig:
@@ -96,6 +110,8 @@ class OperatorConfig:
         Raises ConfigError (or SpecError for bad rule options) naming the flag or variable.
         """
         values = _Values(os.environ if env is None else env, flags)
+        role = _role(values)
+        admission = _admission(values, role)
         return cls(
             rules=rule_options(
                 values.flag("scrape_interval"),
@@ -104,8 +120,9 @@ class OperatorConfig:
                 env=values.env,
             ),
             budget_loop=_budget_loop(values),
-            admission=_admission(values),
+            admission=admission,
             replicas=_replicas(values),
+            role=role,
         )
 
 
@@ -211,11 +228,14 @@ def _own_namespace() -> str:
         return "default"
 
 
-def _admission(values: _Values) -> AdmissionConfig:
+def _admission(values: _Values, role: Role) -> AdmissionConfig:
     listen = _webhook_listen(values)
     chosen = values.get("admission_mode")
     mode = _mode(*chosen) if chosen else ("webhook" if listen is not None else "none")
-    if mode == "webhook" and listen is None:
+    if role == "admission" and mode != "webhook":
+        where = _role_source(values)
+        raise ConfigError(f"{where} admission serves the webhook: it needs admission mode webhook")
+    if mode == "webhook" and listen is None and role != "controller":
         raise ConfigError(
             f"admission mode webhook needs {ENV_WEBHOOK_ADDRESS}, {ENV_WEBHOOK_CERT} and "
             f"{ENV_WEBHOOK_KEY}; or choose --admission-mode vap or none"
@@ -249,6 +269,22 @@ def _mode(name: str, text: str) -> AdmissionMode:
         if text == mode:
             return mode
     raise ConfigError(f'{name} must be webhook, vap or none; got "{text}"')
+
+
+def _role(values: _Values) -> Role:
+    chosen = values.get("role")
+    if chosen is None:
+        return "all"
+    name, text = chosen
+    role = next((r for r in s.ROLES if r == text), None)
+    if role is None:
+        raise ConfigError(f'{name} must be all, controller or admission; got "{text}"')
+    return role
+
+
+def _role_source(values: _Values) -> str:
+    chosen = values.get("role")
+    return chosen[0] if chosen else ENV_ROLE
 
 
 def _failure_policy(name: str, text: str) -> FailurePolicy:

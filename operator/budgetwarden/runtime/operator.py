@@ -13,6 +13,8 @@ the Kubernetes connection; handlers reach it through the memo (`operator_of`). I
 - the drift watch (the detection fallback);
 - admission, by the mode the config chose: the webhook server, or VAP mode's policies and their
   params sync, or nothing.
+The config's role may split one operator into two processes: `controller` runs everything but the
+webhook server, `admission` only the registry, its listings, /readyz and the webhook server.
 `start` brings them up in that order (the webhook server only after the first listing, so it
 never answers from an empty registry) and may be called again after a failure (kopf retries the
 start-up hook): a part already running is left as it is. `stop` ends them in reverse.
@@ -86,21 +88,24 @@ class Operator:
 
     async def start(self, logger: Logger) -> None:
         """Start every configured part that is not running yet; StartError when one cannot."""
-        self._say_rules(logger)
+        controls, mode = self.config.controls, self.config.admission.mode
+        if controls:
+            self._say_rules(logger)
         self._serve_metrics(logger)
         if not self.ready:
             await self._first_listing(logger)
-        if self.elector is None:
+        if controls and self.elector is None:
             self._elect(logger)
-        if self.poller is None:
+        if controls and self.poller is None:
             await self._start_budget_loop(logger)
-        mode = self.config.admission.mode
-        if mode == "webhook" and self.webhook is None:
+        if self.config.serves_webhook and self.webhook is None:
             await self._start_webhook(logger)
-        elif mode == "vap" and self.params is None:
+        elif controls and mode == "vap" and self.params is None:
             await self._start_vap(logger)
         elif mode == "none":
             logger.info("admission mode none: freezes are enforced by pausing workloads only")
+        if not controls:
+            logger.info("role admission: serving the webhook only; another process controls")
 
     async def stop(self) -> None:
         """Stop the tasks, let pending notifications finish briefly, close the servers."""

@@ -22,6 +22,10 @@ from budgetwarden.core.kernel.model import parse_resource
 
 AdmissionMode = Literal["webhook", "vap", "none"]
 ADMISSION_MODES: tuple[AdmissionMode, ...] = ("webhook", "vap", "none")
+# What one process runs: everything; all but the webhook server; or only the webhook server
+# (with its own watch-fed state), so that admission has a process, and a memory limit, of its own.
+Role = Literal["all", "controller", "admission"]
+ROLES: tuple[Role, ...] = ("all", "controller", "admission")
 FailurePolicy = Literal["Ignore", "Fail"]
 DEFAULT_POLL_INTERVAL = timedelta(seconds=30)
 DEFAULT_METRICS_PORT = 8080
