@@ -2,18 +2,21 @@
 
 helm is built from the Go module proxy by hack/helm/build.sh (cached after the first build).
 tests/integration/test_helm_chart.py renders and dry-run applies the chart;
-tests/integration/test_helm_rbac.py applies its RBAC and asks the authorizer.
+tests/integration/test_helm_rbac.py applies its RBAC and asks the authorizer; `chart_identity`
+applies it and hands out a kubeconfig with only the chart's ServiceAccount token.
 """
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from budgetwarden_dev.devenv.cluster import Cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "helm" / "budgetwarden"
@@ -100,3 +103,44 @@ VALUE_SETS = {
 def values_for(name: str, namespace: str) -> dict[str, str]:
     """A value set with NS standing for the test's namespace."""
     return {key: value.replace("NS", namespace) for key, value in VALUE_SETS[name].items()}
+
+
+RBAC_KINDS = ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
+Installed = tuple[list[dict[str, Any]], Path]
+
+
+@pytest.fixture(name="chart_identity")
+def chart_identity_fixture(
+    cluster: Cluster, namespace: str, tmp_path: Path
+) -> Iterator[Callable[[dict[str, str]], Installed]]:
+    """install(values) -> (the rendered chart, a kubeconfig with only its ServiceAccount's
+    token): the chart's RBAC, watching `namespace`, is applied, and removed at the end."""
+    applied: list[str] = []
+
+    def install(values: dict[str, str]) -> Installed:
+        values = {
+            "watch.namespaces": f'["{namespace}"]',
+            "rbac.approver.name": f'"freeze-approver-{namespace[-6:]}"',
+        } | values
+        docs = renderer(build_helm())(namespace, values)
+        text = yaml.safe_dump_all([d for d in docs if d["kind"] in RBAC_KINDS])
+        cluster.kubectl("apply", "--server-side", "-f", "-", input=text)
+        applied.append(text)
+        token = cluster.kubectl("create", "token", FULLNAME, "-n", namespace).stdout.strip()
+        admin = yaml.safe_load(cluster.kubeconfig.read_text())
+        context = {"cluster": admin["clusters"][0]["name"], "user": "operator"}
+        own = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": admin["clusters"][:1],
+            "users": [{"name": "operator", "user": {"token": token}}],
+            "contexts": [{"name": "operator", "context": context}],
+            "current-context": "operator",
+        }
+        path = tmp_path / "operator.kubeconfig"
+        path.write_text(yaml.safe_dump(own))
+        return docs, path
+
+    yield install
+    for text in applied:
+        cluster.kubectl("delete", "--ignore-not-found", "--wait=false", "-f", "-", input=text)

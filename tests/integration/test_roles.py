@@ -11,13 +11,10 @@ nothing with it: the controller keeps polling and the freeze stays in force.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from budget_support import RecordedSeries
@@ -28,6 +25,7 @@ from budgetwarden_dev.devenv.processes import free_port
 from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 from operator_support import apply, example, get, wait_for
 from poller_support import SLO_NAME, prometheus_fixture, recorded_fixture, scraped  # noqa: F401
+from process_support import Process, logs
 from webhook_support import (
     certs_fixture,  # noqa: F401
     deployment,
@@ -40,39 +38,6 @@ from webhook_support import (
 
 pytestmark = [pytest.mark.cluster, pytest.mark.promtool]
 POLLS = "budgetwarden_poll_duration_seconds_count"
-
-
-class Process:
-    """One `budgetwarden run` process, its /metrics port and its log."""
-
-    def __init__(self, command: list[str], env: dict[str, str], port: int, log: Path) -> None:
-        self.port, self.log = port, log
-        with log.open("wb") as out:
-            self.popen = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-    def metric(self, name: str) -> float:
-        """A counter from /metrics (0 when absent or when the process is gone)."""
-        try:
-            text = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
-        except httpx.HTTPError:
-            return 0.0
-        lines = text.splitlines()
-        return next((float(line.split()[1]) for line in lines if line.startswith(name)), 0.0)
-
-    def ready(self) -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=5).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
 
 
 @pytest.fixture
@@ -145,7 +110,3 @@ def test_the_controller_freezes_and_the_admission_process_alone_answers_the_api_
 def paused(cluster: Cluster, namespace: str) -> bool:
     found = get(cluster, "deployment", "checkout-worker", namespace) or {}
     return bool((found.get("spec") or {}).get("paused"))
-
-
-def logs(*processes: Process) -> str:
-    return "\n".join(f"--- {p.log.name}\n{p.log.read_text()[-4000:]}" for p in processes)
