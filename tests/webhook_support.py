@@ -55,9 +55,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def fetch(port: int, ca: Path, method: str, path: str, body: bytes = b"") -> tuple[int, str]:
-    """One HTTPS request trusting `ca`; (status, body). Plain asyncio: no client library."""
+async def fetch(
+    port: int, ca: Path, method: str, path: str, body: bytes = b"",
+    client: tuple[Path, Path] | None = None,
+) -> tuple[int, str]:  # fmt: skip
+    """One HTTPS request trusting `ca`, as `client` (certificate, key) if given; (status, body).
+    Plain asyncio: no client library."""
     context = ssl.create_default_context(cafile=str(ca))
+    if client is not None:
+        context.load_cert_chain(str(client[0]), str(client[1]))
     reader, writer = await asyncio.open_connection(
         "127.0.0.1", port, ssl=context, server_hostname="127.0.0.1"
     )
@@ -109,8 +115,9 @@ def enforced_fixture(cluster: Cluster, namespace: str, registered: None) -> str:
 
 @contextmanager
 def operator_with_webhook(
-    namespace: str, port: int, certs: ServingCert, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[KopfRunner]:
+    namespace: str, port: int, certs: ServingCert, monkeypatch: pytest.MonkeyPatch,
+    client: tuple[Path, Path] | None = None,
+) -> Iterator[KopfRunner]:  # fmt: skip
     """The operator for `namespace`, serving the webhook on `port` once /healthz answers."""
     monkeypatch.setenv(config.ENV_WEBHOOK_ADDRESS, f"127.0.0.1:{port}")
     monkeypatch.setenv(config.ENV_WEBHOOK_CERT, str(certs.cert))
@@ -118,15 +125,15 @@ def operator_with_webhook(
     monkeypatch.setenv("BUDGETWARDEN_METRICS_PORT", "off")
     monkeypatch.delenv("BUDGETWARDEN_PROMETHEUS_URL", raising=False)  # status comes from us
     with running_operator(namespace) as runner:
-        wait_for("the webhook server", lambda: healthy(port, certs))
+        wait_for("the webhook server", lambda: healthy(port, certs, client))
         yield runner
 
 
-def healthy(port: int, certs: ServingCert) -> bool:
-    """Whether the webhook server on `port` answers /healthz over TLS."""
+def healthy(port: int, certs: ServingCert, client: tuple[Path, Path] | None = None) -> bool:
+    """Whether the webhook server on `port` answers /healthz over TLS (as `client`, if given)."""
     try:
-        return asyncio.run(fetch(port, certs.ca, "GET", "/healthz"))[0] == 200
-    except OSError:
+        return asyncio.run(fetch(port, certs.ca, "GET", "/healthz", client=client))[0] == 200
+    except (OSError, IndexError, ValueError):  # refused, or closed before an answer
         return False
 
 

@@ -130,6 +130,13 @@ def test_the_webhook_container_serves_admission_only_from_its_own_watches(
         {"tmp": "/tmp", "webhook-tls": "/etc/budgetwarden/webhook"},
     )  # fmt: skip
     assert webhook["resources"]["limits"] == {"memory": "384Mi"}
+    strict = containers(render("shop", {"webhook.clientCA.configMap": '"apiserver-ca"'}))
+    strict_env = {item["name"]: item["value"] for item in strict["webhook"]["env"]}
+    strict_mounts = {m["name"]: m["mountPath"] for m in strict["webhook"]["volumeMounts"]}
+    assert (strict_env["BUDGETWARDEN_WEBHOOK_CLIENT_CA"], strict_mounts["webhook-client-ca"]) == (
+        "/etc/budgetwarden/client-ca/ca.crt",
+        "/etc/budgetwarden/client-ca",
+    )
     assert "webhook" not in containers(render("shop", {"admission.mode": '"vap"'}))
 
 

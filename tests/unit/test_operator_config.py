@@ -29,6 +29,12 @@ MODES = [
         AdmissionConfig("none"), id="the flag wins over the variable",
     ),
     pytest.param(
+        {**WEBHOOK, "BUDGETWARDEN_WEBHOOK_CLIENT_CA": "/ca/ca.crt"}, {},
+        AdmissionConfig("webhook", WebhookListen(
+            "0.0.0.0", 9443, Path("/tls/tls.crt"), Path("/tls/tls.key"), Path("/ca/ca.crt"))),
+        id="a client CA makes the webhook require the API server's certificate",
+    ),
+    pytest.param(
         {**WEBHOOK, "BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS": "True"}, {},
         AdmissionConfig("webhook", LISTEN, allow_service_account_approvers=True),
         id="ServiceAccount approvers are allowed only when the variable says so",

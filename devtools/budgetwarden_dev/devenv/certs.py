@@ -136,6 +136,9 @@ class ControlPlanePki:
     admin_key: Path
     service_account_key: Path
     service_account_pub: Path
+    # what kube-apiserver presents to admission webhooks that ask for a client certificate
+    webhook_client_cert: Path
+    webhook_client_key: Path
 
 
 def write_control_plane_pki(directory: Path) -> ControlPlanePki:
@@ -144,6 +147,7 @@ def write_control_plane_pki(directory: Path) -> ControlPlanePki:
     ca = Authority.create("budgetwarden-dev-ca")
     serving_key, serving = ca.issue("kube-apiserver", hosts=LOOPBACK_HOSTS)
     admin_key, admin = ca.issue("admin", groups=["system:masters"], client=True)
+    webhook_key, webhook = ca.issue("kube-apiserver-webhook-client", client=True)
     sa_key = ec.generate_private_key(ec.SECP256R1())
     sa_pub = sa_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -157,6 +161,10 @@ def write_control_plane_pki(directory: Path) -> ControlPlanePki:
         admin_key=_write(directory / "admin.key", pem_key(admin_key), private=True),
         service_account_key=_write(directory / "sa.key", pem_key(sa_key), private=True),
         service_account_pub=_write(directory / "sa.pub", sa_pub),
+        webhook_client_cert=_write(directory / "webhook-client.crt", pem_cert(webhook)),
+        webhook_client_key=_write(
+            directory / "webhook-client.key", pem_key(webhook_key), private=True
+        ),
     )
 
 

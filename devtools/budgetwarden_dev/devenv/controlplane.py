@@ -8,6 +8,7 @@ until the API answers; `stop()` ends both processes and removes the work directo
 
 from __future__ import annotations
 
+import json
 import shutil
 import ssl
 import subprocess
@@ -131,9 +132,31 @@ class ControlPlane:
                 "--allow-privileged=true",
                 # no token controller runs, so pods could never get their service-account token
                 "--disable-admission-plugins=ServiceAccount",
+                f"--admission-control-config-file={self._admission_config()}",
             ],
         )
         processes.wait_http(f"{self.server_url}/readyz", apiserver, context=self._admin_tls())
+
+    def _admission_config(self) -> Path:
+        """Admission webhooks get the control plane's webhook client certificate, as a
+        production API server configured so does (a webhook may then require one)."""
+        pki, folder = self.pki, self.workdir / "admission"
+        folder.mkdir(exist_ok=True)
+        client = {"client-certificate": str(pki.webhook_client_cert),
+                  "client-key": str(pki.webhook_client_key)}  # fmt: skip
+        kubeconfig = {"apiVersion": "v1", "kind": "Config",
+                      "users": [{"name": "*", "user": client}]}  # fmt: skip
+        (folder / "webhook-kubeconfig.json").write_text(json.dumps(kubeconfig))
+        webhook = {"apiVersion": "apiserver.config.k8s.io/v1",
+                   "kind": "WebhookAdmissionConfiguration",
+                   "kubeConfigFile": str(folder / "webhook-kubeconfig.json")}  # fmt: skip
+        names = ("ValidatingAdmissionWebhook", "MutatingAdmissionWebhook")
+        plugins = [{"name": name, "configuration": webhook} for name in names]
+        config = {"apiVersion": "apiserver.config.k8s.io/v1",
+                  "kind": "AdmissionConfiguration", "plugins": plugins}  # fmt: skip
+        path = folder / "admission-config.json"
+        path.write_text(json.dumps(config))
+        return path
 
     def _admin_tls(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.pki.ca))

@@ -80,6 +80,10 @@ the webhook server and /readyz; it never polls or writes. */}}
   value: /etc/budgetwarden/webhook/tls.crt
 - name: BUDGETWARDEN_WEBHOOK_KEY
   value: /etc/budgetwarden/webhook/tls.key
+{{- if .Values.webhook.clientCA.configMap }}
+- name: BUDGETWARDEN_WEBHOOK_CLIENT_CA
+  value: /etc/budgetwarden/client-ca/ca.crt
+{{- end }}
 {{- with .Values.operator.extraEnv }}
 {{ toYaml . }}
 {{- end }}

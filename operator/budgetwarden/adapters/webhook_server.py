@@ -24,6 +24,11 @@ or size), loads the pair
 into a new context and hands the connection that context. A pair that does not load yet (the
 certificate rewritten, the key not) leaves the previous one in use until the next handshake. The
 cost is two stat calls per handshake, and the API server keeps its connections open.
+
+Client certificates: with a client CA (BUDGETWARDEN_WEBHOOK_CLIENT_CA) the handshake requires a
+certificate that CA signed, so only an API server configured to present one (the kubeConfigFile
+of its admission configuration, docs/security.md) can send reviews; anyone else is refused
+before a byte of HTTP is read. Without one, any client may connect.
 """
 
 from __future__ import annotations
@@ -65,8 +70,11 @@ class Routes:
 class ReloadingTLS:
     """A server TLS context whose certificate follows the files on disk, checked per handshake."""
 
-    def __init__(self, cert: Path, key: Path) -> None:
+    def __init__(self, cert: Path, key: Path, client_ca: Path | None = None) -> None:
         self.cert, self.key = Path(cert), Path(key)
+        # the API server's client certificate is checked against it, when given (the CA file
+        # is read once: rotating it needs a restart)
+        self.client_ca = Path(client_ca) if client_ca is not None else None
         self._stamp = self._mtimes()
         self._current = self._load()  # raises ssl.SSLError/OSError: no serving without a cert
         self.listening = self._load()
@@ -83,6 +91,9 @@ class ReloadingTLS:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(self.cert, self.key)
+        if self.client_ca is not None:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(cafile=self.client_ca)
         return context
 
     def _on_handshake(self, connection: Any, _server_name: str | None, _: ssl.SSLContext) -> None:

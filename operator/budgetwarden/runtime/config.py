@@ -52,6 +52,7 @@ ENV_ADMISSION_MODE: Final = "BUDGETWARDEN_ADMISSION_MODE"
 ENV_WEBHOOK_ADDRESS: Final = "BUDGETWARDEN_WEBHOOK_ADDRESS"
 ENV_WEBHOOK_CERT: Final = "BUDGETWARDEN_WEBHOOK_CERT"
 ENV_WEBHOOK_KEY: Final = "BUDGETWARDEN_WEBHOOK_KEY"
+ENV_WEBHOOK_CLIENT_CA: Final = "BUDGETWARDEN_WEBHOOK_CLIENT_CA"
 ENV_EXCEPTION_MAX_TTL: Final = "BUDGETWARDEN_EXCEPTION_MAX_TTL"
 ENV_OPERATOR_USERNAME: Final = "BUDGETWARDEN_OPERATOR_USERNAME"
 ENV_VAP_FAILURE_POLICY: Final = "BUDGETWARDEN_VAP_FAILURE_POLICY"
@@ -261,7 +262,8 @@ def _webhook_listen(values: _Values) -> WebhookListen | None:
     cert, key = values.env.get(ENV_WEBHOOK_CERT), values.env.get(ENV_WEBHOOK_KEY)
     if not cert or not key:
         raise ConfigError(f"{ENV_WEBHOOK_ADDRESS} needs {ENV_WEBHOOK_CERT} and {ENV_WEBHOOK_KEY}")
-    return WebhookListen(host, port, Path(cert), Path(key))
+    client_ca = values.env.get(ENV_WEBHOOK_CLIENT_CA)
+    return WebhookListen(host, port, Path(cert), Path(key), Path(client_ca) if client_ca else None)
 
 
 def _mode(name: str, text: str) -> AdmissionMode:

@@ -216,7 +216,7 @@ class Operator:
             on_exception_used=event_poster(self.kube, self.registry, logger),
         )
         try:
-            tls = ReloadingTLS(listen.cert, listen.key)
+            tls = ReloadingTLS(listen.cert, listen.key, listen.client_ca)
             server = WebhookServer(reviewers.routes(), tls, listen.host, listen.port)
             await server.start()
         except (OSError, ValueError) as error:  # ssl.SSLError is an OSError

@@ -82,6 +82,7 @@ class WebhookListen:
     port: int
     cert: Path
     key: Path
+    client_ca: Path | None = None  # when set, only clients with a certificate it signed
 
 
 @dataclass(frozen=True)
