@@ -232,3 +232,33 @@ def test_the_chart_certificate_names_the_service(render: Render) -> None:
     assert names.get_values_for_type(x509.DNSName) == [
         FULLNAME, f"{FULLNAME}.shop", f"{FULLNAME}.shop.svc", f"{FULLNAME}.shop.svc.cluster.local"
     ]  # fmt: skip
+
+
+ARGO_API = ("--api-versions", "argoproj.io/v1alpha1/ClusterAnalysisTemplate")
+GATE_URL = (
+    f"http://{FULLNAME}.shop.svc:8080/gate?namespace={{{{args.namespace}}}}&kind=Rollout"
+    "&name={{args.rollout}}"
+)
+
+
+def test_the_freeze_gate_analysis_template_comes_where_argo_rollouts_is_served(
+    render: Render,
+) -> None:
+    served = render("shop", {}, *ARGO_API)
+    template = find(served, "ClusterAnalysisTemplate", f"{FULLNAME}-freeze-gate")["spec"]
+    (metric,) = template["metrics"]
+    assert (metric["provider"]["web"]["url"], metric["provider"]["web"]["jsonPath"]) == (
+        GATE_URL,
+        "{$.allowed}",
+    )
+    assert (metric["successCondition"], metric["failureCondition"]) == ("result == true", "false")
+    failing = render("shop", {"gates.whenFrozen": '"Failed"'}, *ARGO_API)
+    (failed,) = find(failing, "ClusterAnalysisTemplate", f"{FULLNAME}-freeze-gate")["spec"][
+        "metrics"
+    ]
+    assert failed["failureCondition"] == "result == false"
+    absent = [render("shop", {}), render("shop", {"gates.analysisTemplate": "false"}, *ARGO_API)]
+    assert [[d for d in docs if d["kind"] == "ClusterAnalysisTemplate"] for docs in absent] == [
+        [],
+        [],
+    ]

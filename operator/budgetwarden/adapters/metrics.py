@@ -107,11 +107,16 @@ class OperatorMetrics:
         return generate_latest(self.registry)
 
     def serve(
-        self, port: int, address: str = "0.0.0.0", ready: Callable[[], bool] = lambda: True
+        self,
+        port: int,
+        address: str = "0.0.0.0",
+        ready: Callable[[], bool] = lambda: True,
+        routes: Mapping[str, Any] | None = None,
     ) -> MetricsServer:
-        """Serve /metrics, and /readyz (200 while `ready()`, else 503), on `address:port`
-        (0 picks a free port) from a daemon thread."""
-        app = _with_readiness(make_wsgi_app(self.registry), ready)
+        """Serve /metrics, /readyz (200 while `ready()`, else 503) and the WSGI apps in
+        `routes` by path (the freeze gate), on `address:port` (0 picks a free port) from a
+        daemon thread."""
+        app = _with_readiness(make_wsgi_app(self.registry), ready, routes or {})
         server = make_server(address, port, app, ThreadingWSGIServer, handler_class=_Quiet)
         thread = Thread(target=server.serve_forever, name="metrics", daemon=True)
         thread.start()
@@ -125,11 +130,15 @@ class _Quiet(WSGIRequestHandler):
         return
 
 
-def _with_readiness(metrics: Any, ready: Callable[[], bool]) -> Any:
-    """The WSGI app: /readyz answers from `ready`, every other path is /metrics."""
+def _with_readiness(metrics: Any, ready: Callable[[], bool], routes: Mapping[str, Any]) -> Any:
+    """The WSGI app: /readyz answers from `ready`, `routes` by path, every other path is
+    /metrics."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") != c.PATH_READYZ:
+        path = str(environ.get("PATH_INFO") or "")
+        if path in routes:
+            return cast(Iterable[bytes], routes[path](environ, start_response))
+        if path != c.PATH_READYZ:
             return cast(Iterable[bytes], metrics(environ, start_response))
         status, body = (
             ("200 OK", b"ok\n") if ready() else ("503 Service Unavailable", b"not ready\n")

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "webhook": ("webhook", "render the admission webhook configurations"),
     "status": ("status", "freeze state: policies, held workloads, active exceptions"),
     "explain": ("explain", "why a workload is or is not frozen, and what a new version gets"),
+    "check": ("check", "may a new version ship now? exit 0 allowed, 3 frozen (for CI)"),
 }
 
 # entry-point group of commands that other distributions add

@@ -11,7 +11,6 @@ against the FreezeView the webhook would hold.
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -20,9 +19,10 @@ from budgetwarden.adapters.kube import BuiltinObjects, Kube, KubeError, current_
 from budgetwarden.cli._cluster_view import ClusterState, read_state, target_text
 from budgetwarden.core.freeze.admission import AdmissionDecision, Reason, decide
 from budgetwarden.core.freeze.exception_spec import FreezeException
+from budgetwarden.core.freeze.gate import new_version_review
 from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze, WorkloadRef
 from budgetwarden.core.freeze.workload_diff import annotations_of, is_paused, labels_of
-from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY, GROUP
+from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY
 from budgetwarden.core.kernel.wire import format_time, number_text, percent_text
 from budgetwarden.core.policy.selectors import selector_matches
 from budgetwarden.core.policy.spec import LabelSelector
@@ -31,8 +31,6 @@ KINDS = {
     **dict.fromkeys(("rollout", "rollouts", "ro"), "Rollout"),
     **dict.fromkeys(("deployment", "deployments", "deploy"), "Deployment"),
 }
-GROUPS = {"Rollout": ("argoproj.io", "v1alpha1"), "Deployment": ("apps", "v1")}
-PROBE_ANNOTATION = f"{GROUP}/explain"  # what the synthetic new version changes in the template
 
 
 def workload_argument(text: str) -> tuple[str, str]:
@@ -50,28 +48,6 @@ def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of `budgetwarden explain`."""
     parser.add_argument("workload", type=workload_argument, metavar="KIND/NAME")
     parser.add_argument("-n", "--namespace", metavar="NS", help="default: the context's")
-
-
-def new_version_review(obj: dict[str, Any], kind: str) -> dict[str, Any]:
-    """An AdmissionReview of an UPDATE that changes `obj`'s pod template, as a rollout would."""
-    new = copy.deepcopy(obj)
-    template = new.setdefault("spec", {}).setdefault("template", {})
-    annotations = template.setdefault("metadata", {}).setdefault("annotations", {})
-    annotations[PROBE_ANNOTATION] = "a new version"
-    meta = obj.get("metadata") or {}
-    group, version = GROUPS[kind]
-    request = {
-        "uid": "budgetwarden-explain",
-        "kind": {"group": group, "version": version, "kind": kind},
-        "name": meta.get("name"),
-        "namespace": meta.get("namespace"),
-        "operation": "UPDATE",
-        "userInfo": {"username": "budgetwarden-explain"},
-        "object": new,
-        "oldObject": obj,
-        "dryRun": True,
-    }
-    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
 
 
 def _paused(obj: dict[str, Any], policies: tuple[PolicyFreeze, ...], ref: WorkloadRef) -> str:

@@ -5,7 +5,8 @@ the Kubernetes connection; handlers reach it through the memo (`operator_of`). I
 - the registry the watch handlers keep and every reader shares, and its full listings: one
   before anything is served, then one every re-list interval (runtime/relist.py);
 - /metrics (`OperatorMetrics`, served on its own thread) and /readyz beside it, 503 until that
-  first listing is in the registry;
+  first listing is in the registry, and the freeze gate delivery tools ask (/gate,
+  adapters/gate_http.py), answered from the same views as admission (runtime/views.py);
 - the leader election (runtime/leader.py): every replica watches and serves admission from its
   own registry, only the leader polls, enforces and syncs VAP params;
 - the budget loop: the Prometheus reader, the poller and its enforcer, when a Prometheus URL is
@@ -28,6 +29,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from budgetwarden.adapters.gate_http import gate_routes
 from budgetwarden.adapters.kube import BuiltinObjects, Kube, KubeError, Leases
 from budgetwarden.adapters.metrics import MetricsServer, OperatorMetrics
 from budgetwarden.adapters.notify import Notifier
@@ -46,6 +48,7 @@ from budgetwarden.runtime.relist import Relister
 from budgetwarden.runtime.reporting import Logger
 from budgetwarden.runtime.settings import BudgetLoopConfig, ConfigError, levels_text
 from budgetwarden.runtime.vap_sync import ParamsSync, install
+from budgetwarden.runtime.views import FreezeViews
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +74,10 @@ class Operator:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     drift: DriftWatch = field(init=False)
     relister: Relister = field(init=False)
+    views: FreezeViews = field(init=False)
 
     def __post_init__(self) -> None:
+        self.views = FreezeViews(self.registry)  # built in kopf's loop: views are built there
         self.drift = DriftWatch(self.registry, self.kube, leading=self.leading)
         interval = self.config.replicas.relist_interval
         self.relister = Relister(self.registry, self.kube, self.config.watch, interval)
@@ -136,7 +141,8 @@ class Operator:
         if port is None or self.metrics_server is not None:
             return
         try:
-            self.metrics_server = self.metrics.serve(port, ready=lambda: self.ready)
+            routes = gate_routes(self.views.ask)
+            self.metrics_server = self.metrics.serve(port, ready=lambda: self.ready, routes=routes)
             logger.info("serving /metrics on port %d", self.metrics_server.port)
         except OSError as error:  # a taken port must not stop the operator
             logger.error("cannot serve /metrics on port %d: %s", port, error)
@@ -214,6 +220,7 @@ class Operator:
             operator_username=admission.operator_username,
             allow_service_account_approvers=admission.allow_service_account_approvers,
             on_exception_used=event_poster(self.kube, self.registry, logger),
+            views=self.views,
         )
         try:
             tls = ReloadingTLS(listen.cert, listen.key, listen.client_ca)

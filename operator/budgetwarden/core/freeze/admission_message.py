@@ -128,3 +128,8 @@ def unknown_warning(policy: PolicyFreeze, ref: WorkloadRef) -> str:
 def not_checked_warning(detail: str) -> str:
     """Told when the request itself cannot be judged; the webhook fails open, as Ignore would."""
     return f"{PREFIX} Not checked: {clip(detail, 160)}; the change is allowed."
+
+
+def gate_open(ref: WorkloadRef) -> str:
+    """What the freeze gate says when nothing would stop a new version."""
+    return f"{PREFIX} Not frozen: a new version of {_scope(ref, 63)} would be admitted now."
