@@ -6,6 +6,7 @@ table order.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from admission_case_metadata import guarded_metadata_cases, workload_ref_cases
@@ -63,6 +64,12 @@ BY_LABEL = [{"kind": "Rollout", "selector": {"matchLabels": {"app": "checkout"}}
 CHECKOUT = {"kind": "Rollout", "name": "checkout"}
 NO_READING = "SLO checkout-availability has no current error budget reading (metrics unavailable)"
 PLATFORM = {"policy": "platform", "freeze_id": "fz-91ab", "held": ()}
+BURN = "burns 16.2x over 1h and 18x over 5m"  # short: the test namespaces are long
+THAW = datetime(2026, 11, 29, 10, 44, tzinfo=UTC)
+BURNING = (
+    "SLO checkout-availability has 99.0% error budget left; frozen by burns 16.2x over 1h and 18x"
+    " over 5m, earliest thaw 2026-11-29T10:44:00Z"
+)
 TIERED = {"app": "checkout", "tier": "web"}
 BATCH = {"app": "checkout", "tier": "batch"}
 PARTIAL = FreezeView((freeze(),))
@@ -245,6 +252,10 @@ def _freeze_fact_cases(ns: str) -> list[AdmissionCase]:
     """A freeze without metrics, and several policies freezing at once."""
     update, C = Scene(ns).update, AdmissionCase
     return [
+        C("a freeze a burn-rate trigger keeps names the burn and the earliest thaw",
+          update, FreezeView((freeze(remaining_percent=Decimal("99.0"), threshold_percent=None,
+                                     cause=BURN, earliest_thaw=THAW),)),
+          denied(denial(ns, budget=BURNING))),
         C("a freeze held without metrics says there is no budget reading",
           update, FreezeView((freeze(remaining_percent=None, threshold_percent=None),)),
           denied(denial(ns, budget=NO_READING))),

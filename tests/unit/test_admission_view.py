@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from budgetwarden.core.freeze.admission_message import cause_text
 from budgetwarden.core.freeze.exception_spec import parse_exception
 from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
 from budgetwarden.core.freeze.view_from_status import freeze_view, policy_freeze
@@ -34,6 +35,9 @@ FROZEN = {
         {"kind": "Deployment", "name": "checkout-worker"},
     ],
 }
+BURN = (
+    "SLO checkout-availability burns 16.2x over 1h and 18x over 5m (trigger: 14.4x → PartialFreeze)"
+)
 BASE = PolicyFreeze(
     policy="payments",
     level=Level.PARTIAL_FREEZE,
@@ -71,6 +75,29 @@ CASES = [
         },
         dataclasses.replace(BASE, remaining_percent=Decimal("99.0"), threshold_percent=None),
         id="frozen by a burn-rate trigger with budget left, no 'below 30%' is claimed",
+    ),
+    pytest.param(
+        {
+            **FROZEN,
+            "reason": BURN,
+            "slos": [
+                {"name": "checkout-availability", "remainingPercent": "99.0", "level": "Normal"}
+            ],
+        },
+        dataclasses.replace(
+            BASE,
+            remaining_percent=Decimal("99.0"),
+            threshold_percent=None,
+            cause=BURN,
+            earliest_thaw=datetime(2026, 11, 29, 10, 14, tzinfo=UTC)
+            + POLICY.spec.hysteresis.minimum_hold,
+        ),
+        id="the trigger that keeps the freeze and the earliest thaw are recorded for the message",
+    ),
+    pytest.param(
+        {**FROZEN, "reason": BURN},
+        BASE,
+        id="with the budget below the threshold the budget is the cause",
     ),
     pytest.param(
         None,
@@ -119,3 +146,11 @@ def test_the_view_keeps_only_exceptions_whose_approver_was_recorded() -> None:
     assert freeze_view([(POLICY, FROZEN)], [unapproved, approved]) == FreezeView(
         policies=(BASE,), exceptions=(approved,)
     )
+
+
+def test_the_cause_is_shortened_and_printable_in_the_message() -> None:
+    policy = dataclasses.replace(BASE, cause=BURN + " " + "x" * 200, earliest_thaw=None)
+    shown = cause_text(policy)
+    assert shown.startswith("; frozen by SLO checkout-availability burns 16.2x over 1h")
+    assert "(trigger: 14.4x ? PartialFreeze)" in shown and shown.endswith("...")
+    assert len(shown) == len("; frozen by ") + 160 and shown.isascii()

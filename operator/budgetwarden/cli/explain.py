@@ -18,6 +18,7 @@ from typing import Any
 from budgetwarden.adapters.kube import BuiltinObjects, Kube, KubeError, current_namespace
 from budgetwarden.cli._cluster_view import ClusterState, read_state, target_text
 from budgetwarden.core.freeze.admission import AdmissionDecision, Reason, decide
+from budgetwarden.core.freeze.admission_message import cause_text
 from budgetwarden.core.freeze.exception_spec import FreezeException
 from budgetwarden.core.freeze.gate import new_version_review
 from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze, WorkloadRef
@@ -67,7 +68,8 @@ def _budget(p: PolicyFreeze) -> str:
     if p.remaining_percent is None:
         return f"SLO {p.slo} has no current error budget reading (metrics unavailable)"
     below = "" if p.threshold_percent is None else f" (below {number_text(p.threshold_percent)}%)"
-    return f"SLO {p.slo} has {percent_text(p.remaining_percent)}% error budget left{below}"
+    left = percent_text(p.remaining_percent)
+    return f"SLO {p.slo} has {left}% error budget left{below}{cause_text(p)}"
 
 
 def _policy_lines(p: PolicyFreeze, ref: WorkloadRef, labels: dict[str, str]) -> list[str]:

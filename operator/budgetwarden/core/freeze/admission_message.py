@@ -23,6 +23,7 @@ MAX_MESSAGE = 600
 MAX_URL = 200  # a longer runbook link is replaced by the shipped one: a cut URL is useless
 DEFAULT_RUNBOOK_URL = conventions.runbook_url("freeze")
 WIDTHS = (63, 40, 24, 12)  # how far names are shortened, step by step, to fit MAX_MESSAGE
+CAUSE_WIDTH = 160  # a burn-rate or hold reason, shortened as a whole
 
 BLOCKED_TEMPLATE = "pod template changes (new versions)"
 BLOCKED_CREATE = "creating workloads (new versions)"
@@ -59,7 +60,18 @@ def _budget(policy: PolicyFreeze, width: int) -> str:
     if policy.threshold_percent is not None:
         below = f" (below {shown_number(policy.threshold_percent, number_text)}%)"
     left = shown_number(policy.remaining_percent, percent_text)
-    return f"{slo} has {left}% error budget left{below}"
+    return f"{slo} has {left}% error budget left{below}{cause_text(policy)}"
+
+
+def cause_text(policy: PolicyFreeze) -> str:
+    """ "; frozen by <status.reason>, earliest thaw <time>" when the budget is above the
+    threshold and a burn-rate trigger or the minimum hold keeps the freeze; else ""."""
+    if not policy.cause:
+        return ""
+    thaw = policy.earliest_thaw
+    return f"; frozen by {clip(policy.cause, CAUSE_WIDTH)}" + (
+        f", earliest thaw {format_time(thaw)}" if thaw is not None else ""
+    )
 
 
 def _headline(policy: PolicyFreeze, ref: WorkloadRef, width: int) -> str:

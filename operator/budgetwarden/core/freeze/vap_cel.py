@@ -29,7 +29,7 @@ from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY
 
 POLICY_FIELDS = (
     "name", "level", "enforcement", "freezeId", "since", "slo", "remainingPercent",
-    "thresholdPercent", "runbookURL", "targets", "held", "pausedByUs",
+    "thresholdPercent", "runbookURL", "targets", "held", "pausedByUs", "cause",
 )  # fmt: skip
 EXCEPTION_FIELDS = ("name", "maxLevel", "targets", "ticket", "expiresAt")
 WARNING_SLOTS = 8  # one validation per warning: the most warnings one request can get
@@ -98,7 +98,8 @@ def _budget(p: str, width: int | str) -> str:
         f" + ({p}.remainingPercent == ''"
         " ? ' has no current error budget reading (metrics unavailable)'"
         f" : ' has ' + {p}.remainingPercent + '% error budget left'"
-        f" + ({p}.thresholdPercent == '' ? '' : ' (below ' + {p}.thresholdPercent + '%)'))"
+        f" + ({p}.thresholdPercent == '' ? '' : ' (below ' + {p}.thresholdPercent + '%)')"
+        f" + {p}.cause)"
     )
 
 

@@ -87,6 +87,8 @@ def _policy_fields(policy: PolicyFreeze) -> dict[str, str]:
         "targets": "\n".join(target_line(t.kind.value, t.selector) for t in policy.targets),
         "held": "\n".join(_held_lines(held)),
         "pausedByUs": "\n".join(f"{h.kind}/{h.name}" for h in held if h.paused_by_us),
+        # already shortened and printable: CEL appends it as it is
+        "cause": text.cause_text(policy),
     }
 
 

@@ -45,6 +45,10 @@ class PolicyFreeze:
     threshold_percent: Decimal | None = None  # the level's "below" threshold
     runbook_url: str = ""
     held: tuple[HeldTarget, ...] = ()
+    # why a freeze holds with the budget above its threshold (a burn-rate trigger, the minimum
+    # hold): status.reason; "" when the budget itself is below the threshold
+    cause: str = ""
+    earliest_thaw: datetime | None = None  # since + minimum hold, when `cause` is set
 
     def holds(self, ref: WorkloadRef) -> HeldTarget | None:
         """This policy's record of the workload, if it holds it; a Deployment that holds the

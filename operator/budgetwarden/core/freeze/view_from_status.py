@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from budgetwarden.core.freeze.exception_spec import FreezeException
 from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
-from budgetwarden.core.kernel.levels import Level, level_rank, threshold_of
+from budgetwarden.core.kernel.levels import Level, is_freeze, level_rank, threshold_of
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy
 from budgetwarden.core.policy.status_model import PolicyStatus, SLOLevel
 
@@ -55,6 +55,9 @@ def policy_freeze(policy: ErrorBudgetPolicy, status: object) -> PolicyFreeze:
     level = read.level or Level.UNKNOWN
     deciding = _deciding_slo(level, read.slos)
     remaining = deciding.remaining_percent if deciding is not None else None
+    threshold = _crossed_threshold(level, remaining, policy)
+    cause = read.reason if is_freeze(level) and remaining is not None and threshold is None else ""
+    hold = policy.spec.hysteresis.minimum_hold
     return PolicyFreeze(
         policy=policy.metadata.name,
         level=level,
@@ -64,8 +67,10 @@ def policy_freeze(policy: ErrorBudgetPolicy, status: object) -> PolicyFreeze:
         since=read.since,
         slo=deciding.name if deciding is not None else "",
         remaining_percent=remaining,
-        threshold_percent=_crossed_threshold(level, remaining, policy),
+        threshold_percent=threshold,
         held=read.held_targets,
+        cause=cause,
+        earliest_thaw=read.since + hold if cause and read.since is not None else None,
     )
 
 
