@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools controlplane helm lint format test test-fast bench demo clean
+.PHONY: help venv tools controlplane helm live lint format test test-fast bench demo clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ controlplane: ## build (or reuse from the cache) kube-apiserver and etcd; prints
 helm: ## build (or reuse from the cache) helm for the chart tests; prints its path
 	@bash hack/helm/build.sh
 
+live: ## build (or reuse from the cache) the live cluster's binaries; prints their paths
+	@bash hack/live/build.sh
+
 lint: venv ## ruff, mypy --strict on core, import-linter layer contracts
 	$(BIN)/ruff check operator tests bench devtools
 	$(BIN)/ruff format --check operator tests bench devtools
@@ -42,6 +45,7 @@ test-fast: venv ## the pure-core tests only (seconds)
 	$(BIN)/pytest -q -m "not promtool and not cluster and not e2e and not packaging" $(PYTEST_ARGS)
 
 test: venv tools lint ## everything: lint, core, promtool, real apiserver, real Prometheus
+	bash hack/live/build.sh >/dev/null
 	KUBEBUILDER_ASSETS="$$(bash hack/controlplane/build.sh)" $(BIN)/pytest -q -ra $(PYTEST_ARGS)
 
 bench: venv tools ## benchmarks, printed as tables

@@ -1,8 +1,9 @@
 """`budgetwarden dev up|down|env`: a local kube-apiserver + etcd (and Prometheus) for development.
 
 `up` starts the stack detached and prints `export KUBECONFIG=...` (so `eval "$(budgetwarden dev
-up)"` works); progress and errors go to stderr. `down` stops it and removes its folders; `env`
-prints the exports again. The work happens in budgetwarden_dev.devenv.stack.
+up)"` works); progress and errors go to stderr; `up --workloads` adds the controllers that make
+workloads progress. `down` stops it and removes its folders; `env` prints the exports again. The
+work happens in budgetwarden_dev.devenv.stack.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ def register(parser: argparse.ArgumentParser) -> None:
                 help="also start Prometheus (rules from DIR/rules, scraping itself)",
             )
             action.add_argument(
+                "--workloads",
+                action="store_true",
+                help="also start kube-controller-manager, kube-scheduler, kwok (one fake node) and"
+                " Argo Rollouts' controller, so workloads really roll out (builds them if missing)",
+            )
+            action.add_argument(
                 "--evaluation-interval",
                 default="5s",
                 help="Prometheus scrape and rule evaluation interval (default: 5s)",
@@ -52,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
                 directory,
                 with_prometheus=args.with_prometheus,
                 evaluation_interval=args.evaluation_interval,
+                with_workloads=args.workloads,
             )
             print(state.exports(), end="")
         elif args.action == "down":

@@ -1,8 +1,9 @@
 """The local stack behind `budgetwarden dev up|down|env`: processes that outlive the command.
 
-`up` starts a detached control plane (and optionally Prometheus), installs the CRDs and records
-pids, folders and environment variables in DIR/state.json; `down` reads that file, stops the
-processes (SIGTERM, then SIGKILL) and removes the folders; `env` repeats the exports.
+`up` starts a detached control plane (and optionally the controllers that make workloads
+progress, and Prometheus), installs the CRDs and records pids, folders and environment variables
+in DIR/state.json; `down` reads that file, stops the processes (SIGTERM, then SIGKILL, newest
+first) and removes the folders; `env` repeats the exports.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from budgetwarden_dev.devenv.errors import DevEnvError
 from budgetwarden_dev.devenv.kubeconfig import Kubectl
 from budgetwarden_dev.devenv.processes import Spawned
 from budgetwarden_dev.devenv.prometheus import PrometheusProcess
+from budgetwarden_dev.devenv.workloads import Workloads, live_binaries
 
 STATE_FILE = "state.json"
 PROMETHEUS_URL_VAR = "BUDGETWARDEN_PROMETHEUS_URL"
@@ -68,18 +70,19 @@ class StackState:
 
 
 def up(
-    directory: Path, *, with_prometheus: bool = False, evaluation_interval: str = "5s"
+    directory: Path,
+    *,
+    with_prometheus: bool = False,
+    evaluation_interval: str = "5s",
+    with_workloads: bool = False,
 ) -> StackState:
-    """Start the stack in `directory`; raises when one already runs there."""
-    previous = StackState.load(directory)
-    if previous is not None:
-        running = [f"{p.name} (pid {p.pid})" for p in previous.processes if processes.is_running(p)]
-        if running:
-            raise DevEnvError(f"already running in {directory}: {', '.join(running)}; "
-                              "run `budgetwarden dev down` first")  # fmt: skip
-        down(directory)  # leftovers of a stack whose processes died
+    """Start the stack in `directory`; raises when one already runs there. `with_workloads`
+    adds the controllers that make workloads progress, building their binaries if missing."""
+    _clear_previous(directory)
+    binaries = live_binaries(repo_root()) if with_workloads else None
     directory.mkdir(parents=True, exist_ok=True)
     plane = ControlPlane(directory / "controlplane", detached=True)
+    workloads: Workloads | None = None
     prometheus: PrometheusProcess | None = None
     try:
         plane.start()
@@ -87,18 +90,34 @@ def up(
         state = StackState(
             list(plane.processes), [plane.workdir], {"KUBECONFIG": str(plane.kubeconfig)}
         )
+        if binaries is not None:
+            workloads = Workloads(plane, binaries, detached=True).start()
+            state = StackState([*state.processes, *workloads.processes], state.folders, state.env)
         if with_prometheus:
             prometheus = _start_prometheus(directory, evaluation_interval)
             state = _with_prometheus(state, prometheus)
     except BaseException:
-        if prometheus is not None:
-            prometheus.stop()
+        for started in (prometheus, workloads):
+            if started is not None:
+                started.stop()
         plane.stop()
         if not any(directory.iterdir()):
             directory.rmdir()
         raise
     state.save(directory)
     return state
+
+
+def _clear_previous(directory: Path) -> None:
+    """Refuse when a stack runs in `directory`; clean up after one whose processes died."""
+    previous = StackState.load(directory)
+    if previous is None:
+        return
+    running = [f"{p.name} (pid {p.pid})" for p in previous.processes if processes.is_running(p)]
+    if running:
+        raise DevEnvError(f"already running in {directory}: {', '.join(running)}; "
+                          "run `budgetwarden dev down` first")  # fmt: skip
+    down(directory)  # leftovers of a stack whose processes died
 
 
 def _start_prometheus(directory: Path, evaluation_interval: str) -> PrometheusProcess:

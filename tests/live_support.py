@@ -1,0 +1,86 @@
+"""The live cluster the `live` tests share: a control plane where workloads really progress.
+
+`live_cluster` (session-scoped) starts a control plane of its own, apart from the `cluster`
+fixture's, with budgetwarden's CRDs, then kube-controller-manager, kube-scheduler, kwok with one
+fake node and Argo Rollouts' controller (budgetwarden_dev.devenv.workloads). It builds their
+binaries first when the cache lacks them (hack/live/build.sh; a cold build takes a quarter of an
+hour) and fails, never skips, when that build fails. When $KUBECONFIG was set as the session
+began, the live tests use that cluster instead and expect those controllers to run there (as
+`budgetwarden dev up --workloads` runs them).
+
+Test modules import the fixtures they use with `# noqa: F401` (`live_cluster_fixture` for
+`live_cluster`, `live_namespace_fixture` for `live_namespace`): pytest finds fixtures imported
+into a test module.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from budgetwarden_dev.devenv.binaries import repo_root
+from budgetwarden_dev.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.controlplane import ControlPlane
+from budgetwarden_dev.devenv.crds import install_crds
+from budgetwarden_dev.devenv.errors import DevEnvError
+from budgetwarden_dev.devenv.workloads import Workloads, live_binaries
+
+# read at import, during collection: the `cluster` fixture later points KUBECONFIG at its own plane
+GIVEN_KUBECONFIG = os.environ.get("KUBECONFIG")
+
+
+@dataclass(frozen=True)
+class LiveCluster:
+    """The live cluster and the Argo Rollouts kubectl plugin built for it."""
+
+    cluster: Cluster
+    plugin: Path
+
+    def argo_rollouts(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run `kubectl argo rollouts ARGS` (the plugin binary) against the live cluster."""
+        argv = [str(self.plugin), f"--kubeconfig={self.cluster.kubeconfig}", *args]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 0, f"kubectl argo rollouts {' '.join(args)}: {result.stderr}"
+        return result
+
+
+def _binaries() -> dict[str, Path]:
+    try:
+        return live_binaries(repo_root())
+    except DevEnvError as e:
+        problem = str(e)
+    pytest.fail(f"the live cluster's binaries could not be built: {problem}", pytrace=False)
+
+
+@pytest.fixture(name="live_cluster", scope="session")
+def live_cluster_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCluster]:
+    """A cluster whose controllers run: Deployments and Rollouts really roll out."""
+    binaries = _binaries()
+    plugin = binaries["kubectl-argo-rollouts"]
+    if GIVEN_KUBECONFIG:
+        yield LiveCluster(Cluster(Path(GIVEN_KUBECONFIG.split(os.pathsep)[0])), plugin)
+        return
+    plane = ControlPlane(tmp_path_factory.mktemp("live") / "controlplane").start()
+    workloads = Workloads(plane, binaries)
+    try:
+        install_crds(plane.kubectl, repo_root())
+        workloads.start()
+        yield LiveCluster(Cluster(plane.kubeconfig, plane), plugin)
+    finally:
+        workloads.stop()
+        plane.stop()
+
+
+@pytest.fixture(name="live_namespace")
+def live_namespace_fixture(
+    live_cluster: LiveCluster, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A new namespace on the live cluster; deleted afterwards (the namespace controller runs)."""
+    name = live_cluster.cluster.create_namespace(request.node.name)
+    yield name
+    live_cluster.cluster.kubectl("delete", "namespace", name, "--wait=false")
