@@ -15,11 +15,13 @@ into a test module.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +31,7 @@ from budgetwarden_dev.devenv.controlplane import ControlPlane
 from budgetwarden_dev.devenv.crds import install_crds
 from budgetwarden_dev.devenv.errors import DevEnvError
 from budgetwarden_dev.devenv.workloads import Workloads, live_binaries
+from operator_support import get
 
 # read at import, during collection: the `cluster` fixture later points KUBECONFIG at its own plane
 GIVEN_KUBECONFIG = os.environ.get("KUBECONFIG")
@@ -84,3 +87,64 @@ def live_namespace_fixture(
     name = live_cluster.cluster.create_namespace(request.node.name)
     yield name
     live_cluster.cluster.kubectl("delete", "namespace", name, "--wait=false")
+
+
+# --- Workloads named `web`, and what the controllers made of them ---------------------------
+IMAGE = "registry.example/web"
+CANARY_STEPS = [{"setWeight": 20}, {"pause": {}}, {"setWeight": 50}, {"pause": {}}]
+
+
+def workload(kind: str, replicas: int, **spec: Any) -> dict[str, Any]:
+    """A Deployment or Rollout named `web` with one container running IMAGE:1."""
+    labels = {"app": "web"}
+    container = {"name": "web", "image": f"{IMAGE}:1"}
+    api = "apps/v1" if kind == "Deployment" else "argoproj.io/v1alpha1"
+    return {
+        "apiVersion": api,
+        "kind": kind,
+        "metadata": {"name": "web", "labels": labels},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+            **spec,
+        },
+    }
+
+
+def create(live: LiveCluster, namespace: str, manifest: dict[str, Any]) -> None:
+    """kubectl create the manifest in `namespace`."""
+    live.cluster.kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(manifest))
+
+
+def status(live: LiveCluster, kind: str, namespace: str) -> dict[str, Any]:
+    """The status of `web`, {} while it has none."""
+    found = get(live.cluster, kind, "web", namespace) or {}
+    return dict(found.get("status") or {})
+
+
+def replica_sets(live: LiveCluster, namespace: str) -> dict[str, tuple[int, int]]:
+    """image -> (spec.replicas, status.readyReplicas) of every ReplicaSet in `namespace`."""
+    found = live.cluster.kubectl("get", "replicasets", "-n", namespace, "-o", "json")
+    sets = {}
+    for item in json.loads(found.stdout)["items"]:
+        image = item["spec"]["template"]["spec"]["containers"][0]["image"]
+        sets[image] = (item["spec"]["replicas"], item["status"].get("readyReplicas", 0))
+    return sets
+
+
+def rollout_at(live: LiveCluster, namespace: str, step: int, phase: str) -> dict[str, Any] | None:
+    """The Rollout's status once it is in `phase` at step index `step`, else None.
+
+    Paused means paused by the controller at a pause step (not by a user); Healthy means the
+    current pods are the stable ones.
+    """
+    found = status(live, "rollout", namespace)
+    if (found.get("currentStepIndex"), found.get("phase")) != (step, phase):
+        return None
+    reasons = [c["reason"] for c in found.get("pauseConditions") or []]
+    if phase == "Paused" and reasons != ["CanaryPauseStep"]:
+        return None
+    if phase == "Healthy" and found.get("stableRS") != found.get("currentPodHash"):
+        return None
+    return found

@@ -8,56 +8,24 @@ waited for, never slept for.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
-from live_support import LiveCluster, live_cluster_fixture, live_namespace_fixture  # noqa: F401
-from operator_support import get, wait_for
+from live_support import (
+    CANARY_STEPS,
+    IMAGE,
+    LiveCluster,
+    create,
+    live_cluster_fixture,  # noqa: F401
+    live_namespace_fixture,  # noqa: F401
+    replica_sets,
+    rollout_at,
+    status,
+    workload,
+)
+from operator_support import wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.cluster]
-
-IMAGE = "registry.example/web"
-CANARY_STEPS = [{"setWeight": 20}, {"pause": {}}, {"setWeight": 50}, {"pause": {}}]
-
-
-def workload(kind: str, replicas: int, **spec: Any) -> dict[str, Any]:
-    """A Deployment or Rollout named `web` with one container running IMAGE:1."""
-    labels = {"app": "web"}
-    container = {"name": "web", "image": f"{IMAGE}:1"}
-    api = "apps/v1" if kind == "Deployment" else "argoproj.io/v1alpha1"
-    return {
-        "apiVersion": api,
-        "kind": kind,
-        "metadata": {"name": "web"},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
-            **spec,
-        },
-    }
-
-
-def create(live: LiveCluster, namespace: str, manifest: dict[str, Any]) -> None:
-    """kubectl create the manifest in `namespace`."""
-    live.cluster.kubectl("create", "-n", namespace, "-f", "-", input=json.dumps(manifest))
-
-
-def status(live: LiveCluster, kind: str, namespace: str) -> dict[str, Any]:
-    """The status of `web`, {} while it has none."""
-    found = get(live.cluster, kind, "web", namespace) or {}
-    return dict(found.get("status") or {})
-
-
-def replica_sets(live: LiveCluster, namespace: str) -> dict[str, tuple[int, int]]:
-    """image -> (spec.replicas, status.readyReplicas) of every ReplicaSet in `namespace`."""
-    found = live.cluster.kubectl("get", "replicasets", "-n", namespace, "-o", "json")
-    sets = {}
-    for item in json.loads(found.stdout)["items"]:
-        image = item["spec"]["template"]["spec"]["containers"][0]["image"]
-        sets[image] = (item["spec"]["replicas"], item["status"].get("readyReplicas", 0))
-    return sets
 
 
 def ready_replicas(live: LiveCluster, namespace: str) -> int:
@@ -94,23 +62,6 @@ def test_set_image_rolls_a_deployment_to_a_new_replica_set(
     wait_for("the new ReplicaSet", lambda: replica_sets(live_cluster, live_namespace) == rolled)
     final = status(live_cluster, "deployment", live_namespace)
     assert (final["updatedReplicas"], final["readyReplicas"], final["replicas"]) == (3, 3, 3)
-
-
-def rollout_at(live: LiveCluster, namespace: str, step: int, phase: str) -> dict[str, Any] | None:
-    """The Rollout's status once it is in `phase` at step index `step`, else None.
-
-    Paused means paused by the controller at a pause step (not by a user); Healthy means the
-    current pods are the stable ones.
-    """
-    found = status(live, "rollout", namespace)
-    if (found.get("currentStepIndex"), found.get("phase")) != (step, phase):
-        return None
-    reasons = [c["reason"] for c in found.get("pauseConditions") or []]
-    if phase == "Paused" and reasons != ["CanaryPauseStep"]:
-        return None
-    if phase == "Healthy" and found.get("stableRS") != found.get("currentPodHash"):
-        return None
-    return found
 
 
 def test_a_canary_rollout_pauses_at_its_steps_and_promote_moves_it_on(

@@ -12,7 +12,7 @@ from budgetwarden.core.freeze.workload import Workload, template_drifted, versio
 from budgetwarden.core.freeze.workload_diff import template_digest
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.policy.spec import TargetKind
-from enforcement_support import HELD, MARKED, NOW, PARTIAL, PAUSE, STABLE, policy, rollout, state
+from enforcement_support import MARKED, NOW, PARTIAL, PAUSE, STABLE, policy, rollout, state
 
 
 def template(image: str, **annotations: str) -> dict[str, Any]:
@@ -99,6 +99,6 @@ def test_the_merge_patch_is_conditional_on_the_resource_version_read() -> None:
 
 
 def test_an_abort_alone_needs_no_merge_patch() -> None:
-    workload = rollout(HELD, paused=True, in_flight=True)
+    workload = rollout(MARKED, in_flight=True)
     (action,) = plan(policy(inFlight="Abort"), state(PARTIAL), [workload], now=NOW)
     assert (merge_patch(action), action.abort) == (None, True)

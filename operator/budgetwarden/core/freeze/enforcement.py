@@ -20,8 +20,10 @@ Rules (runbooks/freeze.md tells users the same):
 3. A freeze under enforcement Enforce with inFlight Pause or Abort pauses each target that is
    not paused and records paused-by "budgetwarden/<policy>/<freezeId>". A workload someone else
    paused is left alone and never gets paused-by. One resumed during the freeze that paused it
-   is paused again with a Warning Event. Abort also aborts a Rollout with an update in flight,
-   unless someone else paused it.
+   is paused again with a Warning Event. Under Abort a Rollout with an update in flight is
+   aborted instead, and left unpaused (a pause of ours is lifted): the Argo Rollouts controller
+   leaves a paused canary running, and scales it away only once the Rollout is unpaused. It is
+   aborted again if someone retries it during the freeze; one someone else paused is left alone.
 4. Otherwise the policy lets go of what it paused, and only that: at Warning and Normal, under
    Warn or DryRun, with inFlight Ignore, while an unexpired FreezeException covers the workload,
    or when no target selects it any more. Marks go at Normal, from unselected workloads and
@@ -198,6 +200,8 @@ def _progress(ctx: PlanContext, w: Workload) -> _Move:
     ours = ctx.paused_by_us(w)
     if w.paused and not (ours or _orphaned(ctx, owner)):
         return {}, None, False, ()  # someone else's pause: theirs to lift
+    if ctx.spec.in_flight == "Abort" and w.kind is TargetKind.ROLLOUT and w.in_flight:
+        return _abort(ctx, w)
     notes: list[Note] = []
     if not w.paused:
         recorded = ctx.record(w)
@@ -206,12 +210,17 @@ def _progress(ctx: PlanContext, w: Workload) -> _Move:
         )
         reason = c.EVENT_PAUSE_REASSERTED if again else c.EVENT_PAUSED
         notes.append(_note("Warning" if again else "Normal", reason, ctx, w))
-    abort = ctx.spec.in_flight == "Abort" and w.kind is TargetKind.ROLLOUT
-    abort = abort and w.in_flight and not w.aborted
-    if abort:
-        notes.append(_note("Warning", c.EVENT_ABORTED, ctx, w))
     paused = None if w.paused else True
-    return {c.ANNOTATION_PAUSED_BY: ctx.token}, paused, abort, tuple(notes)
+    return {c.ANNOTATION_PAUSED_BY: ctx.token}, paused, False, tuple(notes)
+
+
+def _abort(ctx: PlanContext, w: Workload) -> _Move:
+    """Rule 3 under inFlight Abort: a Rollout with an update in flight is aborted and left
+    unpaused (a pause of ours is lifted with the abort). Argo Rollouts scales the canary of a
+    paused Rollout away only once it is unpaused; aborted, it serves the stable version and
+    moves no further until someone retries it."""
+    notes = () if w.aborted else (_note("Warning", c.EVENT_ABORTED, ctx, w),)
+    return {c.ANNOTATION_PAUSED_BY: None}, (False if w.paused else None), not w.aborted, notes
 
 
 def _let_go(ctx: PlanContext, w: Workload, why: str) -> _Move:
@@ -239,8 +248,8 @@ _MESSAGES = {
     "freeze {fid} ({level}), which still holds it. To ship during a freeze an approver creates "
     "a FreezeException; see {runbook}",
     c.EVENT_ABORTED: "Aborted the update in flight for ErrorBudgetPolicy {policy} (inFlight: "
-    "Abort, freeze {fid}, {level}); the stable version takes the traffic again. After the "
-    "freeze `kubectl argo rollouts retry rollout {name}` rolls forward.",
+    "Abort, freeze {fid}, {level}); the stable version takes the traffic again and the canary is "
+    "scaled away. After the freeze `kubectl argo rollouts retry rollout {name}` rolls forward.",
     c.EVENT_RESUMED: "Resumed by ErrorBudgetPolicy {policy}: {why} (paused in freeze {fid}).",
 }
 
