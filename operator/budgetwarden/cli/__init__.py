@@ -18,6 +18,8 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
+from budgetwarden import __version__
+
 # command name -> (module under budgetwarden.cli, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("generate", "SLO files -> PrometheusRule or Prometheus rule files"),
@@ -80,6 +82,7 @@ def build_parser(*, plugin_help: bool = False) -> argparse.ArgumentParser:
         add_help=False,
     )
     parser.add_argument("-h", "--help", action=_Help)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (_, help_text) in COMMANDS.items():
         subcommands.add_parser(name, help=help_text, add_help=False)
