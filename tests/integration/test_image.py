@@ -11,120 +11,29 @@ user.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import tarfile
-import tomllib
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-BUILD = ROOT / "hack" / "image" / "build.sh"
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-ARCHIVE = ROOT / "dist" / f"budgetwarden-{VERSION}.oci.tar"
-SBOM = ROOT / "dist" / f"budgetwarden-{VERSION}.cdx.json"
-# what the image is built from: a change to any of these means the archive is out of date
-INPUTS = ("Containerfile", ".dockerignore", "pyproject.toml", "README.md", "operator", "hack/image")
-GOLDEN = ROOT / "tests" / "golden" / "01-availability-ratio.yaml"
-BUILD_TIMEOUT = 1200  # seconds; a cold build makes both bases and installs every dependency
-LABEL = "org.opencontainers.image."
-NONROOT = "65532"
+from image_support import (
+    GOLDEN,
+    IMAGE_TIMEOUT,
+    LABEL,
+    NONROOT,
+    ROOT,
+    SBOM,
+    VERSION,
+    Buildah,
+    archive_fixture,  # noqa: F401
+    buildah_fixture,  # noqa: F401
+    config_fixture,  # noqa: F401
+    container_fixture,  # noqa: F401
+    manifest_digest_and_labels,
+    revision_fixture,  # noqa: F401
+)
 
-pytestmark = [pytest.mark.image, pytest.mark.timeout(BUILD_TIMEOUT + 300)]
-
-
-def _git(*args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-    return done.stdout.strip() if done.returncode == 0 else ""
-
-
-def _archive_json(archive: tarfile.TarFile, name: str) -> Any:
-    member = archive.extractfile(name)
-    assert member is not None, f"{name} is missing from the OCI archive"
-    return json.load(member)
-
-
-def _manifest_digest_and_labels(path: Path) -> tuple[str, dict[str, str]]:
-    """The manifest digest and the labels of the one image in an OCI archive."""
-    with tarfile.open(path) as archive:
-        (entry,) = _archive_json(archive, "index.json")["manifests"]
-        manifest = _archive_json(archive, f"blobs/{entry['digest'].replace(':', '/')}")
-        config = _archive_json(archive, f"blobs/{manifest['config']['digest'].replace(':', '/')}")
-    return entry["digest"], config["config"].get("Labels") or {}
-
-
-def _up_to_date(revision: str) -> bool:
-    """The archive and SBOM in dist/ were built from exactly what is checked out."""
-    if not (revision and ARCHIVE.is_file() and SBOM.is_file()):
-        return False
-    _, labels = _manifest_digest_and_labels(ARCHIVE)
-    changed = _git("status", "--porcelain", "--", *INPUTS)
-    return labels.get(f"{LABEL}revision") == revision and changed == ""
-
-
-@pytest.fixture(scope="session")
-def revision() -> str:
-    return _git("rev-parse", "HEAD")
-
-
-@pytest.fixture(scope="session")
-def archive(revision: str) -> Path:
-    """dist/budgetwarden-<version>.oci.tar of this checkout, built when it is not there yet."""
-    if not _up_to_date(revision):
-        done = subprocess.run(["bash", str(BUILD)], cwd=ROOT, capture_output=True, text=True,
-                              timeout=BUILD_TIMEOUT, check=False)  # fmt: skip
-        assert done.returncode == 0, f"{BUILD} failed\n{done.stderr[-6000:]}"
-        assert done.stdout.strip() == str(ARCHIVE)
-    return ARCHIVE
-
-
-@dataclass(frozen=True)
-class Buildah:
-    """buildah on a storage of its own: vfs, chroot isolation, no daemon and no runtime."""
-
-    store: Path
-
-    def result(self, *args: str) -> subprocess.CompletedProcess[str]:
-        command = ["buildah", "--root", str(self.store / "root"), "--runroot",
-                   str(self.store / "run"), "--storage-driver", "vfs", *args]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-        assert done.returncode == 0, f"{' '.join(command)}\n{done.stdout}\n{done.stderr}"
-        return done
-
-    def __call__(self, *args: str) -> str:
-        return self.result(*args).stdout
-
-    def run(self, container: str, *command: str, volumes: tuple[str, ...] = ()) -> str:
-        """stdout of `command` run inside the container as the image's user."""
-        mounts = [arg for volume in volumes for arg in ("--volume", volume)]
-        return self("run", "--isolation", "chroot", *mounts, container, "--", *command)
-
-
-@pytest.fixture(scope="session")
-def buildah(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Buildah]:
-    store = tmp_path_factory.mktemp("buildah")
-    yield Buildah(store)
-    shutil.rmtree(store, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def container(archive: Path, buildah: Buildah) -> Iterator[str]:
-    """A working container of the image in the archive."""
-    name = buildah("from", "--quiet", f"oci-archive:{archive}").strip()
-    yield name
-    buildah("rm", name)
-
-
-@pytest.fixture(scope="session")
-def config(buildah: Buildah, container: str) -> dict[str, Any]:
-    """The image's OCI config: user, entrypoint, environment, labels."""
-    inspected = json.loads(buildah("inspect", "--type", "container", container))
-    config: dict[str, Any] = inspected["OCIv1"]["config"]
-    return config
+pytestmark = [pytest.mark.image, pytest.mark.timeout(IMAGE_TIMEOUT)]
 
 
 def _python(buildah: Buildah, container: str, code: str) -> str:
@@ -187,7 +96,7 @@ def test_the_sbom_lists_what_the_image_holds(
     archive: Path, buildah: Buildah, container: str
 ) -> None:
     sbom = json.loads(SBOM.read_text())
-    digest, _ = _manifest_digest_and_labels(archive)
+    digest, _ = manifest_digest_and_labels(archive)
     versions = {c["name"]: c["version"] for c in sbom["components"]}
     installed = _python(buildah, container, "from importlib.metadata import version as v; "
                         "print(v('budgetwarden'), v('kopf'))")  # fmt: skip
