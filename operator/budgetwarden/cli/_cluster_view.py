@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from budgetwarden.adapters.kube import Kube, current_namespace
+from budgetwarden.adapters.kube import BuiltinObjects, Kube, current_namespace
 from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
 from budgetwarden.core.freeze.vap import selector_text
 from budgetwarden.core.freeze.view import FreezeView
@@ -100,3 +100,16 @@ def target_text(kind: str, selector: LabelSelector | None = None, name: str | No
     if name is not None:
         return f"{kind}/{name}"
     return f"{kind}[{selector_text(selector) if selector else ''}]"
+
+
+def read_workload(
+    kind: str, namespace: str, name: str
+) -> tuple[dict[str, Any] | None, ClusterState]:
+    """A workload (None when it does not exist) and its namespace's freeze state, read with
+    the current KUBECONFIG. Raises KubeError when the cluster cannot be read."""
+    kube = Kube.from_environment()
+    try:
+        obj = BuiltinObjects(kube.api_client).workload(kind, namespace, name)
+        return obj, read_state(kube, namespace)
+    finally:
+        kube.close()

@@ -21,8 +21,8 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from budgetwarden.adapters.kube import BuiltinObjects, Kube, KubeError, current_namespace
-from budgetwarden.cli._cluster_view import read_state
+from budgetwarden.adapters.kube import KubeError, current_namespace
+from budgetwarden.cli._cluster_view import read_workload
 from budgetwarden.cli.explain import workload_argument
 from budgetwarden.core.freeze.gate import gate, workload_stub
 from budgetwarden.core.freeze.view import WorkloadRef
@@ -51,12 +51,7 @@ def run(args: argparse.Namespace) -> int:
     kind, name = args.workload
     try:
         namespace = args.namespace or current_namespace()
-        kube = Kube.from_environment()
-        try:
-            obj = BuiltinObjects(kube.api_client).workload(kind, namespace, name)
-            state = read_state(kube, namespace)
-        finally:
-            kube.close()
+        obj, state = read_workload(kind, namespace, name)
     except KubeError as error:
         print(f"budgetwarden check: {error}", file=sys.stderr)
         return 1

@@ -15,8 +15,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from budgetwarden.adapters.kube import BuiltinObjects, Kube, KubeError, current_namespace
-from budgetwarden.cli._cluster_view import ClusterState, read_state, target_text
+from budgetwarden.adapters.kube import KubeError, current_namespace
+from budgetwarden.cli._cluster_view import ClusterState, read_workload, target_text
 from budgetwarden.core.freeze.admission import AdmissionDecision, Reason, decide
 from budgetwarden.core.freeze.admission_message import cause_text
 from budgetwarden.core.freeze.exception_spec import FreezeException
@@ -151,12 +151,7 @@ def run(args: argparse.Namespace) -> int:
     kind, name = args.workload
     try:
         namespace = args.namespace or current_namespace()
-        kube = Kube.from_environment()
-        try:
-            obj = BuiltinObjects(kube.api_client).workload(kind, namespace, name)
-            state = read_state(kube, namespace) if obj is not None else ClusterState()
-        finally:
-            kube.close()
+        obj, state = read_workload(kind, namespace, name)
     except KubeError as error:
         print(f"budgetwarden explain: {error}", file=sys.stderr)
         return 1
