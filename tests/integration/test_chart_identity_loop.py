@@ -130,11 +130,7 @@ def test_the_chart_runs_the_whole_loop_with_its_own_service_account(
     prometheus: PrometheusProcess, chart_identity: Callable[[dict[str, str]], Installed],
     place: Place, tmp_path: Path,
 ) -> None:  # fmt: skip
-    recorded.set(enforced, SLO_NAME, "0.214", w1h="1", w5m="1")
-    scraped(prometheus, enforced, SLO_NAME)
-    apply(cluster, deployment(enforced, "worker:1.0"))
-    apply(cluster, example("01-availability-ratio.yaml", enforced))
-    apply(cluster, example("05-policy.yaml", enforced))
+    burning(cluster, enforced, recorded, prometheus)
     docs, kubeconfig = chart_identity(
         {"operator.prometheusURL": f'"{prometheus.url}"', "operator.pollInterval": '"1s"'}
     )
@@ -168,6 +164,17 @@ def test_the_chart_runs_the_whole_loop_with_its_own_service_account(
     finally:
         for process in started:
             process.stop()
+
+
+def burning(
+    cluster: Cluster, namespace: str, recorded: RecordedSeries, prometheus: PrometheusProcess
+) -> None:
+    """The SLO at 21.4% in Prometheus, its policy and the Deployment the policy targets."""
+    recorded.set(namespace, SLO_NAME, "0.214", w1h="1", w5m="1")
+    scraped(prometheus, namespace, SLO_NAME)
+    apply(cluster, deployment(namespace, "worker:1.0"))
+    apply(cluster, example("01-availability-ratio.yaml", namespace))
+    apply(cluster, example("05-policy.yaml", namespace))
 
 
 def paused(cluster: Cluster, namespace: str) -> bool:

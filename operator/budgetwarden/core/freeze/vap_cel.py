@@ -16,10 +16,16 @@ workload, in the webhook's order). Lists in params are newline-separated lines; 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from budgetwarden.core.freeze import admission_message as text
 from budgetwarden.core.freeze.admission import Reason
+from budgetwarden.core.freeze.vap_cel_base import (
+    FREEZES,
+    clip,
+    list_literal,
+    same_except,
+    target_matches,
+)
+from budgetwarden.core.freeze.vap_cel_base import lit as lit  # vap.py and the tests use it here
 from budgetwarden.core.freeze.workload_diff import (
     MARK_PREFIX,
     POD_TEMPLATE_HASH_LABELS,
@@ -36,52 +42,6 @@ WARNING_SLOTS = 8  # one validation per warning: the most warnings one request c
 # The same widths and wording core.freeze.admission_message uses, so both fit a denial the same way.
 WIDTHS = text.WIDTHS
 HOW_PARTIAL, HOW_FULL = text.HOW_PARTIAL, text.HOW_FULL
-FREEZES = "['PartialFreeze', 'FullFreeze']"
-
-
-def lit(value: str) -> str:
-    """A CEL string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
-
-
-def _list(values: Iterable[str]) -> str:
-    return "[" + ", ".join(lit(v) for v in sorted(values)) + "]"
-
-
-def clip(expr: str, width: int | str) -> str:
-    """CEL for admission_message.clip of a printable string."""
-    cut = width - 3 if isinstance(width, int) else f"{width} - 3"
-    return f"({expr}.size() <= {width} ? {expr} : {expr}.substring(0, {cut}) + '...')"
-
-
-def _same_except(a: str, b: str, ignored: str) -> str:
-    """Two maps are equal apart from the keys in `ignored` (a CEL list)."""
-    return (
-        f"{a}.all(k, k in {ignored} || (k in {b} && {b}[k] == {a}[k]))"
-        f" && {b}.all(k, k in {ignored} || k in {a})"
-    )
-
-
-# --- Which workloads a target line selects ---------------------------------------------------
-def _requirement(r: str, labels: str) -> str:
-    key_ne, values_ne = f"{r}.split('!=')[0]", f"{r}.split('!=')[1].split('|')"
-    key_eq, values_eq = f"{r}.split('=')[0]", f"{r}.split('=')[1].split('|')"
-    return (
-        f"({r}.startsWith('!') ? !({r}.substring(1) in {labels})"
-        f" : {r}.contains('!=') ? (!({key_ne} in {labels}) || !({labels}[{key_ne}] in {values_ne}))"
-        f" : {r}.contains('=') ? ({key_eq} in {labels} && {labels}[{key_eq}] in {values_eq})"
-        f" : {r} in {labels})"
-    )
-
-
-def target_matches(t: str, labels: str) -> str:
-    """A target line names the workload, or is of its kind with a selector its labels match."""
-    selector = f"{t}.split(' ')"
-    return (
-        f"({t} == variables.workload || ({selector}[0] == variables.kind"
-        f" && ({selector}.size() == 1"
-        f" || {selector}[1].split(',').all(r, {_requirement('r', labels)}))))"
-    )
 
 
 # --- The texts -------------------------------------------------------------------------------
@@ -176,12 +136,12 @@ def _same_version() -> str:
         (
             "!variables.create",
             "object.spec.?workloadRef == oldObject.spec.?workloadRef",
-            _same_except("variables.newTemplate", "variables.oldTemplate", "['metadata']"),
-            _same_except(new, old, "['annotations', 'labels']"),
-            _same_except(f"{new}.?labels.orValue({{}})", f"{old}.?labels.orValue({{}})",
-                         _list(POD_TEMPLATE_HASH_LABELS)),
-            _same_except(f"{new}.?annotations.orValue({{}})", f"{old}.?annotations.orValue({{}})",
-                         _list([RESTARTED_AT_ANNOTATION])),
+            same_except("variables.newTemplate", "variables.oldTemplate", "['metadata']"),
+            same_except(new, old, "['annotations', 'labels']"),
+            same_except(f"{new}.?labels.orValue({{}})", f"{old}.?labels.orValue({{}})",
+                         list_literal(POD_TEMPLATE_HASH_LABELS)),
+            same_except(f"{new}.?annotations.orValue({{}})", f"{old}.?annotations.orValue({{}})",
+                         list_literal([RESTARTED_AT_ANNOTATION])),
         )
     )  # fmt: skip
 
@@ -236,15 +196,9 @@ def _releases() -> str:
     )
 
 
-def decision_variables() -> list[dict[str, str]]:
-    """The variables every freeze policy shares, each building on the ones before it."""
-    paused_annotation = f"oldObject.metadata.?annotations[?{lit(ANNOTATION_PAUSED_BY)}]"
-    judged_targets = "p.targets.split('\\n').exists(t, variables.labelSets.exists(l, {}))"
-    covered = (
-        "variables.exceptions.filter(e, (e.maxLevel == 'FullFreeze' || p.level == "
-        "'PartialFreeze') && e.targets.split('\\n').exists(t, {}))"
-    )
-    pairs = [
+def _request_pairs() -> list[tuple[str, str]]:
+    """What the request is about and what it changes."""
+    return [
         ("create", "request.operation == 'CREATE'"),
         ("kind", "request.kind.kind"),
         ("workload", "variables.kind + '/' + object.metadata.name"),
@@ -263,6 +217,19 @@ def decision_variables() -> list[dict[str, str]]:
         ("newVersion", "variables.create || !variables.sameVersion"),
         ("unpause", "!variables.create && oldObject.spec.?paused.orValue(false) == true"
                     " && object.spec.?paused.orValue(false) != true"),
+    ]  # fmt: skip
+
+
+def decision_variables() -> list[dict[str, str]]:
+    """The variables every freeze policy shares, each building on the ones before it."""
+    paused_annotation = f"oldObject.metadata.?annotations[?{lit(ANNOTATION_PAUSED_BY)}]"
+    judged_targets = "p.targets.split('\\n').exists(t, variables.labelSets.exists(l, {}))"
+    covered = (
+        "variables.exceptions.filter(e, (e.maxLevel == 'FullFreeze' || p.level == "
+        "'PartialFreeze') && e.targets.split('\\n').exists(t, {}))"
+    )
+    pairs = [
+        *_request_pairs(),
         ("policies", _records("policy", "policies", POLICY_FIELDS)),
         ("exceptions", _records("exception", "exceptions", EXCEPTION_FIELDS)),
         ("pausedByUs", f"(!variables.create && {paused_annotation}.orValue('') != '')"

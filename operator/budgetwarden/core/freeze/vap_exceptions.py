@@ -26,7 +26,7 @@ from typing import Any
 from budgetwarden.core.freeze.admission_message import PREFIX
 from budgetwarden.core.freeze.exception_changes import FIXED
 from budgetwarden.core.freeze.vap import managed_object
-from budgetwarden.core.freeze.vap_cel import clip, lit
+from budgetwarden.core.freeze.vap_cel_base import clip, lit
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.durations import format_duration
 

@@ -17,7 +17,7 @@ from typing import Any
 from budgetwarden.core.freeze import policy_guard as guard
 from budgetwarden.core.freeze import policy_weakening as weak
 from budgetwarden.core.freeze.vap import ENFORCED_NAMESPACES, FailurePolicy, managed_object
-from budgetwarden.core.freeze.vap_cel import clip, lit
+from budgetwarden.core.freeze.vap_cel_base import clip, lit
 from budgetwarden.core.freeze.webhook_config import policy_match_conditions
 from budgetwarden.core.kernel import conventions as c
 
