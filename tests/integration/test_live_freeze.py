@@ -5,7 +5,8 @@ the budget read from a real Prometheus falls to 21.4% and the operator (in-proce
 second) freezes its policy. Under `inFlight: Abort` the operator aborts the Rollout and leaves it
 unpaused: the controller scales the canary away and the stable ReplicaSet serves all five
 replicas. Under `inFlight: Pause` the Rollout is paused where it stands: the step index and the
-replica counts do not move.
+replica counts do not move. A Deployment paused in the middle of a rolling update keeps its
+ReplicaSets as they are for the freeze and completes the update once the budget recovers.
 """
 
 from __future__ import annotations
@@ -56,14 +57,16 @@ def mid_canary(live_cluster: LiveCluster, live_namespace: str) -> str:
 @contextmanager
 def freeze(
     live: LiveCluster, namespace: str, in_flight: str, recorded: RecordedSeries,
-    prometheus: PrometheusProcess, monkeypatch: pytest.MonkeyPatch,
+    prometheus: PrometheusProcess, monkeypatch: pytest.MonkeyPatch, kind: str = "Rollout",
 ) -> Iterator[None]:  # fmt: skip
-    """The payments policy over Rollout `web` at PartialFreeze, with the operator running."""
+    """The payments policy over `web` at PartialFreeze, with the operator running; it thaws
+    as soon as the budget is back above 30% (a one-second hold, no margin)."""
     recorded.set(namespace, SLO_NAME, "0.214", w1h="1", w5m="1")
     scraped(prometheus, namespace, SLO_NAME)
     policy = example("05-policy.yaml", namespace)
-    policy["spec"]["targets"] = [{"kind": "Rollout", "selector": {"matchLabels": {"app": "web"}}}]
+    policy["spec"]["targets"] = [{"kind": kind, "selector": {"matchLabels": {"app": "web"}}}]
     policy["spec"]["inFlight"] = in_flight
+    policy["spec"]["hysteresis"] = {"minimumHold": "1s", "exitMarginPercent": "0"}
     for resource in (example("01-availability-ratio.yaml", namespace), policy):
         live.cluster.kubectl("apply", "-f", "-", input=json.dumps(resource))
     monkeypatch.setenv("KUBECONFIG", str(live.cluster.kubeconfig))
@@ -103,3 +106,31 @@ def test_pause_holds_a_canary_where_it_stands(
         time.sleep(5)  # several polls and controller syncs: nothing may move
         held = status(live_cluster, "rollout", namespace)
         assert (held.get("currentStepIndex"), replica_sets(live_cluster, namespace)) == (1, AT_20)
+
+
+def test_a_deployment_paused_mid_rollout_stays_put_and_completes_at_thaw(
+    live_cluster: LiveCluster, live_namespace: str, recorded: RecordedSeries,
+    prometheus: PrometheusProcess, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    namespace = live_namespace
+    slow = {"minReadySeconds": 8, "strategy": {"type": "RollingUpdate", "rollingUpdate": {
+        "maxSurge": 1, "maxUnavailable": 0}}}  # fmt: skip
+    create(live_cluster, namespace, workload("Deployment", 3, **slow))
+    wait_for("3 ready pods", lambda: replica_sets(live_cluster, namespace) == {
+        f"{IMAGE}:1": (3, 3)})  # fmt: skip
+    live_cluster.cluster.kubectl("set", "image", "deployment/web", f"web={IMAGE}:2",
+                                 "-n", namespace)  # fmt: skip
+    wait_for("the rollout under way", lambda: replica_sets(live_cluster, namespace).get(
+        f"{IMAGE}:2", (0, 0))[0] >= 1)  # fmt: skip
+    with freeze(live_cluster, namespace, "Pause", recorded, prometheus, monkeypatch,
+                kind="Deployment"):  # fmt: skip
+        wait_for("the pause", lambda: (get(live_cluster.cluster, "deployment", "web", namespace)
+                                       or {})["spec"].get("paused") is True)  # fmt: skip
+        held = replica_sets(live_cluster, namespace)
+        time.sleep(12)  # longer than minReadySeconds: an unpaused rollout would move on
+        assert replica_sets(live_cluster, namespace) == held
+        assert held[f"{IMAGE}:1"][0] >= 1  # mid-rollout: the old version still serves
+        recorded.set(namespace, SLO_NAME, "0.9", w1h="0", w5m="0")  # the budget recovers
+        done = {f"{IMAGE}:1": (0, 0), f"{IMAGE}:2": (3, 3)}
+        wait_for("the rollout completed after the thaw",
+                 lambda: replica_sets(live_cluster, namespace) == done, timeout=120)  # fmt: skip
