@@ -4,8 +4,9 @@ An SLO, a policy frozen in its status and a FreezeException are created in a tea
 then a release is installed with helm into its own namespace (its pods never run: the test
 cluster has no controllers; what is checked is what helm does to the API's objects).
 `helm upgrade` with changed values, `helm uninstall` and a new `helm install` must leave every
-one of them, the freeze in status included, and the CRDs. Helm installs `crds/` only when they
-are missing and never upgrades or deletes them (docs/install.md).
+one of them, the freeze in status included, and the CRDs; an operator started afterwards carries
+the same freeze on (same freeze id) and pauses the workload it holds. Helm installs `crds/` only
+when they are missing and never upgrades or deletes them (docs/install.md).
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ from typing import Any
 
 import pytest
 
+from budget_support import RecordedSeries
+from budgetwarden.runtime import config
 from budgetwarden_dev.devenv.cluster import Cluster
+from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 from helm_support import CHART, build_helm, helm_run
-from operator_support import example, get
+from operator_support import example, get, running_operator, wait_for
+from poller_support import SLO_NAME, prometheus_fixture, recorded_fixture, scraped  # noqa: F401
+from webhook_support import deployment
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.promtool]
 KINDS = ("slo", "errorbudgetpolicy", "freezeexception")
 FREEZE = {
     "level": "PartialFreeze", "since": "2026-11-29T10:14:00Z", "freezeId": "fz-7c2e",
@@ -61,9 +67,11 @@ def release_slot_fixture(cluster: Cluster, namespace: str) -> Iterator[tuple[str
 
 
 def test_upgrade_and_uninstall_keep_every_slo_policy_exception_and_freeze(
-    cluster: Cluster, namespace: str, release_slot: tuple[str, str]
-) -> None:
+    cluster: Cluster, namespace: str, release_slot: tuple[str, str], recorded: RecordedSeries,
+    prometheus: PrometheusProcess, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     release, release_namespace = release_slot
+    cluster.kubectl("create", "-f", "-", input=json.dumps(deployment(namespace, "worker:1.0")))
     base = ("--namespace", release_namespace, "--set", f"rbac.approver.name=approver-{release}")
     for name in ("01-availability-ratio.yaml", "05-policy.yaml", "06-freeze-exception.yaml"):
         resource = example(name, namespace)
@@ -80,7 +88,7 @@ def test_upgrade_and_uninstall_keep_every_slo_policy_exception_and_freeze(
 
     helm(cluster, "upgrade", release, str(CHART), *base, "--set", "replicaCount=2",
          "--set", "webhook.failurePolicy=Fail")  # fmt: skip
-    deployment = get(cluster, "deployment", f"{release}-budgetwarden", release_namespace) or {}
+    upgraded = get(cluster, "deployment", f"{release}-budgetwarden", release_namespace) or {}
     after_upgrade = team_state(cluster, namespace)
     helm(cluster, "uninstall", release, "--namespace", release_namespace, "--wait")
     gone = get(cluster, "deployment", f"{release}-budgetwarden", release_namespace)
@@ -88,5 +96,26 @@ def test_upgrade_and_uninstall_keep_every_slo_policy_exception_and_freeze(
     helm(cluster, "install", release, str(CHART), *base)
     after_reinstall = team_state(cluster, namespace)
 
-    assert (deployment["spec"]["replicas"], gone) == (2, None)
+    assert (upgraded["spec"]["replicas"], gone) == (2, None)
     assert after_upgrade == after_uninstall == after_reinstall == before
+    enforced_again(cluster, namespace, recorded, prometheus, monkeypatch)
+
+
+def enforced_again(
+    cluster: Cluster, namespace: str, recorded: RecordedSeries, prometheus: PrometheusProcess,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """An operator started after the reinstall carries the same freeze on and enforces it."""
+    recorded.set(namespace, SLO_NAME, "0.214", w1h="1", w5m="1")
+    scraped(prometheus, namespace, SLO_NAME)
+    monkeypatch.setenv(config.ENV_PROMETHEUS_URL, prometheus.url)
+    monkeypatch.setenv(config.ENV_POLL_INTERVAL, "1s")
+    monkeypatch.setenv(config.ENV_METRICS_PORT, "off")
+    monkeypatch.setenv(config.ENV_LEASE_NAMESPACE, namespace)
+    with running_operator(namespace):
+        worker = wait_for("the Deployment paused by the freeze", lambda: (
+            found if ((found := get(cluster, "deployment", "checkout-worker", namespace)) or {})
+            .get("spec", {}).get("paused") else None))  # fmt: skip
+    status = (get(cluster, "errorbudgetpolicy", "payments", namespace) or {})["status"]
+    annotations = worker["metadata"]["annotations"]
+    assert (status["freezeId"], annotations["budgetwarden.io/freeze-id"]) == ("fz-7c2e",) * 2
