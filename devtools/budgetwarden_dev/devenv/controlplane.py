@@ -171,17 +171,10 @@ class ControlPlane:
 
     def stop(self) -> None:
         """Stop kube-apiserver, then etcd; remove the work directory. Safe to call twice."""
-        errors = []
-        for proc in reversed(self.processes):
-            try:
-                processes.stop(proc, self._children.get(proc.pid))
-            except DevEnvError as e:
-                errors.append(str(e))
-        self.processes.clear()
-        self._children.clear()
-        shutil.rmtree(self.workdir, ignore_errors=True)
-        if errors:
-            raise DevEnvError("; ".join(errors))
+        try:
+            processes.stop_all(self.processes, self._children)
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> ControlPlane:
         return self.start()

@@ -123,6 +123,21 @@ def stop(proc: Spawned, child: subprocess.Popen[bytes] | None = None, timeout: f
         raise DevEnvError(f"{proc.name} (pid {proc.pid}) did not stop")
 
 
+def stop_all(procs: list[Spawned], children: dict[int, subprocess.Popen[bytes]]) -> None:
+    """Stop `procs` newest first and forget them (both arguments are emptied); raises one
+    DevEnvError naming every process that would not stop, after trying them all."""
+    errors = []
+    for proc in reversed(procs):
+        try:
+            stop(proc, children.get(proc.pid))
+        except DevEnvError as e:
+            errors.append(str(e))
+    procs.clear()
+    children.clear()
+    if errors:
+        raise DevEnvError("; ".join(errors))
+
+
 def _wait_gone(proc: Spawned, child: subprocess.Popen[bytes] | None, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -240,13 +240,4 @@ class Workloads:
 
     def stop(self) -> None:
         """Stop the processes, newest first. Safe to call twice; the files stay with the plane."""
-        errors = []
-        for proc in reversed(self.processes):
-            try:
-                processes.stop(proc, self._children.get(proc.pid))
-            except DevEnvError as e:
-                errors.append(str(e))
-        self.processes.clear()
-        self._children.clear()
-        if errors:
-            raise DevEnvError("; ".join(errors))
+        processes.stop_all(self.processes, self._children)

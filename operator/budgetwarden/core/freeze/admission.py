@@ -107,7 +107,8 @@ def _subject(request: ReviewRequest, policies: Sequence[PolicyFreeze]) -> _Subje
         facets=facets,
         labels=labels,
         paused_by_us=paused or any(h.paused_by_us and h.kind == request.ref.kind for h in held),
-        releases=any(_releases(p, request.ref, *labels) for p in policies),
+        releases=ChangeKind.RELABEL in facets
+        and any(_releases(p, request.ref, *labels) for p in policies),
     )
 
 
@@ -133,7 +134,7 @@ def _blocked(subject: _Subject) -> str:
         # `kubectl rollout undo` replaces a Deployment's annotations with its ReplicaSet's, marks
         # included; a rollback is always allowed, and the next poll writes the marks back.
         return text.BLOCKED_MARKS
-    if ChangeKind.RELABEL in subject.facets and subject.releases:
+    if subject.releases:
         return text.BLOCKED_RELABEL
     return ""
 
