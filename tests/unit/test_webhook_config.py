@@ -55,13 +55,35 @@ FREEZE_METADATA = (
     f" || (has({OLD_ANNOTATIONS}) && {OLD_ANNOTATIONS}.exists(k, k.startsWith('budgetwarden.io/')"
     f" && !(has({ANNOTATIONS}) && k in {ANNOTATIONS})))"
 )
+NEW, OLD = "object.status", "oldObject.status"
+PROMOTION = (
+    "request.subResource == 'status' && ("
+    f"(((has(object.status) && has({NEW}.promoteFull)) && {NEW}.promoteFull == true)"
+    f" && !((has(oldObject.status) && has({OLD}.promoteFull)) && {OLD}.promoteFull == true))"
+    f" || ((has(oldObject.status) && has({OLD}.pauseConditions))"
+    f" && size({OLD}.pauseConditions) > 0"
+    f" && !((has(object.status) && has({NEW}.pauseConditions))"
+    f" && {NEW}.pauseConditions == {OLD}.pauseConditions))"
+    f" || (((has(oldObject.status) && has({OLD}.abort)) && {OLD}.abort == true)"
+    f" && !((has(object.status) && has({NEW}.abort)) && {NEW}.abort == true))"
+    f" || (has(object.status) && has({NEW}.currentStepIndex))"
+    f" != (has(oldObject.status) && has({OLD}.currentStepIndex))"
+    f" || ((has(object.status) && has({NEW}.currentStepIndex))"
+    f" && (has(oldObject.status) && has({OLD}.currentStepIndex))"
+    f" && {NEW}.currentStepIndex != {OLD}.currentStepIndex))"
+)
 CONDITIONS = [
     {
         "name": "has-spec",
         "expression": "has(object.spec) && (request.operation == 'CREATE' || has(oldObject.spec))",
     },
-    {"name": "judged-change", "expression": f"{NEW_VERSION} || {FREEZE_METADATA}"},
+    {"name": "judged-change", "expression": f"{NEW_VERSION} || {FREEZE_METADATA} || {PROMOTION}"},
 ]
+CONTROLLER = {
+    "name": "not-rollouts-controller",
+    "expression": "request.subResource != 'status' || !(request.userInfo.username in"
+    " ['system:serviceaccount:argo-rollouts:argo-rollouts'])",
+}
 BREAKGLASS = {
     "name": "no-breakglass",
     "expression": "!authorizer.group('budgetwarden.io').resource('freezeexceptions')"
@@ -95,11 +117,11 @@ LOCAL_VALIDATING = {
             },
             "matchPolicy": "Equivalent",
             "rules": [
-                rule("argoproj.io", "v1alpha1", ["rollouts"]),
+                rule("argoproj.io", "v1alpha1", ["rollouts", "rollouts/status"]),
                 rule("apps", "v1", ["deployments"]),
             ],
             "namespaceSelector": {"matchLabels": {"budgetwarden.io/enforce": "enabled"}},
-            "matchConditions": CONDITIONS,
+            "matchConditions": [*CONDITIONS, CONTROLLER],
             "failurePolicy": "Ignore",
             "sideEffects": "NoneOnDryRun",
             "timeoutSeconds": 5,
@@ -153,7 +175,7 @@ def test_the_local_mutating_configuration_is_whole() -> None:
 
 def test_the_matched_expression_is_the_documented_one() -> None:
     assert NEW_VERSION_OR_RESUME == NEW_VERSION
-    assert f"{NEW_VERSION} || {FREEZE_METADATA}" == JUDGED_CHANGE
+    assert f"{NEW_VERSION} || {FREEZE_METADATA} || {PROMOTION}" == JUDGED_CHANGE
 
 
 def test_in_cluster_every_entry_points_at_the_service_with_its_path() -> None:
@@ -206,7 +228,7 @@ def test_break_glass_by_rbac_verb_is_a_condition_only_when_asked_for() -> None:
         "name": "not-budgetwarden",
         "expression": "request.userInfo.username != 'system:sa'",
     }
-    assert workloads["matchConditions"] == [*CONDITIONS, BREAKGLASS, operator]
+    assert workloads["matchConditions"] == [*CONDITIONS, CONTROLLER, BREAKGLASS, operator]
     assert policies["matchConditions"] == [SPEC_CHANGE_OR_DELETE, BREAKGLASS, operator]
 
 

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from budgetwarden_dev.devenv import processes
 from budgetwarden_dev.devenv.binaries import repo_root
 from budgetwarden_dev.devenv.controlplane import ControlPlane
@@ -34,6 +36,10 @@ NODE_NAME = "kwok-node-0"
 # toleration to land on it
 NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
 ROLLOUTS_NAMESPACE = "argo-rollouts"  # where the controller looks up its notification ConfigMap
+# The controller runs as the ServiceAccount upstream's install gives it, so admission tells its
+# writes apart from people's as it would in a real cluster (it may write rollouts/status freely).
+ROLLOUTS_SERVICE_ACCOUNT = "argo-rollouts"
+ROLLOUTS_USERNAME = f"system:serviceaccount:{ROLLOUTS_NAMESPACE}:{ROLLOUTS_SERVICE_ACCOUNT}"
 NODE_IP = "10.244.0.1"
 POD_CIDR = "10.244.1.0/24"  # apart from NODE_IP, and more addresses than the node has pods
 # the node-lifecycle controller marks a node NotReady after 40 s without a lease renewal
@@ -212,13 +218,29 @@ class Workloads:
                 "env",  # exec's the controller: the pid stays the controller's
                 f"POD_NAMESPACE={ROLLOUTS_NAMESPACE}",
                 str(self.binary("rollouts-controller")),
-                f"--kubeconfig={self.plane.kubeconfig}",
+                f"--kubeconfig={self._rollouts_kubeconfig()}",
                 "--leader-elect=false",
                 f"--metricsPort={metrics}",
                 f"--healthzPort={healthz}",
             ],
         )
         processes.wait_http(f"http://127.0.0.1:{healthz}/healthz", controller)
+
+    def _rollouts_kubeconfig(self) -> Path:
+        """The admin kubeconfig, impersonating the controller's ServiceAccount (cluster-admin)."""
+        account = ROLLOUTS_SERVICE_ACCOUNT
+        self.plane.kubectl("create", "serviceaccount", account, f"--namespace={ROLLOUTS_NAMESPACE}")
+        self.plane.kubectl(
+            "create", "clusterrolebinding", "argo-rollouts", "--clusterrole=cluster-admin",
+            f"--serviceaccount={ROLLOUTS_NAMESPACE}:{account}",
+        )  # fmt: skip
+        config = yaml.safe_load(self.plane.kubeconfig.read_text())
+        for user in config["users"]:
+            user["user"]["as"] = ROLLOUTS_USERNAME
+        path = self.workdir / "rollouts-controller.kubeconfig"
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        path.chmod(0o600)
+        return path
 
     def _wait_cluster_works(self, timeout: float = 60) -> None:
         self.plane.kubectl(

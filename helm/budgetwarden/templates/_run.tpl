@@ -57,6 +57,8 @@ BUDGETWARDEN_* variables. */}}
   value: {{ .Values.admission.exceptionMaxTTL | quote }}
 - name: BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS
   value: {{ .Values.admission.allowServiceAccountApprovers | toString | quote }}
+- name: BUDGETWARDEN_ROLLOUTS_CONTROLLER_USERS
+  value: {{ join "," .Values.admission.rolloutsControllerUsers | quote }}
 {{- end -}}
 
 {{/* The webhook container: `budgetwarden run --role=admission`, its own watches and listings,

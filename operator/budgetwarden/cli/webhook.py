@@ -23,6 +23,7 @@ from budgetwarden.core.freeze.webhook_config import (
     WebhookOptions,
     configurations,
 )
+from budgetwarden.core.kernel import conventions as c
 
 
 def service_argument(text: str) -> ServiceRef:
@@ -71,6 +72,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="the operator's user (system:serviceaccount:NS:NAME); its changes skip the webhook",
     )
     render.add_argument(
+        "--rollouts-controller-user",
+        action="append",
+        dest="status_writers",
+        metavar="USER",
+        help="the Argo Rollouts controller's user, whose Rollout status writes are never judged "
+        f"(repeatable; default {c.ROLLOUTS_CONTROLLER_USERNAME})",
+    )
+    render.add_argument(
         "--breakglass",
         action="store_true",
         help="let holders of the 'breakglass' verb on freezeexceptions skip the webhook "
@@ -96,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         timeout_seconds=args.timeout,
         operator_username=args.operator_username,
         breakglass=args.breakglass,
+        status_writers=tuple(args.status_writers or WebhookOptions().status_writers),
         name=args.name,
     )
     sys.stdout.write(dump_all(configurations(client, options)))

@@ -20,7 +20,7 @@ drops (and logs how many) rather than grows.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -46,6 +46,7 @@ class Admission:
         max_ttl: timedelta = exception_admission.DEFAULT_MAX_TTL,
         operator_username: str = "",
         allow_service_account_approvers: bool = False,
+        status_writers: Collection[str] = (),
         on_exception_used: ExceptionUsed = lambda *_: None,
         views: FreezeViews | None = None,
     ) -> None:
@@ -53,6 +54,7 @@ class Admission:
         self.max_ttl = max_ttl
         self.allow_service_account_approvers = allow_service_account_approvers
         self.operator_username = operator_username
+        self.status_writers = frozenset(status_writers)
         self._on_exception_used = on_exception_used
         self.views = views if views is not None else FreezeViews(registry)
 
@@ -64,7 +66,11 @@ class Admission:
         """Answer a Rollout or Deployment request."""
         view = self.view(admission.review_namespace(review))
         decision = admission.decide(
-            review, view, operator_username=self.operator_username, now=utcnow()
+            review,
+            view,
+            operator_username=self.operator_username,
+            now=utcnow(),
+            status_writers=self.status_writers,
         )
         if decision.freeze_id or decision.warnings:  # decisions a freeze touched, for the log
             what, verdict = _describe(review), decision.reason_code.value

@@ -62,6 +62,7 @@ ENV_LEASE_NAME: Final = "BUDGETWARDEN_LEASE_NAME"
 ENV_LEASE_DURATION: Final = "BUDGETWARDEN_LEASE_DURATION"
 ENV_RELIST_INTERVAL: Final = "BUDGETWARDEN_RELIST_INTERVAL"
 ENV_ROLE: Final = "BUDGETWARDEN_ROLE"
+ENV_ROLLOUTS_CONTROLLER_USERS: Final = "BUDGETWARDEN_ROLLOUTS_CONTROLLER_USERS"
 MIN_LEASE_DURATION = timedelta(seconds=3)
 
 # flag destination in `budgetwarden run` -> the variable it overrides
@@ -251,7 +252,16 @@ def _admission(values: _Values, role: Role) -> AdmissionConfig:
         operator_username=values.env.get(ENV_OPERATOR_USERNAME, ""),
         vap_failure_policy=_failure_policy(*failure) if failure else "Ignore",
         allow_service_account_approvers=s.boolean(*accounts) if accounts else False,
+        status_writers=_status_writers(values),
     )
+
+
+def _status_writers(values: _Values) -> tuple[str, ...]:
+    """The Argo Rollouts controller's users: comma-separated; unset means upstream's default."""
+    given = values.env.get(ENV_ROLLOUTS_CONTROLLER_USERS)
+    if given is None:
+        return AdmissionConfig().status_writers
+    return tuple(name.strip() for name in given.split(",") if name.strip())
 
 
 def _webhook_listen(values: _Values) -> WebhookListen | None:

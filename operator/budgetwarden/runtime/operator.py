@@ -219,6 +219,7 @@ class Operator:
             max_ttl=admission.max_ttl,
             operator_username=admission.operator_username,
             allow_service_account_approvers=admission.allow_service_account_approvers,
+            status_writers=admission.status_writers,
             on_exception_used=event_poster(self.kube, self.registry, logger),
             views=self.views,
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from budgetwarden.core.freeze.exception_admission import DEFAULT_MAX_TTL
+from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.durations import parse_duration
 from budgetwarden.core.kernel.errors import BudgetwardenError, SpecError
 from budgetwarden.core.kernel.levels import Levels
@@ -95,6 +96,8 @@ class AdmissionConfig:
     operator_username: str = ""
     vap_failure_policy: FailurePolicy = "Ignore"
     allow_service_account_approvers: bool = False  # may system:serviceaccount:* approve?
+    # whose Rollout status writes are never judged: the Argo Rollouts controller's users
+    status_writers: tuple[str, ...] = (c.ROLLOUTS_CONTROLLER_USERNAME,)
 
 
 @dataclass(frozen=True)

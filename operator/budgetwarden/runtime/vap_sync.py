@@ -116,7 +116,8 @@ class ParamsSync:
 async def install(objects: BuiltinObjects, settings: AdmissionConfig, logger: Logger) -> str:
     """Apply every policy and binding of VAP mode; returns the operator's user name."""
     user = settings.operator_username or await asyncio.to_thread(objects.whoami)
-    for obj in vap.admission_policies(user, settings.vap_failure_policy):
+    writers = settings.status_writers
+    for obj in vap.admission_policies(user, settings.vap_failure_policy, status_writers=writers):
         await asyncio.to_thread(objects.apply, obj)
     for obj in vap_policy_guard.policy_guard(user, settings.vap_failure_policy):
         await asyncio.to_thread(objects.apply, obj)

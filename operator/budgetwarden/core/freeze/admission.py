@@ -8,14 +8,16 @@ dict it gets. Rules (DESIGN.md §4, research/anchors-enforcement.md §7):
   new version gets a warning that it was not checked.
 - PartialFreeze and FullFreeze block new versions: pod template or workloadRef changes, and new
   workloads (a brand-new workload ships new code just as an update does). They also block
-  resuming a workload budgetwarden paused, changing its budgetwarden.io annotations (the
+  resuming a workload budgetwarden paused, promoting, resuming or retrying a Rollout they hold
+  through its status subresource (core/freeze/rollout_status.py; the Argo Rollouts controller,
+  `status_writers`, is never judged), changing its budgetwarden.io annotations (the
   operator's record of the freeze), and label changes that take a workload the freeze holds out
   of its policy's targets. An unexpired FreezeException naming the workload (or
   whose selector matched it when the operator recorded the exception's `status.covers`), with
   maxLevel at or above the level, lets the change through with a warning that names it.
 - Always allowed: rollbacks to the stable template the operator recorded, restarts, scaling,
-  pausing, other spec fields, other metadata, status, subresources, DELETE, and the operator's
-  own user.
+  pausing, other spec fields, other metadata, other status writes, the scale subresource,
+  DELETE, and the operator's own user.
 - Enforcement Warn turns a denial into a warning with the same text; DryRun allows silently and
   the decision records the denial it would have made. Dry-run requests get the same answer.
 - A body that cannot be judged (not an AdmissionReview, no object, a kind we do not guard) is
@@ -28,7 +30,7 @@ core/freeze/admission_decision.py; the names callers use from them are re-export
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +44,7 @@ from budgetwarden.core.freeze.admission_review import (
     review_namespace,
     review_response,
 )
+from budgetwarden.core.freeze.rollout_status import STATUS_SUBRESOURCE, promotes
 from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze, WorkloadRef, covering_exception
 from budgetwarden.core.freeze.workload_diff import (
     ChangeKind,
@@ -77,6 +80,7 @@ class _Subject:
     labels: tuple[dict[str, str], ...]  # old and new labels: a policy selecting either holds
     paused_by_us: bool
     releases: bool  # the new labels take it out of the targets of a freeze that holds it
+    held: bool  # a freeze holds it (status.heldTargets)
 
 
 @dataclass(frozen=True)
@@ -90,18 +94,23 @@ class _Verdict:
     exception: str | None = None
 
 
+def _facets(request: ReviewRequest, stable: str, previous: str) -> frozenset[ChangeKind]:
+    old, new = request.old, request.new
+    if request.subresource == STATUS_SUBRESOURCE:
+        return frozenset({ChangeKind.PROMOTE if promotes(old, new) else ChangeKind.STATUS})
+    if old is not None and new is not None:
+        return change_facets(old, new, stable, previous)
+    return frozenset({ChangeKind.DELETE if new is None else ChangeKind.CREATE})
+
+
 def _subject(request: ReviewRequest, policies: Sequence[PolicyFreeze]) -> _Subject:
     """What the request does, told apart with the policies' records of the workload."""
     held = [h for p in policies if (h := p.holds(request.ref)) is not None]
     stable = next((h.stable_template for h in held if h.stable_template), "")
     previous = next((h.previous_template for h in held if h.previous_template), "")
     paused = bool(annotations_of(request.old).get(ANNOTATION_PAUSED_BY))
-    old, new = request.old, request.new
-    labels = (labels_of(old), labels_of(new))
-    if old is not None and new is not None:
-        facets = change_facets(old, new, stable, previous)
-    else:
-        facets = frozenset({ChangeKind.DELETE if new is None else ChangeKind.CREATE})
+    labels = (labels_of(request.old), labels_of(request.new))
+    facets = _facets(request, stable, previous)
     return _Subject(
         ref=request.ref,
         facets=facets,
@@ -109,6 +118,7 @@ def _subject(request: ReviewRequest, policies: Sequence[PolicyFreeze]) -> _Subje
         paused_by_us=paused or any(h.paused_by_us and h.kind == request.ref.kind for h in held),
         releases=ChangeKind.RELABEL in facets
         and any(_releases(p, request.ref, *labels) for p in policies),
+        held=any(is_freeze(p.level) and p.holds(request.ref) is not None for p in policies),
     )
 
 
@@ -130,6 +140,8 @@ def _blocked(subject: _Subject) -> str:
         return text.BLOCKED_TEMPLATE
     if ChangeKind.UNPAUSE in subject.facets and subject.paused_by_us:
         return text.BLOCKED_UNPAUSE
+    if ChangeKind.PROMOTE in subject.facets and subject.held:
+        return text.BLOCKED_PROMOTE
     if ChangeKind.MARKS in subject.facets and ChangeKind.ROLLBACK not in subject.facets:
         # `kubectl rollout undo` replaces a Deployment's annotations with its ReplicaSet's, marks
         # included; a rollback is always allowed, and the next poll writes the marks back.
@@ -196,12 +208,20 @@ def _combine(verdicts: Sequence[_Verdict], change: ChangeKind) -> AdmissionDecis
 
 
 def decide(
-    review: object, view: FreezeView, *, operator_username: str, now: datetime
+    review: object,
+    view: FreezeView,
+    *,
+    operator_username: str,
+    now: datetime,
+    status_writers: Collection[str] = (),
 ) -> AdmissionDecision:
-    """Judge one AdmissionReview body against the namespace's cached freeze state."""
+    """Judge one AdmissionReview body against the namespace's cached freeze state.
+    `status_writers` (the Argo Rollouts controller) write Rollout status unjudged."""
     request = parse_review(review)
     if isinstance(request, AdmissionDecision):
         return request
+    if request.subresource == STATUS_SUBRESOURCE and request.username in status_writers:
+        return AdmissionDecision(True, Reason.SUBRESOURCE, change=ChangeKind.STATUS)
     subject = _subject(request, view.policies)
     change = most_significant(subject.facets)
     if operator_username and request.username == operator_username:
@@ -220,8 +240,15 @@ def decide(
 
 # --- The wire (core/freeze/admission_review.py) ----------------------------------------------
 def respond(
-    review: object, view: FreezeView, *, operator_username: str, now: datetime
+    review: object,
+    view: FreezeView,
+    *,
+    operator_username: str,
+    now: datetime,
+    status_writers: Collection[str] = (),
 ) -> dict[str, Any]:
     """decide() and review_response() in one: the body to send back for `review`."""
-    decision = decide(review, view, operator_username=operator_username, now=now)
+    decision = decide(
+        review, view, operator_username=operator_username, now=now, status_writers=status_writers
+    )
     return review_response(request_uid(review), decision)

@@ -30,6 +30,9 @@ BLOCKED_CREATE = "creating workloads (new versions)"
 BLOCKED_UNPAUSE = "resuming a workload budgetwarden paused for this freeze"
 BLOCKED_MARKS = "changing the budgetwarden.io annotations that record this freeze"
 BLOCKED_RELABEL = "label changes that take a held workload out of its policy's targets"
+BLOCKED_PROMOTE = (
+    "promoting, resuming, retrying or skipping steps of a held Rollout through its status"
+)
 STILL_ALLOWED = "rollbacks to the stable version, scaling, pausing, restarts, metadata changes"
 HOW_PARTIAL = "To ship a critical fix, an approver creates a FreezeException"
 HOW_FULL = "To ship anyway, an approver creates a FreezeException with maxLevel FullFreeze"

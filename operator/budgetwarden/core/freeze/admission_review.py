@@ -2,9 +2,10 @@
 
 core/freeze/admission.py's `decide` calls `parse_review` to get the parts of a request a decision
 reads (or the decision for a body it need not judge: not an AdmissionReview, a kind budgetwarden
-does not guard, a subresource), and its `respond` calls `request_uid` and `review_response`.
-runtime/admission.py calls `request_uid`, `review_namespace` and `review_response` through
-core/freeze/admission.py, which re-exports them. Nothing here raises on any input.
+does not guard, a subresource other than a Rollout's status), and its `respond` calls
+`request_uid` and `review_response`. runtime/admission.py calls `request_uid`,
+`review_namespace` and `review_response` through core/freeze/admission.py, which re-exports them.
+Nothing here raises on any input.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from budgetwarden.core.freeze import admission_message as text
 from budgetwarden.core.freeze.admission_decision import AdmissionDecision, Reason
+from budgetwarden.core.freeze.rollout_status import STATUS_SUBRESOURCE
 from budgetwarden.core.freeze.view import WorkloadRef
 from budgetwarden.core.freeze.workload_diff import ChangeKind, as_mapping
 
@@ -32,6 +34,7 @@ class ReviewRequest:
     old: Mapping[str, Any] | None  # None on CREATE (and on a DELETE without oldObject)
     new: Mapping[str, Any] | None  # None on DELETE
     username: str
+    subresource: str = ""  # "status" for a Rollout's status (core/freeze/rollout_status.py)
 
 
 def _str(value: object) -> str:
@@ -72,7 +75,8 @@ def parse_review(review: object) -> ReviewRequest | AdmissionDecision:
     if (group, name) not in GUARDED_KINDS:
         shown = text.clip(f"{group or 'core'}/{name or '(none)'}", 80)
         return _not_checked(f"{shown} is not a kind budgetwarden guards")
-    if subresource := _str(request.get("subResource")):
+    subresource = _str(request.get("subResource"))
+    if subresource and (name, subresource) != ("Rollout", STATUS_SUBRESOURCE):
         change = ChangeKind.SCALE if subresource == "scale" else ChangeKind.STATUS
         return AdmissionDecision(True, Reason.SUBRESOURCE, change=change)
     objects = _objects(request)
@@ -83,7 +87,7 @@ def parse_review(review: object) -> ReviewRequest | AdmissionDecision:
     namespace = _str(request.get("namespace")) or _str(meta.get("namespace"))
     ref = WorkloadRef(namespace, name, _str(request.get("name")) or _str(meta.get("name")))
     username = _str(as_mapping(request.get("userInfo")).get("username"))
-    return ReviewRequest(ref, old, new, username)
+    return ReviewRequest(ref, old, new, username, subresource)
 
 
 def request_uid(review: object) -> str:

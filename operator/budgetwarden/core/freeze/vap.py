@@ -63,8 +63,8 @@ ENFORCED_NAMESPACES: Mapping[str, Any] = {"matchLabels": {c.LABEL_ENFORCE: c.ENF
 _CONTROLLERS = ("system:kube-controller-manager",)
 _CONTROLLER_GROUP = "system:serviceaccounts:kube-system"
 RULES = [
-    {"apiGroups": ["argoproj.io"], "apiVersions": ["*"], "resources": ["rollouts"],
-     "operations": ["CREATE", "UPDATE"]},
+    {"apiGroups": ["argoproj.io"], "apiVersions": ["*"],
+     "resources": ["rollouts", "rollouts/status"], "operations": ["CREATE", "UPDATE"]},
     {"apiGroups": ["apps"], "apiVersions": ["v1"], "resources": ["deployments"],
      "operations": ["CREATE", "UPDATE"]},
 ]  # fmt: skip
@@ -111,10 +111,12 @@ def freeze_policy(
     failure_policy: FailurePolicy = "Ignore",
     namespace_selector: Mapping[str, Any] = ENFORCED_NAMESPACES,
     breakglass: bool = False,
+    status_writers: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """One of the three freeze policies (name: conventions.VAP_FREEZE*). The match conditions
-    are the workload webhook's: only new versions and resumes are judged, the operator's own
-    changes never, and with `breakglass` neither those of holders of the breakglass verb."""
+    are the workload webhook's: only new versions, resumes and promotions are judged, the
+    operator's own changes never, nor the Rollout status writes of `status_writers` (the Argo
+    Rollouts controller), and with `breakglass` neither those of holders of the breakglass verb."""
     variables = cel.decision_variables()
     if name == c.VAP_FREEZE_WARNINGS:
         variables.append(cel.warnings_variable())
@@ -127,7 +129,9 @@ def freeze_policy(
         "failurePolicy": failure_policy,
         "paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
         "matchConstraints": constraints,
-        "matchConditions": workload_match_conditions(operator_username, breakglass=breakglass),
+        "matchConditions": workload_match_conditions(
+            operator_username, breakglass=breakglass, status_writers=status_writers
+        ),
         "variables": variables,
         "validations": _validations(name),
     }
@@ -188,14 +192,18 @@ def admission_policies(
     failure_policy: FailurePolicy = "Ignore",
     namespace_selector: Mapping[str, Any] = ENFORCED_NAMESPACES,
     breakglass: bool = False,
+    status_writers: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     """The freeze policies, each before its binding, and the params guard (it needs a user).
     Namespaces opt in as they do for the webhook; an empty selector enforces everywhere."""
     objects = []
     for name in _ACTIONS:
         objects.append(
-            freeze_policy(name, operator_username, failure_policy, namespace_selector, breakglass)
-        )
+            freeze_policy(
+                name, operator_username, failure_policy, namespace_selector, breakglass,
+                status_writers,
+            )
+        )  # fmt: skip
         objects.append(binding(name))
     if operator_username:
         objects.extend(params_guard(operator_username))

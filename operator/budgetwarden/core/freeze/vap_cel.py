@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from budgetwarden.core.freeze import admission_message as text
 from budgetwarden.core.freeze.admission import Reason
+from budgetwarden.core.freeze.rollout_status import PROMOTION
 from budgetwarden.core.freeze.vap_cel_base import (
     FREEZES,
     clip,
@@ -166,6 +167,7 @@ def _blocked() -> str:
         f"variables.create ? {lit(text.BLOCKED_CREATE)}"
         f" : !variables.sameVersion ? {lit(text.BLOCKED_TEMPLATE)}"
         f" : variables.unpause && variables.pausedByUs ? {lit(text.BLOCKED_UNPAUSE)}"
+        f" : variables.promotes && variables.heldByFreeze ? {lit(text.BLOCKED_PROMOTE)}"
         f" : variables.marks ? {lit(text.BLOCKED_MARKS)}"
         f" : variables.releases ? {lit(text.BLOCKED_RELABEL)} : ''"
     )
@@ -217,6 +219,7 @@ def _request_pairs() -> list[tuple[str, str]]:
         ("newVersion", "variables.create || !variables.sameVersion"),
         ("unpause", "!variables.create && oldObject.spec.?paused.orValue(false) == true"
                     " && object.spec.?paused.orValue(false) != true"),
+        ("promotes", PROMOTION),
     ]  # fmt: skip
 
 
@@ -236,6 +239,8 @@ def decision_variables() -> list[dict[str, str]]:
                        " || variables.policies.exists(p,"
                        " variables.workload in p.pausedByUs.split('\\n'))"),
         ("releases", _releases()),
+        ("heldByFreeze", f"variables.policies.exists(p, p.level in {FREEZES}"
+                         " && variables.workload in p.held.split('\\n'))"),
         ("blocked", _blocked()),
         ("judged", "variables.policies.filter(p, p.level != 'Normal'"
                    " && (variables.workload in p.held.split('\\n') || "

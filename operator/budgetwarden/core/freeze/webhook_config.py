@@ -9,7 +9,7 @@ Choices, with their reasons:
 - Workloads (Rollouts and Deployments, the kinds a policy can target) on CREATE and UPDATE: a
   brand-new workload ships new code just as an update does, and core.freeze.admission blocks
   both during a freeze.
-  Main resources only; scale and status subresources never reach us.
+  The scale subresource never reaches us.
 - `failurePolicy: Ignore` by default: a freeze reduces risk, it is not a security boundary, and
   with Fail an unreachable webhook would block the rollbacks and hotfixes needed in the very
   incident that burned the budget. The detection fallback catches what slips through. Fail is
@@ -19,6 +19,10 @@ Choices, with their reasons:
   workload owners could label themselves out of one.
 - matchConditions filter inside the API server, so unchanged re-applies from GitOps tools and
   changes that are not new versions never cost a call: see `JUDGED_CHANGE`.
+- Rollouts' status subresource too, because `kubectl argo rollouts promote`, `promote --full` and
+  `retry` write it before the spec (core/freeze/rollout_status.py). Only writes that move a
+  Rollout on are sent, and never the Argo Rollouts controller's (`status_writers`, by default
+  upstream's ServiceAccount): it writes status all the time, and refusing it would wedge it.
 - Break glass by RBAC verb is opt-in (`breakglass=True`): whoever may `breakglass`
   freezeexceptions in the namespace then skips the webhook. Off by default because wildcard
   grants include every verb: cluster-admin, system:masters and the many GitOps controllers bound
@@ -40,6 +44,7 @@ import base64
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from budgetwarden.core.freeze.rollout_status import PROMOTION, not_status_writer
 from budgetwarden.core.kernel import conventions as c
 
 FailurePolicy = Literal["Ignore", "Fail"]
@@ -80,7 +85,7 @@ FREEZE_METADATA: Final = " || ".join(
         f"(has({_OLD}) && {_OLD}.exists(k, {_MARK} && !(has({_NEW}) && k in {_NEW})))",
     )
 )
-JUDGED_CHANGE: Final = f"{NEW_VERSION_OR_RESUME} || {FREEZE_METADATA}"
+JUDGED_CHANGE: Final = f"{NEW_VERSION_OR_RESUME} || {FREEZE_METADATA} || {PROMOTION}"
 # Objects without a spec are the schema's business; the guard keeps has(object.spec.x) defined.
 HAS_SPEC: Final = "has(object.spec) && (request.operation == 'CREATE' || has(oldObject.spec))"
 # The API server calls the policy webhook for a DELETE and for an UPDATE that changes the spec.
@@ -137,6 +142,8 @@ class WebhookOptions:
     timeout_seconds: int = DEFAULT_TIMEOUT_SECONDS
     operator_username: str = ""  # the operator's own changes skip the webhook when set
     breakglass: bool = False  # holders of the breakglass verb skip the webhook (see above)
+    # users whose Rollout status writes are never judged: the Argo Rollouts controller's
+    status_writers: tuple[str, ...] = (c.ROLLOUTS_CONTROLLER_USERNAME,)
     name: str = c.WEBHOOK_CONFIGURATION_NAME  # of the configuration objects, not the entries
 
 
@@ -156,13 +163,19 @@ def _rule(group: str, version: str, resources: list[str]) -> dict[str, Any]:
 
 
 def workload_match_conditions(
-    operator_username: str = "", *, breakglass: bool = False
+    operator_username: str = "",
+    *,
+    breakglass: bool = False,
+    status_writers: tuple[str, ...] = (),
 ) -> list[dict[str, str]]:
     """The CEL conditions that must all hold for the API server to call the workload webhook."""
     conditions = [
         {"name": "has-spec", "expression": HAS_SPEC},
         {"name": "judged-change", "expression": JUDGED_CHANGE},
     ]
+    if status_writers:
+        writers = not_status_writer(status_writers)
+        conditions.append({"name": "not-rollouts-controller", "expression": writers})
     return conditions + _exemptions(operator_username, breakglass)
 
 
@@ -204,12 +217,14 @@ def workload_webhook(client: WebhookClient, options: WebhookOptions) -> dict[str
         client,
         c.PATH_VALIDATE_WORKLOADS,
         rules=[
-            _rule("argoproj.io", "v1alpha1", ["rollouts"]),
+            _rule("argoproj.io", "v1alpha1", ["rollouts", "rollouts/status"]),
             _rule("apps", "v1", ["deployments"]),
         ],
         namespaceSelector={"matchLabels": {c.LABEL_ENFORCE: c.ENFORCE_ENABLED}},
         matchConditions=workload_match_conditions(
-            options.operator_username, breakglass=options.breakglass
+            options.operator_username,
+            breakglass=options.breakglass,
+            status_writers=options.status_writers,
         ),
         failurePolicy=options.failure_policy,
         sideEffects="NoneOnDryRun",

@@ -39,6 +39,7 @@ class ChangeKind(StrEnum):
     CREATE = "Create"  # a new workload
     DELETE = "Delete"
     UNPAUSE = "Unpause"  # spec.paused true -> false (a promote or resume)
+    PROMOTE = "Promote"  # a Rollout status write that promotes, resumes, retries or skips a step
     ROLLBACK = "Rollback"  # the template returns to the recorded stable version
     RESTART = "Restart"  # only the restartedAt stamp of the template changed
     PAUSE = "Pause"  # spec.paused false -> true

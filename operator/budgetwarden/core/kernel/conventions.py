@@ -172,6 +172,8 @@ RUNBOOK_FREEZE: Final = "freeze"
 LABEL_ENFORCE: Final = f"{GROUP}/enforce"
 ENFORCE_ENABLED: Final = "enabled"
 WEBHOOK_CONFIGURATION_NAME: Final = "budgetwarden"
+# The Argo Rollouts controller's user in upstream's install: it writes rollouts/status freely.
+ROLLOUTS_CONTROLLER_USERNAME: Final = "system:serviceaccount:argo-rollouts:argo-rollouts"
 # Webhook entry names; the API server quotes them in every denial.
 WEBHOOK_WORKLOADS: Final = f"workloads.{GROUP}"
 WEBHOOK_EXCEPTIONS: Final = f"freezeexceptions.{GROUP}"
