@@ -80,6 +80,18 @@ def registered_on(live: LiveCluster, webhook: Webhook) -> Iterator[None]:
             live.cluster.kubectl("delete", kind, CONFIG_NAME, "--ignore-not-found")
 
 
+def operator_settings(
+    live: LiveCluster, namespace: str, prometheus: PrometheusProcess,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The in-process operator's settings: the live cluster, Prometheus polled every second."""
+    monkeypatch.setenv("KUBECONFIG", str(live.cluster.kubeconfig))
+    monkeypatch.setenv(config.ENV_PROMETHEUS_URL, prometheus.url)
+    monkeypatch.setenv(config.ENV_POLL_INTERVAL, "1s")
+    monkeypatch.setenv(config.ENV_METRICS_PORT, "off")
+    monkeypatch.setenv(config.ENV_LEASE_NAMESPACE, namespace)
+
+
 @contextmanager
 def frozen(
     live: LiveCluster, namespace: str, in_flight: str, recorded: RecordedSeries,
@@ -95,11 +107,7 @@ def frozen(
     policy["spec"]["hysteresis"] = {"minimumHold": "1s", "exitMarginPercent": "0"}
     for resource in (example("01-availability-ratio.yaml", namespace), policy):
         live.cluster.kubectl("apply", "-f", "-", input=json.dumps(resource))
-    monkeypatch.setenv("KUBECONFIG", str(live.cluster.kubeconfig))
-    monkeypatch.setenv(config.ENV_PROMETHEUS_URL, prometheus.url)
-    monkeypatch.setenv(config.ENV_POLL_INTERVAL, "1s")
-    monkeypatch.setenv(config.ENV_METRICS_PORT, "off")
-    monkeypatch.setenv(config.ENV_LEASE_NAMESPACE, namespace)
+    operator_settings(live, namespace, prometheus, monkeypatch)
     if webhook is not None:
         monkeypatch.setenv(config.ENV_WEBHOOK_ADDRESS, f"127.0.0.1:{webhook.port}")
         monkeypatch.setenv(config.ENV_WEBHOOK_CERT, str(webhook.certs.cert))

@@ -68,6 +68,7 @@ CHANGES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
      ("spec.hysteresis.minimumHold",)),
     ("metrics unavailable Thaw", {"onMetricsUnavailable": "Thaw"}, ("spec.onMetricsUnavailable",)),
     ("inFlight Ignore", {"inFlight": "Ignore"}, ("spec.inFlight",)),
+    ("pause step at thaw Continue", {"pauseStepAtThaw": "Continue"}, ("spec.pauseStepAtThaw",)),
     ("three at once", {"enforcement": "DryRun", "inFlight": "Ignore", "targets": [WORKER]},
      ("spec.enforcement", "spec.targets", "spec.inFlight")),
     # strengthening or as strong: allowed during a freeze
@@ -81,6 +82,7 @@ CHANGES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
      ()),
     ("metrics unavailable Freeze", {"onMetricsUnavailable": "Freeze"}, ()),
     ("inFlight Abort", {"inFlight": "Abort"}, ()),
+    ("pause step at thaw Hold", {"pauseStepAtThaw": "Hold"}, ()),
     ("notify added", {"notify": [NOTIFY]}, ()),
 ]  # fmt: skip
 

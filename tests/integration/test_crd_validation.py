@@ -142,6 +142,10 @@ CASES = [
     pytest.param(changed(SLO, "spec.alerting", {"labels": {"team-name": "payments"}}),
                  "spec.alerting.labels: Invalid value: keys must be Prometheus label names",
                  id="an alert label that is not a Prometheus label name"),
+    pytest.param(changed(SLO, "spec.alerting", {"page": {"labels": {"priority": "urgent"}}}),
+                 "spec.alerting.page.labels: Invalid value: priority must be one of P0, P1, P2, "
+                 "P3 (Alertmanager routes on it)",
+                 id="a priority Alertmanager has no route for"),
     pytest.param(changed(SLO, "metadata.name", "checkout.availability"),
                  'metadata.name: Invalid value: "checkout.availability": '
                  "metadata.name in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'",

@@ -39,6 +39,16 @@ MODES = [
         AdmissionConfig("webhook", LISTEN, allow_service_account_approvers=True),
         id="ServiceAccount approvers are allowed only when the variable says so",
     ),
+    pytest.param(
+        {**WEBHOOK, "BUDGETWARDEN_ROLLOUTS_CONTROLLER_USERS": " ci:argo , sa:ops:ro,"},
+        {}, AdmissionConfig("webhook", LISTEN, status_writers=("ci:argo", "sa:ops:ro")),
+        id="the Argo Rollouts controller's users come comma-separated",
+    ),
+    pytest.param(
+        {**WEBHOOK, "BUDGETWARDEN_ROLLOUTS_CONTROLLER_USERS": ""}, {},
+        AdmissionConfig("webhook", LISTEN, status_writers=()),
+        id="an empty list judges every status write, the controller's too",
+    ),
 ]  # fmt: skip
 
 

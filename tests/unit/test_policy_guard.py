@@ -193,6 +193,7 @@ def test_unreadable_values_weaken_when_they_change() -> None:
 def test_the_defaults_are_the_crd_defaults() -> None:
     assert DEFAULTS == {
         "enforcement": "Enforce", "onMetricsUnavailable": "Hold", "inFlight": "Pause",
+        "pauseStepAtThaw": "Restart",
         "levels.warningBelow": "50", "levels.partialFreezeBelow": "30",
         "levels.fullFreezeBelow": "10", "hysteresis.exitMarginPercent": "5",
         "hysteresis.minimumHold": "30m",

@@ -20,13 +20,19 @@ from rules_support import VARIANTS, alerts, make_slo
 def test_alert_labels_layer_defaults_user_labels_and_ours() -> None:
     slo = make_slo(
         alerting={
-            "labels": {"team": "payments", "severity": "S2", "slo_name": "mine"},
-            "page": {"labels": {"severity": "P1"}, "annotations": {"dashboard": "https://d/1"}},
+            "labels": {"team": "payments", "severity": "S2", "slo_name": "mine", "service": "web"},
+            "page": {
+                "labels": {"severity": "P1", "priority": "P0"},
+                "annotations": {"dashboard": "https://d/1"},
+            },
         }
     )
     found = alerts(slo)
     page, ticket = found[names.ALERT_PAGE][0], found[names.ALERT_TICKET][0]
     assert page["labels"] == {
+        "namespace": "shop",
+        "priority": "P0",
+        "service": "web",
         "severity": "P1",
         "slo_name": "checkout",
         "slo_namespace": "shop",
@@ -34,7 +40,7 @@ def test_alert_labels_layer_defaults_user_labels_and_ours() -> None:
         "slo_tier": "page",
         "team": "payments",
     }
-    assert ticket["labels"]["severity"] == "S2"
+    assert (ticket["labels"]["severity"], ticket["labels"]["priority"]) == ("S2", "P3")
     assert page["annotations"]["dashboard"] == "https://d/1"
     assert "dashboard" not in ticket["annotations"]
 

@@ -41,6 +41,7 @@ from budgetwarden.runtime.settings import (
 ENV_SCRAPE_INTERVAL: Final = "BUDGETWARDEN_SCRAPE_INTERVAL"
 ENV_EVALUATION_INTERVAL: Final = "BUDGETWARDEN_EVALUATION_INTERVAL"
 ENV_BUDGET_LEVELS: Final = "BUDGETWARDEN_BUDGET_LEVELS"
+ENV_ALERT_PRIORITIES: Final = "BUDGETWARDEN_ALERT_PRIORITIES"
 ENV_PROMETHEUS_URL: Final = "BUDGETWARDEN_PROMETHEUS_URL"
 ENV_PROMETHEUS_TOKEN_SECRET: Final = "BUDGETWARDEN_PROMETHEUS_TOKEN_SECRET"
 ENV_PROMETHEUS_CA: Final = "BUDGETWARDEN_PROMETHEUS_CA"
@@ -155,7 +156,7 @@ def rule_options(
 ) -> RuleOptions:
     """RuleOptions from explicit values, else BUDGETWARDEN_* variables, else the defaults.
 
-    Raises SpecError naming the variable (a bad duration or level).
+    Raises SpecError naming the variable (a bad duration, level or priority).
     """
     env = os.environ if env is None else env
     defaults = RuleOptions()
@@ -169,6 +170,7 @@ def rule_options(
         budget_levels=s.budget_levels(ENV_BUDGET_LEVELS, levels)
         if levels
         else defaults.budget_levels,
+        alert_priorities=s.alert_priorities(ENV_ALERT_PRIORITIES, env.get(ENV_ALERT_PRIORITIES)),
     )
 
 
@@ -245,6 +247,7 @@ def _admission(values: _Values, role: Role) -> AdmissionConfig:
     ttl = values.variable(ENV_EXCEPTION_MAX_TTL)
     failure = values.variable(ENV_VAP_FAILURE_POLICY)
     accounts = values.variable(ENV_ALLOW_SERVICE_ACCOUNT_APPROVERS)
+    writers = values.env.get(ENV_ROLLOUTS_CONTROLLER_USERS)  # unset: upstream's ServiceAccount
     return AdmissionConfig(
         mode=mode,
         webhook=listen,
@@ -252,16 +255,8 @@ def _admission(values: _Values, role: Role) -> AdmissionConfig:
         operator_username=values.env.get(ENV_OPERATOR_USERNAME, ""),
         vap_failure_policy=_failure_policy(*failure) if failure else "Ignore",
         allow_service_account_approvers=s.boolean(*accounts) if accounts else False,
-        status_writers=_status_writers(values),
+        status_writers=AdmissionConfig().status_writers if writers is None else s.names(writers),
     )
-
-
-def _status_writers(values: _Values) -> tuple[str, ...]:
-    """The Argo Rollouts controller's users: comma-separated; unset means upstream's default."""
-    given = values.env.get(ENV_ROLLOUTS_CONTROLLER_USERS)
-    if given is None:
-        return AdmissionConfig().status_writers
-    return tuple(name.strip() for name in given.split(",") if name.strip())
 
 
 def _webhook_listen(values: _Values) -> WebhookListen | None:

@@ -5,7 +5,8 @@ ErrorBudgetPolicy on every poll; `enforce` is the same thing for one call. One c
 1. read every Rollout and Deployment of the policy's namespace (two list calls), and during a
    freeze its FreezeExceptions (one more);
 2. plan with core.freeze.enforcement (pure: the rules are there);
-3. apply each action (conditional merge patches) and post its Events;
+3. apply each action (conditional merge patches; a canary's pause step restarted first) and
+   post its Events;
 4. report status.heldTargets.
 With nothing to change nothing is written, so calling it every poll is cheap and idempotent.
 The whole namespace is read, not only what the selectors match, because a workload relabelled
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ from budgetwarden.adapters.kube.workloads import (
     list_workloads,
     merge_patch,
     patch_workload,
+    restart_pause_step,
 )
 from budgetwarden.core.freeze.enforcement import Stance, held_targets, plan, stance_of
 from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
@@ -135,8 +137,13 @@ def act(
 
 
 def _apply(kube: Kube, action: Action, now: datetime, logger: Logger) -> Workload:
-    """Patch, then abort; each step's Events once that step is done."""
+    """Restart a pause step, patch, then abort; each step's Events once that step is done."""
     w = action.workload
+    if action.restart_pause_step is not None:
+        # before the unpause, or the controller ends the step on the old count; the patch
+        # below is then conditional on the resourceVersion this status write left
+        w = restart_pause_step(kube, w, action.restart_pause_step)
+        action = replace(action, workload=w)
     patch = merge_patch(action)
     if patch is not None:
         w = patch_workload(kube, w, patch)

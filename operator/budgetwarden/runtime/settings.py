@@ -20,6 +20,7 @@ from budgetwarden.core.kernel.durations import parse_duration
 from budgetwarden.core.kernel.errors import BudgetwardenError, SpecError
 from budgetwarden.core.kernel.levels import Levels
 from budgetwarden.core.kernel.model import parse_resource
+from budgetwarden.core.slo.priorities import DEFAULT_PRIORITIES, AlertPriorities, parse_priorities
 
 AdmissionMode = Literal["webhook", "vap", "none"]
 ADMISSION_MODES: tuple[AdmissionMode, ...] = ("webhook", "vap", "none")
@@ -177,6 +178,22 @@ def budget_levels(name: str, text: str) -> Levels:
         # Field paths such as "warningBelow" mean nothing to someone who typed "50,30,10".
         message = "; ".join(problem.message for problem in error.problems)
         raise SpecError.single(name, message) from error
+
+
+def alert_priorities(name: str, text: str | None) -> AlertPriorities:
+    """ "fastBurn=P0,metricsAbsent=P1" -> the default priorities with those replaced (unset: the
+    defaults); SpecError names `name`, as for the other rule options."""
+    if not text:
+        return DEFAULT_PRIORITIES
+    try:
+        return parse_priorities(text)
+    except ValueError as error:
+        raise SpecError.single(name, str(error)) from error
+
+
+def names(text: str) -> tuple[str, ...]:
+    """ "a, b" -> ("a", "b"): a comma-separated list of names, blanks dropped."""
+    return tuple(name.strip() for name in text.split(",") if name.strip())
 
 
 def levels_text(levels: Levels) -> str:

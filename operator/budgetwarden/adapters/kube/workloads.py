@@ -1,11 +1,12 @@
-"""Argo Rollouts and Deployments through the `kubernetes` client: read, patch, abort.
+"""Argo Rollouts and Deployments through the `kubernetes` client: read, patch, abort, restart.
 
 The runtime's enforcer and drift watch call these functions with the operator's `Kube`. Reads come
 back as `core.freeze.workload.Workload`. Writes are JSON merge patches that carry the
 resourceVersion the plan was computed from, so a plan made from a stale read fails with a conflict
-instead of overwriting what a person just did. An abort goes through the Rollout's status
-subresource, as `kubectl argo rollouts abort` does (falling back to the main resource for CRDs
-without one, as it does too). Calls block: callers run them in a thread.
+instead of overwriting what a person just did. An abort, and restarting the count of a canary
+pause step at thaw (core/freeze/thaw.py), go through the Rollout's status subresource, as
+`kubectl argo rollouts abort` does (falling back to the main resource for CRDs without one, as
+it does too). Calls block: callers run them in a thread.
 Failures are the kube adapter's `KubeError` subclasses (adapters/kube/errors.py), with the client's
 exception chained.
 """
@@ -15,10 +16,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from budgetwarden.adapters.kube.client import Kube
 from budgetwarden.adapters.kube.errors import KubeError, NotFound, call
+from budgetwarden.core.freeze.pause_step import pause_step_of
 from budgetwarden.core.freeze.revisions import (
     DEPLOYMENT_REVISION,
     ROLLOUT_REVISION,
@@ -144,6 +147,7 @@ def workload_of(kind: TargetKind, obj: Mapping[str, Any]) -> Workload:
         aborted=status.get("abort") is True,
         stable_template=current,
         template_from=source,
+        pause_step=pause_step_of(obj) if kind is TargetKind.ROLLOUT else None,
     )
 
 
@@ -199,6 +203,24 @@ def abort_rollout(kube: Kube, w: Workload) -> Workload:
     """Set status.abort on a Rollout through its status subresource (main resource if none)."""
     patch = {"metadata": {"resourceVersion": w.resource_version}, "status": {"abort": True}}
     what = f"abort Rollout {w.namespace}/{w.name}"
+    try:
+        result = call(what, lambda: _patch_rollout(kube, w, patch, status=True))
+    except NotFound:
+        result = call(what, lambda: _patch_rollout(kube, w, patch, status=False))
+    return _keep_stable(w, workload_of(w.kind, result))
+
+
+def restart_pause_step(kube: Kube, w: Workload, at: datetime) -> Workload:
+    """Begin the count of the pause step a Rollout stands at again at `at`, through its status
+    subresource (main resource if none), where the controller reads it."""
+    step = w.pause_step
+    if step is None:
+        return w
+    patch = {
+        "metadata": {"resourceVersion": w.resource_version},
+        "status": {"pauseConditions": step.restarted(at)},
+    }
+    what = f"restart the pause step of Rollout {w.namespace}/{w.name}"
     try:
         result = call(what, lambda: _patch_rollout(kube, w, patch, status=True))
     except NotFound:

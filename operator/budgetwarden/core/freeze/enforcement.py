@@ -28,7 +28,9 @@ Rules (runbooks/freeze.md tells users the same):
    Warn or DryRun, with inFlight Ignore, while an unexpired FreezeException covers the workload,
    or when no target selects it any more. Marks go at Normal, from unselected workloads and
    under DryRun. Aborts are not undone: `kubectl argo rollouts retry` rolls forward again.
-   Marks and pauses of a deleted policy count as the policy's own.
+   Marks and pauses of a deleted policy count as the policy's own. A canary at a timed pause
+   step is let go as spec.pauseStepAtThaw says (core/freeze/thaw.py): its count begun again,
+   left paused for a person, or unpaused as it is.
 5. Under DryRun the actions Enforce would take come back too, with dry_run=True, for the log.
 6. A freeze's holds are sticky: what the policy's status records it holds (`held`) stays held
    until the freeze ends, whatever its labels become; its recorded stable template and pause
@@ -41,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import NamedTuple
 
 from budgetwarden.core.freeze.enforcement_stance import (
     REASON_LIMIT,
@@ -52,6 +55,7 @@ from budgetwarden.core.freeze.enforcement_stance import (
     stance_of,
 )
 from budgetwarden.core.freeze.exception_spec import FreezeException
+from budgetwarden.core.freeze.thaw import lift
 from budgetwarden.core.freeze.view import covering_exception
 from budgetwarden.core.freeze.workload import Action, Note, Workload
 from budgetwarden.core.kernel import conventions as c
@@ -120,7 +124,14 @@ def _hold(ctx: PlanContext, w: Workload) -> Action | None:
     return _action(w, _marks(ctx, w), *_progress(ctx, w))
 
 
-_Move = tuple[dict[str, str | None], bool | None, bool, tuple[Note, ...]]
+class _Move(NamedTuple):
+    """What rules 3 and 4 do beside the marks."""
+
+    changes: dict[str, str | None]
+    paused: bool | None = None
+    abort: bool = False
+    notes: tuple[Note, ...] = ()
+    restart_pause_step: datetime | None = None  # core/freeze/thaw.py
 
 
 def _action(
@@ -130,12 +141,13 @@ def _action(
     paused: bool | None,
     abort: bool,
     notes: tuple[Note, ...],
+    restart_pause_step: datetime | None,
 ) -> Action | None:
     wanted = {**marks, **changes}
     diff = {k: v for k, v in wanted.items() if w.annotations.get(k) != v}
-    if not diff and paused is None and not abort:
+    if not diff and paused is None and not abort and restart_pause_step is None:
         return None
-    return Action(w, diff, paused, abort, notes)
+    return Action(w, diff, paused, abort, notes, restart_pause_step=restart_pause_step)
 
 
 def _marks(ctx: PlanContext, w: Workload) -> dict[str, str | None]:
@@ -199,7 +211,7 @@ def _progress(ctx: PlanContext, w: Workload) -> _Move:
     owner, fid = w.pauser or ("", "")
     ours = ctx.paused_by_us(w)
     if w.paused and not (ours or _orphaned(ctx, owner)):
-        return {}, None, False, ()  # someone else's pause: theirs to lift
+        return _Move({})  # someone else's pause: theirs to lift
     if ctx.spec.in_flight == "Abort" and w.kind is TargetKind.ROLLOUT and w.in_flight:
         return _abort(ctx, w)
     notes: list[Note] = []
@@ -211,7 +223,7 @@ def _progress(ctx: PlanContext, w: Workload) -> _Move:
         reason = c.EVENT_PAUSE_REASSERTED if again else c.EVENT_PAUSED
         notes.append(_note("Warning" if again else "Normal", reason, ctx, w))
     paused = None if w.paused else True
-    return {c.ANNOTATION_PAUSED_BY: ctx.token}, paused, False, tuple(notes)
+    return _Move({c.ANNOTATION_PAUSED_BY: ctx.token}, paused, False, tuple(notes))
 
 
 def _abort(ctx: PlanContext, w: Workload) -> _Move:
@@ -220,20 +232,23 @@ def _abort(ctx: PlanContext, w: Workload) -> _Move:
     paused Rollout away only once it is unpaused; aborted, it serves the stable version and
     moves no further until someone retries it."""
     notes = () if w.aborted else (_note("Warning", c.EVENT_ABORTED, ctx, w),)
-    return {c.ANNOTATION_PAUSED_BY: None}, (False if w.paused else None), not w.aborted, notes
+    return _Move({c.ANNOTATION_PAUSED_BY: None}, False if w.paused else None, not w.aborted, notes)
 
 
 def _let_go(ctx: PlanContext, w: Workload, why: str) -> _Move:
     owner, fid = w.pauser or ("", "")
     if not ctx.paused_by_us(w) and not _orphaned(ctx, owner):
-        return {}, None, False, ()
+        return _Move({})
     owner = owner or ctx.policy  # a recorded pause whose annotation an editor stripped
     if owner != ctx.policy:
         why = f"ErrorBudgetPolicy {owner}, which paused it, no longer exists"
     if not w.paused:
-        return {c.ANNOTATION_PAUSED_BY: None}, None, False, ()
-    note = _note("Normal", c.EVENT_RESUMED, ctx, w, fid=fid, why=why)
-    return {c.ANNOTATION_PAUSED_BY: None}, False, False, (note,)
+        return _Move({c.ANNOTATION_PAUSED_BY: None})
+    resumed = _note("Normal", c.EVENT_RESUMED, ctx, w, fid=fid, why=why)
+    how = lift(ctx.spec.pause_step_at_thaw, w, ctx.now, resumed, policy=ctx.policy, fid=fid)
+    return _Move(
+        {c.ANNOTATION_PAUSED_BY: None}, how.paused, False, how.notes, how.restart_pause_step
+    )
 
 
 def _over(ctx: PlanContext) -> str:

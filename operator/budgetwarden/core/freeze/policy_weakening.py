@@ -16,6 +16,8 @@ order the denial names them:
 - `spec.hysteresis.exitMarginPercent` lowered, `spec.hysteresis.minimumHold` shortened.
 - `spec.onMetricsUnavailable` lowered, on Freeze > Hold > Thaw.
 - `spec.inFlight` from Pause or Abort to Ignore.
+- `spec.pauseStepAtThaw` lowered, on Hold > Restart > Continue (how long a canary waits at a
+  timed pause step after the thaw).
 Anything else (notify, metadata) is neutral. An absent field reads as the CRD's default. A value
 that cannot be read (the CRD schema refuses it before validating admission runs) weakens the
 policy whenever it changed. Pure.
@@ -41,6 +43,7 @@ DEFAULTS: Final[Mapping[str, str]] = {
     "enforcement": "Enforce",
     "onMetricsUnavailable": "Hold",
     "inFlight": "Pause",
+    "pauseStepAtThaw": "Restart",
     "levels.warningBelow": str(_LEVELS.warning_below),
     "levels.partialFreezeBelow": str(_LEVELS.partial_freeze_below),
     "levels.fullFreezeBelow": str(_LEVELS.full_freeze_below),
@@ -50,6 +53,7 @@ DEFAULTS: Final[Mapping[str, str]] = {
 ENFORCEMENT_RANK: Final = {"DryRun": 0, "Warn": 1, "Enforce": 2}
 METRICS_RANK: Final = {"Thaw": 0, "Hold": 1, "Freeze": 2}
 HOLDING_IN_FLIGHT: Final = ("Pause", "Abort")
+PAUSE_STEP_RANK: Final = {"Continue": 0, "Restart": 1, "Hold": 2}
 THRESHOLDS: Final = ("warningBelow", "partialFreezeBelow", "fullFreezeBelow")
 KEPT_LISTS: Final = ("targets", "burnRateTriggers")
 
@@ -124,6 +128,7 @@ RULES: Final[tuple[tuple[str, Check], ...]] = (
     ("spec.hysteresis.minimumHold", _lowered("hysteresis.minimumHold", _duration)),
     ("spec.onMetricsUnavailable", _ranked("onMetricsUnavailable", METRICS_RANK)),
     ("spec.inFlight", _in_flight),
+    ("spec.pauseStepAtThaw", _ranked("pauseStepAtThaw", PAUSE_STEP_RANK)),
 )
 
 

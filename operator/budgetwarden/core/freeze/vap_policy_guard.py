@@ -84,6 +84,7 @@ def weakening_checks() -> list[tuple[str, str]]:
         ("spec.hysteresis.minimumHold", _lowered("hysteresis.minimumHold", _MILLIS)),
         ("spec.onMetricsUnavailable", _rank("onMetricsUnavailable", weak.METRICS_RANK)),
         ("spec.inFlight", f"{in_flight_old} in {holding} && !({in_flight_new} in {holding})"),
+        ("spec.pauseStepAtThaw", _rank("pauseStepAtThaw", weak.PAUSE_STEP_RANK)),
     ]
     assert [field for field, _ in checks] == [field for field, _ in weak.RULES]
     return checks

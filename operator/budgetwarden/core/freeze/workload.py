@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from budgetwarden.core.freeze.pause_step import PauseStep
 from budgetwarden.core.freeze.view import WorkloadRef
 from budgetwarden.core.freeze.workload_diff import (
     RESTARTED_AT_ANNOTATION,
@@ -41,6 +43,7 @@ class Workload:
     # to it); "" when unknown or when there is none
     previous_template: str = ""
     template_from: str = ""  # a Rollout's spec.workloadRef Deployment, which holds its template
+    pause_step: PauseStep | None = None  # the canary pause step a Rollout stands at, if any
 
     @property
     def ref(self) -> WorkloadRef:
@@ -97,7 +100,8 @@ class Note:
 
 @dataclass(frozen=True)
 class Action:
-    """One workload's changes: annotations (None removes one), spec.paused, status.abort."""
+    """One workload's changes: annotations (None removes one), spec.paused, status.abort, and
+    a pause step's count begun again at `restart_pause_step` (written before the unpause)."""
 
     workload: Workload
     annotations: Mapping[str, str | None] = field(default_factory=dict)
@@ -105,9 +109,11 @@ class Action:
     abort: bool = False
     notes: tuple[Note, ...] = ()
     dry_run: bool = False  # what Enforce would do; only logged
+    restart_pause_step: datetime | None = None
 
     def summary(self) -> str:
-        """What the action does, for logs: "pause, abort, annotate"."""
-        steps = [{True: "pause", False: "resume", None: ""}[self.paused]]
+        """What the action does, for logs: "restart pause step, resume, annotate"."""
+        steps = ["restart pause step" if self.restart_pause_step else ""]
+        steps += [{True: "pause", False: "resume", None: ""}[self.paused]]
         steps += ["abort" if self.abort else "", "annotate" if self.annotations else ""]
         return ", ".join(step for step in steps if step)

@@ -165,6 +165,10 @@ EVENT_RESUMED: Final = "Resumed"
 EVENT_ABORTED: Final = "Aborted"
 EVENT_PAUSE_REASSERTED: Final = "PauseReasserted"
 EVENT_TEMPLATE_CHANGED_DURING_FREEZE: Final = "TemplateChangedDuringFreeze"
+# Lifting a pause from a canary at a timed pause step (spec.pauseStepAtThaw, core/freeze/thaw.py).
+EVENT_PAUSE_STEP_RESTARTED: Final = "PauseStepRestarted"
+EVENT_HELD_AT_THAW: Final = "HeldAtThaw"
+EVENT_PAUSE_STEP_ELAPSED: Final = "PauseStepElapsed"
 RUNBOOK_FREEZE: Final = "freeze"
 
 # --- Admission webhooks (core/freeze/webhook_config.py, adapters/webhook_server.py) ---

@@ -33,6 +33,8 @@ SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
 _LabelKey = Annotated[str, StringConstraints(max_length=317, pattern=LABEL_KEY_PATTERN)]
 _LabelValue = Annotated[str, StringConstraints(max_length=63, pattern=LABEL_VALUE_PATTERN)]
 SelectorLabels = dict[_LabelKey, _LabelValue]
+# What lifting a freeze's pause does to a canary at a timed pause step (core/freeze/thaw.py).
+PauseStepAtThaw = Literal["Restart", "Hold", "Continue"]
 
 
 # --- ErrorBudgetPolicy -----------------------------------------------------------------------
@@ -130,6 +132,7 @@ class ErrorBudgetPolicySpec(Model):
     enforcement: Literal["Enforce", "Warn", "DryRun"] = "Enforce"
     on_metrics_unavailable: Literal["Hold", "Thaw", "Freeze"] = "Hold"
     in_flight: Literal["Pause", "Abort", "Ignore"] = "Pause"
+    pause_step_at_thaw: PauseStepAtThaw = "Restart"
     notify: tuple[Notifier, ...] = Field(default=(), max_length=8)
 
 

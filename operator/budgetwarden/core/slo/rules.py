@@ -21,6 +21,7 @@ from budgetwarden.core.kernel import conventions as names
 from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.kernel.errors import Problem
 from budgetwarden.core.kernel.levels import Levels
+from budgetwarden.core.slo.priorities import DEFAULT_PRIORITIES, AlertPriorities
 from budgetwarden.core.slo.promql import format_decimal, parse_selector, validate_slo_queries
 from budgetwarden.core.slo.rules_alerts import RESERVED_LABELS, alert_rules
 from budgetwarden.core.slo.rules_recording import budget_rules, error_budget, sli_rules
@@ -44,6 +45,8 @@ class RuleOptions:
     evaluation_interval: timedelta = timedelta(seconds=30)
     # Budget-low alerts fire below each of these thresholds.
     budget_levels: Levels = field(default_factory=Levels)
+    # The `priority` label each kind of alert starts with; an SLO's labels may replace it.
+    alert_priorities: AlertPriorities = DEFAULT_PRIORITIES
 
     def __post_init__(self) -> None:
         if self.scrape_interval <= timedelta() or self.evaluation_interval <= timedelta():
@@ -71,7 +74,10 @@ def build_rule_groups(slo: SLO, options: RuleOptions = DEFAULT_OPTIONS) -> list[
         for suffix, rules in (
             (names.GROUP_SUFFIX_SLI, sli_rules(slo, ratio_windows(windows))),
             (names.GROUP_SUFFIX_BUDGET, budget_rules(slo)),
-            (names.GROUP_SUFFIX_ALERTS, alert_rules(slo, windows, options.budget_levels)),
+            (
+                names.GROUP_SUFFIX_ALERTS,
+                alert_rules(slo, windows, options.budget_levels, options.alert_priorities),
+            ),
         )
     ]
 

@@ -7,14 +7,18 @@ already stops them firing on a blip and makes them resolve quickly, and a `for:`
 page. One alert per tier and SLO: `max without (slo_window)` drops the window so that an alert does
 not restart when the other pair of its tier takes over.
 
-Labels, later entries winning: the tier's default severity, spec.alerting.labels, the tier's
-labels, then the labels budgetwarden owns (slo_*). Budget-low and absent-data alerts are not
-burn tiers but route like tickets: they take the ticket tier's labels (not its annotations, and
-they stay when the ticket tier is disabled).
+Labels, later entries winning: the alert's defaults, spec.alerting.labels, the tier's labels,
+then the labels budgetwarden owns (slo_*). The defaults are the tier's `severity`, the alert's
+`priority` (P0–P3, from `priorities`: what Alertmanager routes on), and `namespace` and
+`service`, the label names a ServiceDown-class alert on a scraped target carries, so that
+Alertmanager can group and inhibit both by the same labels. Budget-low and absent-data alerts
+are not burn tiers but route like tickets: they take the ticket tier's labels (not its
+annotations, and they stay when the ticket tier is disabled).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,12 +26,17 @@ from typing import Any
 from budgetwarden.core.kernel import conventions as names
 from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.kernel.levels import Level, Levels
+from budgetwarden.core.slo.priorities import PRIORITY_LABEL, AlertPriorities, Priority
 from budgetwarden.core.slo.promql import format_decimal
 from budgetwarden.core.slo.rules_recording import error_budget, series_labels, slo_selector
 from budgetwarden.core.slo.spec import SLO, AlertTier, BurnRateWindow
 
 Rule = dict[str, Any]
 ABSENT_FOR = timedelta(minutes=10)
+# What scraped series (and so a ServiceDown-class alert) are labelled with under
+# prometheus-operator; an SLO's labels may replace them to match their other alerts.
+ALERT_NAMESPACE_LABEL = "namespace"
+ALERT_SERVICE_LABEL = "service"
 # Labels budgetwarden sets; the same keys in spec.alerting labels are dropped (with a warning).
 RESERVED_LABELS = frozenset(
     (
@@ -45,22 +54,43 @@ _TIERS = (
 )
 
 
-def alert_rules(slo: SLO, windows: tuple[BurnRateWindow, ...], levels: Levels) -> list[Rule]:
+def alert_rules(
+    slo: SLO,
+    windows: tuple[BurnRateWindow, ...],
+    levels: Levels,
+    priorities: AlertPriorities,
+) -> list[Rule]:
     """Page and ticket burn-rate alerts, one budget-low alert per level, and absent data."""
     rules = []
+    burn_priorities = {
+        names.TIER_PAGE: priorities.fast_burn,
+        names.TIER_TICKET: priorities.slow_burn,
+    }
     for tier, alert, severity, speed in _TIERS:
         spec = _tier(slo, tier)
         rows = tuple(row for row in windows if row.tier == tier)
         if rows and not spec.disabled:
-            rules.append(_burn_alert(slo, alert, tier, severity, speed, rows))
+            defaults = _Defaults(severity, burn_priorities[tier])
+            rules.append(_burn_alert(slo, alert, tier, defaults, speed, rows))
     thresholds = (
         (Level.WARNING, levels.warning_below),
         (Level.PARTIAL_FREEZE, levels.partial_freeze_below),
         (Level.FULL_FREEZE, levels.full_freeze_below),
     )
-    rules += [_budget_low(slo, level, percent) for level, percent in thresholds]
-    rules.append(_absent(slo))
+    rules += [
+        _budget_low(slo, level, percent, priorities.budget_low(level))
+        for level, percent in thresholds
+    ]
+    rules.append(_absent(slo, priorities.metrics_absent))
     return rules
+
+
+@dataclass(frozen=True)
+class _Defaults:
+    """The labels an alert starts with, before the SLO's own labels."""
+
+    severity: str
+    priority: Priority
 
 
 def _tier(slo: SLO, tier: str) -> AlertTier:
@@ -68,7 +98,12 @@ def _tier(slo: SLO, tier: str) -> AlertTier:
 
 
 def _burn_alert(
-    slo: SLO, alert: str, tier: str, severity: str, speed: str, rows: tuple[BurnRateWindow, ...]
+    slo: SLO,
+    alert: str,
+    tier: str,
+    defaults: _Defaults,
+    speed: str,
+    rows: tuple[BurnRateWindow, ...],
 ) -> Rule:
     clauses = [_clause(slo, row) for row in rows]
     conditions = ", or above ".join(_condition(slo, row) for row in rows)
@@ -86,7 +121,7 @@ def _burn_alert(
     return {
         "alert": alert,
         "expr": "\nor\n".join(clauses),
-        "labels": _labels(slo, tier, severity, _tier(slo, tier)),
+        "labels": _labels(slo, tier, defaults, _tier(slo, tier)),
         "annotations": annotations | _tier(slo, tier).annotations,
     }
 
@@ -109,10 +144,10 @@ def _condition(slo: SLO, row: BurnRateWindow) -> str:
     return f"{factor} over both {long} and {short} ({spent}% of the budget in {long})"
 
 
-def _budget_low(slo: SLO, level: Level, percent: Decimal) -> Rule:
+def _budget_low(slo: SLO, level: Level, percent: Decimal, priority: Priority) -> Rule:
     remaining = slo_selector(slo, names.METRIC_BUDGET_REMAINING)
     shown = format_decimal(percent)
-    labels = _ticket_labels(slo)
+    labels = _ticket_labels(slo, priority)
     return {
         "alert": names.ALERT_BUDGET_LOW,
         "expr": f"{remaining} < {format_decimal(percent / 100)}",
@@ -129,11 +164,11 @@ def _budget_low(slo: SLO, level: Level, percent: Decimal) -> Rule:
     }
 
 
-def _absent(slo: SLO) -> Rule:
+def _absent(slo: SLO, priority: Priority) -> Rule:
     errors = slo_selector(slo, names.METRIC_ERRORS_RATE)
     total = slo_selector(slo, names.METRIC_TOTAL_RATE)
     minutes = format_duration(ABSENT_FOR)
-    labels = _ticket_labels(slo)
+    labels = _ticket_labels(slo, priority)
     return {
         "alert": names.ALERT_ABSENT,
         "expr": f"absent({errors}) or absent({total})",
@@ -172,13 +207,20 @@ def _facts(slo: SLO) -> str:
     return f"SLO {ref} ({objective}% over {window}, error budget {budget}%)"
 
 
-def _ticket_labels(slo: SLO) -> dict[str, str]:
-    return _labels(slo, names.TIER_TICKET, names.DEFAULT_TICKET_SEVERITY, slo.spec.alerting.ticket)
+def _ticket_labels(slo: SLO, priority: Priority) -> dict[str, str]:
+    defaults = _Defaults(names.DEFAULT_TICKET_SEVERITY, priority)
+    return _labels(slo, names.TIER_TICKET, defaults, slo.spec.alerting.ticket)
 
 
-def _labels(slo: SLO, tier: str, severity: str, spec: AlertTier) -> dict[str, str]:
+def _labels(slo: SLO, tier: str, defaults: _Defaults, spec: AlertTier) -> dict[str, str]:
+    labels = {
+        "severity": defaults.severity,
+        PRIORITY_LABEL: defaults.priority,
+        ALERT_NAMESPACE_LABEL: slo.metadata.namespace,
+        ALERT_SERVICE_LABEL: slo.spec.service,
+    }
     users = slo.spec.alerting.labels | spec.labels
-    labels = {"severity": severity} | {k: v for k, v in users.items() if k not in RESERVED_LABELS}
+    labels |= {k: v for k, v in users.items() if k not in RESERVED_LABELS}
     labels |= series_labels(slo) | {names.PROM_LABEL_TIER: tier}
     return dict(sorted(labels.items()))
 

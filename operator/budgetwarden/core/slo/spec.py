@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -24,6 +25,7 @@ from pydantic import (
 from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.kernel.model import Model, ObjectMeta, parse_resource
 from budgetwarden.core.kernel.quantities import Duration, Percent, PositiveFactor
+from budgetwarden.core.slo.priorities import PRIORITY_LABEL, priority_problem
 
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
@@ -36,9 +38,21 @@ MAX_WINDOW = timedelta(days=90)
 
 Query = str  # a PromQL expression, may contain Sloth's {{.window}} template
 Labels = dict[str, str]
+
+
+def _known_priority(labels: dict[str, str]) -> dict[str, str]:
+    # Alertmanager routes on `priority`: an unknown value would miss every priority route.
+    if (value := labels.get(PRIORITY_LABEL)) is not None and (problem := priority_problem(value)):
+        raise ValueError(f"{PRIORITY_LABEL} {problem}")
+    return labels
+
+
 # Labels and annotations put on generated alerts: keys must be Prometheus label names.
 _PromName = Annotated[str, StringConstraints(max_length=128, pattern=PROM_LABEL_NAME_PATTERN)]
-AlertLabels = dict[_PromName, Annotated[str, StringConstraints(max_length=256)]]
+AlertLabels = Annotated[
+    dict[_PromName, Annotated[str, StringConstraints(max_length=256)]],
+    AfterValidator(_known_priority),
+]
 AlertAnnotations = dict[_PromName, Annotated[str, StringConstraints(max_length=4096)]]
 
 

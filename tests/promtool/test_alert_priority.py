@@ -1,0 +1,123 @@
+"""Firing alerts carry the `priority` label Alertmanager routes on, proven with `promtool test
+rules`: the expected labels are written out here, not copied from the generated rules, so a
+label that went missing or changed value fails the case.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import yaml
+
+from budgetwarden.core.kernel import conventions as names
+from budgetwarden.core.slo.priorities import parse_priorities
+from budgetwarden.core.slo.rules import RuleOptions, build_rule_groups
+from budgetwarden.core.slo.spec import SLO, parse_slo
+from promtool_support import FIXTURES, RuleTest
+
+ONE_MINUTE = timedelta(minutes=1)  # the synthetic series have one sample a minute
+OK = 'http_requests_total{job="checkout",code="200"}'
+FAILED = 'http_requests_total{job="checkout",code="500"}'
+SLO_LABELS = {"slo_name": "checkout", "slo_namespace": "shop", "slo_service": "checkout"}
+ROUTING = {"namespace": "shop", "service": "checkout"}
+
+
+def checkout(fixture: str, alerting: dict[str, Any]) -> SLO:
+    resource = yaml.safe_load((FIXTURES / f"{fixture}.yaml").read_text())
+    resource["spec"].setdefault("alerting", {}).update(alerting)
+    resource["metadata"]["name"] = "checkout"
+    return parse_slo(resource)
+
+
+def expected_alert(rule: dict[str, Any], labels: dict[str, str], shown: str) -> dict[str, Any]:
+    """An expected alert: `labels` written out, the annotations with `$value` shown as `shown`."""
+    template = next(t for t in ("humanizePercentage", "humanize") if t in str(rule["annotations"]))
+    rendered = {
+        k: v.replace(f"{{{{ $value | {template} }}}}", shown)
+        for k, v in rule["annotations"].items()
+    }
+    return {"exp_labels": labels, "exp_annotations": rendered}
+
+
+def alert_rules(groups: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [rule for group in groups for rule in group["rules"] if rule.get("alert") == name]
+
+
+PAGE_PRIORITIES = [
+    pytest.param({}, RuleOptions(), "P1", id="a fast burn pages at P1 by default"),
+    pytest.param({"page": {"labels": {"priority": "P0"}}}, RuleOptions(), "P0",
+                 id="an SLO whose page tier says P0 pages at P0"),
+    pytest.param({}, RuleOptions(alert_priorities=parse_priorities("fastBurn=P2")), "P2",
+                 id="the operator's setting moves the default"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("alerting", "options", "priority"), PAGE_PRIORITIES)
+def test_a_full_outage_pages_with_its_priority_beside_severity(
+    rule_test: RuleTest, alerting: dict[str, Any], options: RuleOptions, priority: str
+) -> None:
+    """100 requests a minute, clean for 6h, then every request fails for 10 minutes.
+
+    At 370m the 1h window holds 1000 failures in 6000 requests: a burn rate of 166.7 on a 0.1%
+    budget, far above 14.4 in both page windows.
+    """
+    options = RuleOptions(ONE_MINUTE, ONE_MINUTE, alert_priorities=options.alert_priorities)
+    groups = build_rule_groups(checkout("checkout-30d", alerting), options)
+    (page,) = alert_rules(groups, names.ALERT_PAGE)
+    labels = {"severity": "critical", "priority": priority, "slo_tier": "page"}
+    rule_test(
+        groups,
+        [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": OK, "values": "0+100x360 36000x10"},
+                    {"series": FAILED, "values": "0x360 100+100x10"},
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "370m",
+                        "alertname": names.ALERT_PAGE,
+                        "exp_alerts": [
+                            expected_alert(page, ROUTING | SLO_LABELS | labels, "166.7")
+                        ],
+                    }
+                ],
+            }
+        ],
+    )
+
+
+def test_each_budget_low_level_fires_with_its_own_priority(rule_test: RuleTest) -> None:
+    """Half of all requests fail on a 99% SLO: the budget is spent 50 times over (-4900% left),
+    below every level at once. Warning and PartialFreeze are P3 tickets, FullFreeze is P2."""
+    options = RuleOptions(ONE_MINUTE, ONE_MINUTE)
+    groups = build_rule_groups(checkout("checkout-6h", {}), options)
+    rules = alert_rules(groups, names.ALERT_BUDGET_LOW)
+    ticket = ROUTING | SLO_LABELS | {"severity": "warning", "slo_tier": "ticket"}
+    levels = (("Warning", "P3"), ("PartialFreeze", "P3"), ("FullFreeze", "P2"))
+    expected = [
+        expected_alert(rule, ticket | {"slo_budget_level": level, "priority": priority}, "-4900%")
+        for rule, (level, priority) in zip(rules, levels, strict=True)
+    ]
+    rule_test(
+        groups,
+        [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": OK, "values": "0+50x120"},
+                    {"series": FAILED, "values": "0+50x120"},
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": "60m",
+                        "alertname": names.ALERT_BUDGET_LOW,
+                        "exp_alerts": expected,
+                    }
+                ],
+            }
+        ],
+    )
