@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: the whole loop on this machine, then a drill that burns error budget for real.
-# Starts the demo stack (`budgetwarden demo up`), runs `budgetwarden drill high-error-rate`,
-# and stops the stack on the way out, whatever happened; exits with the drill's exit code.
+# Starts the demo stack (`budgetwarden demo up --workloads`: with the controllers, so the demo's
+# Rollout is a real canary), runs `budgetwarden drill high-error-rate`, and stops the stack on the
+# way out, whatever happened; exits with the drill's exit code. BUDGETWARDEN_DEMO_WORKLOADS=no
+# leaves the controllers out (no canary; the binaries need no build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.venv/bin
@@ -22,8 +24,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "== starting the demo stack: control plane, demo service, Prometheus, rules-sync, operator" >&2
-exports="$("$bin/budgetwarden" demo up --dir "$dir")"
+workloads=(--workloads)
+[ "${BUDGETWARDEN_DEMO_WORKLOADS:-yes}" = no ] && workloads=()
+echo "== starting the demo stack: control plane${workloads:+ and controllers}, demo service," \
+  "Prometheus, rules-sync, operator" >&2
+exports="$("$bin/budgetwarden" demo up --dir "$dir" "${workloads[@]}")"
 up_ok=yes
 eval "$exports"
 echo "== budgetwarden drill high-error-rate" >&2

@@ -2,7 +2,8 @@
 
 `up` starts a local control plane, the demo service, Prometheus with a day of backfilled
 history, rules-sync and the operator, applies examples/demo/, and prints the exports (so
-`eval "$(budgetwarden demo up)"` works); progress and errors go to stderr. `down` stops it and
+`eval "$(budgetwarden demo up)"` works); progress and errors go to stderr; `up --workloads` adds
+the controllers that make the demo's Rollout and Deployment really roll out. `down` stops it and
 removes its folders; `env` prints the exports again. The work happens in
 budgetwarden_dev.demo.stack.
 """
@@ -36,6 +37,12 @@ def register(parser: argparse.ArgumentParser) -> None:
                 "--load", type=int, default=20, metavar="RPS",
                 help="requests per second the demo service sends itself (default: 20)",
             )  # fmt: skip
+            action.add_argument(
+                "--workloads", action="store_true",
+                help="also start kube-controller-manager, kube-scheduler, kwok (one fake node) and"
+                " Argo Rollouts' controller, so the demo's Rollout is a real canary the drill"
+                " watches (builds them if missing)",
+            )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         directory = (args.dir or stack.default_dir()).resolve()
         if args.action == "up":
-            state = stack.up(directory, namespace=args.namespace, load_rps=args.load)
+            state = stack.up(directory, namespace=args.namespace, load_rps=args.load,
+                             workloads=args.workloads)  # fmt: skip
             stack.say("the demo stack is up; `budgetwarden demo down` stops it")
             print(state.exports(), end="")
         elif args.action == "down":

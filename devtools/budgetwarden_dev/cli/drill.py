@@ -2,7 +2,10 @@
 
 Raises the demo service's error rate, prints a timeline (the fast-burn alert, `kubectl get slo`,
 the policy's levels, the paused workloads, a denied `kubectl apply` and the FreezeException that
-lets it through), restores the service and waits for the thaw. Exit codes: 0 every step
+lets it through), restores the service and waits for the thaw. When a controller runs the
+Rollout, it also ships a canary, shows `kubectl argo rollouts get rollout` as the freeze holds it,
+tries a `promote --full` that must be denied, and promotes the canary to the end after the
+thaw. Exit codes: 0 every step
 happened, 1 a step missed its deadline, 2 the drill could not start. Defaults come from the
 exports of `budgetwarden demo up`; docs/demo.md walks through a run.
 """
@@ -11,9 +14,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from budgetwarden_dev.demo.drill import DrillOptions
 
 HELP = "burn error budget for real and watch the freeze happen"
 
@@ -59,6 +67,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         default=env("BUDGETWARDEN_DEMO_URL"),
         help="the demo service the SLO measures (default: $BUDGETWARDEN_DEMO_URL)",
     )
+    _register_how(parser)
+
+
+def _register_how(parser: argparse.ArgumentParser) -> None:
+    """How hard the drill burns and what it tries during the freeze."""
     parser.add_argument(
         "--error-rate",
         type=_share,
@@ -67,13 +80,20 @@ def register(parser: argparse.ArgumentParser) -> None:
         help='share of requests to fail during the drill (default "0.1")',
     )
     parser.add_argument("--skip-admission", action="store_true",
-                        help="do not try a kubectl apply during the freeze")  # fmt: skip
+                        help="try no kubectl apply or promote during the freeze")  # fmt: skip
+    parser.add_argument(
+        "--argo-rollouts-plugin", type=Path, metavar="PATH",
+        default=os.environ.get("BUDGETWARDEN_ARGO_ROLLOUTS_PLUGIN")
+        or shutil.which("kubectl-argo-rollouts"),
+        help="the kubectl-argo-rollouts binary, to show and drive a Rollout a controller runs"
+        " (default: $BUDGETWARDEN_ARGO_ROLLOUTS_PLUGIN, else kubectl-argo-rollouts on PATH)",
+    )  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the drill; 0 when every step happened, 1 when one did not, 2 when it cannot start."""
     from budgetwarden.core.kernel.errors import BudgetwardenError
-    from budgetwarden_dev.demo.drill import DrillError, DrillOptions, StepFailed, run_drill
+    from budgetwarden_dev.demo.drill import DrillError, StepFailed, run_drill
     from budgetwarden_dev.demo.observe import Watcher
     from budgetwarden_dev.demo.timeline import Timeline
     from budgetwarden_dev.devenv.errors import DevEnvError
@@ -89,9 +109,8 @@ def run(args: argparse.Namespace) -> int:
     watcher = Watcher(Kubectl(args.kubeconfig), args.prometheus_url, args.namespace, args.slo,
                       args.policy)  # fmt: skip
     timeline = Timeline()
-    options = DrillOptions(args.error_rate, args.demo_url, admission=not args.skip_admission)
     try:
-        run_drill(watcher, options, timeline)
+        run_drill(watcher, _options(args), timeline)
     except StepFailed as failed:
         timeline.line(f"✗ drill failed: {failed}")
         return 1
@@ -104,3 +123,15 @@ def run(args: argparse.Namespace) -> int:
     finally:
         watcher.close()
     return 0
+
+
+def _options(args: argparse.Namespace) -> DrillOptions:
+    """What to drill on and how hard, from the command line."""
+    from budgetwarden_dev.demo.drill import DrillOptions
+    from budgetwarden_dev.demo.drill_canary import Plugin
+
+    plugin = args.argo_rollouts_plugin
+    return DrillOptions(
+        args.error_rate, args.demo_url, admission=not args.skip_admission,
+        plugin=Plugin(plugin, args.kubeconfig, args.namespace) if plugin else None,
+    )  # fmt: skip

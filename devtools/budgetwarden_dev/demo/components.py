@@ -180,12 +180,15 @@ class Webhook:
             "BUDGETWARDEN_WEBHOOK_KEY": str(self.certs.key),
         }
 
-    def register(self, kubectl: RunsKubectl, operator: Child) -> None:
-        """Wait until the operator serves, then apply `budgetwarden webhook render`'s output."""
+    def register(self, kubectl: RunsKubectl, operator: Child, operator_username: str = "") -> None:
+        """Wait until the operator serves, then apply `budgetwarden webhook render`'s output;
+        the API server lets `operator_username`'s own changes through without calling it."""
         context = ssl.create_default_context(cafile=str(self.certs.ca))
         processes.wait_http(f"{self.url}{c.PATH_HEALTHZ}", operator.proc, context=context)
         render = [*service_command(), "webhook", "render", "--url", self.url,
                   "--ca", str(self.certs.ca)]  # fmt: skip
+        if operator_username:
+            render += ["--operator-username", operator_username]
         rendered = subprocess.run(render, capture_output=True, text=True, check=False)
         if rendered.returncode != 0:
             raise DevEnvError(f"budgetwarden webhook render failed: {rendered.stderr.strip()}")

@@ -4,11 +4,15 @@
 measured on the demo service and an ErrorBudgetPolicy selects it:
 1. Preflight: the policy must be at Normal; the plan (demo/plan.py) says how big the budget is,
    how fast this error rate spends it, and when each level is due.
+   When a controller runs the targeted Rollout (demo/drill_canary.py), its next version is
+   shipped as a canary, which its first pause step holds.
 2. Burn: raise the demo service's error rate; wait for the fast-burn alert in Prometheus, the
    levels Warning → PartialFreeze → FullFreeze, and the targets paused by budgetwarden.
-3. Admission (demo/drill_admission.py), when a webhook or admission policy is installed.
+3. Admission (demo/drill_admission.py), when a webhook or admission policy is installed: with a
+   canary, first a `kubectl argo rollouts promote --full` that must be denied.
 4. Restore the error rate; wait for the alert to resolve, the hold to pass, the thaw, and the
-   targets budgetwarden paused to be resumed.
+   targets budgetwarden paused to be resumed; a canary must stand where the freeze held it and
+   is promoted step by step until it is Healthy.
 Every step has a deadline; a missed one raises StepFailed. The error rate is restored whatever
 happens, and the drill's FreezeException is deleted at the end.
 """
@@ -24,7 +28,8 @@ import httpx
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import Level, is_freeze, severity
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy
-from budgetwarden_dev.demo import drill_admission
+from budgetwarden_dev.demo import drill_admission, drill_canary
+from budgetwarden_dev.demo.drill_canary import Canary, Plugin
 from budgetwarden_dev.demo.drill_report import Reporter, alert_due, plan_for
 from budgetwarden_dev.demo.observe import Snapshot, Watcher
 from budgetwarden_dev.demo.plan import FREEZE_LEVELS, Plan, percent, say_duration, seconds
@@ -53,6 +58,7 @@ class DrillOptions:
     error_rate: Decimal
     demo_url: str
     admission: bool = True
+    plugin: Plugin | None = None  # `kubectl argo rollouts`, to show and drive a live canary
 
 
 class DemoControl:
@@ -81,6 +87,9 @@ def run_drill(watcher: Watcher, options: DrillOptions, timeline: Timeline) -> No
     burn = _burn_steps(timeline, plan, fires)  # checks the plan first
     report = Reporter(watcher, policy, timeline)
     report.preamble(plan, before, slo)
+    canary = drill_canary.find(watcher, policy, options.plugin, timeline)
+    if canary is not None:
+        canary.start()
     demo = DemoControl(options.demo_url)
     previous = demo.error_rate()
     began = time.monotonic()
@@ -91,22 +100,35 @@ def run_drill(watcher: Watcher, options: DrillOptions, timeline: Timeline) -> No
         change = f"{percent(previous)} → {percent(options.error_rate)}"
         timeline.line(f"error rate {change} (PUT {demo.url}/control): {burn_rate}")
         burn.began = timeline.elapsed()
-        last = _follow(watcher, policy, report, burn, before)
+        last = _follow(watcher, policy, report, burn, before, canary)
         if options.admission:
-            exception = drill_admission.run(watcher, policy, last, timeline)
+            exception = _admission(watcher, policy, last, timeline, canary)
     finally:
         demo.set_error_rate(previous)
         lasted = Decimal(str(round(time.monotonic() - began, 1)))
         change = f"{percent(options.error_rate)} → {percent(previous)}"
         timeline.line(f"error rate {change} (restored after {say_duration(lasted)})")
     try:
-        thaw = _thaw_steps(timeline, policy, float(resolves))
-        last = _follow(watcher, policy, report, thaw, last)
+        thaw = _thaw_steps(timeline, policy, float(resolves), canary)
+        last = _follow(watcher, policy, report, thaw, last, canary)
     finally:
         if exception is not None:
             watcher.kubectl("delete", c.PLURAL_EXCEPTION, exception, "-n", watcher.namespace)
             timeline.line(f"FreezeException {exception} deleted")
     report.summary(plan, lasted)
+
+
+def _admission(
+    watcher: Watcher, policy: ErrorBudgetPolicy, now: Snapshot, timeline: Timeline,
+    canary: Canary | None,
+) -> str | None:  # fmt: skip
+    """A promote of the canary, then a new version of another target: denied, then excepted.
+    The FreezeException goes to a target other than the canary, so the canary's check after
+    the thaw shows what the freeze alone held."""
+    if canary is not None and not drill_admission.why_skip(watcher):
+        canary.try_promote_full()
+    avoid = canary.key if canary is not None else None
+    return drill_admission.run(watcher, policy, now, timeline, avoid=avoid)
 
 
 def _settled(watcher: Watcher, policy: ErrorBudgetPolicy, timeline: Timeline) -> Snapshot:
@@ -143,27 +165,31 @@ def _burn_steps(timeline: Timeline, plan: Plan, alert: Decimal | None) -> Steps:
     return Steps(timeline, steps)
 
 
-def _thaw_steps(timeline: Timeline, policy: ErrorBudgetPolicy, resolves: float) -> Steps:
-    """Alert resolved; thaw and resume once the short window empties and the hold runs out."""
+def _thaw_steps(
+    timeline: Timeline, policy: ErrorBudgetPolicy, resolves: float, canary: Canary | None
+) -> Steps:
+    """Alert resolved; thaw and resume once the short window empties and the hold runs out;
+    a canary held where it stood and then promoted to the end."""
     thaw = float(seconds(policy.spec.hysteresis.minimum_hold)) + 15
-    return Steps(
-        timeline,
-        [
-            Step(ALERT_RESOLVED, resolves, deadline(resolves)),
-            Step(THAWED, thaw, deadline(thaw, 60)),
-            Step(RESUMED, thaw, deadline(thaw, 60)),
-        ],
-    )
+    steps = [
+        Step(ALERT_RESOLVED, resolves, deadline(resolves)),
+        Step(THAWED, thaw, deadline(thaw, 60)),
+        Step(RESUMED, thaw, deadline(thaw, 60)),
+    ]
+    return Steps(timeline, steps + (drill_canary.canary_steps(thaw) if canary else []))
 
 
 def _follow(
-    watcher: Watcher, policy: ErrorBudgetPolicy, report: Reporter, steps: Steps, last: Snapshot
-) -> Snapshot:
+    watcher: Watcher, policy: ErrorBudgetPolicy, report: Reporter, steps: Steps, last: Snapshot,
+    canary: Canary | None,
+) -> Snapshot:  # fmt: skip
     """Poll, print what moved and tick steps until all are done; StepFailed at a deadline."""
     while True:
         now = watcher.snapshot(policy)
         report.changes(last, now)
         _tick(steps, now, report.ours)
+        if canary is not None:
+            canary.follow(last, now, steps)
         last = now
         if steps.finished():
             return now

@@ -32,14 +32,16 @@ _VAP_FREEZE = "budgetwarden-freeze"
 
 
 def run(
-    watcher: Watcher, policy: ErrorBudgetPolicy, now: Snapshot, timeline: Timeline
-) -> str | None:
-    """Deny, except, admit; returns the FreezeException's name (None when skipped)."""
-    skip = _why_skip(watcher)
+    watcher: Watcher, policy: ErrorBudgetPolicy, now: Snapshot, timeline: Timeline,
+    avoid: str | None = None,
+) -> str | None:  # fmt: skip
+    """Deny, except, admit; returns the FreezeException's name (None when skipped). The change
+    goes to a workload other than `avoid` ("Kind/name") when budgetwarden paused another."""
+    skip = why_skip(watcher)
     if skip:
         timeline.line(f"admission: {skip}; skipping the kubectl apply step")
         return None
-    target = _target(now)
+    target = _target(now, avoid)
     live = watcher.get(RESOURCES[target.kind], target.name)
     old_image, manifest = new_version(live)
     new_image = manifest["spec"]["template"]["spec"]["containers"][0]["image"]
@@ -59,7 +61,7 @@ def run(
     return name
 
 
-def _why_skip(watcher: Watcher) -> str:
+def why_skip(watcher: Watcher) -> str:
     """Why the admission step cannot run here, or "" when it can."""
     kubectl = watcher.kubectl
     installed = any(
@@ -76,9 +78,11 @@ def _why_skip(watcher: Watcher) -> str:
     return ""
 
 
-def _target(now: Snapshot) -> Workload:
-    """The workload to ship to: a Rollout budgetwarden paused, else any it paused."""
+def _target(now: Snapshot, avoid: str | None) -> Workload:
+    """The workload to ship to: a Rollout budgetwarden paused, else any it paused; `avoid`
+    only when budgetwarden paused nothing else."""
     held = [w for w in now.workloads.values() if w.paused_by_us]
+    held = [w for w in held if w.key != avoid] or held
     return next((w for w in held if w.kind == "Rollout"), held[0])
 
 

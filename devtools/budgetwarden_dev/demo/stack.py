@@ -4,8 +4,10 @@
 demo service with a steady load, Prometheus scraping it every second with a day of healthy
 history backfilled (demo/history.py), `budgetwarden rules-sync`, and the operator polling every
 second and serving the admission webhook (registered from `budgetwarden webhook render`); then
-it applies examples/demo/ and waits until the policy has a level. Pids, folders and exports go
-to DIR/state.json (the format of `budgetwarden dev`) after every step, so `down` is
+it applies examples/demo/ and waits until the policy has a level. With `workloads`, the
+controllers that make workloads roll out run beside the control plane (demo/live.py) and `up`
+waits until the first version of each workload serves. Pids, folders and exports go to
+DIR/state.json (the format of `budgetwarden dev`) after every step, so `down` is
 `devenv.stack.down`. `budgetwarden drill` then runs against the exported KUBECONFIG.
 """
 
@@ -27,7 +29,9 @@ from budgetwarden.core.kernel.durations import parse_duration
 from budgetwarden.core.slo.rules import RuleOptions
 from budgetwarden.core.slo.spec import SLO, parse_slo
 from budgetwarden_dev.demo import components as parts
+from budgetwarden_dev.demo import live
 from budgetwarden_dev.demo.history import History, backfill
+from budgetwarden_dev.demo.identity import operator_kubeconfig
 from budgetwarden_dev.devenv import processes
 from budgetwarden_dev.devenv import stack as devstack
 from budgetwarden_dev.devenv.binaries import repo_root
@@ -40,6 +44,7 @@ from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 
 DEMO_URL_VAR = "BUDGETWARDEN_DEMO_URL"
 NAMESPACE_VAR = "BUDGETWARDEN_DEMO_NAMESPACE"
+OPERATOR_USERNAME_VAR = "BUDGETWARDEN_OPERATOR_USERNAME"  # runtime/config.py reads it
 DEFAULT_NAMESPACE = "demo"
 DEFAULT_LOAD_RPS = 20
 READY_TIMEOUT = 120
@@ -86,14 +91,18 @@ def up(
     namespace: str = DEFAULT_NAMESPACE,
     load_rps: int = DEFAULT_LOAD_RPS,
     settings: parts.LoopSettings | None = None,
+    workloads: bool = False,
 ) -> devstack.StackState:
-    """Start the demo stack in `directory`; raises when one already runs there."""
+    """Start the demo stack in `directory`; raises when one already runs there. `workloads`
+    adds the controllers that make the demo's workloads roll out (building them if missing)."""
     settings = settings or parts.LoopSettings()
     _refuse_running(directory)
+    # before anything starts: a cold build takes a quarter of an hour and may fail
+    built = live.binaries() if workloads else None
     directory.mkdir(parents=True, exist_ok=True)
     started = _Started(directory)
     try:
-        return _up(namespace, load_rps, settings, started)
+        return _up(namespace, load_rps, settings, started, built)
     except BaseException:
         devstack.down(directory)
         raise
@@ -113,10 +122,18 @@ def _refuse_running(directory: Path) -> None:
 
 
 def _up(
-    namespace: str, load_rps: int, settings: parts.LoopSettings, started: _Started
-) -> devstack.StackState:
+    namespace: str, load_rps: int, settings: parts.LoopSettings, started: _Started,
+    built: dict[str, Path] | None,
+) -> devstack.StackState:  # fmt: skip
     directory = started.directory
     plane, kubectl, docs = _control_plane(namespace, started)
+    exports: dict[str, str] = {}
+    if built is not None:
+        say("starting kube-controller-manager, kube-scheduler, kwok (one fake node) and the "
+            "Argo Rollouts controller")  # fmt: skip
+        controllers, exports = live.start_controllers(plane, built)
+        started.add(*controllers)
+        docs = live.with_live_canary(docs)
 
     say(f"starting the demo service: {load_rps} requests/s, no errors")
     started.add(folders=[directory / "demo", directory / "logs"])
@@ -128,12 +145,16 @@ def _up(
     _operator(plane.kubeconfig, kubectl, prometheus, namespace, settings, started)
     parts.apply(kubectl, [d for d in docs if d["kind"] != "Namespace"])
     wait_ready(kubectl, prometheus.url, slo, namespace)
+    if built is not None:
+        say("waiting for the first version of each workload to roll out")
+        live.wait_rolled_out(kubectl, namespace)
     state = started.state({
         "KUBECONFIG": str(plane.kubeconfig),
         devstack.PROMETHEUS_URL_VAR: prometheus.url,
         devstack.RULES_DIR_VAR: str(prometheus.rules_dir),
         DEMO_URL_VAR: demo_url,
         NAMESPACE_VAR: namespace,
+        **exports,
     })  # fmt: skip
     state.save(directory)
     return state
@@ -160,7 +181,8 @@ def _operator(
     kubeconfig: Path, kubectl: Kubectl, prometheus: PrometheusProcess, namespace: str,
     settings: parts.LoopSettings, started: _Started,
 ) -> None:  # fmt: skip
-    """rules-sync, then the operator and the admission webhook it serves, registered."""
+    """rules-sync, then the operator (as its own user, demo/identity.py) and the admission
+    webhook it serves, registered."""
     directory = started.directory
     say(f"starting rules-sync and the operator (polling every {settings.poll_interval})")
     logs = directory / "logs"
@@ -171,13 +193,14 @@ def _operator(
     started.add(rules_sync.proc)
     started.add(folders=[directory / "webhook"])
     webhook = parts.Webhook.create(directory / "webhook")
+    own = operator_kubeconfig(kubectl, kubeconfig, directory / "webhook" / "operator.kubeconfig")
     operator = parts.start_operator(
-        kubeconfig, prometheus.url, namespace, logs / "operator.log",
-        settings=settings, extra_env=webhook.env(), detached=True,
+        own.kubeconfig, prometheus.url, namespace, logs / "operator.log", settings=settings,
+        extra_env={**webhook.env(), OPERATOR_USERNAME_VAR: own.username}, detached=True,
     )  # fmt: skip
     started.add(operator.proc)
     say(f"registering the admission webhook the operator serves at {webhook.url}")
-    webhook.register(kubectl, operator)
+    webhook.register(kubectl, operator, operator_username=own.username)
 
 
 def _prometheus(

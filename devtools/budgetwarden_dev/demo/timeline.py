@@ -76,6 +76,10 @@ class Steps:
         """Whether this phase expects the step."""
         return any(step.name == name for step in self.steps)
 
+    def done(self, name: str) -> bool:
+        """Whether the step has happened."""
+        return self._step(name).done_at is not None
+
     def mark(self, name: str, happened: bool) -> None:
         """Record the step as done the first time `happened` is true, with a check line."""
         step = self._step(name)
