@@ -186,18 +186,22 @@ def denial(
     policy: str = "payments",
     freeze_id: str = "fz-7c2e",
     budget: str = "",
+    resources_through: bool = True,
 ) -> str:
-    """The whole one-line denial."""
+    """The whole one-line denial; `resources_through`: a PartialFreeze lets a change of only
+    container resources through (spec.resourceChanges)."""
     facts = budget or (FULL_BUDGET if level == "FullFreeze" else PARTIAL_BUDGET)
     how = (
         "To ship anyway, an approver creates a FreezeException with maxLevel FullFreeze"
         if level == "FullFreeze"
         else "To ship a critical fix, an approver creates a FreezeException"
     )
+    resources = level == "PartialFreeze" and resources_through
+    allowed = "scaling, resources," if resources else "scaling,"
     return (
         f"[budgetwarden] {level} on {ns}/{where}: {facts} under policy {policy} since"
         f" 2026-11-29T10:14:00Z. Blocked: {blocked}. Still allowed: rollbacks to the stable"
-        f" version, scaling, pausing, restarts, metadata changes. {how} (kubectl explain"
+        f" version, {allowed} pausing, restarts, metadata changes. {how} (kubectl explain"
         f" freezeexception; runbook: {RUNBOOK}). Freeze {freeze_id}."
     )
 

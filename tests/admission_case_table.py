@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from admission_case_metadata import guarded_metadata_cases, workload_ref_cases
+from admission_case_resources import resources_cases
 from admission_case_status import status_cases
 from admission_case_support import (
     ALLOWED,
@@ -283,5 +284,6 @@ def cases(ns: str = "shop") -> list[AdmissionCase]:
         *guarded_metadata_cases(ns),
         *workload_ref_cases(ns),
         *status_cases(ns),
+        *resources_cases(ns),
         *_freeze_fact_cases(ns),
     ]

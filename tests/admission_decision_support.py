@@ -131,7 +131,8 @@ PARTIAL_TEMPLATE = (
     "[budgetwarden] PartialFreeze on shop/Rollout/checkout: SLO checkout-availability has 21.4%"
     " error budget left (below 30%) under policy payments since 2026-11-29T10:14:00Z. Blocked:"
     " pod template changes (new versions). Still allowed: rollbacks to the stable version,"
-    " scaling, pausing, restarts, metadata changes. To ship a critical fix, an approver creates a"
+    " scaling, resources, pausing, restarts, metadata changes. To ship a"
+    " critical fix, an approver creates a"
     " FreezeException (kubectl explain freezeexception; runbook:"
     " https://runbooks.example/slo-freeze). Freeze fz-7c2e."
 )

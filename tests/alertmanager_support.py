@@ -164,6 +164,15 @@ class Alertmanager:
         response = self._client.post("/api/v2/alerts", json=[{"labels": a} for a in alerts])
         response.raise_for_status()
 
+    def groups(self) -> list[tuple[str, list[str]]]:
+        """(receiver, the alerts' keys) of each aggregation group Alertmanager holds."""
+        response = self._client.get("/api/v2/alerts/groups")
+        response.raise_for_status()
+        return sorted(
+            (group["receiver"]["name"], sorted(key(a["labels"]) for a in group["alerts"]))
+            for group in response.json()
+        )
+
     def inhibited(self) -> dict[str, list[str]]:
         """alertname/slo_name or service of each alert the API lists -> what inhibits it."""
         response = self._client.get("/api/v2/alerts")

@@ -85,11 +85,17 @@ VALUE_SETS = {
         "webhook.certificate.secret.name": '"my-tls"',
         "webhook.certificate.secret.caBundle": '"Y2E="',
     },
+    "alert packs": {
+        "alertPacks.resources.enabled": "true",
+        "alertPacks.modelQuality.enabled": "true",
+        "alertPacks.namespaceSelector": '"namespace!~\\"kube-.*\\""',
+    },
     "everything on": {
         "operator.prometheusURL": '"http://prometheus-operated.monitoring.svc:9090"',
         "operator.prometheusTokenSecret.name": '"prometheus-token"',
         "operator.prometheusCA.configMap": '"prometheus-ca"',
         "operator.peering": '"budgetwarden"',
+        "operator.runbookBaseURL": '"https://wiki.example.com/sre/{page}"',
         "webhook.failurePolicy": '"Fail"',
         "webhook.breakGlass": "true",
         "metrics.serviceMonitor.enabled": "true",

@@ -23,7 +23,8 @@ TRIGGER = {"longWindow": "1h", "shortWindow": "5m", "factor": "14.4", "level": "
 NARROWER = {"kind": "Rollout", "selector": {"matchLabels": {"app": "checkout", "tier": "canary"}}}
 NOTIFY = {"webhook": {"urlSecretRef": {"name": "slack", "key": "url"}}}
 API = {"kind": "Deployment", "selector": {"matchLabels": {"app": "payments-api"}}}
-SLOW = {"longWindow": "6h", "shortWindow": "30m", "factor": "6", "level": "Warning"}
+SUSTAINED = {"longWindow": "6h", "shortWindow": "30m", "factor": "6", "level": "PartialFreeze"}
+SLOW = {"longWindow": "3d", "shortWindow": "6h", "factor": "1", "level": "Warning"}
 
 # The webhook entry `budgetwarden webhook render --url https://127.0.0.1:9443` prints.
 SPEC_CHANGE_OR_DELETE = {
@@ -74,7 +75,7 @@ CHANGES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     # strengthening or as strong: allowed during a freeze
     ("a target added", {"targets": [CHECKOUT, WORKER, API]}, ()),
     ("targets reordered", {"targets": [WORKER, CHECKOUT]}, ()),
-    ("a burn-rate trigger added", {"burnRateTriggers": [TRIGGER, SLOW]}, ()),
+    ("a burn-rate trigger added", {"burnRateTriggers": [TRIGGER, SUSTAINED, SLOW]}, ()),
     ("thresholds raised", {"levels": {"partialFreezeBelow": "35", "fullFreezeBelow": "12"}}, ()),
     ("the same threshold written otherwise", {"levels": {"fullFreezeBelow": "10.0"}}, ()),
     ("levels removed: the defaults are the same", {"levels": None}, ()),
@@ -83,6 +84,7 @@ CHANGES: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
     ("metrics unavailable Freeze", {"onMetricsUnavailable": "Freeze"}, ()),
     ("inFlight Abort", {"inFlight": "Abort"}, ()),
     ("pause step at thaw Hold", {"pauseStepAtThaw": "Hold"}, ()),
+    ("resource changes blocked", {"resourceChanges": "Blocked"}, ()),
     ("notify added", {"notify": [NOTIFY]}, ()),
 ]  # fmt: skip
 

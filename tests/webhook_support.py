@@ -46,6 +46,8 @@ STILL_ALLOWED = (
     "Blocked: pod template changes (new versions). Still allowed: rollbacks to the stable"
     " version, scaling, pausing, restarts, metadata changes."
 )
+# a PartialFreeze lets a change of only container resources through (spec.resourceChanges)
+STILL_ALLOWED_PARTIAL = STILL_ALLOWED.replace("scaling,", "scaling, resources,")
 
 
 def free_port() -> int:
@@ -227,12 +229,14 @@ def denial(namespace: str, kind: str, name: str, level: str = "PartialFreeze") -
     """The whole one-line denial the webhook gives for a new version of `kind/name`."""
     facts = "has 21.4% error budget left (below 30%)"
     how = "To ship a critical fix, an approver creates a FreezeException"
+    allowed = STILL_ALLOWED_PARTIAL
     if level == "FullFreeze":
         facts = "has 8.2% error budget left (below 10%)"
         how = "To ship anyway, an approver creates a FreezeException with maxLevel FullFreeze"
+        allowed = STILL_ALLOWED
     return (
         f"[budgetwarden] {level} on {namespace}/{kind}/{name}: SLO checkout-availability {facts}"
-        f" under policy payments since {SINCE}. {STILL_ALLOWED} {how} (kubectl explain"
+        f" under policy payments since {SINCE}. {allowed} {how} (kubectl explain"
         f" freezeexception; runbook: {RUNBOOK}). Freeze fz-7c2e."
     )
 

@@ -29,10 +29,13 @@ Fire = Callable[[list[Labels]], set[tuple[str, str]]]
 SETTLE_SECONDS = 2.0  # two group intervals of the fast copy: anything still due has arrived
 
 
-def slo_alert(alert: str, slo: str, level: str = "") -> Labels:
-    """The labels budgetwarden gives `alert` of SLO `slo` in namespace shop (service `slo`)."""
+def slo_alert(alert: str, slo: str, level: str = "", service: str = "") -> Labels:
+    """The labels budgetwarden gives `alert` of SLO `slo` in namespace shop (service `service`,
+    else `slo`); the SLO opts in to SLOHighErrorRate."""
     resource = copy.deepcopy(BASE)
-    resource["metadata"]["name"] = resource["spec"]["service"] = slo
+    resource["metadata"]["name"] = slo
+    resource["spec"]["service"] = service or slo
+    resource["spec"]["alerting"] = {"errorRate": {"threshold": "5"}}
     for rule in rules_of(build_rule_groups(parse_slo(resource))):
         if rule.get("alert") == alert and rule["labels"].get("slo_budget_level", "") == level:
             return {"alertname": alert, **rule["labels"]}
@@ -122,3 +125,43 @@ def test_a_lower_budget_level_is_silenced_by_a_higher_one(fire: Fire) -> None:
         ("chat", "SLOErrorBudgetLow/checkout/FullFreeze"),
         ("ticket", "SLOErrorBudgetLow/search/PartialFreeze"),
     }
+
+
+def test_slo_service_down_silences_the_burn_and_error_rate_alerts_of_its_service(
+    fire: Fire,
+) -> None:
+    """checkout is down: its SLOServiceDown (P0) pages, and silences the burn and error-rate
+    alerts of every SLO of checkout, and its own SLO's tickets; search is untouched."""
+    delivered = fire(
+        [
+            slo_alert("SLOServiceDown", "checkout"),
+            slo_alert("SLOErrorBudgetFastBurn", "checkout"),
+            slo_alert("SLOHighErrorRate", "checkout"),
+            slo_alert("SLOHighErrorRate", "checkout-latency", service="checkout"),
+            slo_alert("SLOMetricsAbsent", "checkout"),
+            slo_alert("SLOHighErrorRate", "search"),
+        ]
+    )
+    assert delivered == {
+        ("pager", "SLOServiceDown/checkout"),
+        ("pager", "SLOHighErrorRate/search"),
+        ("chat", "SLOHighErrorRate/search"),
+    }
+
+
+def test_one_outage_is_one_page_however_many_slos_the_service_has(tmp_path: Path) -> None:
+    """Each SLO of a service that is down raises SLOServiceDown; P0 groups by service."""
+    config = fast_copy(yaml.safe_load(SHIPPED.read_text()), "http://127.0.0.1:9/unused")
+    with Alertmanager(config, tmp_path).running() as alertmanager:
+        alertmanager.post(
+            [
+                slo_alert("SLOServiceDown", "checkout"),
+                slo_alert("SLOServiceDown", "checkout-latency", service="checkout"),
+                slo_alert("SLOServiceDown", "search"),
+            ]
+        )
+        groups = alertmanager.groups()
+    assert groups == [
+        ("pager", ["SLOServiceDown/checkout", "SLOServiceDown/checkout-latency"]),
+        ("pager", ["SLOServiceDown/search"]),
+    ]

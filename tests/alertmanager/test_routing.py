@@ -41,6 +41,9 @@ ROUTES = [
     ),
     pytest.param({"alertname": "ServiceDown", "priority": "P0", "namespace": "shop",
                   "service": "checkout"}, ["pager"], id="a P0 ServiceDown pages only"),
+    pytest.param({"alertname": "SLOServiceDown", "priority": "P0", "namespace": "shop",
+                  "service": "checkout", "slo_name": "checkout"}, ["pager"],
+                 id="a P0 SLOServiceDown pages only"),
     pytest.param({"alertname": "KubePodCrashLooping", "namespace": "shop"}, ["chat"],
                  id="an alert without a priority goes to chat, not to nobody"),
     pytest.param({"alertname": "SLOErrorBudgetFastBurn", "priority": "p1"}, ["chat"],
@@ -60,7 +63,8 @@ def generated_alert(rule: dict[str, Any]) -> Any:
     return pytest.param(labels, id=f"{rule['alert']}{level} is {labels['priority']}")
 
 
-GENERATED = [generated_alert(r) for r in rules_of(build_rule_groups(make_slo())) if "alert" in r]
+EVERY_ALERT = make_slo(alerting={"errorRate": {"threshold": "5"}})  # opts in to every alert
+GENERATED = [generated_alert(r) for r in rules_of(build_rule_groups(EVERY_ALERT)) if "alert" in r]
 
 
 @pytest.mark.parametrize("labels", GENERATED)

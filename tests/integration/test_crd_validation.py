@@ -8,75 +8,27 @@ these tests then run each rule against real requests with `--dry-run=server`.
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from budgetwarden_dev.devenv.cluster import Cluster
+from crd_validation_support import (
+    DROP,
+    EMAIL,
+    EXAMPLES,
+    EXCEPTION,
+    PAGERDUTY,
+    POLICY,
+    SLO,
+    SMTP_LOGIN,
+    WEBHOOK,
+    apply,
+    changed,
+)
 
 pytestmark = pytest.mark.cluster
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
-DROP = object()  # as a value in `changed`: remove the field
-
-SLO: dict[str, Any] = {
-    "apiVersion": "budgetwarden.io/v1alpha1",
-    "kind": "SLO",
-    "metadata": {"name": "checkout-availability"},
-    "spec": {
-        "service": "checkout",
-        "objective": "99.9",
-        "window": "30d",
-        "indicator": {
-            "ratio": {
-                "errors": 'sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))',
-                "total": "sum(rate(http_requests_total[{{.window}}]))",
-            }
-        },
-    },
-}
-POLICY: dict[str, Any] = {
-    "apiVersion": "budgetwarden.io/v1alpha1",
-    "kind": "ErrorBudgetPolicy",
-    "metadata": {"name": "payments"},
-    "spec": {"targets": [{"kind": "Rollout", "selector": {"matchLabels": {"app": "checkout"}}}]},
-}
-EXCEPTION: dict[str, Any] = {
-    "apiVersion": "budgetwarden.io/v1alpha1",
-    "kind": "FreezeException",
-    "metadata": {"name": "checkout-hotfix"},
-    "spec": {
-        "targets": [{"kind": "Rollout", "name": "checkout"}],
-        "reason": "Fix the retry storm.",
-        "expiresAt": "2026-12-01T18:00:00Z",
-    },
-}
-
-
-def changed(resource: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of `resource` with the field at dotted `path` (list indexes as numbers) set."""
-    copied = copy.deepcopy(resource)
-    *parents, last = path.split(".")
-    node = copied
-    for key in parents:
-        node = node[int(key)] if key.isdigit() else node.setdefault(key, {})
-    if value is DROP:
-        del node[last]
-    else:
-        node[int(last) if last.isdigit() else last] = value
-    return copied
-
-
-def apply(cluster: Cluster, namespace: str, resource: Any, *flags: str) -> tuple[int, str]:
-    """kubectl apply the resource; returns the exit code and stderr."""
-    result = cluster.kubectl(
-        "apply", f"--namespace={namespace}", "--filename=-", *flags,
-        input=yaml.safe_dump(resource), check=False,
-    )  # fmt: skip
-    return result.returncode, result.stderr
 
 
 def pair(long: str, short: str, factor: str = "14.4") -> list[dict[str, str]]:
@@ -146,6 +98,16 @@ CASES = [
                  "spec.alerting.page.labels: Invalid value: priority must be one of P0, P1, P2, "
                  "P3 (Alertmanager routes on it)",
                  id="a priority Alertmanager has no route for"),
+    pytest.param(changed(SLO, "spec.alerting", {"errorRate": {"threshold": "100"}}),
+                 'spec.alerting.errorRate.threshold: Invalid value: "100": '
+                 "must be above 0 and below 100 (a percent of events)",
+                 id="an error-rate threshold of 100% can never fire"),
+    pytest.param(changed(SLO, "spec.alerting", {"errorRate": {"for": "2m"}}),
+                 "spec.alerting.errorRate.threshold: Required value",
+                 id="an error-rate page without a threshold"),
+    pytest.param(changed(SLO, "spec.alerting", {"serviceDown": {"for": "1h1m"}}),
+                 'spec.alerting.serviceDown.for: Invalid value: "1h1m": must be at most 1h',
+                 id="a service-down page that waits longer than an hour"),
     pytest.param(changed(SLO, "metadata.name", "checkout.availability"),
                  'metadata.name: Invalid value: "checkout.availability": '
                  "metadata.name in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'",
@@ -174,6 +136,18 @@ CASES = [
     pytest.param(changed(POLICY, "spec.hysteresis", {"minimumHold": "0m"}),
                  'spec.hysteresis.minimumHold: Invalid value: "0m": must be longer than zero',
                  id="a zero minimum hold"),
+    pytest.param(changed(POLICY, "spec.notify", [{"webhook": WEBHOOK, "pagerDuty": PAGERDUTY}]),
+                 "spec.notify[0]: Invalid value: set exactly one of webhook, pagerDuty or email",
+                 id="a notify entry with two channels"),
+    pytest.param(changed(POLICY, "spec.notify", [{"webhook": WEBHOOK, "reminderEvery": "59s"}]),
+                 'spec.notify[0].reminderEvery: Invalid value: "59s": '
+                 "must be at least 1m (a reminder storm is a page storm)",
+                 id="reminders more often than every minute"),
+    pytest.param(changed(POLICY, "spec.notify",
+                         [{"email": EMAIL | {"tls": "Disabled", "auth": SMTP_LOGIN}}]),
+                 "spec.notify[0].email.auth: Invalid value: auth needs tls StartTLS or Implicit: "
+                 "a password is never sent in the clear",
+                 id="an SMTP login without TLS"),
     pytest.param(changed(EXCEPTION, "spec.expiresAt", DROP), "spec.expiresAt: Required value",
                  id="an exception without an expiry"),
     pytest.param(changed(EXCEPTION, "spec.expiresAt", "2026-12-01T18:00:00"),
@@ -225,36 +199,3 @@ def test_windows_from_one_hour_to_ninety_days_are_accepted(
         0,
         "",
     )
-
-
-def test_defaults_are_filled_in_so_the_stored_policy_shows_what_applies(
-    cluster: Cluster, namespace: str
-) -> None:
-    resource = changed(POLICY, "spec.levels", {"fullFreezeBelow": "5"})
-    result = cluster.kubectl(
-        "create", f"--namespace={namespace}", "--filename=-", "--dry-run=server", "--output=json",
-        input=yaml.safe_dump(resource),
-    )  # fmt: skip
-    spec = yaml.safe_load(result.stdout)["spec"]
-    assert {key: spec[key] for key in ("levels", "enforcement", "onMetricsUnavailable")} == {
-        "levels": {"warningBelow": "50", "partialFreezeBelow": "30", "fullFreezeBelow": "5"},
-        "enforcement": "Enforce",
-        "onMetricsUnavailable": "Hold",
-    }
-
-
-def test_the_approver_changes_only_with_an_earlier_expiry_and_is_never_removed(
-    cluster: Cluster, namespace: str
-) -> None:
-    approved = changed(EXCEPTION, "spec.approvedBy", "alice@example.com")
-    assert apply(cluster, namespace, approved) == (0, "")
-    refused = (
-        "spec.approvedBy: Invalid value: approvedBy is recorded from the request; it changes only"
-        " together with an earlier expiresAt, to whoever makes that change"
-    )
-    taken = changed(approved, "spec.approvedBy", "mallory")
-    for attempt in (taken, EXCEPTION, changed(taken, "spec.expiresAt", "2026-12-01T18:00:01Z")):
-        code, stderr = apply(cluster, namespace, attempt)
-        assert (code, refused in stderr) == (1, True)
-    shortened = changed(taken, "spec.expiresAt", "2026-12-01T17:00:00+00:00")
-    assert apply(cluster, namespace, shortened) == (0, "")

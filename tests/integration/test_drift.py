@@ -86,8 +86,8 @@ def workload(kind: str, name: str, namespace: str, image: str, paused: bool = Fa
     return {"apiVersion": api_version, "kind": kind, "metadata": meta, "spec": spec}
 
 
-def freeze(cluster: Cluster, namespace: str) -> None:
-    """A policy selecting app=checkout, in a full freeze as the poller would have recorded."""
+def freeze(cluster: Cluster, namespace: str, level: str = "FullFreeze") -> None:
+    """A policy selecting app=checkout, at `level` as the poller would have recorded."""
     targets = [{"kind": kind, "selector": {"matchLabels": {"app": "checkout"}}}
                for kind in ("Rollout", "Deployment")]  # fmt: skip
     apply(cluster, {
@@ -95,7 +95,7 @@ def freeze(cluster: Cluster, namespace: str) -> None:
         "metadata": {"name": "payments", "namespace": namespace},
         "spec": {"targets": targets},
     })  # fmt: skip
-    status = {"level": "FullFreeze", "since": "2026-11-29T10:14:00Z", "freezeId": FID,
+    status = {"level": level, "since": "2026-11-29T10:14:00Z", "freezeId": FID,
               "reason": "SLO checkout-availability has 8.2% error budget left"}  # fmt: skip
     cluster.kubectl(
         "patch", c.PLURAL_POLICY, "payments", "-n", namespace, "--subresource=status",
@@ -135,6 +135,8 @@ def test_a_new_version_landing_during_a_freeze_is_paused_and_reported(
     apply(cluster, workload("Deployment", "worker", namespace, "shop/worker:1", paused=True))
     apply(cluster, workload("Rollout", "hotfix", namespace, "shop/checkout:1"))
     apply(cluster, hotfix_exception(namespace))
+    # the operator's runbook base reaches the Event it posts
+    monkeypatch.setenv("BUDGETWARDEN_RUNBOOK_BASE_URL", "https://wiki.example.com/sre/{page}")
 
     with operator(namespace, monkeypatch):
         for name in ("checkout", "worker", "hotfix"):
@@ -147,17 +149,14 @@ def test_a_new_version_landing_during_a_freeze_is_paused_and_reported(
         wait_for("hotfix to be let through", lambda: records.has("hotfix", "hotfix-4711 covers"))
 
     checkout = get(cluster, "rollout", "checkout", namespace) or {}
-    assert checkout["spec"]["paused"] is True
-    assert (
-        checkout["metadata"]["annotations"][c.ANNOTATION_PAUSED_BY]
-        == f"budgetwarden/payments/{FID}"
-    )
+    paused_by = checkout["metadata"]["annotations"][c.ANNOTATION_PAUSED_BY]
+    assert (checkout["spec"]["paused"], paused_by) == (True, f"budgetwarden/payments/{FID}")
     assert events(cluster, namespace, "checkout") == [("Normal", "Paused"), DRIFT]
     assert drift_message(cluster, namespace, "checkout") == [
         f"The pod template changed during freeze {FID} (FullFreeze) of ErrorBudgetPolicy "
         "payments, and no FreezeException covers it: admission was bypassed or unreachable. "
         "The workload is paused, so the new version does not roll out. See "
-        "https://github.com/budgetwarden/budgetwarden/blob/main/runbooks/freeze.md"
+        "https://wiki.example.com/sre/freeze"
     ]
     worker = get(cluster, "deployment", "worker", namespace) or {}
     assert worker["spec"]["paused"] is True  # a person's pause, left as it was
@@ -167,3 +166,27 @@ def test_a_new_version_landing_during_a_freeze_is_paused_and_reported(
     assert (hotfix["spec"]["paused"], events(cluster, namespace, "hotfix")) == (False, [])
     # event handlers store nothing on the workloads they watch
     assert not [k for k in hotfix["metadata"].get("annotations") or {} if k.startswith(c.GROUP)]
+
+
+@pytest.mark.parametrize(("level", "reported"), [
+    pytest.param("PartialFreeze", False, id="a partial freeze lets a resources-only change be"),
+    pytest.param("FullFreeze", True, id="a full freeze reports a resources-only change too"),
+])  # fmt: skip
+def test_a_change_of_only_resources_is_a_new_version_only_where_admission_refuses_it(
+    cluster: Cluster, namespace: str, monkeypatch: pytest.MonkeyPatch, records: Records,
+    level: str, reported: bool,
+) -> None:  # fmt: skip
+    freeze(cluster, namespace, level)
+    for name in ("sized", "imaged"):
+        apply(cluster, workload("Deployment", name, namespace, "shop/worker:1", paused=True))
+    with operator(namespace, monkeypatch):
+        for name in ("sized", "imaged"):
+            wait_for(f"{name} to be watched", lambda n=name: records.has(n, "remembering"))
+        for name in ("sized", "imaged"):
+            cluster.kubectl("set", "resources", f"deployment/{name}", "-n", namespace,
+                            "--limits=memory=1Gi", "--requests=cpu=500m")  # fmt: skip
+        set_image(cluster, "deployment", "imaged", namespace, "shop/worker:2")
+        wait_for("the drift on imaged", lambda: DRIFT in events(cluster, namespace, "imaged"))
+        if reported:
+            wait_for("the drift on sized", lambda: DRIFT in events(cluster, namespace, "sized"))
+    assert (DRIFT in events(cluster, namespace, "sized")) is reported

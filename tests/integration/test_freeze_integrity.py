@@ -110,8 +110,11 @@ def ships(cluster: Cluster, namespace: str) -> Any:
 
 
 def refused(result: Any, namespace: str) -> bool:
-    prefix = f"[budgetwarden] PartialFreeze on {namespace}/Deployment/checkout-worker:"
-    return result.returncode == 1 and prefix in result.stderr
+    """Refused by the freeze on checkout-worker; a long namespace may be shortened to fit the
+    denial in 600 characters (`ns[:k]...`)."""
+    prefix = f"[budgetwarden] PartialFreeze on {namespace[:20]}"
+    where = "/Deployment/checkout-worker: "
+    return result.returncode == 1 and prefix in result.stderr and where in result.stderr
 
 
 def refused_for(result: Any, namespace: str, blocked: str) -> bool:

@@ -88,6 +88,11 @@ BAD_VALUES = [
         id="a poll interval without a unit is refused",
     ),
     pytest.param(
+        {"operator.runbookBaseURL": '"wiki.example.com/runbooks"'},
+        "at '/operator/runbookBaseURL': 'wiki.example.com/runbooks' does not match pattern",
+        id="a runbook base URL without http(s):// is refused",
+    ),
+    pytest.param(
         {"webhok": "{}"},
         "additional properties 'webhok' not allowed",
         id="a misspelt top-level key is refused",

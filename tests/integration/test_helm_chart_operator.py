@@ -55,6 +55,7 @@ ADMISSION_ENV = {
     "BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}",
     "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
     "BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS": "false",
+    "BUDGETWARDEN_ROLLOUTS_CONTROLLER_USERS": "system:serviceaccount:argo-rollouts:argo-rollouts",
 }
 WEBHOOK_ENV = ADMISSION_ENV | LEASE  # the controller: the webhook server is the other container
 SERVING_ENV = ADMISSION_ENV | {
@@ -74,13 +75,14 @@ COMMAND_LINES = [
     pytest.param(
         "everything on",
         ["run", "--all-namespaces", *BASE_ARGS[:4],
+         "--runbook-base-url=https://wiki.example.com/sre/{page}",
          "--prometheus-url=http://prometheus-operated.monitoring.svc:9090",
          "--prometheus-token-secret=shop/prometheus-token/token",
          "--prometheus-ca=/etc/budgetwarden/prometheus-ca/ca.crt",
          "--poll-interval=30s", "--metrics-port=8080", "--admission-mode=webhook",
          "--role=controller", "--peering=budgetwarden"],
         WEBHOOK_ENV,
-        id="Prometheus, its token and CA, and peering reach the operator as flags",
+        id="Prometheus, its token and CA, the runbook base and peering reach the operator as flags",
     ),
     pytest.param(
         "admission by policies",
@@ -89,6 +91,8 @@ COMMAND_LINES = [
         {"BUDGETWARDEN_OPERATOR_USERNAME": f"system:serviceaccount:shop:{FULLNAME}",
          "BUDGETWARDEN_EXCEPTION_MAX_TTL": "24h",
          "BUDGETWARDEN_ALLOW_SERVICE_ACCOUNT_APPROVERS": "false",
+         "BUDGETWARDEN_ROLLOUTS_CONTROLLER_USERS":
+             "system:serviceaccount:argo-rollouts:argo-rollouts",
          "BUDGETWARDEN_LEASE_NAME": FULLNAME, "BUDGETWARDEN_VAP_FAILURE_POLICY": "Ignore"},
         id="VAP mode: no webhook server, the policies' settings instead",
     ),
@@ -149,6 +153,7 @@ def test_the_operator_accepts_every_flag_and_variable_the_chart_sets(
     parser = argparse.ArgumentParser()
     run_command.register(parser)
     parsed = parser.parse_args(container["args"][1:])  # an unknown flag exits here
+    assert parsed.runbook_base_url == "https://wiki.example.com/sre/{page}"  # both containers link
     read = {
         value for module in (operator_config,)
         for key, value in vars(module).items() if key.startswith("ENV_")

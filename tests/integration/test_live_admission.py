@@ -155,3 +155,41 @@ def test_a_new_image_for_a_frozen_deployment_creates_no_replica_set(
         assert refused(result, "Blocked: pod template changes (new versions)")
         time.sleep(3)
         assert replica_sets(live_cluster, namespace) == running
+
+
+def memory_limits(live: LiveCluster, namespace: str) -> dict[str, tuple[int, int]]:
+    """memory limit -> (spec.replicas, status.readyReplicas) of every ReplicaSet in `namespace`."""
+    found = live.cluster.kubectl("get", "replicasets", "-n", namespace, "-o", "json")
+    sets = {}
+    for item in json.loads(found.stdout)["items"]:
+        container = item["spec"]["template"]["spec"]["containers"][0]
+        limit = container.get("resources", {}).get("limits", {}).get("memory", "none")
+        sets[limit] = (item["spec"]["replicas"], item["status"].get("readyReplicas", 0))
+    return sets
+
+
+def test_raised_limits_roll_out_through_a_partial_freeze_and_a_full_freeze_refuses_them(
+    live_cluster: LiveCluster, live_namespace: str, team: str, webhook: Webhook,
+    recorded: RecordedSeries, prometheus: PrometheusProcess, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    namespace, kubectl = team, live_cluster.cluster.kubectl
+    create(live_cluster, namespace, workload("Deployment", 2))
+    wait_for("2 ready pods", lambda: memory_limits(live_cluster, namespace) == {"none": (2, 2)})
+    paused = lambda: (get(live_cluster.cluster, "deployment", "web", namespace)  # noqa: E731
+                      or {})["spec"].get("paused") is True  # fmt: skip
+    with frozen(live_cluster, namespace, "Pause", recorded, prometheus, monkeypatch,
+                kind="Deployment", webhook=webhook):  # fmt: skip
+        wait_for("the pause", paused)
+        raised = kubectl("set", "resources", "deployment/web", "--limits=memory=1Gi", "-n",
+                         namespace, f"--as={DEV}", check=False)  # fmt: skip
+        assert raised.returncode == 0, raised.stderr
+        rolled = {"none": (0, 0), "1Gi": (2, 2)}
+        wait_for("the raised limit rolled out",
+                 lambda: memory_limits(live_cluster, namespace) == rolled)  # fmt: skip
+        assert not paused()
+        recorded.set(namespace, SLO_NAME, "0.05", w1h="1", w5m="1")  # on to FullFreeze
+        wait_for("the full freeze's pause", paused)
+        again = kubectl("set", "resources", "deployment/web", "--limits=memory=2Gi", "-n",
+                        namespace, f"--as={DEV}", check=False)  # fmt: skip
+        assert refused(again, "Blocked: pod template changes (new versions)")
+        assert memory_limits(live_cluster, namespace) == rolled

@@ -121,7 +121,8 @@ def test_params_follow_the_policy_status_and_exceptions_until_they_expire(
         f"[budgetwarden] PartialFreeze on {namespace}/Rollout/checkout: SLO checkout-availability"
         " has 21.4% error budget left (below 30%) under policy payments since"
         f" {SINCE}. Blocked: pod template changes (new versions). Still allowed: rollbacks to the"
-        " stable version, scaling, pausing, restarts, metadata changes. To ship a critical fix,"
+        " stable version, scaling, resources, pausing, restarts, metadata"
+        " changes. To ship a critical fix,"
         " an approver creates a FreezeException (kubectl explain freezeexception; runbook:"
         f" {DEFAULT_RUNBOOK}). Freeze fz-7c2e."
     )

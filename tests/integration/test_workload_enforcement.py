@@ -19,7 +19,7 @@ import pytest
 from budgetwarden.adapters.kube import Kube
 from budgetwarden.adapters.kube.workloads import list_workloads
 from budgetwarden.core.freeze.enforcement import plan
-from budgetwarden.core.freeze.workload_diff import template_digest
+from budgetwarden.core.freeze.workload_diff import substance_digest, template_digest
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.assess import Rule
@@ -98,6 +98,14 @@ def digest(cluster: Cluster, kind: str, name: str, namespace: str) -> str:
     return template_digest((get(cluster, kind, name, namespace) or {})["spec"]["template"])
 
 
+def record(cluster: Cluster, kind: str, name: str, namespace: str, paused: bool) -> dict:
+    """The heldTargets entry of a workload at its stable version (its template now)."""
+    template = (get(cluster, kind.lower(), name, namespace) or {})["spec"]["template"]
+    return {"kind": kind, "name": name, "pausedByUs": paused,
+            "stableTemplate": template_digest(template),
+            "stableSubstance": substance_digest(template)}  # fmt: skip
+
+
 def marks(stable: str, **more: str) -> dict[str, str]:
     return {
         c.ANNOTATION_POLICY: "payments",
@@ -129,12 +137,8 @@ def test_a_freeze_holds_targets_and_a_thaw_resumes_only_what_it_paused(
 
     held = run(api, namespace, Level.PARTIAL_FREEZE)
 
-    assert held == [
-        {"kind": "Deployment", "name": "worker", "pausedByUs": False,
-         "stableTemplate": worker_digest},
-        {"kind": "Rollout", "name": "checkout", "pausedByUs": True,
-         "stableTemplate": rollout_digest},
-    ]  # fmt: skip
+    assert held == [record(cluster, "Deployment", "worker", namespace, False),
+                    record(cluster, "Rollout", "checkout", namespace, True)]  # fmt: skip
     rollout = state(cluster, "rollout", "checkout", namespace)
     worker = state(cluster, "deployment", "worker", namespace)
     assert rollout[:2] == (True, marks(rollout_digest, **PAUSED_BY))
@@ -221,10 +225,7 @@ def test_warn_marks_targets_and_pauses_none(cluster: Cluster, namespace: str, ap
 
     held = run(api, namespace, Level.PARTIAL_FREEZE, enforcement="Warn")
 
-    assert held == [
-        {"kind": "Rollout", "name": "checkout", "pausedByUs": False,
-         "stableTemplate": rollout_digest},
-    ]  # fmt: skip
+    assert held == [record(cluster, "Rollout", "checkout", namespace, False)]
     assert state(cluster, "rollout", "checkout", namespace)[:2] == (False, marks(rollout_digest))
     assert events(cluster, namespace, "checkout") == []
 

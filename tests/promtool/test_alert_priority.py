@@ -90,32 +90,45 @@ def test_a_full_outage_pages_with_its_priority_beside_severity(
     )
 
 
-def test_each_budget_low_level_fires_with_its_own_priority(rule_test: RuleTest) -> None:
-    """Half of all requests fail on a 99% SLO: the budget is spent 50 times over (-4900% left),
-    below every level at once. Warning and PartialFreeze are P3 tickets, FullFreeze is P2."""
+BUDGET_BANDS = [
+    pytest.param(6, "Warning", "P3", "40%", id="40% left: the Warning alert alone, at P3"),
+    pytest.param(8, "PartialFreeze", "P3", "20%",
+                 id="20% left: the PartialFreeze alert alone, at P3"),
+    pytest.param(500, "FullFreeze", "P2", "-4900%",
+                 id="the budget spent 50 times over: the FullFreeze alert alone, at P2"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("failing", "level", "priority", "shown"), BUDGET_BANDS)
+def test_each_budget_low_level_fires_alone_with_its_own_priority(
+    rule_test: RuleTest, failing: int, level: str, priority: str, shown: str
+) -> None:
+    """1000 requests a minute on a 99% SLO, `failing` of them failing from the start: 0.6% of
+    errors spend 60% of the budget. Each level's alert covers only the range down to the next
+    level's threshold, so one budget raises one budget-low alert, never two or three."""
     options = RuleOptions(ONE_MINUTE, ONE_MINUTE)
     groups = build_rule_groups(checkout("checkout-6h", {}), options)
-    rules = alert_rules(groups, names.ALERT_BUDGET_LOW)
-    ticket = ROUTING | SLO_LABELS | {"severity": "warning", "slo_tier": "ticket"}
-    levels = (("Warning", "P3"), ("PartialFreeze", "P3"), ("FullFreeze", "P2"))
-    expected = [
-        expected_alert(rule, ticket | {"slo_budget_level": level, "priority": priority}, "-4900%")
-        for rule, (level, priority) in zip(rules, levels, strict=True)
+    (rule,) = [
+        rule
+        for rule in alert_rules(groups, names.ALERT_BUDGET_LOW)
+        if rule["labels"]["slo_budget_level"] == level
     ]
+    ticket = ROUTING | SLO_LABELS | {"severity": "warning", "slo_tier": "ticket"}
+    labels = ticket | {"slo_budget_level": level, "priority": priority}
     rule_test(
         groups,
         [
             {
                 "interval": "1m",
                 "input_series": [
-                    {"series": OK, "values": "0+50x120"},
-                    {"series": FAILED, "values": "0+50x120"},
+                    {"series": OK, "values": f"0+{1000 - failing}x120"},
+                    {"series": FAILED, "values": f"0+{failing}x120"},
                 ],
                 "alert_rule_test": [
                     {
                         "eval_time": "60m",
                         "alertname": names.ALERT_BUDGET_LOW,
-                        "exp_alerts": expected,
+                        "exp_alerts": [expected_alert(rule, labels, shown)],
                     }
                 ],
             }

@@ -16,6 +16,7 @@ from budgetwarden.core.freeze.exception_spec import parse_exception
 from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
 from budgetwarden.core.freeze.view_from_status import freeze_view, policy_freeze
 from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.core.policy.spec import parse_policy
 from budgetwarden.core.policy.status_model import HeldTarget
 
@@ -48,6 +49,7 @@ BASE = PolicyFreeze(
     slo="checkout-availability",
     remaining_percent=Decimal("21.4"),
     threshold_percent=Decimal("30"),
+    runbook_url=SHIPPED_RUNBOOKS.freeze,
     held=(
         HeldTarget("Rollout", "checkout", paused_by_us=True, stable_template="sha256:ab"),
         HeldTarget("Deployment", "checkout-worker"),
@@ -101,7 +103,12 @@ CASES = [
     ),
     pytest.param(
         None,
-        PolicyFreeze(policy="payments", level=Level.UNKNOWN, targets=POLICY.spec.targets),
+        PolicyFreeze(
+            policy="payments",
+            level=Level.UNKNOWN,
+            targets=POLICY.spec.targets,
+            runbook_url=SHIPPED_RUNBOOKS.freeze,
+        ),
         id="a policy without status yet is Unknown",
     ),
     pytest.param(
@@ -112,7 +119,12 @@ CASES = [
             "slos": "x",
             "heldTargets": [{"kind": "Rollout"}, "x"],
         },
-        PolicyFreeze(policy="payments", level=Level.UNKNOWN, targets=POLICY.spec.targets),
+        PolicyFreeze(
+            policy="payments",
+            level=Level.UNKNOWN,
+            targets=POLICY.spec.targets,
+            runbook_url=SHIPPED_RUNBOOKS.freeze,
+        ),
         id="a status this version cannot read gives Unknown, not an error",
     ),
     pytest.param(
@@ -146,6 +158,12 @@ def test_the_view_keeps_only_exceptions_whose_approver_was_recorded() -> None:
     assert freeze_view([(POLICY, FROZEN)], [unapproved, approved]) == FreezeView(
         policies=(BASE,), exceptions=(approved,)
     )
+
+
+def test_denials_link_the_freeze_page_under_the_operators_runbook_base() -> None:
+    wiki = RunbookLinks("https://wiki.example.com/sre/{page}")
+    (policy,) = freeze_view([(POLICY, FROZEN)], [], wiki).policies
+    assert policy.runbook_url == "https://wiki.example.com/sre/freeze"
 
 
 def test_the_cause_is_shortened_and_printable_in_the_message() -> None:

@@ -33,9 +33,10 @@ def priorities(spec: dict[str, Any], options: RuleOptions) -> list[tuple[str, ..
 
 def reviewed_mapping(
     page: str = "P1", ticket: str = "P3", low: tuple[str, str, str] = ("P3", "P3", "P2"),
-    absent: str = "P2",
+    absent: str = "P2", down: str = "P0", error_rate: str | None = None,
 ) -> list[tuple[str, ...]]:  # fmt: skip
-    """The alerts of the checkout SLO with these priorities; the defaults are the policy's."""
+    """The alerts of the checkout SLO with these priorities; the defaults are the policy's.
+    SLOHighErrorRate is opt-in: listed only with a priority."""
     return [
         (names.ALERT_PAGE, "", page),
         (names.ALERT_TICKET, "", ticket),
@@ -43,15 +44,25 @@ def reviewed_mapping(
         (names.ALERT_BUDGET_LOW, "PartialFreeze", low[1]),
         (names.ALERT_BUDGET_LOW, "FullFreeze", low[2]),
         (names.ALERT_ABSENT, "", absent),
+        (names.ALERT_SERVICE_DOWN, "", down),
+        *([(names.ALERT_HIGH_ERROR_RATE, "", error_rate)] if error_rate else []),
     ]
 
 
 ALL_TICKET = ("P1", "P1", "P1")
 OPERATOR = RuleOptions(alert_priorities=parse_priorities("fastBurn=P0, metricsAbsent=P1"))
+ERROR_RATE = {"threshold": "5"}
 PRIORITY_CASES = [
     pytest.param({}, RuleOptions(), reviewed_mapping(),
                  id="defaults: fast burn P1, slow burn P3, low budget P3 until FullFreeze P2, "
-                    "absent data P2"),
+                    "absent data P2, service down P0"),
+    pytest.param({"alerting": {"errorRate": ERROR_RATE}}, RuleOptions(),
+                 reviewed_mapping(error_rate="P1"),
+                 id="an SLO that opts in to the error-rate page gets it at P1"),
+    pytest.param({"alerting": {"errorRate": ERROR_RATE | {"labels": {"priority": "P0"}},
+                               "serviceDown": {"labels": {"priority": "P1"}}}}, RuleOptions(),
+                 reviewed_mapping(down="P1", error_rate="P0"),
+                 id="the outage pages take the priority of their own labels"),
     pytest.param({"alerting": {"page": {"labels": {"priority": "P0"}}}}, RuleOptions(),
                  reviewed_mapping(page="P0"),
                  id="the page tier's labels raise only the fast-burn alert"),
@@ -60,10 +71,14 @@ PRIORITY_CASES = [
                  id="the ticket tier's labels set the slow-burn, budget-low and absent alerts"),
     pytest.param({"alerting": {"labels": {"priority": "P2"},
                                "page": {"labels": {"priority": "P1"}}}}, RuleOptions(),
-                 reviewed_mapping(ticket="P2", low=("P2", "P2", "P2"), absent="P2"),
+                 reviewed_mapping(ticket="P2", low=("P2", "P2", "P2"), absent="P2", down="P2"),
                  id="spec.alerting.labels sets every alert, a tier's labels win over it"),
     pytest.param({}, OPERATOR, reviewed_mapping(page="P0", absent="P1"),
                  id="the operator's setting replaces the defaults it names"),
+    pytest.param({"alerting": {"errorRate": ERROR_RATE}},
+                 RuleOptions(alert_priorities=parse_priorities("serviceDown=P1,highErrorRate=P2")),
+                 reviewed_mapping(down="P1", error_rate="P2"),
+                 id="the operator's setting moves the outage pages too"),
     pytest.param({"alerting": {"page": {"labels": {"priority": "P2"}}}}, OPERATOR,
                  reviewed_mapping(page="P2", absent="P1"),
                  id="an SLO's labels win over the operator's setting"),
@@ -121,7 +136,7 @@ BAD_SETTINGS = [
         "page=P1",
         "BUDGETWARDEN_ALERT_PRIORITIES: must be KEY=PRIORITY pairs with KEY one of fastBurn, "
         "slowBurn, budgetLowWarning, budgetLowPartialFreeze, budgetLowFullFreeze, "
-        'metricsAbsent; got "page=P1"',
+        'metricsAbsent, serviceDown, highErrorRate; got "page=P1"',
         id="an unknown kind of alert lists the known ones",
     ),
     pytest.param(

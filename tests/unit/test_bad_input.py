@@ -1,109 +1,33 @@
 """Malformed resources are refused with one problem that names the field and says what is allowed.
 
 Each row changes one thing in a valid resource and expects exactly that one Problem back, field
-path and message whole. Nothing a user can write makes parsing raise anything but SpecError:
-the table, a fuzz run over junk in every field, and the shipped examples show it.
+path and message whole (tests/unit/test_bad_input_fuzz.py throws junk at every field). The
+resources and the ways to change them are in tests/bad_input_support.py.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
+from bad_input_support import (
+    DROP,
+    LABEL_NAME,
+    LOGIN,
+    ORDER,
+    SMTP,
+    TIMESTAMP,
+    WEBHOOK,
+    burn_pair,
+    exception,
+    parse_slo_and_queries,
+    policy,
+    slo,
+    trigger,
+)
 from budgetwarden.core.kernel.errors import Problem, SpecError
-from budgetwarden.core.policy.spec import ErrorBudgetPolicy, parse_policy
-from budgetwarden.core.slo.promql import validate_slo_queries
-from budgetwarden.core.slo.spec import SLO, parse_slo
-
-EXAMPLES = Path(__file__).parents[2] / "examples"
-DROP = object()  # as a value in `changed`: remove the field
-
-SLO_RESOURCE: dict[str, Any] = {
-    "apiVersion": "budgetwarden.io/v1alpha1",
-    "kind": "SLO",
-    "metadata": {"name": "checkout-availability", "namespace": "shop"},
-    "spec": {
-        "service": "checkout",
-        "objective": "99.9",
-        "window": "30d",
-        "indicator": {
-            "ratio": {
-                "errors": 'sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))',
-                "total": "sum(rate(http_requests_total[{{.window}}]))",
-            }
-        },
-    },
-}
-POLICY_RESOURCE: dict[str, Any] = {
-    "apiVersion": "budgetwarden.io/v1alpha1",
-    "kind": "ErrorBudgetPolicy",
-    "metadata": {"name": "payments", "namespace": "shop"},
-    "spec": {"targets": [{"kind": "Rollout", "selector": {"matchLabels": {"app": "checkout"}}}]},
-}
-EXCEPTION_RESOURCE: dict[str, Any] = {
-    "apiVersion": "budgetwarden.io/v1alpha1",
-    "kind": "FreezeException",
-    "metadata": {"name": "checkout-hotfix", "namespace": "shop"},
-    "spec": {
-        "targets": [{"kind": "Rollout", "name": "checkout"}],
-        "reason": "Fix the retry storm.",
-        "expiresAt": "2026-12-01T18:00:00Z",
-    },
-}
-
-
-def changed(resource: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of `resource` with the field at dotted `path` (list indexes as numbers) set."""
-    copied = copy.deepcopy(resource)
-    *parents, last = path.split(".")
-    node = copied
-    for key in parents:
-        node = node[int(key)] if key.isdigit() else node.setdefault(key, {})
-    if value is DROP:
-        del node[last]
-    else:
-        node[int(last) if last.isdigit() else last] = value
-    return copied
-
-
-def parse_slo_and_queries(resource: Any) -> SLO:
-    """What the operator and `budgetwarden validate` do: parse, then check the PromQL."""
-    parsed = parse_slo(resource)
-    validate_slo_queries(parsed)
-    return parsed
-
-
-def slo(path: str, value: Any) -> tuple[Callable[..., Any], dict[str, Any]]:
-    return parse_slo_and_queries, changed(SLO_RESOURCE, path, value)
-
-
-def policy(path: str, value: Any) -> tuple[Callable[..., Any], dict[str, Any]]:
-    return parse_policy, changed(POLICY_RESOURCE, path, value)
-
-
-def exception(path: str, value: Any) -> tuple[Callable[..., Any], dict[str, Any]]:
-    return parse_exception, changed(EXCEPTION_RESOURCE, path, value)
-
-
-def burn_pair(long: str, short: str, factor: str = "14.4") -> list[dict[str, str]]:
-    return [{"tier": "page", "longWindow": long, "shortWindow": short, "factor": factor}]
-
-
-def trigger(long: str, short: str, level: str) -> list[dict[str, str]]:
-    return [{"longWindow": long, "shortWindow": short, "factor": "14.4", "level": level}]
-
-
-LABEL_NAME = "^[a-zA-Z_][a-zA-Z0-9_]*$"
-TIMESTAMP = 'must be a timestamp with a time zone such as "2026-12-01T18:00:00Z"; got '
-ORDER = "thresholds must be ordered: 100 >= warningBelow > partialFreezeBelow > fullFreezeBelow"
 
 # fmt: off
 CASES = [
@@ -170,6 +94,30 @@ CASES = [
     pytest.param(*slo("spec.alerting", {"page": {"disabled": "maybe"}}),
                  "spec.alerting.page.disabled", 'must be true or false; got "maybe"',
                  id="a tier switch that is not a boolean"),
+    pytest.param(
+        *slo("spec.alerting", {"errorRate": {"threshold": "0"}}),
+        "spec.alerting.errorRate.threshold",
+        'must be above 0 and below 100 (a percent of events); got "0"',
+        id="an error-rate threshold of 0 would page on every error",
+    ),
+    pytest.param(
+        *slo("spec.alerting", {"errorRate": {"threshold": "0.05"} | {"for": "2h"}}),
+        "spec.alerting.errorRate.for",
+        'must be at most 1h; got "2h"',
+        id="an error-rate page that waits longer than an hour",
+    ),
+    pytest.param(
+        *slo("spec.alerting", {"errorRate": {"for": "2m"}}),
+        "spec.alerting.errorRate.threshold",
+        "is required",
+        id="an error-rate page without a threshold",
+    ),
+    pytest.param(
+        *slo("spec.alerting", {"serviceDown": {"upSelector": "up == 0"}}),
+        "spec.alerting.serviceDown.upSelector",
+        'must be a series selector such as up{job="api"}; got an expression with an operator',
+        id="a service-down upSelector that is not a selector",
+    ),
     pytest.param(*slo("metadata.name", "Checkout"), "metadata.name",
                  'must match ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$; got "Checkout"',
                  id="an SLO name with a capital letter"),
@@ -206,6 +154,30 @@ CASES = [
     pytest.param(*policy("spec.notify", [{"webhook": {"urlSecretRef": {"name": "slack"}}}]),
                  "spec.notify[0].webhook.urlSecretRef.key", "is required",
                  id="a webhook secret reference without a key"),
+    pytest.param(
+        *policy("spec.notify", [{"webhook": WEBHOOK, "email": SMTP}]),
+        "spec.notify[0]",
+        "set exactly one of webhook, pagerDuty or email",
+        id="one notify entry with two channels",
+    ),
+    pytest.param(
+        *policy("spec.notify", [{"webhook": WEBHOOK, "reminderEvery": "30s"}]),
+        "spec.notify[0].reminderEvery",
+        'must be at least 1m (a reminder storm is a page storm); got "30s"',
+        id="reminders every 30 seconds",
+    ),
+    pytest.param(
+        *policy("spec.notify", [{"email": SMTP | {"tls": "Disabled", "auth": LOGIN}}]),
+        "spec.notify[0].email",
+        "auth needs tls StartTLS or Implicit: a password is never sent in the clear",
+        id="an SMTP password without TLS",
+    ),
+    pytest.param(
+        *policy("spec.notify", [{"email": SMTP | {"to": ["oncall"]}}]),
+        "spec.notify[0].email.to[0]",
+        'must match ^[^@\\s<>,;]+@[^@\\s<>,;]+$; got "oncall"',
+        id="a recipient that is not an address",
+    ),
     pytest.param(*exception("spec.expiresAt", DROP), "spec.expiresAt", "is required",
                  id="an exception without an expiry"),
     pytest.param(*exception("spec.expiresAt", "2026-12-01T18:00:00"), "spec.expiresAt",
@@ -236,63 +208,3 @@ def test_a_malformed_resource_gives_one_problem_naming_the_field(
     with pytest.raises(SpecError) as caught:
         parse(resource)
     assert caught.value.problems == (Problem(field, message),)
-
-
-def paths(node: Any, prefix: str = "") -> Iterator[str]:
-    """Every dotted path in a resource, containers included."""
-    items = node.items() if isinstance(node, dict) else enumerate(node)
-    for key, child in items:
-        path = f"{prefix}.{key}" if prefix else str(key)
-        yield path
-        if isinstance(child, dict | list):
-            yield from paths(child, path)
-
-
-# What YAML can hand us: scalars (dates included), lists and mappings of them.
-SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
-JUNK = st.recursive(
-    SCALARS | st.dates() | st.datetimes(),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(SCALARS.map(str) | st.integers(), inner, max_size=3)
-    ),
-    max_leaves=6,
-)
-RESOURCES = [
-    (parse_slo_and_queries, SLO_RESOURCE),
-    (parse_policy, POLICY_RESOURCE),
-    (parse_exception, EXCEPTION_RESOURCE),
-]
-
-
-@settings(max_examples=400, deadline=None)
-@given(data=st.data())
-def test_junk_in_any_field_is_a_spec_error_or_a_valid_resource(data: st.DataObject) -> None:
-    parse, resource = data.draw(st.sampled_from(RESOURCES))
-    path = data.draw(st.sampled_from(sorted(paths(resource))))
-    mangled = changed(resource, path, data.draw(JUNK))
-    try:
-        parse(mangled)
-    except SpecError as error:
-        assert error.problems
-        assert all(p.field and p.message for p in error.problems)
-
-
-PARSERS: dict[str, tuple[Callable[..., Any], type]] = {
-    "SLO": (parse_slo, SLO),
-    "ErrorBudgetPolicy": (parse_policy, ErrorBudgetPolicy),
-    "FreezeException": (parse_exception, FreezeException),
-}
-
-
-@pytest.mark.parametrize(
-    "path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: f"example {p.name} parses"
-)
-def test_every_example_parses(path: Path) -> None:
-    documents = [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
-    assert documents
-    for document in documents:
-        parse, model = PARSERS[document["kind"]]
-        parsed = parse(document)
-        assert isinstance(parsed, model)
-        assert parsed.metadata.name == document["metadata"]["name"]

@@ -147,7 +147,8 @@ def test_validate_examples_and_warnings(
         *warnings,
     ]
     assert (code, out.splitlines(), err) == (0, expected, "")
-    assert len(warnings) == 1
+    # the unreachable 14.4 page, and the 5% errorRate threshold under the 10% error budget
+    assert len(warnings) == 2
 
 
 def test_generate_fails_whole_and_writes_nothing(

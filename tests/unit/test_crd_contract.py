@@ -56,7 +56,8 @@ def test_the_crd_requires_spec_exactly_when_the_model_does(
             ["spec.objective", "spec.window", "spec.indicator.latency.threshold",
              "spec.alerting.burnRateWindows[].longWindow",
              "spec.alerting.burnRateWindows[].shortWindow",
-             "spec.alerting.burnRateWindows[].factor"],
+             "spec.alerting.burnRateWindows[].factor", "spec.alerting.serviceDown.for",
+             "spec.alerting.errorRate.threshold", "spec.alerting.errorRate.for"],
             id="SLO",
         ),
         pytest.param(

@@ -4,7 +4,8 @@ Grafana variables are replaced by plain values first ($namespace -> "x", $__rate
 5m), then promql-parser reads the query. A series name must be one the generated rules record
 (core/kernel/conventions.py), one the operator's /metrics exports (from a real exposition), or one
 Prometheus makes itself (up, ALERTS). Label matchers must name labels those series carry, so a
-typo such as `slo=` for `slo_name=` fails here rather than as an empty panel.
+typo such as `slo=` for `slo_name=` fails here rather than as an empty panel. The fast-burn
+panel's window matcher is checked against the windows recorded for SLOs of any length.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from budgetwarden.adapters.metrics import OperatorMetrics
 from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.durations import format_duration, parse_duration
 from budgetwarden.core.kernel.levels import Level
+from budgetwarden.core.slo.windows import burn_rate_windows, ratio_windows
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = sorted((ROOT / "dashboards").glob("*.json"))
@@ -47,7 +51,7 @@ def operator_series() -> dict[str, frozenset[str]]:
     metrics = OperatorMetrics()
     metrics.poll_done(0.05, queries=1)
     metrics.error("prometheus")
-    metrics.notified(delivered=False)
+    metrics.notified("email", delivered=False)
     metrics.set_budgets({("shop", "checkout"): Decimal("42")})
     metrics.set_policies({("shop", "payments"): (Level.WARNING, 1)})
     found: dict[str, set[str]] = {}
@@ -184,3 +188,17 @@ def test_dashboard_identity(path: Path) -> None:
     board = json.loads(path.read_text())
     ids = [panel["id"] for panel in panels(board["panels"])]
     assert (board["uid"], len(ids)) == (path.stem, len(set(ids)))
+
+
+@pytest.mark.parametrize("window", ["6h", "1d", "7d", "28d", "30d", "90d"])
+def test_fast_burn_shows_every_window_of_an_hour_or_less_whatever_the_slo_window(
+    window: str,
+) -> None:
+    board = json.loads((ROOT / "dashboards" / "budgetwarden-slos.json").read_text())
+    (fast,) = [p for p in panels(board["panels"]) if p["title"] == "Fast burn now"]
+    (selector,) = selectors(promql_parser.parse(substituted(fast["targets"][0]["expr"])))
+    (matcher,) = [m for m in selector.matchers.matchers if m.name == c.PROM_LABEL_WINDOW]
+    recorded = ratio_windows(burn_rate_windows(parse_duration(window)))
+    shown = [w for w in recorded if re.fullmatch(matcher.value, format_duration(w))]
+    assert shown == [w for w in recorded if w <= timedelta(hours=1)]
+    assert shown  # never empty: the 5m base window is recorded for every SLO

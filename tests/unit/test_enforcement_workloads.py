@@ -9,7 +9,7 @@ import pytest
 from budgetwarden.adapters.kube.workloads import merge_patch, workload_of
 from budgetwarden.core.freeze.enforcement import plan
 from budgetwarden.core.freeze.workload import Workload, template_drifted, version_of
-from budgetwarden.core.freeze.workload_diff import template_digest
+from budgetwarden.core.freeze.workload_diff import substance_digest, template_digest
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.policy.spec import TargetKind
 from enforcement_support import MARKED, NOW, PARTIAL, PAUSE, STABLE, policy, rollout, state
@@ -59,24 +59,24 @@ def api_object(status: dict[str, Any], annotations: dict[str, str] | None = None
 
 PARSED = Workload(
     TargetKind.ROLLOUT, "shop", "checkout", "u1", "7", {"app": "checkout"}, {}, paused=True,
-    stable_template=template_digest(V1),
+    stable_template=template_digest(V1), template=template_digest(V1),
+    substance=substance_digest(V1), stable_substance=substance_digest(V1),
 )  # fmt: skip
+IN_FLIGHT = {"in_flight": True, "stable_template": "", "stable_substance": ""}
 
 PARSING = [
     pytest.param(TargetKind.ROLLOUT, api_object({}), PARSED,
                  id="a Rollout no controller reported on is at its stable version"),
     pytest.param(TargetKind.ROLLOUT, api_object({"currentPodHash": "b", "stableRS": "a",
-                 "abort": True}), Workload(**PARSED.__dict__ | {"in_flight": True,
-                 "aborted": True, "stable_template": ""}),
+                 "abort": True}), Workload(**PARSED.__dict__ | IN_FLIGHT | {"aborted": True}),
                  id="a Rollout between two ReplicaSets is in flight, its stable one unknown"),
     pytest.param(TargetKind.ROLLOUT, api_object({"currentPodHash": "b", "stableRS": "a"},
                  {c.ANNOTATION_STABLE_TEMPLATE: STABLE}),
-                 Workload(**PARSED.__dict__ | {"in_flight": True, "stable_template": "",
+                 Workload(**PARSED.__dict__ | IN_FLIGHT | {
                  "annotations": {c.ANNOTATION_STABLE_TEMPLATE: STABLE}}),
                  id="the stable-template annotation is never trusted: any editor can write it"),
     pytest.param(TargetKind.DEPLOYMENT, api_object({"observedGeneration": 1}),
-                 Workload(**PARSED.__dict__ | {"kind": TargetKind.DEPLOYMENT, "in_flight": True,
-                 "stable_template": ""}),
+                 Workload(**PARSED.__dict__ | IN_FLIGHT | {"kind": TargetKind.DEPLOYMENT}),
                  id="a Deployment its controller has not caught up with is in flight"),
     pytest.param(TargetKind.DEPLOYMENT, api_object({"observedGeneration": 2,
                  "updatedReplicas": 2}), Workload(**PARSED.__dict__ | {"kind":

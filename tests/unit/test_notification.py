@@ -1,8 +1,9 @@
-"""What a level change tells people: the Event on the policy and the Slack-compatible message."""
+"""What a level change tells people: the Event on the policy and the Slack-compatible message;
+and when a freeze that lasts earns a reminder."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,9 @@ from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.decide import Decision, PolicyState, decide
 from budgetwarden.core.policy.notification import (
     EventNote,
+    change_notice,
+    reminder_notice,
+    reminders_due,
     slack_payload,
     transition_event,
     went_up,
@@ -33,6 +37,11 @@ N, W, P, F, U = (
     Level.FULL_FREEZE,
     Level.UNKNOWN,
 )
+
+
+def state(level: Level) -> PolicyState:
+    """A previous state at `level`, since the first of the month."""
+    return PolicyState(level, datetime(2026, 11, 1, tzinfo=UTC))
 
 
 def decided(previous: Level | None, **left: str | None) -> Decision:
@@ -129,7 +138,7 @@ def test_a_freeze_message_for_slack() -> None:
         "[budgetwarden] shop/payments: Warning → PartialFreeze — SLO checkout-availability has "
         "21.4% error budget left (partial freeze below 30%)"
     )
-    assert slack_payload(POLICY, W, decision) == {
+    assert slack_payload(change_notice(POLICY, state(W), decision)) == {
         "text": text,
         "attachments": [
             {
@@ -167,7 +176,7 @@ def test_a_freeze_message_for_slack() -> None:
 
 def test_a_thaw_message_is_green_and_has_no_freeze_fields() -> None:
     decision = decided(W, checkout_availability="90")
-    payload = slack_payload(POLICY, W, decision)
+    payload = slack_payload(change_notice(POLICY, state(W), decision))
     attachment = payload["attachments"][0]
     assert (payload["text"], attachment["color"], [f["title"] for f in attachment["fields"]]) == (
         "[budgetwarden] shop/payments: Warning → Normal — SLO checkout-availability has 90.0% "
@@ -175,3 +184,34 @@ def test_a_thaw_message_is_green_and_has_no_freeze_fields() -> None:
         "#2eb67d",
         ["Level", "Since", "Enforcement", "SLOs"],
     )
+
+
+def test_a_reminder_says_how_long_the_freeze_has_lasted_and_is_dated_now() -> None:
+    decision = decided(None, checkout_availability="21.4")
+    later = NOW + timedelta(hours=4, minutes=2, seconds=30)
+    payload = slack_payload(reminder_notice(POLICY, decision, later))
+    attachment = payload["attachments"][0]
+    assert (payload["text"], attachment["title"], attachment["ts"]) == (
+        "[budgetwarden] shop/payments: still PartialFreeze after 4h2m — SLO "
+        "checkout-availability has 21.4% error budget left (partial freeze below 30%)",
+        "[budgetwarden] shop/payments: still PartialFreeze after 4h2m",
+        int(later.timestamp()),
+    )
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "every", "expected"),
+    [
+        pytest.param(timedelta(), timedelta(hours=4), 0, id="none at the start of the level"),
+        pytest.param(
+            timedelta(hours=3, minutes=59), timedelta(hours=4), 0, id="none a minute before"
+        ),
+        pytest.param(timedelta(hours=4), timedelta(hours=4), 1, id="the first at one period"),
+        pytest.param(timedelta(hours=9), timedelta(hours=4), 2, id="one per whole period"),
+        pytest.param(-timedelta(minutes=1), timedelta(hours=4), 0, id="a clock behind since"),
+    ],
+)
+def test_reminders_count_whole_periods_since_the_level_began(
+    elapsed: timedelta, every: timedelta, expected: int
+) -> None:
+    assert reminders_due(NOW, NOW + elapsed, every) == expected

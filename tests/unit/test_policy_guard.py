@@ -190,10 +190,20 @@ def test_unreadable_values_weaken_when_they_change() -> None:
     assert decision.message == message("payments", "PartialFreeze", refused(fields))
 
 
+def test_letting_resource_changes_through_weakens_a_policy_that_blocked_them() -> None:
+    old = changed(policy(), {"resourceChanges": "Blocked"})
+    for allowed in (changed(old, {"resourceChanges": "AllowedAtPartialFreeze"}),
+                    changed(old, {"resourceChanges": None})):  # fmt: skip
+        decision = decide(review("UPDATE", old, allowed))
+        assert decision.message == message(
+            "payments", "PartialFreeze", refused(("spec.resourceChanges",))
+        )
+
+
 def test_the_defaults_are_the_crd_defaults() -> None:
     assert DEFAULTS == {
         "enforcement": "Enforce", "onMetricsUnavailable": "Hold", "inFlight": "Pause",
-        "pauseStepAtThaw": "Restart",
+        "pauseStepAtThaw": "Restart", "resourceChanges": "AllowedAtPartialFreeze",
         "levels.warningBelow": "50", "levels.partialFreezeBelow": "30",
         "levels.fullFreezeBelow": "10", "hysteresis.exitMarginPercent": "5",
         "hysteresis.minimumHold": "30m",

@@ -52,6 +52,7 @@ def test_default_severities_and_runbooks() -> None:
         names.ALERT_TICKET: ["warning"],
         names.ALERT_BUDGET_LOW: ["warning", "warning", "warning"],
         names.ALERT_ABSENT: ["warning"],
+        names.ALERT_SERVICE_DOWN: ["critical"],
     }
     assert found[names.ALERT_PAGE][0]["annotations"]["runbook_url"] == (
         "https://github.com/budgetwarden/budgetwarden/blob/main/runbooks/alerts/"
@@ -61,11 +62,13 @@ def test_default_severities_and_runbooks() -> None:
 
 def test_a_disabled_tier_drops_only_its_burn_alert() -> None:
     found = alerts(make_slo(alerting={"ticket": {"disabled": True, "labels": {"severity": "P4"}}}))
-    assert sorted(found) == [names.ALERT_PAGE, names.ALERT_BUDGET_LOW, names.ALERT_ABSENT]
+    assert sorted(found) == sorted(
+        [names.ALERT_PAGE, names.ALERT_BUDGET_LOW, names.ALERT_ABSENT, names.ALERT_SERVICE_DOWN]
+    )
     assert found[names.ALERT_ABSENT][0]["labels"]["severity"] == "P4"
 
 
-def test_budget_low_alerts_follow_the_levels() -> None:
+def test_budget_low_alerts_follow_the_levels_each_in_its_own_band() -> None:
     levels = Levels(
         warning_below=Decimal("60"),
         partial_freeze_below=Decimal("25"),
@@ -74,8 +77,8 @@ def test_budget_low_alerts_follow_the_levels() -> None:
     found = alerts(make_slo(), RuleOptions(budget_levels=levels))[names.ALERT_BUDGET_LOW]
     selector = f'{names.METRIC_BUDGET_REMAINING}{{slo_name="checkout",slo_namespace="shop"}}'
     assert [(r["labels"]["slo_budget_level"], r["expr"]) for r in found] == [
-        ("Warning", f"{selector} < 0.6"),
-        ("PartialFreeze", f"{selector} < 0.25"),
+        ("Warning", f"{selector} < 0.6\nand\n{selector} >= 0.25"),
+        ("PartialFreeze", f"{selector} < 0.25\nand\n{selector} >= 0.05"),
         ("FullFreeze", f"{selector} < 0.05"),
     ]
 

@@ -136,6 +136,7 @@ SHOP_PARAMS = {
         "policy.1.targets": "Rollout app=checkout\nDeployment app=checkout-worker",
         "policy.1.held": "Rollout/checkout\nDeployment/checkout-worker",
         "policy.1.pausedByUs": "Rollout/checkout",
+        "policy.1.resourcesThrough": "true",
         "policy.2.name": "search",
         "policy.2.level": "Normal",
         "policy.2.enforcement": "Enforce",

@@ -20,6 +20,9 @@ BUDGETWARDEN_* variables. */}}
 - --scrape-interval={{ $op.scrapeInterval }}
 - --evaluation-interval={{ $op.evaluationInterval }}
 - --budget-levels={{ $op.budgetLevels }}
+{{- with $op.runbookBaseURL }}
+- {{ printf "--runbook-base-url=%s" . | quote }}
+{{- end }}
 {{- with $op.prometheusURL }}
 - --prometheus-url={{ . }}
 {{- end }}
@@ -69,6 +72,9 @@ the webhook server and /readyz; it never polls or writes. */}}
 - --metrics-port={{ .Values.webhook.readyPort }}
 - --admission-mode=webhook
 - --role=admission
+{{- with .Values.operator.runbookBaseURL }}
+- {{ printf "--runbook-base-url=%s" . | quote }}
+{{- end }}
 {{- if .Values.operator.verbose }}
 - --verbose
 {{- end }}

@@ -59,8 +59,8 @@ class OperatorMetrics:
         self.poll_duration, self.poll_errors, self.poll_queries = _poll_series(r)
         self.notifications = Counter(
             c.OPERATOR_METRIC_NOTIFICATIONS,
-            "Webhook notifications by outcome (delivered, failed).",
-            ["outcome"],
+            "Notifications by channel (webhook, pagerduty, email) and outcome (delivered, failed).",
+            ["channel", "outcome"],
             registry=r,
         )
         self._slos: set[tuple[str, str]] = set()
@@ -75,9 +75,10 @@ class OperatorMetrics:
         """Count one failure in a stage of the poll."""
         self.poll_errors.labels(stage=stage).inc()
 
-    def notified(self, delivered: bool) -> None:
-        """Count one notification's outcome."""
-        self.notifications.labels(outcome="delivered" if delivered else "failed").inc()
+    def notified(self, channel: str, delivered: bool) -> None:
+        """Count one notification's outcome on its channel."""
+        outcome = "delivered" if delivered else "failed"
+        self.notifications.labels(channel=channel, outcome=outcome).inc()
 
     def set_budgets(self, budgets: Mapping[tuple[str, str], Decimal | None]) -> None:
         """Set every SLO's remaining percent; drop SLOs that are gone or unknown."""

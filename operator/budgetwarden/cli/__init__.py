@@ -34,6 +34,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "may a new version ship now? exit 0 allowed, 3 frozen (for CI)"),
 }
 
+# (command, first argument) -> (module under budgetwarden.cli, one-line help): commands nested
+# under another, such as `generate pack`, where generate's FILE|DIR arguments leave no room for
+# an argparse subcommand. A folder named like the word is still reached as ./pack.
+NESTED_COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
+    ("generate", "pack"): ("generate_pack", "alert packs beyond SLOs -> PrometheusRule or rules"),
+}
+
 # entry-point group of commands that other distributions add
 PLUGIN_GROUP = "budgetwarden.commands"
 
@@ -104,6 +111,10 @@ def _load(name: str, plugins: dict[str, str]) -> tuple[ModuleType, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if tuple(argv[:2]) in NESTED_COMMANDS:
+        module_name, description = NESTED_COMMANDS[(argv[0], argv[1])]
+        module = importlib.import_module(f"budgetwarden.cli.{module_name}")
+        return _run(module, f"{argv[0]} {argv[1]}", description, argv[2:])
     plugins = {} if argv and argv[0] in COMMANDS else plugin_commands()
     if not argv or (argv[0] not in COMMANDS and argv[0] not in plugins):
         build_parser().parse_args(argv)  # prints usage, help or the unknown-command error; exits
@@ -116,6 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"budgetwarden {name}: cannot load {plugins[name]}: {error}", file=sys.stderr)
         return 1
+    return _run(module, name, description, rest)
+
+
+def _run(module: ModuleType, name: str, description: str, rest: list[str]) -> int:
+    """Parse the command's own arguments (argparse exits 2 on a bad one) and run it."""
     parser = argparse.ArgumentParser(prog=f"budgetwarden {name}", description=description)
     module.register(parser)
     args = parser.parse_args(rest)

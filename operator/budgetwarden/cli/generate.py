@@ -2,8 +2,10 @@
 
 For GitOps pipelines and plain-Prometheus installations: the same generator the operator runs,
 offline. Reads every YAML document under the given files and folders, keeps the SLOs, checks
-their PromQL, and prints the rules (or writes one file per SLO with `-o`). Any problem stops the
-run before anything is written. Imports only the core generator, so it starts fast.
+their PromQL, and prints the rules (or writes one file per SLO with `-o`). ErrorBudgetPolicies
+among the inputs set the budget-low thresholds of the SLOs they select, as in the operator. Any
+problem stops the run before anything is written. Imports only the core generator, so it starts
+fast.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import timedelta
 from typing import Any
 
 from budgetwarden.cli._documents import (
+    Document,
     dump_all,
     dump_yaml,
     duration_argument,
@@ -23,9 +26,12 @@ from budgetwarden.cli._documents import (
     read_documents,
     write_outputs,
 )
-from budgetwarden.core.kernel.conventions import KIND_SLO
+from budgetwarden.core.kernel.conventions import KIND_POLICY, KIND_SLO
 from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden.core.kernel.levels import Levels
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks, parse_runbook_base
+from budgetwarden.core.policy.alert_levels import rule_options_for
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, parse_policy
 from budgetwarden.core.slo.rules import RuleOptions, build_prometheus_rule, build_rule_groups
 from budgetwarden.core.slo.spec import SLO, parse_slo
 
@@ -35,6 +41,7 @@ FORMAT_PROMETHEUS = "prometheus"
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of `budgetwarden generate`."""
+    parser.epilog = "budgetwarden generate pack PACK... prints an alert pack (see its --help)"
     parser.add_argument("paths", nargs="+", metavar="FILE|DIR", help="YAML files or folders")
     parser.add_argument(
         "--format",
@@ -59,6 +66,22 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="DURATION",
         help="rule group evaluation interval (default 30s)",
     )
+    parser.add_argument(
+        "--runbook-base-url",
+        type=_runbook_base,
+        default=SHIPPED_RUNBOOKS,
+        metavar="URL",
+        help="link each alert's runbook under this URL: the runbooks/ folder of your copy, or a "
+        "URL with {page} for a wiki (default: the shipped pages on GitHub)",
+    )
+
+
+def _runbook_base(text: str) -> RunbookLinks:
+    """argparse type: a bad URL stops with one line naming the flag."""
+    try:
+        return parse_runbook_base(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 @dataclass
@@ -80,6 +103,7 @@ def generate(paths: list[str], options: RuleOptions, fmt: str) -> Generated:
     """Parse and build every SLO document, in input order; other documents are skipped."""
     documents, errors = read_documents(paths)
     result = Generated(errors=errors)
+    policies = _policies(documents)
     seen: dict[str, str] = {}
     for document in documents:
         kind, problem = our_kind(document.body)
@@ -89,7 +113,7 @@ def generate(paths: list[str], options: RuleOptions, fmt: str) -> Generated:
             continue
         try:
             slo = parse_slo(document.body)
-            rules = _build(slo, options, fmt)
+            rules = _build(slo, rule_options_for(slo, policies, options), fmt)
         except SpecError as error:
             result.errors.extend(document.line(p) for p in error.problems)
             continue
@@ -102,11 +126,26 @@ def generate(paths: list[str], options: RuleOptions, fmt: str) -> Generated:
     return result
 
 
+def _policies(documents: list[Document]) -> list[ErrorBudgetPolicy]:
+    """The ErrorBudgetPolicies among the inputs: the SLOs they select alert at their levels, as
+    in the operator. One that does not parse is skipped here; `budgetwarden validate` names it."""
+    policies = []
+    for document in documents:
+        if our_kind(document.body)[0] != KIND_POLICY:
+            continue
+        try:
+            policies.append(parse_policy(document.body))
+        except SpecError:
+            continue
+    return policies
+
+
 def _options(args: argparse.Namespace) -> RuleOptions:
     return RuleOptions(
         scrape_interval=args.scrape_interval,
         evaluation_interval=args.evaluation_interval,
         budget_levels=Levels(),
+        runbooks=args.runbook_base_url,
     )
 
 

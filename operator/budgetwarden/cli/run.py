@@ -24,8 +24,13 @@ from budgetwarden.runtime.settings import ADMISSION_MODES, ROLES, ConfigError, W
 RULE_FLAGS = (
     ("--scrape-interval", "DURATION", "Prometheus' scrape interval (default 30s)"),
     ("--evaluation-interval", "DURATION", "interval of the generated rule groups (default 30s)"),
-    ("--budget-levels", "W,P,F", "budget-low alert thresholds in percent: warning, partial "
-     "and full freeze (default 50,30,10)"),
+    ("--budget-levels", "W,P,F", "budget-low alert thresholds in percent (warning, partial "
+     "and full freeze) of SLOs no ErrorBudgetPolicy selects (default 50,30,10)"),
+)  # fmt: skip
+# Alerts (generated rules), Events and denials (both roles) all link under this base.
+LINK_FLAGS = (
+    ("--runbook-base-url", "URL", "where every runbook link points: the runbooks/ folder of "
+     "your copy, or a URL with {page} for a wiki (default: the shipped pages on GitHub)"),
 )  # fmt: skip
 LOOP_FLAGS = (
     ("--prometheus-url", "URL", "Prometheus to read budgets from (default: none, not polled)"),
@@ -60,6 +65,7 @@ def register(parser: argparse.ArgumentParser) -> None:
                         "needed for replicas, which elect a leader on a Lease "
                         "(default: standalone)")  # fmt: skip
     _settings(parser.add_argument_group("generated rules"), RULE_FLAGS)
+    _settings(parser.add_argument_group("runbook links"), LINK_FLAGS)
     _settings(parser.add_argument_group("error budget polling"), LOOP_FLAGS)
     parser.add_argument("--admission-mode", choices=ADMISSION_MODES,
                         help="enforce freezes with the admission webhook, with "

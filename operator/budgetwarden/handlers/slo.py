@@ -4,7 +4,10 @@ Registered by `budgetwarden.handlers`; the rule options and the API connection c
 operator built at start-up (`operator_of`).
 
 Create, update and resume (operator restart) run the same recipe: parse, build, apply, record.
-An unchanged SLO causes no apply, no status write and no Event, so restarts are quiet.
+An unchanged SLO causes no apply, no status write and no Event, so restarts are quiet. The
+budget-low alerts take the thresholds of the ErrorBudgetPolicies that select the SLO
+(core/policy/alert_levels.py); handlers/policy.py runs the recipe again for the SLOs of a
+namespace whose policies changed.
 
 No finalizer: deleting an SLO must never hang because the operator is down or uninstalled. The
 owner reference lets Kubernetes' garbage collector remove the rule on real clusters; where it is
@@ -32,11 +35,14 @@ from budgetwarden.adapters.kube import (
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel import status
 from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.policy.alert_levels import rule_options_for
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy, parse_policy
 from budgetwarden.core.slo import conditions as slo_conditions
 from budgetwarden.core.slo.rulefiles import rule_up_to_date
 from budgetwarden.core.slo.rules import build_prometheus_rule, rule_warnings
 from budgetwarden.core.slo.spec import SLO, parse_slo
 from budgetwarden.handlers.startup import controls, operator_of
+from budgetwarden.runtime.operator import Operator
 from budgetwarden.runtime.reporting import (
     RETRY_DELAYS,
     Logger,
@@ -53,12 +59,27 @@ from budgetwarden.runtime.reporting import (
 def reconcile_slo(body: kopf.Body, memo: kopf.Memo, retry: int, logger: Logger, **_: Any) -> None:
     """Parse, build, apply and record one SLO; returns None so kopf writes nothing to status."""
     deps = operator_of(memo)
-    resource, now = dict(body), utcnow()
+    resource = dict(body)
+    policies = policies_in(deps.kube, resource["metadata"]["namespace"], retry=retry)
+    sync_slo(deps, resource, policies, retry=retry, logger=logger)
+
+
+def sync_slo(
+    deps: Operator,
+    resource: dict[str, Any],
+    policies: list[ErrorBudgetPolicy],
+    *,
+    retry: int,
+    logger: Logger,
+) -> None:
+    """The SLO recipe, with the budget-low thresholds of the `policies` that select the SLO;
+    the policy handler runs it too, for the SLOs of a policy whose levels or selector changed."""
+    now = utcnow()
     # 1. Parse, and build the desired PrometheusRule (pure; the builder checks the queries).
     #    A bad spec is reported once and not retried: only a new spec can fix it.
     try:
         slo = parse_slo(resource)
-        desired = build_prometheus_rule(slo, deps.rules)
+        desired = build_prometheus_rule(slo, rule_options_for(slo, policies, deps.rules))
     except SpecError as error:
         report_invalid(deps.kube, resource, error, now=now, logger=logger)
         return
@@ -75,6 +96,22 @@ def reconcile_slo(body: kopf.Body, memo: kopf.Memo, retry: int, logger: Logger, 
         )
     except KubeError as error:
         raise kopf.TemporaryError(str(error), delay=retry_delay(retry)) from error
+
+
+def policies_in(kube: Kube, namespace: str, *, retry: int) -> list[ErrorBudgetPolicy]:
+    """The ErrorBudgetPolicies of a namespace that parse (an invalid one is its handler's to
+    report), read from the API server: the registry may not have them yet at start-up."""
+    try:
+        items, _ = kube.list(c.GROUP, c.VERSION, c.PLURAL_POLICY, namespace)
+    except KubeError as error:
+        raise kopf.TemporaryError(str(error), delay=retry_delay(retry)) from error
+    policies = []
+    for item in items:
+        try:
+            policies.append(parse_policy(item))
+        except SpecError:
+            continue
+    return policies
 
 
 def _deleted(type: str | None, memo: Any, **_: Any) -> bool:

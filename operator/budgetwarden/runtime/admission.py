@@ -27,6 +27,7 @@ from typing import Any
 from budgetwarden.adapters.webhook_server import Routes
 from budgetwarden.core.freeze import admission, exception_admission, policy_guard
 from budgetwarden.core.freeze.view import FreezeView
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.runtime.exception_events import event_poster as event_poster
 from budgetwarden.runtime.registry import Registry
 from budgetwarden.runtime.reporting import utcnow
@@ -49,6 +50,7 @@ class Admission:
         status_writers: Collection[str] = (),
         on_exception_used: ExceptionUsed = lambda *_: None,
         views: FreezeViews | None = None,
+        runbooks: RunbookLinks = SHIPPED_RUNBOOKS,
     ) -> None:
         self.registry = registry
         self.max_ttl = max_ttl
@@ -56,7 +58,8 @@ class Admission:
         self.operator_username = operator_username
         self.status_writers = frozenset(status_writers)
         self._on_exception_used = on_exception_used
-        self.views = views if views is not None else FreezeViews(registry)
+        self.runbooks = runbooks  # denials link its freeze page
+        self.views = views if views is not None else FreezeViews(registry, runbooks)
 
     def view(self, namespace: str) -> FreezeView:
         """The namespace's FreezeView (runtime/views.py: cached, built on the event loop)."""
@@ -99,7 +102,9 @@ class Admission:
 
     def validate_policy(self, review: Any) -> Mapping[str, Any]:
         """Refuse weakening or deleting an ErrorBudgetPolicy in force (its own status says so)."""
-        decision = policy_guard.decide(review, operator_username=self.operator_username)
+        decision = policy_guard.decide(
+            review, operator_username=self.operator_username, runbook=self.runbooks.freeze
+        )
         if not decision.allowed:
             log.info("admission %s: %s %s", _describe(review), "refused", decision.freeze_id)
         return admission.review_response(admission.request_uid(review), decision)

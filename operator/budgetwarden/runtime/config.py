@@ -42,6 +42,7 @@ ENV_SCRAPE_INTERVAL: Final = "BUDGETWARDEN_SCRAPE_INTERVAL"
 ENV_EVALUATION_INTERVAL: Final = "BUDGETWARDEN_EVALUATION_INTERVAL"
 ENV_BUDGET_LEVELS: Final = "BUDGETWARDEN_BUDGET_LEVELS"
 ENV_ALERT_PRIORITIES: Final = "BUDGETWARDEN_ALERT_PRIORITIES"
+ENV_RUNBOOK_BASE_URL: Final = "BUDGETWARDEN_RUNBOOK_BASE_URL"
 ENV_PROMETHEUS_URL: Final = "BUDGETWARDEN_PROMETHEUS_URL"
 ENV_PROMETHEUS_TOKEN_SECRET: Final = "BUDGETWARDEN_PROMETHEUS_TOKEN_SECRET"
 ENV_PROMETHEUS_CA: Final = "BUDGETWARDEN_PROMETHEUS_CA"
@@ -71,6 +72,7 @@ FLAG_VARIABLES: Final = {
     "scrape_interval": ENV_SCRAPE_INTERVAL,
     "evaluation_interval": ENV_EVALUATION_INTERVAL,
     "budget_levels": ENV_BUDGET_LEVELS,
+    "runbook_base_url": ENV_RUNBOOK_BASE_URL,
     "prometheus_url": ENV_PROMETHEUS_URL,
     "prometheus_token_secret": ENV_PROMETHEUS_TOKEN_SECRET,
     "prometheus_ca": ENV_PROMETHEUS_CA,
@@ -120,6 +122,7 @@ class OperatorConfig:
                 values.flag("scrape_interval"),
                 values.flag("evaluation_interval"),
                 values.flag("budget_levels"),
+                values.flag("runbook_base_url"),
                 env=values.env,
             ),
             budget_loop=_budget_loop(values),
@@ -152,17 +155,18 @@ def rule_options(
     scrape_interval: str | None = None,
     evaluation_interval: str | None = None,
     budget_levels: str | None = None,
+    runbook_base_url: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> RuleOptions:
-    """RuleOptions from explicit values, else BUDGETWARDEN_* variables, else the defaults.
-
-    Raises SpecError naming the variable (a bad duration, level or priority).
-    """
+    """RuleOptions from explicit values, else BUDGETWARDEN_* variables, else the defaults;
+    SpecError names the variable (a bad duration, level or priority) or the flag (a bad URL)."""
     env = os.environ if env is None else env
     defaults = RuleOptions()
     scrape = scrape_interval or env.get(ENV_SCRAPE_INTERVAL)
     evaluation = evaluation_interval or env.get(ENV_EVALUATION_INTERVAL)
     levels = budget_levels or env.get(ENV_BUDGET_LEVELS)
+    base = runbook_base_url or env.get(ENV_RUNBOOK_BASE_URL)
+    base_source = "--runbook-base-url" if runbook_base_url else ENV_RUNBOOK_BASE_URL
     return RuleOptions(
         scrape_interval=_rule_duration(ENV_SCRAPE_INTERVAL, scrape) or defaults.scrape_interval,
         evaluation_interval=_rule_duration(ENV_EVALUATION_INTERVAL, evaluation)
@@ -171,6 +175,7 @@ def rule_options(
         if levels
         else defaults.budget_levels,
         alert_priorities=s.alert_priorities(ENV_ALERT_PRIORITIES, env.get(ENV_ALERT_PRIORITIES)),
+        runbooks=s.runbook_links(base_source, base),
     )
 
 
@@ -237,7 +242,7 @@ def _admission(values: _Values, role: Role) -> AdmissionConfig:
     chosen = values.get("admission_mode")
     mode = _mode(*chosen) if chosen else ("webhook" if listen is not None else "none")
     if role == "admission" and mode != "webhook":
-        where = _role_source(values)
+        where = (values.get("role") or (ENV_ROLE, ""))[0]  # the flag, else the variable
         raise ConfigError(f"{where} admission serves the webhook: it needs admission mode webhook")
     if mode == "webhook" and listen is None and role != "controller":
         raise ConfigError(
@@ -287,11 +292,6 @@ def _role(values: _Values) -> Role:
     if role is None:
         raise ConfigError(f'{name} must be all, controller or admission; got "{text}"')
     return role
-
-
-def _role_source(values: _Values) -> str:
-    chosen = values.get("role")
-    return chosen[0] if chosen else ENV_ROLE
 
 
 def _failure_policy(name: str, text: str) -> FailurePolicy:

@@ -10,9 +10,10 @@ Under DryRun it only logs.
 
 Why event handlers and not kopf's update handlers: update handlers keep the last-handled
 configuration in an annotation on the object, so the operator would write to every workload it
-watches. Event handlers store nothing; instead a digest of each workload's version (`version_of`,
-about a hundred bytes) is kept in memory per uid, for every workload watched: kopf lists
-workloads and policies in no fixed order at start-up, and a workload remembered only once its
+watches. Event handlers store nothing; instead two digests of each workload's version
+(`version_of` with and without the containers' resources, about two hundred bytes) are kept in
+memory per uid, for every workload watched: kopf lists workloads and policies in no fixed order
+at start-up, and a workload remembered only once its
 policy is known would miss its first change. After a restart the first event of each workload
 only records its version: a change that landed while the operator was down gets no Event, but
 the poller still pauses every target of a freeze.
@@ -38,7 +39,8 @@ from budgetwarden.core.freeze.view import covering_exception
 from budgetwarden.core.freeze.workload import Workload, template_drifted, version_of
 from budgetwarden.core.freeze.workload_diff import as_mapping
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.core.kernel.levels import is_freeze, severity
+from budgetwarden.core.kernel.levels import Level, is_freeze, severity
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.core.policy.decide import PolicyState
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind
 from budgetwarden.core.policy.status_model import HeldTarget, PolicyStatus, record_of
@@ -55,10 +57,12 @@ class DriftWatch:
 
     registry: Registry
     kube: Kube
-    versions: dict[str, str] = field(default_factory=dict)  # uid -> version_of the last seen
+    # uid -> version_of the last seen, with and without the containers' resources
+    versions: dict[str, tuple[str, str]] = field(default_factory=dict)
     # Whether this replica acts (it leads, runtime/leader.py); every replica remembers versions,
     # so one that takes over knows what changed from its first event on.
     leading: Callable[[], bool] = lambda: True
+    runbooks: RunbookLinks = SHIPPED_RUNBOOKS  # the pages its Events link
 
     async def observe(
         self, kind: TargetKind, event_type: str | None, body: Mapping[str, Any], logger: Logger
@@ -69,43 +73,54 @@ class DriftWatch:
         if event_type == "DELETED":
             self.versions.pop(uid, None)
             return
-        old, self.versions[uid] = self.versions.get(uid), version_of(body)
+        old, version = self.versions.get(uid), version_of(body)
+        if old is not None and old[0] == version:
+            return  # most events are status updates: one digest, nothing more
+        new = self.versions[uid] = (version, version_of(body, resources=False))
         if old is None:
             logger.debug("remembering the version to notice new ones during a freeze")
             return
-        if old == self.versions[uid]:
-            return  # most events are status updates: one digest, nothing more
         policies = self.registry.policies_in(namespace)
         workload = workload_of(kind, plain(body))
-        frozen = _frozen(policies, workload)
+        frozen = _frozen(policies, workload, resources_only=old[1] == new[1])
         # only the stable template the freeze recorded counts: the current one is the one
         # that changed, and annotations are any editor's to write
         stable = next((h.stable_template for _, _, h in frozen if h and h.stable_template), "")
         before = next((h.previous_template for _, _, h in frozen if h and h.previous_template), "")
-        if not frozen or not template_drifted(old, body, stable, before):
+        if not frozen or not template_drifted(old[0], body, stable, before):
             return
         if not self.leading():
             return
         exceptions = self.registry.exceptions_in(namespace)
         names = {model.metadata.name for model, _ in policies}
-        args = (self.kube, frozen, workload, exceptions, names, utcnow(), logger)
+        args = (self.kube, frozen, workload, exceptions, names, utcnow(), logger, self.runbooks)
         await asyncio.to_thread(respond, *args)
 
 
 def _frozen(
-    policies: Sequence[tuple[ErrorBudgetPolicy, PolicyStatus]], w: Workload
+    policies: Sequence[tuple[ErrorBudgetPolicy, PolicyStatus]], w: Workload, resources_only: bool
 ) -> list[Frozen]:
     """The frozen policies that select or already hold the workload, with their record of it;
-    most severe first, then by name."""
+    most severe first, then by name. With `resources_only` (the change touched only containers'
+    resources) those that let such a change through at their level are left out."""
     found = []
     for model, status in policies:
         state = status.state
         if state is None or not is_freeze(state.level):
             continue
+        if resources_only and lets_resources_through(model, state.level):
+            continue
         record = record_of(status.held_targets, w.kind.value, w.name, w.uid)
         if record is not None or selects(model, w):
             found.append((model, state, record))
     return sorted(found, key=lambda f: (-severity(f[1].level), f[0].metadata.name))
+
+
+def lets_resources_through(policy: ErrorBudgetPolicy, level: Level) -> bool:
+    """A change of only containers' resources passes this policy at `level` (admission agrees:
+    PolicyFreeze.lets_resources_through)."""
+    allowed = policy.spec.resource_changes == "AllowedAtPartialFreeze"
+    return level == Level.PARTIAL_FREEZE and allowed
 
 
 def respond(
@@ -116,6 +131,7 @@ def respond(
     names: set[str],
     now: datetime,
     logger: Logger,
+    runbooks: RunbookLinks = SHIPPED_RUNBOOKS,
 ) -> None:
     """Hold the workload as each frozen policy's plan says; report on the first policy."""
     policy, state, _ = frozen[0]
@@ -132,14 +148,14 @@ def respond(
         held = (record,) if record is not None else ()
         actions = plan(
             model, model_state, [current], now=now, exceptions=exceptions, policies=names,
-            held=held,
+            held=held, runbooks=runbooks,
         )  # fmt: skip
         current = act(kube, actions, [current], now=now, logger=logger)[0]
     mode = policy.spec.enforcement
     message = (
         f"The pod template changed during freeze {fid} ({state.level}) of ErrorBudgetPolicy "
         f"{policy.metadata.name}, and no FreezeException covers it: admission was bypassed "
-        f"or unreachable. {_outcome(policy, current)} See {c.runbook_url(c.RUNBOOK_FREEZE)}"
+        f"or unreachable. {_outcome(policy, current)} See {runbooks.freeze}"
     )
     if mode == "DryRun":
         logger.warning("DryRun: would report %s", message)

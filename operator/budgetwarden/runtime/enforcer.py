@@ -38,6 +38,7 @@ from budgetwarden.core.freeze.exception_spec import FreezeException, parse_excep
 from budgetwarden.core.freeze.workload import Action, Note, Workload
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.core.policy.decide import Decision, PolicyState
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind
 from budgetwarden.core.policy.status_model import HeldTarget
@@ -68,12 +69,13 @@ class Enforcer:
     """
 
     kube: Kube
+    runbooks: RunbookLinks = SHIPPED_RUNBOOKS  # the pages its Events link
 
     async def __call__(
         self, policy: ErrorBudgetPolicy, decision: Decision, held: tuple[HeldTarget, ...]
     ) -> Sequence[HeldTarget]:
         return await asyncio.to_thread(
-            enforce_now, policy, decision, self.kube, module_logger, utcnow(), held
+            enforce_now, policy, decision, self.kube, module_logger, utcnow(), held, self.runbooks
         )
 
 
@@ -84,6 +86,7 @@ def enforce_now(
     logger: Logger,
     now: datetime,
     held: tuple[HeldTarget, ...] = (),
+    runbooks: RunbookLinks = SHIPPED_RUNBOOKS,
 ) -> tuple[HeldTarget, ...]:
     """The blocking body of `enforce`: read, plan, apply; the workloads the policy holds.
 
@@ -99,8 +102,9 @@ def enforce_now(
     policies = _policy_names(kube, policy, workloads)
     # plan (pure), then apply
     actions = plan(
-        policy, state, workloads, now=now, exceptions=exceptions, policies=policies, held=held
-    )
+        policy, state, workloads, now=now, exceptions=exceptions, policies=policies, held=held,
+        runbooks=runbooks,
+    )  # fmt: skip
     loud = not isinstance(state, Decision) or state.changed
     current = act(kube, actions, workloads, now=now, logger=logger, loud=loud)
     return held_targets(policy, state, current, held)

@@ -31,6 +31,7 @@ from typing import Any
 
 from budgetwarden.adapters.gate_http import gate_routes
 from budgetwarden.adapters.kube import BuiltinObjects, Kube, KubeError, Leases
+from budgetwarden.adapters.mail import Mailer
 from budgetwarden.adapters.metrics import MetricsServer, OperatorMetrics
 from budgetwarden.adapters.notify import Notifier
 from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
@@ -77,8 +78,9 @@ class Operator:
     views: FreezeViews = field(init=False)
 
     def __post_init__(self) -> None:
-        self.views = FreezeViews(self.registry)  # built in kopf's loop: views are built there
-        self.drift = DriftWatch(self.registry, self.kube, leading=self.leading)
+        runbooks = self.rules.runbooks  # where every Event and denial links
+        self.views = FreezeViews(self.registry, runbooks)  # built in kopf's loop, as views are
+        self.drift = DriftWatch(self.registry, self.kube, leading=self.leading, runbooks=runbooks)
         interval = self.config.replicas.relist_interval
         self.relister = Relister(self.registry, self.kube, self.config.watch, interval)
 
@@ -130,11 +132,13 @@ class Operator:
     def _say_rules(self, logger: Logger) -> None:
         rules = self.config.rules
         logger.info(
-            "Rules assume a %s scrape interval, evaluate every %s, alert on budgets below %s.",
+            "Rules assume a %s scrape interval, evaluate every %s, alert on budgets below %s "
+            "unless an ErrorBudgetPolicy selects the SLO.",
             format_duration(rules.scrape_interval),
             format_duration(rules.evaluation_interval),
             levels_text(rules.budget_levels),
         )
+        logger.info("Runbook links point under %s.", rules.runbooks.base)
 
     def _serve_metrics(self, logger: Logger) -> None:
         port = self.config.budget_loop.metrics_port
@@ -186,8 +190,10 @@ class Operator:
             interval=loop.interval,
             max_age=loop.max_age(self.config.rules.evaluation_interval),
             status_refresh=loop.status_refresh,
-            enforce=Enforcer(self.kube),
+            enforce=Enforcer(self.kube, self.rules.runbooks),
             leading=self.leading,
+            mailer=Mailer(),
+            freeze_runbook=self.rules.runbooks.freeze,
         )
         self._run(self.poller.run(), "budget-poller")
         logger.info(
@@ -222,6 +228,7 @@ class Operator:
             status_writers=admission.status_writers,
             on_exception_used=event_poster(self.kube, self.registry, logger),
             views=self.views,
+            runbooks=self.rules.runbooks,
         )
         try:
             tls = ReloadingTLS(listen.cert, listen.key, listen.client_ca)
@@ -234,10 +241,11 @@ class Operator:
     async def _start_vap(self, logger: Logger) -> None:
         objects = BuiltinObjects(self.kube.api_client)
         try:
-            user = await install(objects, self.config.admission, logger)
+            user = await install(objects, self.config.admission, logger, self.rules.runbooks)
         except KubeError as error:  # the API server refused or is unreachable
             raise StartError(f"cannot install the admission policies: {error}") from error
-        self.params = ParamsSync(objects, self.registry, leading=self.leading)
+        runbooks = self.rules.runbooks
+        self.params = ParamsSync(objects, self.registry, leading=self.leading, runbooks=runbooks)
         self._run(self.params.run(), "vap-params")
         logger.info("admission by ValidatingAdmissionPolicy; the operator is %s", user or "unknown")
 

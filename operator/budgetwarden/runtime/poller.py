@@ -10,7 +10,8 @@ so fast tests run whole polls against fakes. One poll:
    a test hook, dates status and decisions only).
 2. Per ErrorBudgetPolicy: decide (core.policy.decide, continuing from the state its status
    records), enforce (the `Enforcer` seam), record status, and on a level change post an Event
-   (reason: the Rule that set the level) and notify its webhooks on a detached task.
+   (reason: the Rule that set the level) and notify its `spec.notify` channels on detached tasks
+   (runtime/notifications.py), which also remind while a freeze lasts.
 3. Per SLO: write status.errorBudget and conditions when they changed (core.budget.slo_status).
 4. Update /metrics.
 Policies go first, so a freeze never waits behind a thousand SLO status writes. A poll never
@@ -31,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from budgetwarden.adapters.kube import Conflict, KubeError, NotFound, Ref
+from budgetwarden.adapters.mail import Mailer
 from budgetwarden.adapters.metrics import OperatorMetrics
 from budgetwarden.adapters.notify import Notifier
 from budgetwarden.core.budget.reading import budget_query, poll_result, stable_failure
@@ -40,10 +42,15 @@ from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.kernel.wire import merge_apply
 from budgetwarden.core.policy.decide import Decision, PolicyState, decide
-from budgetwarden.core.policy.notification import slack_payload, transition_event, worth_notifying
-from budgetwarden.core.policy.spec import ErrorBudgetPolicy, SecretKeyRef
+from budgetwarden.core.policy.notification import (
+    DEFAULT_FREEZE_RUNBOOK,
+    transition_event,
+    worth_notifying,
+)
+from budgetwarden.core.policy.spec import ErrorBudgetPolicy
 from budgetwarden.core.policy.status import policy_status_patch
 from budgetwarden.core.policy.status_model import HeldTarget
+from budgetwarden.runtime.notifications import Notifications
 from budgetwarden.runtime.ports import BudgetSource, Cluster
 from budgetwarden.runtime.registry import Key, Registry, Tracked
 from budgetwarden.runtime.reporting import announce, utcnow
@@ -90,8 +97,16 @@ class Poller:
     enforce: Enforcer = keep_held
     clock: Callable[[], datetime] = utcnow  # the operator's clock; tests skew it
     leading: Callable[[], bool] = lambda: True  # runtime/leader.py: only the leader polls
+    mailer: Mailer = field(default_factory=Mailer)
+    freeze_runbook: str = DEFAULT_FREEZE_RUNBOOK  # the page notifications link
     polls: int = 0
     _writes: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(WRITE_CONCURRENCY))
+    notifications: Notifications = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.notifications = Notifications(
+            self.kube, self.metrics, self.notifier, self.mailer, self.freeze_runbook
+        )
 
     async def run(self) -> None:
         """Poll every interval until cancelled; a slow poll delays the next, never overlaps it."""
@@ -144,6 +159,7 @@ class Poller:
             except Exception:
                 logger.exception("policy %s could not be evaluated", entry.key)
                 self.metrics.error("policy")
+        self.notifications.keep_only(self.registry.policies.keys())
         return levels
 
     async def _seeded(self, namespace: str) -> bool:
@@ -181,6 +197,7 @@ class Poller:
         written = patch is not None and await self._write(entry, c.PLURAL_POLICY, patch, "policy")
         if written and decision.changed:
             await self._announce(entry, policy, previous, decision, now)
+        self.notifications.remind(entry.key, policy, decision, now)
         return decision.level, len(held)
 
     async def _enforce(
@@ -201,41 +218,15 @@ class Poller:
         decision: Decision,
         now: datetime,
     ) -> None:
-        """The Event on the policy, then one detached notification per webhook."""
+        """The Event on the policy, then its notifications, each on a detached task."""
         before = previous.level if previous is not None else None
         note = transition_event(before, decision)
         await asyncio.to_thread(
             announce, self.kube, entry.involved(), note.type, note.reason, note.message,
             now=now, logger=logger,
         )  # fmt: skip
-        if not worth_notifying(before, decision):
-            return
-        payload = slack_payload(policy, before, decision)
-        for index, target in enumerate(policy.spec.notify):
-            work = self._notify(entry.key, target.webhook.url_secret_ref, payload)
-            self.notifier.detach(work, name=f"{entry.key} notify[{index}]")
-
-    async def _notify(self, key: Key, secret: SecretKeyRef, payload: dict[str, Any]) -> None:
-        """Read the webhook URL from its Secret and deliver; runs detached from the poll."""
-        where = f"Secret {key.namespace}/{secret.name} key {secret.key}"
-        try:
-            url = await asyncio.to_thread(
-                self.kube.secret_value, key.namespace, secret.name, secret.key
-            )
-        except KubeError as error:
-            logger.warning("cannot read the webhook URL from %s: %s", where, error)
-            url = None
-        if not url:
-            logger.warning("no webhook URL in %s; %s not notified", where, key)
-            self.metrics.notified(False)
-            return
-        delivery = await self.notifier.deliver(url, payload)
-        self.metrics.notified(delivery.delivered)
-        if not delivery.delivered:
-            logger.warning(
-                "webhook from %s failed after %d attempts: %s",
-                where, delivery.attempts, delivery.error,
-            )  # fmt: skip
+        if worth_notifying(before, decision):
+            self.notifications.changed(entry.key, policy, previous, decision)
 
     # --- SLOs --------------------------------------------------------------------------------
     async def _slos(self, result: PollResult, now: datetime) -> None:

@@ -20,6 +20,7 @@ from budgetwarden.core.kernel.durations import parse_duration
 from budgetwarden.core.kernel.errors import BudgetwardenError, SpecError
 from budgetwarden.core.kernel.levels import Levels
 from budgetwarden.core.kernel.model import parse_resource
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks, parse_runbook_base
 from budgetwarden.core.slo.priorities import DEFAULT_PRIORITIES, AlertPriorities, parse_priorities
 
 AdmissionMode = Literal["webhook", "vap", "none"]
@@ -187,6 +188,17 @@ def alert_priorities(name: str, text: str | None) -> AlertPriorities:
         return DEFAULT_PRIORITIES
     try:
         return parse_priorities(text)
+    except ValueError as error:
+        raise SpecError.single(name, str(error)) from error
+
+
+def runbook_links(name: str, text: str | None) -> RunbookLinks:
+    """The runbook base URL every alert, Event and denial links under (unset: the shipped
+    pages); SpecError names `name`, as for the other rule options."""
+    if not text:
+        return SHIPPED_RUNBOOKS
+    try:
+        return parse_runbook_base(text)
     except ValueError as error:
         raise SpecError.single(name, str(error)) from error
 

@@ -32,6 +32,7 @@ from budgetwarden.adapters.kube import BuiltinObjects, KubeError, NotFound
 from budgetwarden.core.freeze import vap, vap_exceptions, vap_policy_guard
 from budgetwarden.core.freeze.view_from_status import freeze_view
 from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.runtime.registry import Registry
 from budgetwarden.runtime.reporting import Logger, utcnow
 from budgetwarden.runtime.settings import AdmissionConfig
@@ -40,13 +41,16 @@ log = logging.getLogger(__name__)
 
 
 def desired_params(
-    registry: Registry, now: datetime
+    registry: Registry, now: datetime, runbooks: RunbookLinks = SHIPPED_RUNBOOKS
 ) -> tuple[dict[str, dict[str, Any]], datetime | None]:
-    """The params of every namespace with ErrorBudgetPolicies, and when one next goes stale."""
+    """The params of every namespace with ErrorBudgetPolicies, and when one next goes stale;
+    denials link the freeze page of `runbooks`."""
     wanted, expiries = {}, []
     for namespace in sorted({key.namespace for key in registry.policies}):
         entries = [e for k, e in registry.policies.items() if k.namespace == namespace]
-        view = freeze_view(registry.policies_in(namespace), registry.exceptions_in(namespace))
+        view = freeze_view(
+            registry.policies_in(namespace), registry.exceptions_in(namespace), runbooks
+        )
         owners = [(e.key.name, e.uid) for e in entries if e.uid]
         wanted[namespace] = vap.params_config_map(namespace, view, now, owners)
         expiries.append(vap.next_refresh(view, namespace, now))
@@ -64,10 +68,11 @@ class ParamsSync:
     retry: timedelta = timedelta(seconds=5)
     applied: dict[str, dict[str, Any]] = field(default_factory=dict)
     leading: Callable[[], bool] = lambda: True  # runtime/leader.py: only the leader writes
+    runbooks: RunbookLinks = SHIPPED_RUNBOOKS
 
     async def sync(self, now: datetime, *, force: bool = False) -> datetime | None:
         """One pass; returns when the next one is due regardless of changes (None: never)."""
-        wanted, expiry = desired_params(self.registry, now)
+        wanted, expiry = desired_params(self.registry, now, self.runbooks)
         written = [
             await self._write(namespace, params)
             for namespace, params in wanted.items()
@@ -113,13 +118,21 @@ class ParamsSync:
         return True
 
 
-async def install(objects: BuiltinObjects, settings: AdmissionConfig, logger: Logger) -> str:
+async def install(
+    objects: BuiltinObjects,
+    settings: AdmissionConfig,
+    logger: Logger,
+    runbooks: RunbookLinks = SHIPPED_RUNBOOKS,
+) -> str:
     """Apply every policy and binding of VAP mode; returns the operator's user name."""
     user = settings.operator_username or await asyncio.to_thread(objects.whoami)
     writers = settings.status_writers
     for obj in vap.admission_policies(user, settings.vap_failure_policy, status_writers=writers):
         await asyncio.to_thread(objects.apply, obj)
-    for obj in vap_policy_guard.policy_guard(user, settings.vap_failure_policy):
+    guard = vap_policy_guard.policy_guard(
+        user, settings.vap_failure_policy, runbook=runbooks.freeze
+    )
+    for obj in guard:
         await asyncio.to_thread(objects.apply, obj)
     try:
         for obj in vap_exceptions.approver_recorder():

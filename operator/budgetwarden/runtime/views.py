@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from budgetwarden.core.freeze.gate import GateAnswer, gate, workload_stub
 from budgetwarden.core.freeze.view import FreezeView, WorkloadRef
 from budgetwarden.core.freeze.view_from_status import freeze_view
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.runtime.registry import Registry
 from budgetwarden.runtime.reporting import utcnow
 
@@ -26,8 +27,9 @@ Ask = Callable[[WorkloadRef, Mapping[str, str]], GateAnswer]
 class FreezeViews:
     """The registry's FreezeView per namespace, rebuilt only after the registry changed."""
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: Registry, runbooks: RunbookLinks = SHIPPED_RUNBOOKS) -> None:
         self.registry = registry
+        self.runbooks = runbooks  # denials link its freeze page
         # (registry.changes, views built since): replaced whole, so a thread reads one pair
         self._cache: tuple[int, dict[str, FreezeView]] = (-1, {})
         self._loop = _running_loop()  # None when built outside one: views are built in place
@@ -55,7 +57,9 @@ class FreezeViews:
         views = self._cache[1]
         if namespace not in views:
             views[namespace] = freeze_view(
-                self.registry.policies_in(namespace), self.registry.exceptions_in(namespace)
+                self.registry.policies_in(namespace),
+                self.registry.exceptions_in(namespace),
+                self.runbooks,
             )
         return views[namespace]
 

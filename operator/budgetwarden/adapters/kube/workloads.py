@@ -35,6 +35,7 @@ from budgetwarden.core.freeze.workload_diff import (
     labels_of,
     pod_template,
     spec_of,
+    substance_digest,
     template_digest,
 )
 from budgetwarden.core.policy.spec import TargetKind
@@ -121,7 +122,10 @@ def _with_stable(kube: Kube, w: Workload, item: Mapping[str, Any]) -> Workload:
         )
     except NotFound:
         return w  # not there (yet): the stable template stays unknown
-    return replace(w, stable_template=template_digest(pod_template(replica_set)))
+    template = pod_template(replica_set)
+    return replace(
+        w, stable_template=template_digest(template), stable_substance=substance_digest(template)
+    )
 
 
 def workload_of(kind: TargetKind, obj: Mapping[str, Any]) -> Workload:
@@ -134,6 +138,8 @@ def workload_of(kind: TargetKind, obj: Mapping[str, Any]) -> Workload:
     source = template_source(obj) if kind is TargetKind.ROLLOUT else ""
     # A workloadRef Rollout has no template of its own: its stable ReplicaSet has it.
     current = "" if in_flight or source else template_digest(pod_template(obj))
+    template = "" if source else template_digest(pod_template(obj))
+    substance = "" if source else substance_digest(pod_template(obj))
     return Workload(
         kind=kind,
         namespace=str(meta.get("namespace") or ""),
@@ -148,6 +154,9 @@ def workload_of(kind: TargetKind, obj: Mapping[str, Any]) -> Workload:
         stable_template=current,
         template_from=source,
         pause_step=pause_step_of(obj) if kind is TargetKind.ROLLOUT else None,
+        template=template,
+        substance=substance,
+        stable_substance="" if in_flight else substance,
     )
 
 
@@ -245,7 +254,11 @@ def _keep_stable(before: Workload, after: Workload) -> Workload:
     """A stable template found by reading a ReplicaSet survives re-parsing the object."""
     if after.stable_template or not before.stable_template:
         return after
-    return replace(after, stable_template=before.stable_template)
+    return replace(
+        after,
+        stable_template=before.stable_template,
+        stable_substance=before.stable_substance,
+    )
 
 
 def involved(w: Workload) -> dict[str, Any]:

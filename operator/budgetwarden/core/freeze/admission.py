@@ -15,6 +15,9 @@ dict it gets. Rules (DESIGN.md §4, research/anchors-enforcement.md §7):
   of its policy's targets. An unexpired FreezeException naming the workload (or
   whose selector matched it when the operator recorded the exception's `status.covers`), with
   maxLevel at or above the level, lets the change through with a warning that names it.
+- A change of only container resources (requests, limits) passes a PartialFreeze whose policy
+  lets it (spec.resourceChanges AllowedAtPartialFreeze, the default): raising a limit is the first
+  mitigation of resource exhaustion and ships no new code. FullFreeze refuses it as a new version.
 - Always allowed: rollbacks to the stable template the operator recorded, restarts, scaling,
   pausing, other spec fields, other metadata, other status writes, the scale subresource,
   DELETE, and the operator's own user.
@@ -132,11 +135,13 @@ def _releases(
 
 
 # --- Deciding --------------------------------------------------------------------------------
-def _blocked(subject: _Subject) -> str:
-    """What a freeze refuses in this request; "" when nothing."""
+def _blocked(subject: _Subject, policy: PolicyFreeze) -> str:
+    """What `policy`'s freeze refuses in this request; "" when nothing."""
     if ChangeKind.CREATE in subject.facets:
         return text.BLOCKED_CREATE
     if ChangeKind.TEMPLATE in subject.facets:
+        return text.BLOCKED_TEMPLATE
+    if ChangeKind.RESOURCES in subject.facets and not policy.lets_resources_through():
         return text.BLOCKED_TEMPLATE
     if ChangeKind.UNPAUSE in subject.facets and subject.paused_by_us:
         return text.BLOCKED_UNPAUSE
@@ -151,9 +156,7 @@ def _blocked(subject: _Subject) -> str:
     return ""
 
 
-def _judge(
-    policy: PolicyFreeze, subject: _Subject, blocked: str, view: FreezeView, now: datetime
-) -> _Verdict:
+def _judge(policy: PolicyFreeze, subject: _Subject, view: FreezeView, now: datetime) -> _Verdict:
     new_version = bool({ChangeKind.CREATE, ChangeKind.TEMPLATE} & subject.facets)
     if policy.level == Level.UNKNOWN and new_version:
         return _Verdict(
@@ -165,6 +168,7 @@ def _judge(
         )
     if not is_freeze(policy.level):
         return _Verdict(policy, Reason.NOT_FROZEN)
+    blocked = _blocked(subject, policy)
     if not blocked:
         return _Verdict(policy, Reason.ALLOWED_DURING_FREEZE)
     exception = covering_exception(view.exceptions, policy.level, subject.ref, now)
@@ -234,8 +238,7 @@ def decide(
         ),
         key=lambda p: (-level_rank(p.level), p.policy),
     )
-    blocked = _blocked(subject)
-    return _combine([_judge(p, subject, blocked, view, now) for p in policies], change)
+    return _combine([_judge(p, subject, view, now) for p in policies], change)
 
 
 # --- The wire (core/freeze/admission_review.py) ----------------------------------------------

@@ -34,6 +34,11 @@ BLOCKED_PROMOTE = (
     "promoting, resuming, retrying or skipping steps of a held Rollout through its status"
 )
 STILL_ALLOWED = "rollbacks to the stable version, scaling, pausing, restarts, metadata changes"
+# at a PartialFreeze whose policy lets changes of only containers' requests and limits through
+# (spec.resourceChanges); short, because a denial fits in MAX_MESSAGE characters
+STILL_ALLOWED_PARTIAL = (
+    "rollbacks to the stable version, scaling, resources, pausing, restarts, metadata changes"
+)
 HOW_PARTIAL = "To ship a critical fix, an approver creates a FreezeException"
 HOW_FULL = "To ship anyway, an approver creates a FreezeException with maxLevel FullFreeze"
 
@@ -97,8 +102,9 @@ def runbook_of(policy: PolicyFreeze) -> str:
 
 def _denial(policy: PolicyFreeze, ref: WorkloadRef, blocked: str, width: int) -> str:
     how = HOW_FULL if policy.level == Level.FULL_FREEZE else HOW_PARTIAL
+    allowed = STILL_ALLOWED_PARTIAL if policy.lets_resources_through() else STILL_ALLOWED
     return (
-        f"{_headline(policy, ref, width)}. Blocked: {blocked}. Still allowed: {STILL_ALLOWED}."
+        f"{_headline(policy, ref, width)}. Blocked: {blocked}. Still allowed: {allowed}."
         f" {how} (kubectl explain freezeexception; runbook: {runbook_of(policy)})."
         f"{_freeze_id(policy)}"
     )

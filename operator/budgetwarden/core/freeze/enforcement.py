@@ -26,8 +26,11 @@ Rules (runbooks/freeze.md tells users the same):
    aborted again if someone retries it during the freeze; one someone else paused is left alone.
 4. Otherwise the policy lets go of what it paused, and only that: at Warning and Normal, under
    Warn or DryRun, with inFlight Ignore, while an unexpired FreezeException covers the workload,
-   or when no target selects it any more. Marks go at Normal, from unselected workloads and
-   under DryRun. Aborts are not undone: `kubectl argo rollouts retry` rolls forward again.
+   at a PartialFreeze that lets resource changes through (spec.resourceChanges) while the
+   workload differs from its recorded stable version only in containers' resources (so a raised
+   limit rolls out: it ships no new code), or when no target selects it any more. Marks go at
+   Normal, from unselected workloads and under DryRun. Aborts are not undone: `kubectl argo
+   rollouts retry` rolls forward again.
    Marks and pauses of a deleted policy count as the policy's own. A canary at a timed pause
    step is let go as spec.pauseStepAtThaw says (core/freeze/thaw.py): its count begun again,
    left paused for a person, or unpaused as it is.
@@ -60,6 +63,7 @@ from budgetwarden.core.freeze.view import covering_exception
 from budgetwarden.core.freeze.workload import Action, Note, Workload
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import Level, severity
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.core.policy.decide import Decision, PolicyState
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind
 from budgetwarden.core.policy.status_model import HeldTarget
@@ -74,6 +78,7 @@ __all__ = [
     "stance_of",
 ]
 
+RESOURCES_ONLY = "only its containers' resources changed, which the PartialFreeze lets through"
 MARKS = (
     c.ANNOTATION_POLICY,
     c.ANNOTATION_FREEZE_LEVEL,
@@ -92,12 +97,13 @@ def plan(
     exceptions: Iterable[FreezeException] = (),
     policies: Collection[str] | None = None,
     held: Iterable[HeldTarget] = (),
+    runbooks: RunbookLinks = SHIPPED_RUNBOOKS,
 ) -> list[Action]:
     """The actions that bring `workloads` (every Rollout and Deployment of the policy's
     namespace) in line with the rules; `policies` names the namespace's existing policies,
     when known, so that what a deleted policy left behind is taken over; `held` is what the
-    policy's status records it holds (rule 6)."""
-    ctx = plan_context(policy, state, exceptions, now, policies, held)
+    policy's status records it holds (rule 6); Events link the pages of `runbooks`."""
+    ctx = plan_context(policy, state, exceptions, now, policies, held, runbooks)
     if ctx.stance is Stance.HOLD:
         return []
     ordered = sorted(workloads, key=lambda w: (w.kind.value, w.name))
@@ -208,6 +214,8 @@ def _progress(ctx: PlanContext, w: Workload) -> _Move:
     if exception is not None:
         why = f"FreezeException {exception.metadata.name} lets it through the {ctx.level}"
         return _let_go(ctx, w, why)
+    if ctx.resources_only(w):
+        return _let_go(ctx, w, RESOURCES_ONLY)
     owner, fid = w.pauser or ("", "")
     ours = ctx.paused_by_us(w)
     if w.paused and not (ours or _orphaned(ctx, owner)):
@@ -245,7 +253,10 @@ def _let_go(ctx: PlanContext, w: Workload, why: str) -> _Move:
     if not w.paused:
         return _Move({c.ANNOTATION_PAUSED_BY: None})
     resumed = _note("Normal", c.EVENT_RESUMED, ctx, w, fid=fid, why=why)
-    how = lift(ctx.spec.pause_step_at_thaw, w, ctx.now, resumed, policy=ctx.policy, fid=fid)
+    how = lift(
+        ctx.spec.pause_step_at_thaw, w, ctx.now, resumed,
+        policy=ctx.policy, fid=fid, runbooks=ctx.runbooks,
+    )  # fmt: skip
     return _Move(
         {c.ANNOTATION_PAUSED_BY: None}, how.paused, False, how.notes, how.restart_pause_step
     )
@@ -272,7 +283,7 @@ _MESSAGES = {
 def _note(type_: str, reason: str, ctx: PlanContext, w: Workload, **facts: str) -> Note:
     message = _MESSAGES[reason].format(
         **{"policy": ctx.policy, "fid": ctx.freeze_id, "level": ctx.level, "reason": ctx.reason}
-        | {"name": w.name, "runbook": c.runbook_url(c.RUNBOOK_FREEZE)}
+        | {"name": w.name, "runbook": ctx.runbooks.freeze}
         | facts
     )
     return Note(type_, reason, message)

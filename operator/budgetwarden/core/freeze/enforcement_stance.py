@@ -23,6 +23,7 @@ from budgetwarden.core.freeze.exception_spec import FreezeException
 from budgetwarden.core.freeze.workload import Workload
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import Level, is_freeze
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.core.policy.assess import Rule
 from budgetwarden.core.policy.decide import Decision, PolicyState
 from budgetwarden.core.policy.selectors import selector_matches
@@ -68,6 +69,7 @@ class PlanContext:
     now: datetime
     policies: frozenset[str] | None
     held: tuple[HeldTarget, ...] = ()  # what the policy's status records it holds
+    runbooks: RunbookLinks = SHIPPED_RUNBOOKS  # the pages the Events link
 
     @property
     def token(self) -> str:
@@ -95,6 +97,21 @@ class PlanContext:
         record = self.record(w)
         return (record.stable_template if record else "") or w.stable_template
 
+    def stable_substance(self, w: Workload) -> str:
+        """The recorded stable template's substance (without resources); without a record the
+        one read from the API."""
+        record = self.record(w)
+        return (record.stable_substance if record else "") or w.stable_substance
+
+    def resources_only(self, w: Workload) -> bool:
+        """The workload differs from its stable version only in containers' resources, and this
+        policy lets such a change through at its level (spec.resourceChanges)."""
+        allowed = self.spec.resource_changes == "AllowedAtPartialFreeze"
+        stable, substance = self.stable_template(w), self.stable_substance(w)
+        known = "" not in (w.template, w.substance, stable, substance)
+        changed_only_there = w.template != stable and w.substance == substance
+        return self.level == Level.PARTIAL_FREEZE and allowed and known and changed_only_there
+
     def previous_template(self, w: Workload) -> str:
         """The recorded previous revision's template; without a record the one read."""
         record = self.record(w)
@@ -117,6 +134,7 @@ def plan_context(
     now: datetime,
     policies: Collection[str] | None,
     held: Iterable[HeldTarget] = (),
+    runbooks: RunbookLinks = SHIPPED_RUNBOOKS,
 ) -> PlanContext:
     """The context for planning `policy` at `state`, given the holds its status records."""
     return PlanContext(
@@ -131,6 +149,7 @@ def plan_context(
         now=now,
         policies=None if policies is None else frozenset(policies),
         held=tuple(held),
+        runbooks=runbooks,
     )
 
 
@@ -160,6 +179,7 @@ def held_targets(
             w.uid,
             ctx.previous_template(w),
             w.template_from,
+            ctx.stable_substance(w),
         )
         for w in sorted(chosen, key=lambda w: (w.kind.value, w.name))
     )

@@ -55,12 +55,14 @@ def refusal(fields: tuple[str, ...]) -> str:
     return f"changing {', '.join(fields)} would weaken it" if fields else DELETING
 
 
-def in_force_message(name: str, level: str, since: str, refused: str) -> str:
+def in_force_message(
+    name: str, level: str, since: str, refused: str, runbook: str = RUNBOOK
+) -> str:
     """The one-line denial; VAP mode builds the same text in CEL."""
     when = f" since {text.clip(since, 64)}" if since else ""
     return (
         f"{text.PREFIX} ErrorBudgetPolicy {text.clip(name, 63)} is in force ({level}{when}):"
-        f" {refused}. Allowed during the freeze: {ALLOWED}. {HOW} (runbook: {RUNBOOK})."
+        f" {refused}. Allowed during the freeze: {ALLOWED}. {HOW} (runbook: {runbook})."
     )
 
 
@@ -116,8 +118,11 @@ def _exempt(request: _Request, operator_username: str) -> bool:
     return request.operation == "DELETE" and collector
 
 
-def decide(review: object, *, operator_username: str = "") -> AdmissionDecision:
-    """Refuse weakening or deleting a frozen ErrorBudgetPolicy; allow everything else."""
+def decide(
+    review: object, *, operator_username: str = "", runbook: str = RUNBOOK
+) -> AdmissionDecision:
+    """Refuse weakening or deleting a frozen ErrorBudgetPolicy; allow everything else. The
+    denial links `runbook`, the freeze page under the operator's runbook base URL."""
     request = _parse(review)
     if isinstance(request, AdmissionDecision):
         return request
@@ -139,7 +144,7 @@ def decide(review: object, *, operator_username: str = "") -> AdmissionDecision:
     else:
         fields = ()
     name = _str(as_mapping(request.old.get("metadata")).get("name"))
-    message = in_force_message(name, level, _str(status.get("since")), refusal(fields))
+    message = in_force_message(name, level, _str(status.get("since")), refusal(fields), runbook)
     return AdmissionDecision(False, Reason.FROZEN, 403, message, freeze_id=freeze_id)
 
 

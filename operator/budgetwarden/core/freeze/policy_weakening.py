@@ -16,6 +16,7 @@ order the denial names them:
 - `spec.hysteresis.exitMarginPercent` lowered, `spec.hysteresis.minimumHold` shortened.
 - `spec.onMetricsUnavailable` lowered, on Freeze > Hold > Thaw.
 - `spec.inFlight` from Pause or Abort to Ignore.
+- `spec.resourceChanges` from Blocked to AllowedAtPartialFreeze.
 - `spec.pauseStepAtThaw` lowered, on Hold > Restart > Continue (how long a canary waits at a
   timed pause step after the thaw).
 Anything else (notify, metadata) is neutral. An absent field reads as the CRD's default. A value
@@ -44,6 +45,7 @@ DEFAULTS: Final[Mapping[str, str]] = {
     "onMetricsUnavailable": "Hold",
     "inFlight": "Pause",
     "pauseStepAtThaw": "Restart",
+    "resourceChanges": "AllowedAtPartialFreeze",
     "levels.warningBelow": str(_LEVELS.warning_below),
     "levels.partialFreezeBelow": str(_LEVELS.partial_freeze_below),
     "levels.fullFreezeBelow": str(_LEVELS.full_freeze_below),
@@ -54,6 +56,7 @@ ENFORCEMENT_RANK: Final = {"DryRun": 0, "Warn": 1, "Enforce": 2}
 METRICS_RANK: Final = {"Thaw": 0, "Hold": 1, "Freeze": 2}
 HOLDING_IN_FLIGHT: Final = ("Pause", "Abort")
 PAUSE_STEP_RANK: Final = {"Continue": 0, "Restart": 1, "Hold": 2}
+RESOURCE_CHANGES_RANK: Final = {"AllowedAtPartialFreeze": 0, "Blocked": 1}
 THRESHOLDS: Final = ("warningBelow", "partialFreezeBelow", "fullFreezeBelow")
 KEPT_LISTS: Final = ("targets", "burnRateTriggers")
 
@@ -129,6 +132,7 @@ RULES: Final[tuple[tuple[str, Check], ...]] = (
     ("spec.onMetricsUnavailable", _ranked("onMetricsUnavailable", METRICS_RANK)),
     ("spec.inFlight", _in_flight),
     ("spec.pauseStepAtThaw", _ranked("pauseStepAtThaw", PAUSE_STEP_RANK)),
+    ("spec.resourceChanges", _ranked("resourceChanges", RESOURCE_CHANGES_RANK)),
 )
 
 

@@ -28,6 +28,7 @@ from datetime import datetime
 
 from budgetwarden.core.freeze.workload import Note, Workload
 from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.core.policy.spec import PauseStepAtThaw
 
 
@@ -41,15 +42,22 @@ class Lift:
 
 
 def lift(
-    setting: PauseStepAtThaw, w: Workload, now: datetime, resumed: Note, *, policy: str, fid: str
+    setting: PauseStepAtThaw,
+    w: Workload,
+    now: datetime,
+    resumed: Note,
+    *,
+    policy: str,
+    fid: str,
+    runbooks: RunbookLinks = SHIPPED_RUNBOOKS,
 ) -> Lift:
     """Lift the pause of `w`, which `policy` made in freeze `fid`; `resumed` is the Event of an
-    unpause."""
+    unpause, and a held canary's Event links its page of `runbooks`."""
     step = w.pause_step
     if step is None or not step.timed:
         return Lift(False, (resumed,))
-    facts = {"policy": policy, "fid": fid, "step": step.describe()}
-    facts |= {"name": w.name, "namespace": w.namespace, "runbook": _RUNBOOK}
+    facts = {"policy": policy, "fid": fid, "step": step.describe(), "name": w.name}
+    facts |= {"namespace": w.namespace, "runbook": runbooks.reason(c.EVENT_HELD_AT_THAW)}
     if setting == "Restart":
         return Lift(False, (resumed, _note(c.EVENT_PAUSE_STEP_RESTARTED, facts)), now)
     if not step.ran_out(now):
@@ -59,7 +67,6 @@ def lift(
     return Lift(False, (resumed, _note(c.EVENT_PAUSE_STEP_ELAPSED, facts)))
 
 
-_RUNBOOK = c.runbook_url(f"reasons/{c.EVENT_HELD_AT_THAW}")
 # Event messages, all Normal: each says what the canary does next and, for Hold, how to move it.
 _MESSAGES = {
     c.EVENT_PAUSE_STEP_RESTARTED: "Restarted the count of pause {step} before resuming, for "

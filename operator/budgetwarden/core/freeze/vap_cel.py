@@ -21,12 +21,19 @@ from budgetwarden.core.freeze.admission import Reason
 from budgetwarden.core.freeze.rollout_status import PROMOTION
 from budgetwarden.core.freeze.vap_cel_base import (
     FREEZES,
-    clip,
     list_literal,
     same_except,
     target_matches,
 )
 from budgetwarden.core.freeze.vap_cel_base import lit as lit  # vap.py and the tests use it here
+from budgetwarden.core.freeze.vap_cel_text import (
+    blocked_for,
+    budget_warning,
+    denial,
+    exception_warning,
+    unknown_warning,
+)
+from budgetwarden.core.freeze.vap_cel_text import denial_of as denial_of  # vap.py uses it here
 from budgetwarden.core.freeze.workload_diff import (
     MARK_PREFIX,
     POD_TEMPLATE_HASH_LABELS,
@@ -36,84 +43,12 @@ from budgetwarden.core.kernel.conventions import ANNOTATION_PAUSED_BY
 
 POLICY_FIELDS = (
     "name", "level", "enforcement", "freezeId", "since", "slo", "remainingPercent",
-    "thresholdPercent", "runbookURL", "targets", "held", "pausedByUs", "cause",
+    "thresholdPercent", "runbookURL", "targets", "held", "pausedByUs", "cause", "resourcesThrough",
 )  # fmt: skip
 EXCEPTION_FIELDS = ("name", "maxLevel", "targets", "ticket", "expiresAt")
 WARNING_SLOTS = 8  # one validation per warning: the most warnings one request can get
 # The same widths and wording core.freeze.admission_message uses, so both fit a denial the same way.
 WIDTHS = text.WIDTHS
-HOW_PARTIAL, HOW_FULL = text.HOW_PARTIAL, text.HOW_FULL
-
-
-# --- The texts -------------------------------------------------------------------------------
-def _scope(width: int | str) -> str:
-    return (
-        f"{clip('request.namespace', width)} + '/' + variables.kind + '/' + "
-        f"{clip('object.metadata.name', width)}"
-    )
-
-
-def _budget(p: str, width: int | str) -> str:
-    return (
-        f"({p}.slo == '' ? 'the SLO' : 'SLO ' + {clip(f'{p}.slo', width)})"
-        f" + ({p}.remainingPercent == ''"
-        " ? ' has no current error budget reading (metrics unavailable)'"
-        f" : ' has ' + {p}.remainingPercent + '% error budget left'"
-        f" + ({p}.thresholdPercent == '' ? '' : ' (below ' + {p}.thresholdPercent + '%)')"
-        f" + {p}.cause)"
-    )
-
-
-def _freeze_id(p: str) -> str:
-    return f"({p}.freezeId == '' ? '' : ' Freeze ' + {clip(f'{p}.freezeId', 40)} + '.')"
-
-
-def denial(p: str, width: int | str) -> str:
-    """admission_message.denial_message at one width, for policy map `p`."""
-    how = f"({p}.level == 'FullFreeze' ? {lit(HOW_FULL)} : {lit(HOW_PARTIAL)})"
-    return (
-        f"{lit(text.PREFIX + ' ')} + {p}.level + ' on ' + {_scope(width)} + ': '"
-        f" + {_budget(p, width)} + ' under policy ' + {clip(f'{p}.name', width)}"
-        f" + ({p}.since == '' ? '' : ' since ' + {p}.since)"
-        f" + '. Blocked: ' + variables.blocked + {lit('. Still allowed: ' + text.STILL_ALLOWED)}"
-        f" + '. ' + {how} + ' (kubectl explain freezeexception; runbook: ' + {p}.runbookURL"
-        f" + ').' + {_freeze_id(p)}"
-    )
-
-
-def denial_of(i: str) -> str:
-    """The denial for judged policy `i`: the widest draft that fits, else the last one cut."""
-    drafts, fits = f"variables.drafts[{i}]", f"m.size() <= {text.MAX_MESSAGE}"
-    return (
-        f"({drafts}.exists(m, {fits}) ? {drafts}.filter(m, {fits})[0]"
-        f" : {clip(f'{drafts}[{len(WIDTHS) - 1}]', text.MAX_MESSAGE)})"
-    )
-
-
-def _exception_warning(p: str, e: str) -> str:
-    return (
-        f"{lit(text.PREFIX + ' ')} + {p}.level + ' on ' + {_scope(63)}"
-        f" + ': allowed by FreezeException ' + {clip(f'{e}.name', 63)} + ' ('"
-        f" + ({e}.ticket == '' ? '' : 'ticket ' + {e}.ticket + ', ')"
-        f" + 'expires ' + {e}.expiresAt + ') under policy ' + {clip(f'{p}.name', 63)} + '.'"
-        f" + {_freeze_id(p)}"
-    )
-
-
-def _budget_warning(p: str) -> str:
-    return (
-        f"{lit(text.PREFIX + ' ')} + {p}.level + ' on ' + {_scope(63)} + ': ' + {_budget(p, 63)}"
-        f" + ' under policy ' + {clip(f'{p}.name', 63)}"
-        " + '. New versions are still allowed; a freeze would block them.'"
-    )
-
-
-def _unknown_warning(p: str) -> str:
-    return (
-        f"{lit(text.PREFIX + ' Unknown on ')} + {_scope(63)} + ': policy '"
-        f" + {clip(f'{p}.name', 63)} + ' has no error budget level yet; this change was not"
-        " checked.'"
-    )
 
 
 # --- The decision ----------------------------------------------------------------------------
@@ -131,13 +66,15 @@ def _records(kind: str, count_key: str, names: tuple[str, ...]) -> str:
     return f"lists.range({count}).map(i, {_fields(kind, names, 'i')})"
 
 
-def _same_version() -> str:
+def _same_version(ignored: str = "['metadata']") -> str:
+    """The template is the same version: equal apart from `ignored` (a CEL list of its keys),
+    the controllers' hash labels and the restart stamp; the workloadRef is the same."""
     new, old = "variables.newMeta", "variables.oldMeta"
     return " && ".join(
         (
             "!variables.create",
             "object.spec.?workloadRef == oldObject.spec.?workloadRef",
-            same_except("variables.newTemplate", "variables.oldTemplate", "['metadata']"),
+            same_except("variables.newTemplate", "variables.oldTemplate", ignored),
             same_except(new, old, "['annotations', 'labels']"),
             same_except(f"{new}.?labels.orValue({{}})", f"{old}.?labels.orValue({{}})",
                          list_literal(POD_TEMPLATE_HASH_LABELS)),
@@ -145,6 +82,21 @@ def _same_version() -> str:
                          list_literal([RESTARTED_AT_ANNOTATION])),
         )
     )  # fmt: skip
+
+
+def _resources_only() -> str:
+    """Only containers' and init containers' resources differ (core.freeze.workload_diff
+    ChangeKind.RESOURCES): the same containers in the same order, the rest of the spec equal."""
+    new, old = "variables.newTemplate.?spec.orValue({})", "variables.oldTemplate.?spec.orValue({})"
+    lists = []
+    for field in ("containers", "initContainers"):
+        n, o = f"{new}.?{field}.orValue([])", f"{old}.?{field}.orValue([])"
+        each = same_except(f"{n}[i]", f"{o}[i]", "['resources']")
+        lists.append(f"{n}.size() == {o}.size() && lists.range({n}.size()).all(i, {each})")
+    spec = same_except(new, old, "['containers', 'initContainers']")
+    return " && ".join(
+        ("!variables.sameVersion", _same_version("['metadata', 'spec']"), spec, *lists)
+    )
 
 
 def _code(i: str, p: str) -> str:
@@ -155,7 +107,7 @@ def _code(i: str, p: str) -> str:
         f" : {p}.level == 'Warning' ? (variables.newVersion ? {lit(Reason.BUDGET_WARNING)}"
         f" : {lit(Reason.NOT_FROZEN)})"
         f" : !({p}.level in {FREEZES}) ? {lit(Reason.NOT_FROZEN)}"
-        f" : variables.blocked == '' ? {lit(Reason.ALLOWED_DURING_FREEZE)}"
+        f" : {blocked_for(p)} == '' ? {lit(Reason.ALLOWED_DURING_FREEZE)}"
         f" : variables.covering[{i}].size() > 0 ? {lit(Reason.EXCEPTION)}"
         f" : {p}.enforcement == 'Warn' ? {lit(Reason.WARN_ONLY)}"
         f" : {p}.enforcement == 'DryRun' ? {lit(Reason.DRY_RUN)} : {lit(Reason.FROZEN)}"
@@ -166,7 +118,14 @@ def _blocked() -> str:
     return (
         f"variables.create ? {lit(text.BLOCKED_CREATE)}"
         f" : !variables.sameVersion ? {lit(text.BLOCKED_TEMPLATE)}"
-        f" : variables.unpause && variables.pausedByUs ? {lit(text.BLOCKED_UNPAUSE)}"
+        " : variables.blockedBesidesResources"
+    )
+
+
+def _blocked_besides_resources() -> str:
+    """What is refused apart from a new version: resumes, promotes, marks, releases."""
+    return (
+        f"variables.unpause && variables.pausedByUs ? {lit(text.BLOCKED_UNPAUSE)}"
         f" : variables.promotes && variables.heldByFreeze ? {lit(text.BLOCKED_PROMOTE)}"
         f" : variables.marks ? {lit(text.BLOCKED_MARKS)}"
         f" : variables.releases ? {lit(text.BLOCKED_RELABEL)} : ''"
@@ -216,7 +175,8 @@ def _request_pairs() -> list[tuple[str, str]]:
         ("newMeta", "variables.newTemplate.?metadata.orValue({})"),
         ("oldMeta", "variables.oldTemplate.?metadata.orValue({})"),
         ("sameVersion", _same_version()),
-        ("newVersion", "variables.create || !variables.sameVersion"),
+        ("resourcesOnly", _resources_only()),
+        ("newVersion", "variables.create || !(variables.sameVersion || variables.resourcesOnly)"),
         ("unpause", "!variables.create && oldObject.spec.?paused.orValue(false) == true"
                     " && object.spec.?paused.orValue(false) != true"),
         ("promotes", PROMOTION),
@@ -241,6 +201,7 @@ def decision_variables() -> list[dict[str, str]]:
         ("releases", _releases()),
         ("heldByFreeze", f"variables.policies.exists(p, p.level in {FREEZES}"
                          " && variables.workload in p.held.split('\\n'))"),
+        ("blockedBesidesResources", _blocked_besides_resources()),
         ("blocked", _blocked()),
         ("judged", "variables.policies.filter(p, p.level != 'Normal'"
                    " && (variables.workload in p.held.split('\\n') || "
@@ -258,10 +219,10 @@ def warnings_variable() -> dict[str, str]:
     """`variables.warnings`: the webhook's warnings for an allowed request, in its order."""
     codes = "variables.codes[i]"
     each = (
-        f"{codes} == {lit(Reason.BUDGET_UNKNOWN)} ? {_unknown_warning('p')}"
-        f" : {codes} == {lit(Reason.BUDGET_WARNING)} ? {_budget_warning('p')}"
+        f"{codes} == {lit(Reason.BUDGET_UNKNOWN)} ? {unknown_warning('p')}"
+        f" : {codes} == {lit(Reason.BUDGET_WARNING)} ? {budget_warning('p')}"
         f" : {codes} == {lit(Reason.EXCEPTION)}"
-        f" ? {_exception_warning('p', 'variables.covering[i][0]')}"
+        f" ? {exception_warning('p', 'variables.covering[i][0]')}"
         f" : {codes} == {lit(Reason.WARN_ONLY)} ? {denial_of('i')} : ''"
     )
     return {

@@ -89,6 +89,8 @@ def _policy_fields(policy: PolicyFreeze) -> dict[str, str]:
         "pausedByUs": "\n".join(f"{h.kind}/{h.name}" for h in held if h.paused_by_us),
         # already shortened and printable: CEL appends it as it is
         "cause": text.cause_text(policy),
+        # "true" when a resources-only change passes the policy at its level now
+        "resourcesThrough": "true" if policy.lets_resources_through() else "",
     }
 
 

@@ -85,6 +85,7 @@ def weakening_checks() -> list[tuple[str, str]]:
         ("spec.onMetricsUnavailable", _rank("onMetricsUnavailable", weak.METRICS_RANK)),
         ("spec.inFlight", f"{in_flight_old} in {holding} && !({in_flight_new} in {holding})"),
         ("spec.pauseStepAtThaw", _rank("pauseStepAtThaw", weak.PAUSE_STEP_RANK)),
+        ("spec.resourceChanges", _rank("resourceChanges", weak.RESOURCE_CHANGES_RANK)),
     ]
     assert [field for field, _ in checks] == [field for field, _ in weak.RULES]
     return checks
@@ -100,9 +101,9 @@ def _variables() -> list[dict[str, str]]:
     ]
 
 
-def _message() -> str:
+def _message(runbook: str) -> str:
     """guard.in_force_message, in CEL."""
-    head = guard.in_force_message("NAME", "LEVEL", "SINCE", "REFUSED")
+    head = guard.in_force_message("NAME", "LEVEL", "SINCE", "REFUSED", runbook)
     before, rest = head.split("NAME", 1)
     since = "oldObject.?status.?since.orValue('')"
     refused = (
@@ -122,8 +123,10 @@ def policy_guard(
     failure_policy: FailurePolicy = "Ignore",
     namespace_selector: Mapping[str, Any] = ENFORCED_NAMESPACES,
     breakglass: bool = False,
+    runbook: str = guard.RUNBOOK,
 ) -> list[dict[str, Any]]:
-    """The ValidatingAdmissionPolicy that keeps policies in force, and its binding."""
+    """The ValidatingAdmissionPolicy that keeps policies in force, and its binding; its denial
+    links `runbook` (the freeze page under the operator's runbook base URL)."""
     constraints: dict[str, Any] = {"resourceRules": RULES, "matchPolicy": "Equivalent"}
     if namespace_selector:
         constraints["namespaceSelector"] = dict(namespace_selector)
@@ -143,7 +146,7 @@ def policy_guard(
             {
                 "expression": f"!(variables.level in {FREEZES})"
                 " || (request.operation == 'UPDATE' && variables.weakened.size() == 0)",
-                "messageExpression": _message(),
+                "messageExpression": _message(runbook),
                 "reason": "Forbidden",
             }
         ],

@@ -49,6 +49,12 @@ class PolicyFreeze:
     # hold): status.reason; "" when the budget itself is below the threshold
     cause: str = ""
     earliest_thaw: datetime | None = None  # since + minimum hold, when `cause` is set
+    # spec.resourceChanges is AllowedAtPartialFreeze: a resources-only change passes a PartialFreeze
+    resources_at_partial: bool = True
+
+    def lets_resources_through(self) -> bool:
+        """True when a change of only container resources passes this policy's level."""
+        return self.level == Level.PARTIAL_FREEZE and self.resources_at_partial
 
     def holds(self, ref: WorkloadRef) -> HeldTarget | None:
         """This policy's record of the workload, if it holds it; a Deployment that holds the

@@ -21,6 +21,7 @@ from decimal import Decimal
 from budgetwarden.core.freeze.exception_spec import FreezeException
 from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
 from budgetwarden.core.kernel.levels import Level, is_freeze, level_rank, threshold_of
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy
 from budgetwarden.core.policy.status_model import PolicyStatus, SLOLevel
 
@@ -49,8 +50,11 @@ def _crossed_threshold(
     return threshold
 
 
-def policy_freeze(policy: ErrorBudgetPolicy, status: object) -> PolicyFreeze:
-    """One policy as admission sees it: its spec's targets and enforcement, its status' level."""
+def policy_freeze(
+    policy: ErrorBudgetPolicy, status: object, runbooks: RunbookLinks = SHIPPED_RUNBOOKS
+) -> PolicyFreeze:
+    """One policy as admission sees it: its spec's targets and enforcement, its status' level,
+    and the freeze runbook its denials link."""
     read = PolicyStatus.read(status)
     level = read.level or Level.UNKNOWN
     deciding = _deciding_slo(level, read.slos)
@@ -68,20 +72,23 @@ def policy_freeze(policy: ErrorBudgetPolicy, status: object) -> PolicyFreeze:
         slo=deciding.name if deciding is not None else "",
         remaining_percent=remaining,
         threshold_percent=threshold,
+        runbook_url=runbooks.freeze,
         held=read.held_targets,
         cause=cause,
         earliest_thaw=read.since + hold if cause and read.since is not None else None,
+        resources_at_partial=policy.spec.resource_changes == "AllowedAtPartialFreeze",
     )
 
 
 def freeze_view(
     policies: Iterable[tuple[ErrorBudgetPolicy, object]],
     exceptions: Iterable[FreezeException],
+    runbooks: RunbookLinks = SHIPPED_RUNBOOKS,
 ) -> FreezeView:
     """The view of one namespace: each (policy, status) pair and the approved exceptions."""
     return FreezeView(
         policies=tuple(
-            policy_freeze(policy, status)
+            policy_freeze(policy, status, runbooks)
             for policy, status in sorted(policies, key=lambda pair: pair[0].metadata.name)
         ),
         exceptions=tuple(e for e in exceptions if e.spec.approved_by),

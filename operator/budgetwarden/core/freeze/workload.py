@@ -19,6 +19,7 @@ from budgetwarden.core.freeze.workload_diff import (
     pod_template,
     spec_of,
     template_digest,
+    without_resources,
 )
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.policy.spec import TargetKind
@@ -44,6 +45,12 @@ class Workload:
     previous_template: str = ""
     template_from: str = ""  # a Rollout's spec.workloadRef Deployment, which holds its template
     pause_step: PauseStep | None = None  # the canary pause step a Rollout stands at, if any
+    template: str = ""  # template_digest of the pod template now; "" for a workloadRef Rollout
+    # workload_diff.substance_digest (without containers' resources) of the template now and of
+    # the stable one ("" when unknown): equal, and the workload differs from its stable version
+    # only in resources
+    substance: str = ""
+    stable_substance: str = ""
 
     @property
     def ref(self) -> WorkloadRef:
@@ -65,11 +72,15 @@ def template_source(obj: object) -> str:
     return name if ref.get("kind") == "Deployment" and isinstance(name, str) else ""
 
 
-def version_of(obj: object) -> str:
+def version_of(obj: object, *, resources: bool = True) -> str:
     """A digest of what makes a workload's version: its pod template without the controllers'
     hash labels and the restart stamp (a restart is no new version), and a Rollout's
-    workloadRef. Small enough to remember for every workload watched."""
+    workloadRef. Small enough to remember for every workload watched. Without `resources`, the
+    containers' resources are left out too: two versions that differ only there have the same
+    digest (a resources-only change, which a PartialFreeze may let through)."""
     template = dict(pod_template(obj))
+    if not resources:
+        template = without_resources(template)
     meta = dict(as_mapping(template.get("metadata")))
     stamps = as_mapping(meta.get("annotations"))
     meta["annotations"] = {k: v for k, v in stamps.items() if k != RESTARTED_AT_ANNOTATION}

@@ -42,6 +42,7 @@ class ChangeKind(StrEnum):
     PROMOTE = "Promote"  # a Rollout status write that promotes, resumes, retries or skips a step
     ROLLBACK = "Rollback"  # the template returns to the recorded stable version
     RESTART = "Restart"  # only the restartedAt stamp of the template changed
+    RESOURCES = "Resources"  # only containers' resources (requests, limits) changed: a mitigation
     PAUSE = "Pause"  # spec.paused false -> true
     SPEC = "Spec"  # other spec fields: strategy, limits, restartAt
     SCALE = "Scale"  # spec.replicas only
@@ -120,6 +121,12 @@ def template_digest(template: object) -> str:
     return DIGEST_PREFIX + hashlib.sha256(_canonical(normalised).encode()).hexdigest()
 
 
+def substance_digest(template: object) -> str:
+    """template_digest of a pod template without containers' resources and the restart stamp:
+    two templates with the same substance differ at most in requests and limits."""
+    return template_digest(without_resources(_without(as_mapping(template), restart=True)))
+
+
 def _workload_ref_changed(old: object, new: object) -> bool:
     return _canonical(spec_of(old).get("workloadRef")) != _canonical(
         spec_of(new).get("workloadRef")
@@ -141,11 +148,30 @@ def _template_facet(
     rollback_to = {stable_template, previous_template} - {""}
     if rollback_to and template_digest(pod_template(new)) in rollback_to:
         return ChangeKind.ROLLBACK
-    old_rest = _canonical(_without(pod_template(old), restart=True))
-    new_rest = _canonical(_without(pod_template(new), restart=True))
-    if not _workload_ref_changed(old, new) and old_rest == new_rest:
+    if _workload_ref_changed(old, new):
+        return ChangeKind.TEMPLATE
+    old_rest = _without(pod_template(old), restart=True)
+    new_rest = _without(pod_template(new), restart=True)
+    if _canonical(old_rest) == _canonical(new_rest):
         return ChangeKind.RESTART
+    if _canonical(without_resources(old_rest)) == _canonical(without_resources(new_rest)):
+        return ChangeKind.RESOURCES
     return ChangeKind.TEMPLATE
+
+
+_CONTAINER_LISTS = ("containers", "initContainers")
+
+
+def without_resources(template: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the template whose containers and init containers have no `resources`."""
+    spec = dict(as_mapping(template.get("spec")))
+    for field in _CONTAINER_LISTS:
+        listed = spec.get(field)
+        if isinstance(listed, list):
+            spec[field] = [
+                {k: v for k, v in as_mapping(c).items() if k != "resources"} for c in listed
+            ]
+    return {**template, "spec": spec}
 
 
 _VERSION_FIELDS = frozenset({"template", "workloadRef", "paused", "replicas"})

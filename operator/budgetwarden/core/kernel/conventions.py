@@ -76,6 +76,10 @@ ALERT_PAGE: Final = "SLOErrorBudgetFastBurn"
 ALERT_TICKET: Final = "SLOErrorBudgetSlowBurn"
 ALERT_BUDGET_LOW: Final = "SLOErrorBudgetLow"
 ALERT_ABSENT: Final = "SLOMetricsAbsent"
+# Outage pages beside the burn rates (core/slo/rules_outage.py): the service stopped serving,
+# and (opt-in) the raw error ratio is above a threshold.
+ALERT_SERVICE_DOWN: Final = "SLOServiceDown"
+ALERT_HIGH_ERROR_RATE: Final = "SLOHighErrorRate"
 TIER_PAGE: Final = "page"
 TIER_TICKET: Final = "ticket"
 

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.kernel.levels import Level, Levels
 from budgetwarden.core.kernel.model import LABEL_VALUE_PATTERN, Model, ObjectMeta, parse_resource
 from budgetwarden.core.kernel.quantities import Duration, Percent, PositiveFactor
@@ -30,11 +31,25 @@ LABEL_KEY_PATTERN = (
     r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
 )
 SECRET_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
+# Notification channels (spec.notify[]). PagerDuty's EU accounts use events.eu.pagerduty.com.
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+HTTP_URL_PATTERN = r"^https?://[^\s]+$"
+HOST_PATTERN = r"^[A-Za-z0-9]([-A-Za-z0-9.:]*[A-Za-z0-9])?$"
+EMAIL_ADDRESS_PATTERN = r"^[^@\s<>,;]+@[^@\s<>,;]+$"
+_EmailAddress = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_ADDRESS_PATTERN)]
+# StartTLS upgrades after connecting (port 587), Implicit speaks TLS from the start (port 465),
+# Disabled is for a relay on the same host or network.
+SMTPSecurity = Literal["StartTLS", "Implicit", "Disabled"]
+MIN_REMINDER_EVERY = timedelta(minutes=1)
+ONE_CHANNEL = "set exactly one of webhook, pagerDuty or email"
+AUTH_NEEDS_TLS = "auth needs tls StartTLS or Implicit: a password is never sent in the clear"
 _LabelKey = Annotated[str, StringConstraints(max_length=317, pattern=LABEL_KEY_PATTERN)]
 _LabelValue = Annotated[str, StringConstraints(max_length=63, pattern=LABEL_VALUE_PATTERN)]
 SelectorLabels = dict[_LabelKey, _LabelValue]
 # What lifting a freeze's pause does to a canary at a timed pause step (core/freeze/thaw.py).
 PauseStepAtThaw = Literal["Restart", "Hold", "Continue"]
+# A change of only container resources (requests, limits) is a mitigation, not a new version.
+ResourceChanges = Literal["AllowedAtPartialFreeze", "Blocked"]
 
 
 # --- ErrorBudgetPolicy -----------------------------------------------------------------------
@@ -115,10 +130,61 @@ class WebhookNotifier(Model):
     url_secret_ref: SecretKeyRef
 
 
-class Notifier(Model):
-    """Where level changes are announced."""
+class PagerDutyNotifier(Model):
+    """A PagerDuty Events API v2 integration: triggered when a freeze starts, resolved at thaw."""
 
-    webhook: WebhookNotifier
+    routing_key_secret_ref: SecretKeyRef
+    url: str = Field(default=PAGERDUTY_EVENTS_URL, max_length=2048, pattern=HTTP_URL_PATTERN)
+
+
+class SMTPAuth(Model):
+    """The SMTP login; both halves are read from Secrets when a mail is sent."""
+
+    username_secret_ref: SecretKeyRef
+    password_secret_ref: SecretKeyRef
+
+
+class EmailNotifier(Model):
+    """Plain-text mail through an SMTP server."""
+
+    host: str = Field(min_length=1, max_length=253, pattern=HOST_PATTERN)
+    port: int = Field(default=587, ge=1, le=65535)
+    sender: _EmailAddress = Field(alias="from")
+    to: tuple[_EmailAddress, ...] = Field(min_length=1, max_length=16)
+    tls: SMTPSecurity = "StartTLS"
+    auth: SMTPAuth | None = None
+
+    @model_validator(mode="after")
+    def _no_password_in_the_clear(self) -> EmailNotifier:
+        if self.auth is not None and self.tls == "Disabled":
+            raise ValueError(AUTH_NEEDS_TLS)
+        return self
+
+
+class Notifier(Model):
+    """Where level changes are announced (one channel each), and how often while a freeze lasts."""
+
+    webhook: WebhookNotifier | None = None
+    pager_duty: PagerDutyNotifier | None = None
+    email: EmailNotifier | None = None
+    # None (the default): no reminders, so upgrading never starts paging or mailing anyone.
+    reminder_every: Duration | None = None
+
+    @model_validator(mode="after")
+    def _one_channel(self) -> Notifier:
+        if sum(channel is not None for channel in (self.webhook, self.pager_duty, self.email)) != 1:
+            raise ValueError(ONE_CHANNEL)
+        return self
+
+    @field_validator("reminder_every")
+    @classmethod
+    def _reminder_floor(cls, every: timedelta | None) -> timedelta | None:
+        if every is not None and every < MIN_REMINDER_EVERY:
+            shown = format_duration(every)
+            raise ValueError(
+                f'must be at least 1m (a reminder storm is a page storm); got "{shown}"'
+            )
+        return every
 
 
 class ErrorBudgetPolicySpec(Model):
@@ -133,6 +199,7 @@ class ErrorBudgetPolicySpec(Model):
     on_metrics_unavailable: Literal["Hold", "Thaw", "Freeze"] = "Hold"
     in_flight: Literal["Pause", "Abort", "Ignore"] = "Pause"
     pause_step_at_thaw: PauseStepAtThaw = "Restart"
+    resource_changes: ResourceChanges = "AllowedAtPartialFreeze"
     notify: tuple[Notifier, ...] = Field(default=(), max_length=8)
 
 

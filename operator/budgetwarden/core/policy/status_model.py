@@ -50,6 +50,9 @@ class HeldTarget:
     previous_template: str = ""
     # the Deployment a Rollout's spec.workloadRef names: its template is the Rollout's
     template_from: str = ""
+    # template_digest of the stable template without containers' resources: a template that
+    # differs from the stable one only in resources is no new version (a PartialFreeze mitigation)
+    stable_substance: str = ""
 
     @classmethod
     def read(cls, entry: Mapping[str, Any]) -> HeldTarget | None:
@@ -60,7 +63,9 @@ class HeldTarget:
         stable, uid = read_text(entry.get("stableTemplate")), read_text(entry.get("uid"))
         previous = read_text(entry.get("previousTemplate"))
         source = read_text(entry.get("templateFrom"))
-        return cls(kind, name, entry.get("pausedByUs") is True, stable, uid, previous, source)
+        substance = read_text(entry.get("stableSubstance"))
+        paused = entry.get("pausedByUs") is True
+        return cls(kind, name, paused, stable, uid, previous, source, substance)
 
     def wire(self) -> dict[str, Any]:
         """The entry as status stores it; the templates and uid only when known."""
@@ -72,6 +77,8 @@ class HeldTarget:
             entry["previousTemplate"] = self.previous_template
         if self.template_from:
             entry["templateFrom"] = self.template_from
+        if self.stable_substance:
+            entry["stableSubstance"] = self.stable_substance
         return entry | ({"uid": self.uid} if self.uid else {})
 
     def is_of(self, kind: str, name: str, uid: str) -> bool:

@@ -30,8 +30,8 @@ PRIORITY_LABEL: Final = "priority"
 class AlertPriorities:
     """The priority each kind of generated alert carries unless an SLO's labels say otherwise.
 
-    P0 is never a default: it is for a whole service down (a ServiceDown-class alert), which an
-    SLO owner or the platform team opts into, not something a burn rate alone can tell.
+    P0 is the default of one alert only, SLOServiceDown: a whole service down, which no burn
+    rate can tell (an outage that takes the service's own metrics with it leaves no rate to burn).
     """
 
     # 2% of a 30-day budget in 1h, or 5% in 6h: at this pace the budget is gone in 2 to 5 days,
@@ -50,6 +50,12 @@ class AlertPriorities:
     # metrics with it shows up only here; a renamed metric looks the same, so it does not wake
     # anyone, but someone looks within 30 minutes.
     metrics_absent: Priority = "P2"
+    # The service stopped serving (its traffic stopped, or no target is up) after serving in the
+    # last hour: everyone is hurt now and no budget arithmetic will say so. Acknowledge in 2 min.
+    service_down: Priority = "P0"
+    # An opt-in page on the raw error ratio (the seed's HighErrorRate): users are hurt now, as
+    # with a fast burn, so it pages like one; the SLO's owner chose the threshold.
+    high_error_rate: Priority = "P1"
 
     def budget_low(self, level: Level) -> Priority:
         """The priority of the budget-low alert of `level` (Warning, PartialFreeze, FullFreeze)."""
@@ -70,6 +76,8 @@ SETTING_KEYS: Final = {
     "budgetLowPartialFreeze": "budget_low_partial_freeze",
     "budgetLowFullFreeze": "budget_low_full_freeze",
     "metricsAbsent": "metrics_absent",
+    "serviceDown": "service_down",
+    "highErrorRate": "high_error_rate",
 }
 
 

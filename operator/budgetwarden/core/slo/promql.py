@@ -148,7 +148,8 @@ def _label(name: str) -> str:
 
 
 def validate_slo_queries(slo: SLO) -> None:
-    """Raise SpecError naming each query of the SLO's indicator that is not usable PromQL."""
+    """Raise SpecError naming each query of the SLO's indicator (and its serviceDown alert's
+    upSelector) that is not usable PromQL."""
     indicator = slo.spec.indicator
     problems: list[Problem] = []
     if indicator.ratio is not None:
@@ -159,6 +160,8 @@ def validate_slo_queries(slo: SLO) -> None:
     if indicator.availability is not None:
         field = "spec.indicator.availability.up"
         problems += _selector_problems(field, indicator.availability.up, forbid=())
+    if (up := slo.spec.alerting.service_down.up_selector) is not None:
+        problems += _selector_problems("spec.alerting.serviceDown.upSelector", up, forbid=())
     if problems:
         raise SpecError(problems)
 

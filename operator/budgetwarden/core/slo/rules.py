@@ -7,7 +7,8 @@ PromQL first and raise only SpecError on bad input. Output is deterministic, so 
 object can be compared whole (the golden files in tests/golden/).
 
 Three groups per SLO, named `<namespace>-<name>-sli|budget|alerts`: recording rules in
-`rules_recording`, alerts in `rules_alerts`, burn-rate windows in `windows`.
+`rules_recording`, alerts in `rules_alerts` and `rules_outage` (the outage pages), burn-rate
+windows in `windows`.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from typing import Any
 
 from budgetwarden.core.kernel import conventions as names
 from budgetwarden.core.kernel.durations import format_duration
-from budgetwarden.core.kernel.errors import Problem
+from budgetwarden.core.kernel.errors import Problem, SpecError
 from budgetwarden.core.kernel.levels import Levels
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.core.slo.priorities import DEFAULT_PRIORITIES, AlertPriorities
 from budgetwarden.core.slo.promql import format_decimal, parse_selector, validate_slo_queries
 from budgetwarden.core.slo.rules_alerts import RESERVED_LABELS, alert_rules
+from budgetwarden.core.slo.rules_outage import outage_rules, outage_warnings
 from budgetwarden.core.slo.rules_recording import budget_rules, error_budget, sli_rules
-from budgetwarden.core.slo.spec import SLO
+from budgetwarden.core.slo.runbook_links import link_runbooks, unknown_alerts
+from budgetwarden.core.slo.spec import SLO, BurnRateWindow
 from budgetwarden.core.slo.windows import (
     BASE_RATE_WINDOW,
     MIN_SCRAPES_PER_WINDOW,
@@ -47,6 +51,8 @@ class RuleOptions:
     budget_levels: Levels = field(default_factory=Levels)
     # The `priority` label each kind of alert starts with; an SLO's labels may replace it.
     alert_priorities: AlertPriorities = DEFAULT_PRIORITIES
+    # Where each alert's runbook_url points unless the SLO names its own (runbook_links).
+    runbooks: RunbookLinks = SHIPPED_RUNBOOKS
 
     def __post_init__(self) -> None:
         if self.scrape_interval <= timedelta() or self.evaluation_interval <= timedelta():
@@ -76,10 +82,22 @@ def build_rule_groups(slo: SLO, options: RuleOptions = DEFAULT_OPTIONS) -> list[
             (names.GROUP_SUFFIX_BUDGET, budget_rules(slo)),
             (
                 names.GROUP_SUFFIX_ALERTS,
-                alert_rules(slo, windows, options.budget_levels, options.alert_priorities),
+                link_runbooks(
+                    slo,
+                    _alerts(slo, windows, options),
+                    options.runbooks,
+                ),
             ),
         )
     ]
+
+
+def _alerts(
+    slo: SLO, windows: tuple[BurnRateWindow, ...], options: RuleOptions
+) -> list[dict[str, Any]]:
+    """Burn rates, budget low and absent data (rules_alerts), then the outage pages."""
+    budget_alerts = alert_rules(slo, windows, options.budget_levels, options.alert_priorities)
+    return budget_alerts + outage_rules(slo, options.scrape_interval, options.alert_priorities)
 
 
 def build_prometheus_rule(slo: SLO, options: RuleOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
@@ -112,8 +130,15 @@ def build_prometheus_rule(slo: SLO, options: RuleOptions = DEFAULT_OPTIONS) -> d
 
 
 def rule_warnings(slo: SLO) -> list[Problem]:
-    """What is valid but probably not meant: unreachable factors, odd units, ignored labels."""
-    return _unreachable_factors(slo) + _histogram_unit(slo) + _reserved_labels(slo)
+    """What is valid but probably not meant: unreachable factors, odd units, ignored labels,
+    runbooks for alerts the SLO does not have."""
+    return (
+        _unreachable_factors(slo)
+        + _histogram_unit(slo)
+        + _reserved_labels(slo)
+        + _unknown_runbook_alerts(slo)
+        + outage_warnings(slo)
+    )
 
 
 def _unreachable_factors(slo: SLO) -> list[Problem]:
@@ -171,3 +196,15 @@ def _reserved_labels(slo: SLO) -> list[Problem]:
         for key in sorted(labels)
         if key in RESERVED_LABELS
     ]
+
+
+def _unknown_runbook_alerts(slo: SLO) -> list[Problem]:
+    if not slo.spec.alerting.runbooks:
+        return []
+    # Which alerts an SLO gets depends on disabled tiers and opt-in alerts: build them to know.
+    try:
+        groups = build_rule_groups(slo)
+    except SpecError:  # the builders report it as an error
+        return []
+    generated = {rule["alert"] for group in groups for rule in group["rules"] if "alert" in rule}
+    return unknown_alerts(slo, generated)

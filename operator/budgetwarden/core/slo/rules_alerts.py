@@ -1,4 +1,5 @@
-"""Alerting rules of one SLO: burn-rate pages and tickets, budget-low alerts, absent data.
+"""Alerting rules of one SLO: burn-rate pages and tickets, budget-low alerts, absent data, and
+the shape of the outage pages `rules_outage` writes (`outage_page`).
 
 Called by `core.slo.rules`. The burn-rate alerts read the recorded burn rates: a tier fires when,
 for any of its window pairs, both the long and the short window burn faster than the pair's factor
@@ -72,14 +73,16 @@ def alert_rules(
         if rows and not spec.disabled:
             defaults = _Defaults(severity, burn_priorities[tier])
             rules.append(_burn_alert(slo, alert, tier, defaults, speed, rows))
-    thresholds = (
-        (Level.WARNING, levels.warning_below),
-        (Level.PARTIAL_FREEZE, levels.partial_freeze_below),
-        (Level.FULL_FREEZE, levels.full_freeze_below),
+    # Each level fires only down to the next one's threshold, so a budget below the last raises
+    # one alert, not three, whatever Alertmanager's inhibition rules say.
+    bands = (
+        (Level.WARNING, levels.warning_below, levels.partial_freeze_below),
+        (Level.PARTIAL_FREEZE, levels.partial_freeze_below, levels.full_freeze_below),
+        (Level.FULL_FREEZE, levels.full_freeze_below, None),
     )
     rules += [
-        _budget_low(slo, level, percent, priorities.budget_low(level))
-        for level, percent in thresholds
+        _budget_low(slo, level, (below, down_to), priorities.budget_low(level))
+        for level, below, down_to in bands
     ]
     rules.append(_absent(slo, priorities.metrics_absent))
     return rules
@@ -144,13 +147,21 @@ def _condition(slo: SLO, row: BurnRateWindow) -> str:
     return f"{factor} over both {long} and {short} ({spent}% of the budget in {long})"
 
 
-def _budget_low(slo: SLO, level: Level, percent: Decimal, priority: Priority) -> Rule:
+def _budget_low(
+    slo: SLO, level: Level, band: tuple[Decimal, Decimal | None], priority: Priority
+) -> Rule:
+    """The alert of one level: budget left below its threshold and at or above the next one."""
+    percent, down_to = band
     remaining = slo_selector(slo, names.METRIC_BUDGET_REMAINING)
     shown = format_decimal(percent)
+    expr, handover = f"{remaining} < {format_decimal(percent / 100)}", ""
+    if down_to is not None:
+        expr += f"\nand\n{remaining} >= {format_decimal(down_to / 100)}"
+        handover = f"; below {format_decimal(down_to)}% the next level's alert takes over"
     labels = _ticket_labels(slo, priority)
     return {
         "alert": names.ALERT_BUDGET_LOW,
-        "expr": f"{remaining} < {format_decimal(percent / 100)}",
+        "expr": expr,
         "labels": dict(sorted((labels | {names.PROM_LABEL_BUDGET_LEVEL: level.value}).items())),
         "annotations": _annotations(
             slo,
@@ -158,7 +169,7 @@ def _budget_low(slo: SLO, level: Level, percent: Decimal, priority: Priority) ->
             summary=f"has less than {shown}% of its error budget left",
             description=(
                 f"{_facts(slo)} has {{{{ $value | humanizePercentage }}}} of its error budget "
-                f"left, below the {shown}% threshold of the {level.value} level."
+                f"left, below the {shown}% threshold of the {level.value} level{handover}."
             ),
         ),
     }
@@ -232,4 +243,29 @@ def _annotations(slo: SLO, alert: str, summary: str, description: str) -> dict[s
         "runbook_url": runbook,
         "summary": f"{slo.spec.service}: SLO {ref} {summary}",
         "description": description,
+    }
+
+
+def outage_page(
+    slo: SLO,
+    alert: str,
+    spec: AlertTier,
+    priority: Priority,
+    *,
+    expr: str,
+    hold: timedelta,
+    summary: str,
+    description: str,
+) -> Rule:
+    """A page beside the burn tiers (core/slo/rules_outage.py): the page tier's severity and
+    slo_tier, `priority`, then the SLO's labels and `spec`'s labels and annotations over them.
+    The description follows the SLO's facts."""
+    defaults = _Defaults(names.DEFAULT_PAGE_SEVERITY, priority)
+    text = f"{_facts(slo)}: {description}"
+    return {
+        "alert": alert,
+        "expr": expr,
+        "for": format_duration(hold),
+        "labels": _labels(slo, names.TIER_PAGE, defaults, spec),
+        "annotations": _annotations(slo, alert, summary, text) | spec.annotations,
     }

@@ -31,9 +31,12 @@ NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 PROM_LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 URL_PATTERN = r"^https?://"
+ALERT_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"  # a Prometheus metric name, no colons
 MIN_OBJECTIVE = Decimal("1")
 MIN_WINDOW = timedelta(hours=1)
 MAX_WINDOW = timedelta(days=90)
+DEFAULT_OUTAGE_HOLD = timedelta(minutes=2)  # the seed's HighErrorRate waits 2 minutes
+MAX_OUTAGE_HOLD = timedelta(hours=1)
 
 
 Query = str  # a PromQL expression, may contain Sloth's {{.window}} template
@@ -107,6 +110,45 @@ class AlertTier(Model):
     disabled: bool = False
 
 
+def _hold_range(hold: timedelta) -> timedelta:
+    # An outage page that waits longer than an hour has stopped being one.
+    if hold > MAX_OUTAGE_HOLD:
+        raise ValueError(f'must be at most 1h; got "{format_duration(hold)}"')
+    return hold
+
+
+# How long an outage condition must hold before it pages: Prometheus' `for:`.
+OutageHold = Annotated[Duration, AfterValidator(_hold_range)]
+
+
+class ServiceDownAlert(AlertTier):
+    """SLOServiceDown, the P0 page when the service stops serving; on unless `disabled`.
+
+    It fires when the SLI counts no events (its series are gone or its rate is 0) or, with
+    `upSelector`, instead when no target of that selector is up, for `for`, after the service
+    served within the last hour (core/slo/rules_outage.py).
+    """
+
+    up_selector: str | None = Field(default=None, min_length=1, max_length=1024)
+    hold: OutageHold = Field(default=DEFAULT_OUTAGE_HOLD, alias="for")
+
+
+class ErrorRateAlert(AlertTier):
+    """SLOHighErrorRate, an opt-in page when over `threshold` percent of events are bad (5m)."""
+
+    threshold: Percent
+    hold: OutageHold = Field(default=DEFAULT_OUTAGE_HOLD, alias="for")
+
+    @field_validator("threshold")
+    @classmethod
+    def _threshold_range(cls, threshold: Decimal) -> Decimal:
+        if not 0 < threshold < 100:
+            raise ValueError(
+                f'must be above 0 and below 100 (a percent of events); got "{threshold}"'
+            )
+        return threshold
+
+
 class BurnRateWindow(Model):
     """One multi-window alert condition: both windows burn faster than `factor`."""
 
@@ -122,16 +164,39 @@ class BurnRateWindow(Model):
         return self
 
 
+class AlertRunbook(Model):
+    """The runbook of one generated alert, in place of runbookURL and the tiers' annotations."""
+
+    alert: str = Field(max_length=63, pattern=ALERT_NAME_PATTERN)
+    url: str = Field(max_length=2048, pattern=URL_PATTERN)
+
+
 class Alerting(Model):
     """How the generated alerts look and when they fire."""
 
     runbook_url: str | None = Field(
         default=None, alias="runbookURL", max_length=2048, pattern=URL_PATTERN
     )
+    runbooks: tuple[AlertRunbook, ...] = Field(default=(), max_length=16)
     labels: AlertLabels = Field(default_factory=dict, max_length=32)
     page: AlertTier = Field(default_factory=AlertTier)
     ticket: AlertTier = Field(default_factory=AlertTier)
     burn_rate_windows: tuple[BurnRateWindow, ...] = Field(default=(), max_length=8)
+    service_down: ServiceDownAlert = Field(default_factory=ServiceDownAlert)
+    error_rate: ErrorRateAlert | None = None
+
+    @field_validator("runbooks")
+    @classmethod
+    def _one_runbook_per_alert(cls, runbooks: tuple[AlertRunbook, ...]) -> tuple[AlertRunbook, ...]:
+        # The CRD keys the list by alert; offline validation refuses what the API server does.
+        seen = [entry.alert for entry in runbooks]
+        if twice := sorted({alert for alert in seen if seen.count(alert) > 1}):
+            raise ValueError(f"names each alert once; {', '.join(twice)} more than once")
+        return runbooks
+
+    def runbook_of(self, alert: str) -> str | None:
+        """The runbook spec.alerting.runbooks gives `alert`, if any."""
+        return next((entry.url for entry in self.runbooks if entry.alert == alert), None)
 
 
 class SLOSpec(Model):
