@@ -22,6 +22,17 @@ from budgetwarden_dev.devenv.crds import install_crds
 from budgetwarden_dev.devenv.errors import MissingBinaryError
 from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 
+# Defined here, once: a session fixture imported into several test modules would be a fixture of
+# each module, and every module would start a live cluster (or unpack the image) of its own.
+from image_support import (  # noqa: F401
+    archive_fixture,
+    buildah_fixture,
+    config_fixture,
+    container_fixture,
+    revision_fixture,
+)
+from live_support import live_cluster_fixture, live_namespace_fixture  # noqa: F401
+
 T = TypeVar("T")
 
 # tests in these folders carry the marker of the same name without declaring it

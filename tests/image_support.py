@@ -3,8 +3,9 @@ of the test run's own, and commands run in it with `buildah run`.
 
 hack/image/build.sh builds it (bases from Debian packages, buildah, no registry; the script
 installs mmdebstrap and buildah when they are missing); the archive in dist/ is reused when it
-was built at this commit and the image's inputs have no uncommitted changes. Test modules import
-the fixtures they use with `# noqa: F401` (`archive_fixture` for `archive`, and so on).
+was built at this commit and the image's inputs have no uncommitted changes. tests/conftest.py
+imports the session fixtures (`archive`, `buildah`, `container`, ...), so every test module
+shares one; test modules must not import them again.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ hour) and fails, never skips, when that build fails. When $KUBECONFIG was set as
 began, the live tests use that cluster instead and expect those controllers to run there (as
 `budgetwarden dev up --workloads` runs them).
 
-Test modules import the fixtures they use with `# noqa: F401` (`live_cluster_fixture` for
-`live_cluster`, `live_namespace_fixture` for `live_namespace`): pytest finds fixtures imported
-into a test module.
+tests/conftest.py imports both fixtures, so every test module shares the one session cluster;
+test modules must not import them again (a fixture imported into a module is that module's own,
+and each would start a cluster of its own).
 """
 
 from __future__ import annotations

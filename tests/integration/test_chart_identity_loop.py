@@ -35,10 +35,6 @@ from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 from helm_support import Installed, chart_identity_fixture  # noqa: F401
 from image_support import (
     Buildah,
-    archive_fixture,  # noqa: F401
-    buildah_fixture,  # noqa: F401
-    container_fixture,  # noqa: F401
-    revision_fixture,  # noqa: F401
 )
 from operator_support import apply, example, get, wait_for
 from poller_support import SLO_NAME, prometheus_fixture, recorded_fixture, scraped  # noqa: F401

@@ -25,12 +25,7 @@ from image_support import (
     SBOM,
     VERSION,
     Buildah,
-    archive_fixture,  # noqa: F401
-    buildah_fixture,  # noqa: F401
-    config_fixture,  # noqa: F401
-    container_fixture,  # noqa: F401
     manifest_digest_and_labels,
-    revision_fixture,  # noqa: F401
 )
 
 pytestmark = [pytest.mark.image, pytest.mark.timeout(IMAGE_TIMEOUT)]

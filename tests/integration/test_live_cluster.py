@@ -16,8 +16,6 @@ from live_support import (
     IMAGE,
     LiveCluster,
     create,
-    live_cluster_fixture,  # noqa: F401
-    live_namespace_fixture,  # noqa: F401
     replica_sets,
     rollout_at,
     status,

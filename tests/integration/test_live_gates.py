@@ -20,7 +20,7 @@ import pytest
 from budgetwarden.runtime import config
 from budgetwarden_dev.devenv.processes import free_port
 from helm_support import FULLNAME, build_helm, find, renderer
-from live_support import LiveCluster, live_cluster_fixture, live_namespace_fixture  # noqa: F401
+from live_support import LiveCluster
 from operator_support import example, running_operator, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.cluster]

@@ -19,6 +19,8 @@ from typing import Any
 import httpx
 
 logger = logging.getLogger(__name__)
+# httpx logs every request's URL at INFO, and a webhook URL is a credential: keep it to warnings.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 Sleep = Callable[[float], Awaitable[None]]
 
 
