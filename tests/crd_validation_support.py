@@ -4,16 +4,14 @@ for the CRD validation tests (tests/integration/test_crd_validation.py, test_crd
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from bad_input_support import DROP as DROP  # the same marker and helper as the unit tests'
+from bad_input_support import EXAMPLES as EXAMPLES
+from bad_input_support import changed as changed
 from budgetwarden_dev.devenv.cluster import Cluster
-
-EXAMPLES = Path(__file__).parents[1] / "examples"
-DROP = object()  # as a value in `changed`: remove the field
 
 SLO: dict[str, Any] = {
     "apiVersion": "budgetwarden.io/v1alpha1",
@@ -55,20 +53,6 @@ SMTP_LOGIN = {
     "usernameSecretRef": {"name": "smtp", "key": "username"},
     "passwordSecretRef": {"name": "smtp", "key": "password"},
 }
-
-
-def changed(resource: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """A copy of `resource` with the field at dotted `path` (list indexes as numbers) set."""
-    copied = copy.deepcopy(resource)
-    *parents, last = path.split(".")
-    node = copied
-    for key in parents:
-        node = node[int(key)] if key.isdigit() else node.setdefault(key, {})
-    if value is DROP:
-        del node[last]
-    else:
-        node[int(last) if last.isdigit() else last] = value
-    return copied
 
 
 def apply(cluster: Cluster, namespace: str, resource: Any, *flags: str) -> tuple[int, str]:

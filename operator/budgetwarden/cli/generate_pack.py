@@ -104,6 +104,17 @@ def _register_common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_for(group: argparse._ArgumentGroup, flag: str, default: str) -> None:
+    """`--<flag>-for DURATION`: how long a condition holds before its alert fires."""
+    group.add_argument(
+        f"--{flag}-for",
+        type=DURATION,
+        default=default,
+        metavar="DURATION",
+        help=f"how long before it fires (default {default})",
+    )
+
+
 def _register_resources(group: argparse._ArgumentGroup) -> None:
     for flag, threshold, unit in (
         ("cpu", RESOURCES.cpu, "of the CPU limit"),
@@ -117,26 +128,14 @@ def _register_resources(group: argparse._ArgumentGroup) -> None:
             metavar="PERCENT",
             help=f"percent {unit} (default {threshold.value})",
         )
-        group.add_argument(
-            f"--{flag}-for",
-            type=DURATION,
-            default=threshold.sustained,
-            metavar="DURATION",
-            help=f"how long before it fires (default {threshold.sustained})",
-        )
+        _add_for(group, flag, threshold.sustained)
     group.add_argument(
         "--no-node-disks",
         dest="node_disks",
         action="store_false",
         help="leave out the nodes' filesystems (node-exporter)",
     )
-    group.add_argument(
-        "--crash-looping-for",
-        type=DURATION,
-        default=RESOURCES.crash_looping_for,
-        metavar="DURATION",
-        help=f"how long before it fires (default {RESOURCES.crash_looping_for})",
-    )
+    _add_for(group, "crash-looping", RESOURCES.crash_looping_for)
 
 
 def _register_model_quality(group: argparse._ArgumentGroup) -> None:
@@ -163,13 +162,7 @@ def _register_model_quality(group: argparse._ArgumentGroup) -> None:
             metavar="NUMBER",
             help=f"fire {'above' if flag == 'drift' else 'below'} it (default {threshold.value})",
         )
-        group.add_argument(
-            f"--{flag}-for",
-            type=DURATION,
-            default=threshold.sustained,
-            metavar="DURATION",
-            help=f"how long before it fires (default {threshold.sustained})",
-        )
+        _add_for(group, flag, threshold.sustained)
 
 
 def settings_from(args: argparse.Namespace) -> PackSettings:

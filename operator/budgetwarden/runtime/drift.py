@@ -39,7 +39,7 @@ from budgetwarden.core.freeze.view import covering_exception
 from budgetwarden.core.freeze.workload import Workload, template_drifted, version_of
 from budgetwarden.core.freeze.workload_diff import as_mapping
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.core.kernel.levels import Level, is_freeze, severity
+from budgetwarden.core.kernel.levels import is_freeze, severity
 from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.core.policy.decide import PolicyState
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, TargetKind
@@ -108,19 +108,12 @@ def _frozen(
         state = status.state
         if state is None or not is_freeze(state.level):
             continue
-        if resources_only and lets_resources_through(model, state.level):
+        if resources_only and model.spec.lets_resources_through(state.level):
             continue
         record = record_of(status.held_targets, w.kind.value, w.name, w.uid)
         if record is not None or selects(model, w):
             found.append((model, state, record))
     return sorted(found, key=lambda f: (-severity(f[1].level), f[0].metadata.name))
-
-
-def lets_resources_through(policy: ErrorBudgetPolicy, level: Level) -> bool:
-    """A change of only containers' resources passes this policy at `level` (admission agrees:
-    PolicyFreeze.lets_resources_through)."""
-    allowed = policy.spec.resource_changes == "AllowedAtPartialFreeze"
-    return level == Level.PARTIAL_FREEZE and allowed
 
 
 def respond(

@@ -137,9 +137,9 @@ def workload_of(kind: TargetKind, obj: Mapping[str, Any]) -> Workload:
     in_flight = _in_flight(kind, obj)
     source = template_source(obj) if kind is TargetKind.ROLLOUT else ""
     # A workloadRef Rollout has no template of its own: its stable ReplicaSet has it.
-    current = "" if in_flight or source else template_digest(pod_template(obj))
     template = "" if source else template_digest(pod_template(obj))
     substance = "" if source else substance_digest(pod_template(obj))
+    current = "" if in_flight else template
     return Workload(
         kind=kind,
         namespace=str(meta.get("namespace") or ""),

@@ -106,11 +106,10 @@ class PlanContext:
     def resources_only(self, w: Workload) -> bool:
         """The workload differs from its stable version only in containers' resources, and this
         policy lets such a change through at its level (spec.resourceChanges)."""
-        allowed = self.spec.resource_changes == "AllowedAtPartialFreeze"
         stable, substance = self.stable_template(w), self.stable_substance(w)
         known = "" not in (w.template, w.substance, stable, substance)
         changed_only_there = w.template != stable and w.substance == substance
-        return self.level == Level.PARTIAL_FREEZE and allowed and known and changed_only_there
+        return self.spec.lets_resources_through(self.level) and known and changed_only_there
 
     def previous_template(self, w: Workload) -> str:
         """The recorded previous revision's template; without a record the one read."""

@@ -76,7 +76,7 @@ def policy_freeze(
         held=read.held_targets,
         cause=cause,
         earliest_thaw=read.since + hold if cause and read.since is not None else None,
-        resources_at_partial=policy.spec.resource_changes == "AllowedAtPartialFreeze",
+        resources_at_partial=policy.spec.lets_resources_through(Level.PARTIAL_FREEZE),
     )
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final, cast
+from typing import Final
 
 from budgetwarden.core.packs import names
-from budgetwarden.core.slo.priorities import Priority, priority_problem
+from budgetwarden.core.slo.priorities import Priority, parse_assignment
 
 DEFAULT_PACK_PRIORITIES: Final[Mapping[str, Priority]] = MappingProxyType(
     {
@@ -42,13 +42,7 @@ DEFAULT_PACK_PRIORITIES: Final[Mapping[str, Priority]] = MappingProxyType(
 
 def parse_priority_override(text: str) -> tuple[str, Priority]:
     """ "PodCrashLooping=P1" -> (alert, priority); ValueError naming what is allowed."""
-    alert, equals, value = (part.strip() for part in text.partition("="))
-    if not equals or alert not in DEFAULT_PACK_PRIORITIES:
-        known = ", ".join(DEFAULT_PACK_PRIORITIES)
-        raise ValueError(f'must be ALERT=PRIORITY with ALERT one of {known}; got "{text[:80]}"')
-    if problem := priority_problem(value):
-        raise ValueError(f"{alert} {problem}")
-    return alert, cast(Priority, value)
+    return parse_assignment(text, DEFAULT_PACK_PRIORITIES, "ALERT=PRIORITY", "ALERT")
 
 
 def priority_of(alert: str, overrides: Mapping[str, Priority]) -> Priority:

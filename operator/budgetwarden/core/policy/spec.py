@@ -202,6 +202,12 @@ class ErrorBudgetPolicySpec(Model):
     resource_changes: ResourceChanges = "AllowedAtPartialFreeze"
     notify: tuple[Notifier, ...] = Field(default=(), max_length=8)
 
+    def lets_resources_through(self, level: Level) -> bool:
+        """A change of only containers' resources passes this policy at `level`: at
+        PartialFreeze, unless resourceChanges says Blocked. Admission, enforcement and the
+        detection fallback all ask this."""
+        return level == Level.PARTIAL_FREEZE and self.resource_changes == "AllowedAtPartialFreeze"
+
 
 class ErrorBudgetPolicy(Model):
     """An ErrorBudgetPolicy resource."""

@@ -15,6 +15,7 @@ P2 30 minutes, P3 the next business day.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Final, Literal, cast, get_args
 
@@ -88,15 +89,24 @@ def priority_problem(value: str) -> str | None:
     return f'must be one of {", ".join(PRIORITIES)}; got "{value[:80]}"'
 
 
+def parse_assignment(
+    text: str, keys: Iterable[str], form: str = "KEY=PRIORITY pairs", key: str = "KEY"
+) -> tuple[str, Priority]:
+    """ "KEY=P1" -> (key, priority) for a KEY among `keys`; ValueError naming what is allowed
+    (`form`: how the whole is written, `key`: what the left side is called)."""
+    name, equals, value = (side.strip() for side in text.partition("="))
+    known = list(keys)
+    if not equals or name not in known:
+        raise ValueError(f'must be {form} with {key} one of {", ".join(known)}; got "{text[:80]}"')
+    if problem := priority_problem(value):
+        raise ValueError(f"{name} {problem}")
+    return name, cast(Priority, value)
+
+
 def parse_priorities(text: str) -> AlertPriorities:
     """ "fastBurn=P0,metricsAbsent=P1" -> the defaults with those replaced; ValueError if bad."""
     changes: dict[str, Priority] = {}
     for item in (part.strip() for part in text.split(",")):
-        key, equals, value = (side.strip() for side in item.partition("="))
-        if not equals or key not in SETTING_KEYS:
-            known = ", ".join(SETTING_KEYS)
-            raise ValueError(f'must be KEY=PRIORITY pairs with KEY one of {known}; got "{item}"')
-        if problem := priority_problem(value):
-            raise ValueError(f"{key} {problem}")
-        changes[SETTING_KEYS[key]] = cast(Priority, value)
+        key, priority = parse_assignment(item, SETTING_KEYS)
+        changes[SETTING_KEYS[key]] = priority
     return replace(DEFAULT_PRIORITIES, **changes)
