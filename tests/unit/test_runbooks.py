@@ -175,8 +175,7 @@ def test_every_command_the_runbooks_give_exists(line: str) -> None:
     elif argv[1:3] == ["argo", "rollouts"]:
         assert argv[3] in ROLLOUTS_VERBS, f"no verb kubectl argo rollouts {argv[3]}"
     else:
-        if KUBECTL is None:
-            pytest.skip("kubectl is not installed (make venv installs it)")
+        assert KUBECTL is not None, "kubectl is not installed: make venv installs it"
         own = argv[1 : argv.index("--")] if "--" in argv else argv[1:]  # `--` starts a command
         checked = subprocess.run([KUBECTL, *own, "--help"], capture_output=True, text=True)
         assert checked.returncode == 0, checked.stderr
