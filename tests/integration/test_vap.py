@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+import vap_exception_support
 from admission_case_status import CONTROLLER
 from admission_cases import (
     CASE_IDS,
@@ -49,6 +50,7 @@ from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.status_model import HeldTarget
 from budgetwarden_dev.devenv.cluster import Cluster
 from operator_support import wait_for
+from vap_exception_support import KINDS
 
 pytestmark = pytest.mark.cluster
 DENIED = re.compile(
@@ -60,25 +62,23 @@ WARNED = (
     " with binding 'budgetwarden-freeze-warnings': "
 )
 PROBE_LABEL = "budgetwarden-probe"
-KINDS = {kind: kind.lower() for kind in (
-    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-    "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding",
-)}  # fmt: skip
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 @pytest.fixture(scope="module")
 def policies(cluster: Cluster) -> Iterator[list[dict[str, Any]]]:
     """budgetwarden's policies and bindings on the cluster; removed afterwards."""
-    objects = vap.admission_policies(OPERATOR, failure_policy="Fail", status_writers=(CONTROLLER,))
-    objects += vap_exceptions.approver_recorder()
-    objects += vap_exceptions.exception_policies(timedelta(hours=24), recorded=True)
+    freeze = vap.admission_policies(OPERATOR, failure_policy="Fail", status_writers=(CONTROLLER,))
+    exceptions = vap_exceptions.approver_recorder()
+    exceptions += vap_exceptions.exception_policies(timedelta(hours=24), recorded=True)
     cluster.kubectl("apply", "-f", "-", input=json.dumps({"kind": "List", "apiVersion": "v1",
-                                                           "items": objects}))  # fmt: skip
-    yield objects
+                                                           "items": freeze}))  # fmt: skip
+    vap_exception_support.install(cluster, exceptions)
+    yield freeze + exceptions
     cluster.kubectl("apply", "-f", "-", input=json.dumps(parked_freeze_policies()))
-    for obj in objects[6:]:  # the params guard and the FreezeException policies
+    for obj in freeze[6:]:  # the params guard
         cluster.kubectl("delete", KINDS[obj["kind"]], obj["metadata"]["name"], "--ignore-not-found")
+    vap_exception_support.remove(cluster, exceptions)
 
 
 @pytest.fixture

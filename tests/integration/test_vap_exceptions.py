@@ -18,16 +18,13 @@ from typing import Any
 
 import pytest
 
+import vap_exception_support
 from budgetwarden.core.freeze import vap_exceptions
 from budgetwarden_dev.devenv.cluster import Cluster
-from operator_support import get, wait_for
+from operator_support import get
 
 pytestmark = pytest.mark.cluster
 DENIED = "denied request: "
-KINDS = {"ValidatingAdmissionPolicy": "validatingadmissionpolicy",
-         "ValidatingAdmissionPolicyBinding": "validatingadmissionpolicybinding",
-         "MutatingAdmissionPolicy": "mutatingadmissionpolicy",
-         "MutatingAdmissionPolicyBinding": "mutatingadmissionpolicybinding"}  # fmt: skip
 
 
 def stamp(moment: datetime) -> str:
@@ -51,15 +48,6 @@ def create(cluster: Cluster, text: str, user: str, *flags: str) -> str:
     return "created" if result.returncode == 0 else result.stderr.partition(DENIED)[2].strip()
 
 
-def recorded(cluster: Cluster, text: str, user: str) -> bool:
-    """Whether a server-side dry-run create by `user` comes back with `user` as the approver."""
-    result = cluster.kubectl("create", "-f", "-", "--dry-run=server", "-o", "json",
-                             *as_user(user), input=text, check=False)  # fmt: skip
-    if result.returncode != 0:
-        return False
-    return bool(json.loads(result.stdout)["spec"].get("approvedBy") == user)
-
-
 def change(cluster: Cluster, namespace: str, name: str, spec: dict[str, Any], user: str) -> str:
     result = cluster.kubectl(
         "patch", "freezeexception", name, "-n", namespace, "--type=merge",
@@ -73,20 +61,9 @@ def policies(cluster: Cluster) -> Iterator[None]:
     """The FreezeException policies in force (a forged approver is refused), removed after."""
     objects = vap_exceptions.approver_recorder()
     objects += vap_exceptions.exception_policies(timedelta(hours=24), recorded=True)
-    items = json.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
-    cluster.kubectl("apply", "-f", "-", input=items)
-    probe = body("default", "probe", datetime.now(UTC) + timedelta(hours=1), approvedBy="carol")
-    refused = "is recorded from the request"
-    wait_for(
-        "the FreezeException policies to be in force",
-        lambda: refused in create(cluster, probe, "alice", "--dry-run=server"),
-    )
-    # the MutatingAdmissionPolicy is synced on its own: wait until it records the approver too
-    unsigned = body("default", "probe", datetime.now(UTC) + timedelta(hours=1))
-    wait_for("the approver recorder to be in force", lambda: recorded(cluster, unsigned, "alice"))
+    vap_exception_support.install(cluster, objects)
     yield
-    for obj in objects:
-        cluster.kubectl("delete", KINDS[obj["kind"]], obj["metadata"]["name"], "--ignore-not-found")
+    vap_exception_support.remove(cluster, objects)
 
 
 def test_another_approver_can_only_end_an_exception_sooner_and_is_then_its_approver(
