@@ -1,5 +1,5 @@
 """What the Alertmanager tests share: the shipped routing, amtool, a fast copy of the routing for
-a real Alertmanager on loopback, and an HTTP receiver that records what it is sent.
+a real Alertmanager on loopback, and the demo's receiver, which records what it is sent.
 
 tests/alertmanager/ runs amtool on alertmanager/alertmanager.yml and shows its inhibition rules
 on a real Alertmanager; tests/integration/test_helm_alertmanager.py checks the chart's copy.
@@ -8,21 +8,19 @@ amtool and Alertmanager come from Debian's prometheus-alertmanager package (`mak
 
 from __future__ import annotations
 
-import copy
-import json
 import subprocess
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 
+from budgetwarden_dev.demo.alerting import local_routing, start_alertmanager
+from budgetwarden_dev.demo.receiver import Delivery, Inbox
+from budgetwarden_dev.demo.receiver import server as receiver_server
 from budgetwarden_dev.devenv import processes
 from budgetwarden_dev.devenv.binaries import find_binary
 from budgetwarden_dev.devenv.errors import MissingBinaryError
@@ -59,36 +57,17 @@ def receivers_for(config: Path, labels: Mapping[str, str]) -> list[str]:
 
 def fast_copy(config: Mapping[str, Any], receiver_url: str) -> dict[str, Any]:
     """The routing with every receiver a webhook to `receiver_url`/<receiver name> and every
-    route's timings cut to FAST_TIMINGS; the routes and inhibition rules stay as they are."""
-    fast = copy.deepcopy(dict(config))
-    fast["receivers"] = [
-        {"name": r["name"], "webhook_configs": [{"url": f"{receiver_url}/{r['name']}"}]}
-        for r in config["receivers"]
-    ]
-    fast["route"].update(FAST_TIMINGS)  # child routes inherit what they do not set
-    children = list(fast["route"].get("routes", []))
-    while children:
-        route = children.pop()
-        route.update({k: v for k, v in FAST_TIMINGS.items() if k in route})
-        children.extend(route.get("routes", []))
-    return fast
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One alert in one notification: which receiver got it, and the alert's labels."""
-
-    receiver: str
-    labels: Mapping[str, str]
+    route's timings cut to FAST_TIMINGS; the routes and inhibition rules stay as they are (the
+    demo's routing, with shorter waits)."""
+    return local_routing(config, receiver_url, FAST_TIMINGS)
 
 
 class Receiver:
-    """An HTTP server on loopback that records every alert Alertmanager's webhooks post."""
+    """The demo's notification receiver (`budgetwarden demo-receiver`'s server), in a thread."""
 
     def __init__(self) -> None:
-        self.deliveries: list[Delivery] = []
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._inbox = Inbox()
+        self._server = receiver_server(("127.0.0.1", 0), self._inbox)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -96,27 +75,7 @@ class Receiver:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def received(self) -> list[Delivery]:
-        with self._lock:
-            return list(self.deliveries)
-
-    def _record(self, receiver: str, body: dict[str, Any]) -> None:
-        with self._lock:
-            self.deliveries += [Delivery(receiver, alert["labels"]) for alert in body["alerts"]]
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        record = self._record
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                record(self.path.strip("/"), body)
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # quiet: pytest shows the assertion, not a request log
-
-        return Handler
+        return self._inbox.all()
 
     @contextmanager
     def running(self) -> Iterator[Receiver]:
@@ -133,8 +92,8 @@ class Alertmanager:
 
     def __init__(self, config: Mapping[str, Any], workdir: Path) -> None:
         self.workdir = workdir
+        self.config = config
         self.port = processes.free_port()
-        (workdir / "alertmanager.yml").write_text(yaml.safe_dump(dict(config), sort_keys=False))
         self._client = httpx.Client(base_url=self.url, timeout=10, trust_env=False)
 
     @property
@@ -143,21 +102,13 @@ class Alertmanager:
 
     @contextmanager
     def running(self) -> Iterator[Alertmanager]:
-        argv = [
-            str(binary("prometheus-alertmanager")),
-            f"--config.file={self.workdir / 'alertmanager.yml'}",
-            f"--storage.path={self.workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{self.port}",
-            "--cluster.listen-address=",  # empty: no gossip port, no peers to wait for
-        ]
-        log = self.workdir / "alertmanager.log"
-        spawned, child = processes.spawn("alertmanager", argv, log, detached=False)
+        binary("prometheus-alertmanager")  # a missing binary fails with how to install it
+        child, _ = start_alertmanager(self.workdir, self.config, detached=False, port=self.port)
         try:
-            processes.wait_http(f"{self.url}/-/ready", spawned, timeout=60)
             yield self
         finally:
             self._client.close()
-            processes.stop(spawned, child)
+            child.stop()
 
     def post(self, alerts: list[Mapping[str, str]]) -> None:
         """Fire alerts with these label sets (API v2); they stay firing for resolve_timeout."""

@@ -24,6 +24,8 @@ from cli_support import CONSOLE_SCRIPT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.cluster, pytest.mark.live, pytest.mark.promtool]
 CONTROLLERS = {"kube-controller-manager", "kube-scheduler", "kwok", "rollouts-controller"}
+ALERTING = {"alertmanager", "demo-receiver"}
+PAGE = "SLOErrorBudgetFastBurn demo/checkout-availability [P1]"
 
 
 def _budgetwarden(
@@ -58,7 +60,7 @@ def test_the_drill_shows_the_canary_held_by_the_freeze_and_down_stops_the_contro
     directory, env = demo
     state = StackState.load(directory)
     assert state is not None
-    assert {p.name for p in state.processes} >= CONTROLLERS
+    assert {p.name for p in state.processes} >= CONTROLLERS | ALERTING
     drill = _budgetwarden("drill", "high-error-rate", env=env, timeout=480)
     timeline = drill.stdout
     assert drill.returncode == 0, timeline + drill.stderr
@@ -77,12 +79,24 @@ def test_the_drill_shows_the_canary_held_by_the_freeze_and_down_stops_the_contro
         "Status:          ✔ Healthy",
         "Step:          4/4",
         "✓ canary promoted through every step: Healthy",
+        "Alertmanager delivered, by receiver",
+        "           chat:",
+        f"s {PAGE} firing",
+        "           pager:",
+        f"s {PAGE} firing",
+        f"s {PAGE} resolved",
         "✓ drill passed",
     ]
     found = [timeline.find(text) for text in expected_in_order]
     missing = [text for text, at in zip(expected_in_order, found, strict=True) if at < 0]
     assert not missing, timeline
     assert found == sorted(found), timeline
+    # P1 goes to the pager and the chat (alertmanager/alertmanager.yml), the resolution too
+    delivered = [f"Alertmanager → pager: {PAGE} firing", f"Alertmanager → chat: {PAGE} firing",
+                 "✓ SLOErrorBudgetFastBurn delivered to the pager by Alertmanager",
+                 f"Alertmanager → pager: {PAGE} resolved",
+                 "✓ SLOErrorBudgetFastBurn resolved at the pager"]  # fmt: skip
+    assert [line for line in delivered if line not in timeline] == [], timeline
     down = _budgetwarden("demo", "down", "--dir", str(directory), env=env, timeout=120)
     assert down.returncode == 0, down.stderr
     assert [p.name for p in state.processes if processes.is_running(p)] == []

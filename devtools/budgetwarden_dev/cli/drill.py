@@ -67,6 +67,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         default=env("BUDGETWARDEN_DEMO_URL"),
         help="the demo service the SLO measures (default: $BUDGETWARDEN_DEMO_URL)",
     )
+    parser.add_argument(
+        "--receiver-url",
+        default=env("BUDGETWARDEN_DEMO_RECEIVER_URL"),
+        help="the receiver Alertmanager delivers to (`budgetwarden demo-receiver`), to print who"
+        " got which alert (default: $BUDGETWARDEN_DEMO_RECEIVER_URL; none: not shown)",
+    )
     _register_how(parser)
 
 
@@ -134,4 +140,5 @@ def _options(args: argparse.Namespace) -> DrillOptions:
     return DrillOptions(
         args.error_rate, args.demo_url, admission=not args.skip_admission,
         plugin=Plugin(plugin, args.kubeconfig, args.namespace) if plugin else None,
+        receiver_url=args.receiver_url or None,
     )  # fmt: skip

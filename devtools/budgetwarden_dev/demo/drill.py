@@ -31,6 +31,7 @@ from budgetwarden.core.policy.spec import ErrorBudgetPolicy
 from budgetwarden_dev.demo import drill_admission, drill_canary
 from budgetwarden_dev.demo.drill_canary import Canary, Plugin
 from budgetwarden_dev.demo.drill_report import Reporter, alert_due, plan_for
+from budgetwarden_dev.demo.notifications import Notifications
 from budgetwarden_dev.demo.observe import Snapshot, Watcher
 from budgetwarden_dev.demo.plan import FREEZE_LEVELS, Plan, percent, say_duration, seconds
 from budgetwarden_dev.demo.timeline import Step, StepFailed, Steps, Timeline, deadline
@@ -43,6 +44,9 @@ ALERT_RESOLVED = f"{c.ALERT_PAGE} resolved"
 PAUSED = "targets paused by budgetwarden"
 THAWED = "freeze lifted after the hold"
 RESUMED = "targets resumed"
+PAGED = f"{c.ALERT_PAGE} delivered to the pager by Alertmanager"
+PAGE_RESOLVED = f"{c.ALERT_PAGE} resolved at the pager"
+PAGER = "pager"  # the receiver alertmanager/alertmanager.yml routes P0 and P1 to
 
 __all__ = ["DemoControl", "DrillError", "DrillOptions", "StepFailed", "run_drill"]
 
@@ -59,6 +63,7 @@ class DrillOptions:
     demo_url: str
     admission: bool = True
     plugin: Plugin | None = None  # `kubectl argo rollouts`, to show and drive a live canary
+    receiver_url: str | None = None  # the demo's notification receiver, behind Alertmanager
 
 
 class DemoControl:
@@ -84,8 +89,10 @@ def run_drill(watcher: Watcher, options: DrillOptions, timeline: Timeline) -> No
     before = _settled(watcher, policy, timeline)
     plan = plan_for(watcher, slo, policy, options.error_rate, before)
     fires, resolves = alert_due(slo, plan.burn_rate)
-    burn = _burn_steps(timeline, plan, fires)  # checks the plan first
-    report = Reporter(watcher, policy, timeline)
+    notifications = Notifications(options.receiver_url, timeline) if options.receiver_url else None
+    paged = notifications is not None
+    burn = _burn_steps(timeline, plan, fires, paged=paged)  # checks the plan first
+    report = Reporter(watcher, policy, timeline, notifications)
     report.preamble(plan, before, slo)
     canary = drill_canary.find(watcher, policy, options.plugin, timeline)
     if canary is not None:
@@ -109,7 +116,7 @@ def run_drill(watcher: Watcher, options: DrillOptions, timeline: Timeline) -> No
         change = f"{percent(options.error_rate)} → {percent(previous)}"
         timeline.line(f"error rate {change} (restored after {say_duration(lasted)})")
     try:
-        thaw = _thaw_steps(timeline, policy, float(resolves), canary)
+        thaw = _thaw_steps(timeline, policy, float(resolves), canary, paged=paged)
         last = _follow(watcher, policy, report, thaw, last, canary)
     finally:
         if exception is not None:
@@ -148,9 +155,12 @@ def _settled(watcher: Watcher, policy: ErrorBudgetPolicy, timeline: Timeline) ->
     return now
 
 
-def _burn_steps(timeline: Timeline, plan: Plan, alert: Decimal | None) -> Steps:
-    """The fast-burn alert, each level in turn, and the pause; due when the plan says."""
+def _burn_steps(timeline: Timeline, plan: Plan, alert: Decimal | None, *, paged: bool) -> Steps:
+    """The fast-burn alert (and, with a receiver, its page), each level in turn, and the pause;
+    due when the plan says."""
     steps = [Step(ALERT_FIRING, _f(alert), deadline(_f(alert)))]
+    if paged:  # Prometheus sends at once; Alertmanager waits the P1 route's group_wait
+        steps.append(Step(PAGED, _f(alert), deadline(_f(alert), 60)))
     for level in FREEZE_LEVELS:
         due = plan.due(level)
         if due is None or due > LONGEST_BURN:
@@ -166,16 +176,19 @@ def _burn_steps(timeline: Timeline, plan: Plan, alert: Decimal | None) -> Steps:
 
 
 def _thaw_steps(
-    timeline: Timeline, policy: ErrorBudgetPolicy, resolves: float, canary: Canary | None
-) -> Steps:
-    """Alert resolved; thaw and resume once the short window empties and the hold runs out;
-    a canary held where it stood and then promoted to the end."""
+    timeline: Timeline, policy: ErrorBudgetPolicy, resolves: float, canary: Canary | None,
+    *, paged: bool,
+) -> Steps:  # fmt: skip
+    """Alert resolved (and, with a receiver, its page too); thaw and resume once the short
+    window empties and the hold runs out; a canary held where it stood, then promoted to the end."""
     thaw = float(seconds(policy.spec.hysteresis.minimum_hold)) + 15
     steps = [
         Step(ALERT_RESOLVED, resolves, deadline(resolves)),
         Step(THAWED, thaw, deadline(thaw, 60)),
         Step(RESUMED, thaw, deadline(thaw, 60)),
     ]
+    if paged:  # Alertmanager tells of a resolution at the group's next interval
+        steps.append(Step(PAGE_RESOLVED, resolves, deadline(resolves, 60)))
     return Steps(timeline, steps + (drill_canary.canary_steps(thaw) if canary else []))
 
 
@@ -188,6 +201,8 @@ def _follow(
         now = watcher.snapshot(policy)
         report.changes(last, now)
         _tick(steps, now, report.ours)
+        if report.notifications is not None:
+            _tick_pages(steps, report.notifications)
         if canary is not None:
             canary.follow(last, now, steps)
         last = now
@@ -215,6 +230,13 @@ def _tick(steps: Steps, now: Snapshot, ours: set[str]) -> None:
     steps.mark(THAWED, thawed)
     resumed = all(not now.workloads[key].paused for key in ours if key in now.workloads)
     steps.mark(RESUMED, thawed and resumed)
+
+
+def _tick_pages(steps: Steps, notifications: Notifications) -> None:
+    """Mark the page's delivery and its resolution at the pager."""
+    for step, status in ((PAGED, "firing"), (PAGE_RESOLVED, "resolved")):
+        if steps.has(step):
+            steps.mark(step, notifications.delivered(PAGER, c.ALERT_PAGE, status))
 
 
 def _f(value: Decimal | None) -> float | None:

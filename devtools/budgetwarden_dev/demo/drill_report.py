@@ -17,6 +17,7 @@ from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy
 from budgetwarden.core.slo.spec import SLO
 from budgetwarden.core.slo.windows import burn_rate_windows
+from budgetwarden_dev.demo.notifications import Notifications
 from budgetwarden_dev.demo.observe import Snapshot, Watcher, Workload
 from budgetwarden_dev.demo.plan import HUNDRED, Plan, outage_text, percent, say_duration, seconds
 from budgetwarden_dev.demo.timeline import Timeline
@@ -82,8 +83,12 @@ def plan_for(
 class Reporter:
     """Prints the drill's lines; remembers which pauses are ours and which a human's."""
 
-    def __init__(self, watcher: Watcher, policy: ErrorBudgetPolicy, timeline: Timeline):
+    def __init__(
+        self, watcher: Watcher, policy: ErrorBudgetPolicy, timeline: Timeline,
+        notifications: Notifications | None = None,
+    ) -> None:  # fmt: skip
         self.watcher, self.policy, self.timeline = watcher, policy, timeline
+        self.notifications = notifications
         self.humans: list[str] = []
         self.ours: set[str] = set()
         self.levels: list[str] = []
@@ -131,6 +136,8 @@ class Reporter:
         moved = now.remaining != before.remaining
         if moved and self.timeline.elapsed() - self._table_at >= TABLE_SECONDS:
             self.table()
+        if self.notifications is not None:
+            self.notifications.poll()
 
     def _level(self, before: Snapshot, now: Snapshot) -> None:
         self.levels.append(now.level)
@@ -168,6 +175,8 @@ class Reporter:
         slo_status = self.watcher.get(c.PLURAL_SLO, self.watcher.slo_name).get("status") or {}
         shown = (slo_status.get("errorBudget") or {}).get("remainingPercent")
         self.table()
+        if self.notifications is not None:
+            self.notifications.summary()
         self.timeline.line(
             f"✓ drill passed: levels {' → '.join(self.levels)}",
             [

@@ -1,8 +1,10 @@
 """The demo stack behind `budgetwarden demo up|down|env`: the whole loop on one machine.
 
 `up` starts, detached so they outlive the command: a local control plane with the CRDs, the
-demo service with a steady load, Prometheus scraping it every second with a day of healthy
-history backfilled (demo/history.py), `budgetwarden rules-sync`, and the operator polling every
+demo service with a steady load, Alertmanager with the shipped routing delivering to a local
+receiver (demo/alerting.py), Prometheus scraping the service every second with a day of healthy
+history backfilled (demo/history.py) and sending its alerts to Alertmanager,
+`budgetwarden rules-sync`, and the operator polling every
 second and serving the admission webhook (registered from `budgetwarden webhook render`); then
 it applies examples/demo/ and waits until the policy has a level. With `workloads`, the
 controllers that make workloads roll out run beside the control plane (demo/live.py) and `up`
@@ -28,8 +30,8 @@ from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.durations import parse_duration
 from budgetwarden.core.slo.rules import RuleOptions
 from budgetwarden.core.slo.spec import SLO, parse_slo
+from budgetwarden_dev.demo import alerting, live
 from budgetwarden_dev.demo import components as parts
-from budgetwarden_dev.demo import live
 from budgetwarden_dev.demo.history import History, backfill
 from budgetwarden_dev.demo.identity import operator_kubeconfig
 from budgetwarden_dev.devenv import processes
@@ -44,6 +46,8 @@ from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 
 DEMO_URL_VAR = "BUDGETWARDEN_DEMO_URL"
 NAMESPACE_VAR = "BUDGETWARDEN_DEMO_NAMESPACE"
+RECEIVER_URL_VAR = "BUDGETWARDEN_DEMO_RECEIVER_URL"  # the drill prints what it was delivered
+ALERTMANAGER_URL_VAR = "BUDGETWARDEN_ALERTMANAGER_URL"
 OPERATOR_USERNAME_VAR = "BUDGETWARDEN_OPERATOR_USERNAME"  # runtime/config.py reads it
 DEFAULT_NAMESPACE = "demo"
 DEFAULT_LOAD_RPS = 20
@@ -140,8 +144,9 @@ def _up(
     demo, demo_url = parts.start_demo_service(directory / "demo", load_rps=load_rps, detached=True)
     started.add(demo.proc)
 
+    receiver_url, alertmanager_url = _alerting(started)
     slo = parse_slo(next(d for d in docs if d["kind"] == c.KIND_SLO))
-    prometheus = _prometheus(demo_url, slo, load_rps, settings, started)
+    prometheus = _prometheus(demo_url, slo, load_rps, settings, started, alertmanager_url)
     _operator(plane.kubeconfig, kubectl, prometheus, namespace, settings, started)
     parts.apply(kubectl, [d for d in docs if d["kind"] != "Namespace"])
     wait_ready(kubectl, prometheus.url, slo, namespace)
@@ -154,6 +159,8 @@ def _up(
         devstack.RULES_DIR_VAR: str(prometheus.rules_dir),
         DEMO_URL_VAR: demo_url,
         NAMESPACE_VAR: namespace,
+        RECEIVER_URL_VAR: receiver_url,
+        ALERTMANAGER_URL_VAR: alertmanager_url,
         **exports,
     })  # fmt: skip
     state.save(directory)
@@ -203,10 +210,20 @@ def _operator(
     webhook.register(kubectl, operator, operator_username=own.username)
 
 
+def _alerting(started: _Started) -> tuple[str, str]:
+    """The local receiver and Alertmanager (demo/alerting.py): their URLs."""
+    say("starting Alertmanager (alertmanager/alertmanager.yml) and a local receiver for what it "
+        "delivers")  # fmt: skip
+    started.add(folders=[started.directory / "alerting"])
+    return alerting.start(started.directory / "alerting", started.add)
+
+
 def _prometheus(
-    demo_url: str, slo: SLO, load_rps: int, settings: parts.LoopSettings, started: _Started
-) -> PrometheusProcess:
-    """Prometheus with a healthy day behind it, scraping the demo service."""
+    demo_url: str, slo: SLO, load_rps: int, settings: parts.LoopSettings, started: _Started,
+    alertmanager_url: str,
+) -> PrometheusProcess:  # fmt: skip
+    """Prometheus with a healthy day behind it, scraping the demo service and sending its alerts
+    to the demo's Alertmanager."""
     directory = started.directory
     prometheus = PrometheusProcess(
         directory / "rules",
@@ -215,6 +232,7 @@ def _prometheus(
         scrape_interval=settings.scrape_interval,
         workdir=directory / "prometheus",
         detached=True,
+        alerting=alerting.prometheus_alerting(alertmanager_url),
     )
     started.add(folders=[prometheus.workdir, prometheus.rules_dir, directory / "backfill"])
     history = demo_history(slo, demo_url, load_rps)

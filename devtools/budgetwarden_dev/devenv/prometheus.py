@@ -39,6 +39,7 @@ class PrometheusProcess:
         workdir: Path | None = None,
         extra_args: Sequence[str] = (),
         detached: bool = False,
+        alerting: Mapping[str, Any] | None = None,
     ) -> None:
         """Configure (nothing starts yet); `workdir` holds config, TSDB and log, removed on stop."""
         self.rules_dir = rules_dir
@@ -48,6 +49,7 @@ class PrometheusProcess:
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="budgetwarden-prom-"))
         self.extra_args = list(extra_args)
         self.detached = detached
+        self.alerting = dict(alerting or {})  # prometheus.yml's `alerting`: where alerts go
         self.port = processes.free_port()
         self.process: Spawned | None = None
         self._child: subprocess.Popen[bytes] | None = None
@@ -71,6 +73,7 @@ class PrometheusProcess:
             },
             "rule_files": [str(self.rules_dir / "*.yaml"), str(self.rules_dir / "*.yml")],
             "scrape_configs": self.scrape_configs,
+            **({"alerting": self.alerting} if self.alerting else {}),
         }
 
     def _write_config(self) -> None:
