@@ -2,7 +2,7 @@
 
 The demo service serves traffic; a real Prometheus with a backfilled healthy day (so the 1d
 budget is computed over a full window) scrapes it every second; `budgetwarden rules-sync` and
-`budgetwarden run` run as subprocesses against the real API server; examples/demo/ is applied.
+`budgetwarden run` run as subprocesses against the real API server; demo/manifests/ is applied.
 Raising the demo service's error rate to 20 % (burn rate 200) fires the policy's burn-rate
 ladder (2m/10s above 14.4x, 28.8x, 57.6x), so the levels come in order within a minute, and
 after the errors stop the freeze ends only once the policy's minimum hold (30s) has passed.
@@ -37,7 +37,7 @@ POLICY, ROLLOUT, WORKER, HUMAN = "payments", "checkout", "checkout-worker", "che
 LEVELS = ("Normal", "Warning", "PartialFreeze", "FullFreeze")
 FREEZES = LEVELS[2:]
 TARGETS = (("rollout", ROLLOUT), ("deployment", WORKER))
-HOLD_SECONDS = 30  # examples/demo/03-policy.yaml
+HOLD_SECONDS = 30  # demo/manifests/03-policy.yaml
 SETTINGS = parts.LoopSettings(status_refresh="2s")
 # A Deployment the policy targets that someone paused by hand before any freeze.
 PAUSED_BY_HAND: dict[str, Any] = {

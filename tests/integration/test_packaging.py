@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tour_support import tour_commands, tour_folder
+
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "01-availability-ratio.yaml"
 PIP_TIMEOUT = 900  # seconds; resolving and installing the dependencies from the package index
@@ -108,3 +110,10 @@ def test_the_dev_tools_are_not_installed(installed: Path, tmp_path: Path) -> Non
     probe = "import importlib.util as u, sys; print(*(u.find_spec(n) for n in sys.argv[1:]))"
     done = _ok(_run([str(installed / "python"), "-c", probe, *names], tmp_path))
     assert done.stdout.split() == ["None"] * len(names)
+
+
+def test_the_readme_tour_runs_as_written(installed: Path, tmp_path: Path) -> None:
+    folder = tour_folder(tmp_path)
+    for argv in tour_commands():
+        done = _ok(_run([str(installed / "budgetwarden"), *argv[1:]], folder))
+        assert "Traceback" not in done.stderr

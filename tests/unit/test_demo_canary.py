@@ -11,7 +11,7 @@ import yaml
 from budgetwarden_dev.demo.drill_canary import Position, controller_view, first_pause
 from budgetwarden_dev.demo.live import LIVE_CANARY_STEPS, with_live_canary
 
-DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "manifests"
 REASON = "budgetwarden.io/freeze-reason"
 
 # `kubectl argo rollouts get rollout checkout --no-color` (v1.10.2) while budgetwarden holds it

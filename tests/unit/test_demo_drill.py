@@ -17,7 +17,7 @@ from budgetwarden_dev.demo.history import History, openmetrics
 from budgetwarden_dev.demo.observe import label_selector
 from budgetwarden_dev.demo.plan import Plan
 
-DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "manifests"
 LADDER = parse_policy(yaml.safe_load((DEMO / "03-policy.yaml").read_text())).spec
 THRESHOLDS_ONLY = ErrorBudgetPolicySpec()
 DAY = timedelta(days=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from budgetwarden.core.kernel.errors import Problem
 from budgetwarden.core.slo.importers.openslo import catalog, convert_openslo
 from budgetwarden.core.slo.importers.sloth import convert_sloth
 from budgetwarden.core.slo.rules import build_rule_groups
@@ -14,8 +15,8 @@ from importer_support import FIXTURES, slo_doc
 
 def test_sloth_resource_form_keeps_its_namespace() -> None:
     document = yaml.safe_load((FIXTURES / "sloth-crd.yaml").read_text())
-    resources, problems = convert_sloth(document, "ignored")
-    assert (resources, problems) == (
+    conversion = convert_sloth(document, "ignored")
+    assert (list(conversion.resources), [*conversion.changes, *conversion.reasons]) == (
         [
             slo_doc(
                 "search-grpc-availability",
@@ -41,7 +42,14 @@ def test_sloth_resource_form_keeps_its_namespace() -> None:
                 team="discovery",
             )
         ],
-        [],
+        [
+            Problem(
+                "spec.slos[0].alerting",
+                "disabled in Sloth: SLOErrorBudgetSlowBurn turned off "
+                "(spec.alerting.ticket.disabled); SLOErrorBudgetLow and SLOMetricsAbsent are "
+                "still generated: no SLO field turns them off",
+            )
+        ],
     )
 
 
@@ -73,9 +81,9 @@ def test_converted_fixtures_generate_rules(fixture: str, names: list[str]) -> No
         resource
         for document in documents
         for resource in (
-            convert_openslo(document, known)[0]
+            convert_openslo(document, known).resources
             if fixture.startswith("openslo")
-            else convert_sloth(document)[0]
+            else convert_sloth(document).resources
         )
     ]
     slos = [parse_slo(resource) for resource in resources]

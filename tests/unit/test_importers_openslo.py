@@ -47,7 +47,8 @@ SLI_CATALOG = Catalog(
     source_types={"prom": "Prometheus"},
 )
 
-TARGET_WHY = "objective skipped: needs target or targetPercent"
+WINDOW_WHY = "must contain {{.window}} where the range goes, or count a counter (counter: true)"
+TARGET_WHY = "needs target (0.999) or targetPercent (99.9); got None"
 
 OPENSLO_CONVERSIONS = [
     pytest.param(
@@ -79,7 +80,18 @@ OPENSLO_CONVERSIONS = [
                     },
                 )
             ],
-            [],
+            [
+                Problem(
+                    "spec.indicatorRef.ratioMetric.good.metricSource.spec.query",
+                    'counter "http_requests_total{code!~"5.."}" read as '
+                    '"sum(rate(http_requests_total{code!~"5.."}[{{.window}}]))"',
+                ),
+                Problem(
+                    "spec.indicatorRef.ratioMetric.total.metricSource.spec.query",
+                    'counter "http_requests_total" read as '
+                    '"sum(rate(http_requests_total[{{.window}}]))"',
+                ),
+            ],
         ),
         id="an SLI and a data source found by name; bare counters get a rate over the window",
     ),
@@ -93,7 +105,7 @@ OPENSLO_CONVERSIONS = [
                 slo_doc("api-normal", ratio_spec("99", "7d")),
                 slo_doc("api-2", ratio_spec("99.9", "7d")),
             ],
-            [],
+            [Problem("metadata.name", 'name "api-Normal" made a Kubernetes name: "api-normal"')],
         ),
         id="two objectives give two SLOs",
     ),
@@ -107,9 +119,18 @@ OPENSLO_CONVERSIONS = [
     ),
     pytest.param(
         _openslo("api", timeWindow=[{"duration": "1M", "calendar": {"timeZone": "UTC"}}]),
-        _skip(
-            "spec.timeWindow[0]",
-            "skipped: calendar windows cannot be converted: budgetwarden windows are rolling",
+        (
+            [],
+            [
+                Problem(
+                    "spec.timeWindow[0]",
+                    "calendar windows cannot be converted: budgetwarden windows are rolling",
+                ),
+                Problem(
+                    "spec.timeWindow[0].duration",
+                    '"1M": months, quarters and years have no fixed length; use days (30d)',
+                ),
+            ],
         ),
         id="a calendar window",
     ),
@@ -117,7 +138,7 @@ OPENSLO_CONVERSIONS = [
         _openslo("api", timeWindow=[{"duration": "1Q", "isRolling": True}]),
         _skip(
             "spec.timeWindow[0].duration",
-            'skipped: "1Q": months, quarters and years have no fixed length; use days (30d)',
+            '"1Q": months, quarters and years have no fixed length; use days (30d)',
         ),
         id="a rolling quarter",
     ),
@@ -125,7 +146,7 @@ OPENSLO_CONVERSIONS = [
         _openslo("api", budgetingMethod="RatioTimeslices"),
         _skip(
             "spec.budgetingMethod",
-            'skipped: "RatioTimeslices": only Occurrences (good/total event counts) is '
+            '"RatioTimeslices": only Occurrences (good/total event counts) is '
             "supported; time slices are not",
         ),
         id="time-slice budgeting",
@@ -134,8 +155,7 @@ OPENSLO_CONVERSIONS = [
         _openslo("api", indicator={"spec": {"thresholdMetric": _source("latency")}}),
         _skip(
             "spec.indicator.spec.thresholdMetric",
-            "skipped: threshold metrics cannot be converted: use a ratioMetric (good or bad "
-            "over total)",
+            "threshold metrics cannot be converted: use a ratioMetric (good or bad over total)",
         ),
         id="a threshold metric",
     ),
@@ -143,8 +163,7 @@ OPENSLO_CONVERSIONS = [
         _openslo("api", indicator={"spec": {"ratioMetric": {"raw": _source("ratio")}}}),
         _skip(
             "spec.indicator.spec.ratioMetric.raw",
-            "skipped: raw ratio queries cannot be converted: the budget needs good or bad "
-            "and total",
+            "raw ratio queries cannot be converted: the budget needs good or bad and total",
         ),
         id="a raw ratio",
     ),
@@ -160,9 +179,18 @@ OPENSLO_CONVERSIONS = [
                 }
             },
         ),
-        _skip(
-            "spec.indicator.spec.ratioMetric.good.metricSource",
-            'skipped: the metric source is "Datadog"; only Prometheus sources are converted',
+        (
+            [],
+            [
+                Problem(
+                    "spec.indicator.spec.ratioMetric.good.metricSource.type",
+                    'the metric source is "Datadog"; only Prometheus is converted',
+                ),
+                Problem(
+                    "spec.indicator.spec.ratioMetric.total.metricSource.spec.query",
+                    WINDOW_WHY,
+                ),
+            ],
         ),
         id="a metric source other than Prometheus",
     ),
@@ -171,23 +199,27 @@ OPENSLO_CONVERSIONS = [
             "api",
             indicator={"spec": {"ratioMetric": {"good": _source("ok"), "total": _source("a")}}},
         ),
-        _skip(
-            "spec.indicator.spec.ratioMetric.good.metricSource.spec.query",
-            "skipped: the query must contain {{.window}} where the range goes, or be a bare "
-            "counter",
+        (
+            [],
+            [
+                Problem(
+                    f"spec.indicator.spec.ratioMetric.{side}.metricSource.spec.query", WINDOW_WHY
+                )
+                for side in ("good", "total")
+            ],
         ),
         id="a bare selector not marked as a counter",
     ),
     pytest.param(
         _openslo("api", indicator=None, indicatorRef="missing"),
-        _skip("spec.indicatorRef", 'skipped: SLI "missing" is not in the input'),
+        _skip("spec.indicatorRef", 'SLI "missing" is not in the input'),
         id="an indicatorRef to an SLI that was not given",
     ),
     pytest.param(
         _openslo("api", objectives=[{"indicatorRef": "other", "target": 0.99}]),
         _skip(
             "spec.objectives[0]",
-            "objective skipped: composite SLOs (an indicator per objective) cannot be converted",
+            "composite SLOs (an indicator per objective) cannot be converted",
         ),
         id="a composite SLO",
     ),
@@ -197,10 +229,12 @@ OPENSLO_CONVERSIONS = [
             [slo_doc("api", ratio_spec("99.9", "7d"))],
             [
                 Problem(
+                    "spec.alertPolicies[0]", 'AlertPolicy "fast" is not in the input; not converted'
+                ),
+                Problem(
                     "spec.alertPolicies",
-                    "not converted: budgetwarden generates multi-window burn-rate alerts "
-                    "from the SLO itself",
-                )
+                    "no burnrate condition maps; the default burn-rate table is used",
+                ),
             ],
         ),
         id="alert policies are reported and the SLO still converts",
@@ -209,20 +243,19 @@ OPENSLO_CONVERSIONS = [
         {"apiVersion": "openslo/v1", "kind": "AlertCondition", "metadata": {"name": "x"}},
         _skip(
             "kind",
-            "AlertCondition not converted: budgetwarden generates multi-window burn-rate "
-            "alerts from each SLO itself",
+            "AlertCondition holds no SLO: the SLOs that name it in the same import use it",
         ),
-        id="an alert condition",
+        id="an alert condition is used only through the SLOs that name it",
     ),
     pytest.param(
         {"apiVersion": "openslo/v1", "kind": "Service", "metadata": {"name": "api"}},
-        ([], []),
-        id="a service has nothing to convert and nothing to report",
+        _skip("kind", "Service holds no SLO: an SLO's spec.service names it"),
+        id="a service has nothing to convert, and says so",
     ),
     pytest.param(
-        {"apiVersion": "openslo/v1alpha", "kind": "SLO"},
-        _skip("apiVersion", 'only "openslo/v1" documents are read'),
-        id="an older OpenSLO version",
+        {"apiVersion": "openslo/v2alpha", "kind": "SLO"},
+        _skip("apiVersion", '"openslo/v2alpha" is not read; only openslo/v1 or openslo/v1alpha'),
+        id="an OpenSLO version that is not read",
     ),
 ]
 
@@ -231,4 +264,5 @@ OPENSLO_CONVERSIONS = [
 def test_convert_openslo(
     document: dict[str, Any], expected: tuple[list[Any], list[Problem]]
 ) -> None:
-    assert convert_openslo(document, SLI_CATALOG) == expected
+    conversion = convert_openslo(document, SLI_CATALOG)
+    assert (list(conversion.resources), [*conversion.changes, *conversion.reasons]) == expected

@@ -30,7 +30,15 @@ SLOTH_CONVERSIONS = [
     pytest.param(
         _sloth(_events(name="Requests_OK", objective=99)),
         timedelta(days=28),
-        ([slo_doc("api-requests-ok", ratio_spec("99", "28d"))], []),
+        (
+            [slo_doc("api-requests-ok", ratio_spec("99", "28d"))],
+            [
+                Problem(
+                    "slos[0].name",
+                    'name "api-Requests_OK" made a Kubernetes name: "api-requests-ok"',
+                )
+            ],
+        ),
         id="the name is made a Kubernetes name and the window comes from the caller",
     ),
     pytest.param(
@@ -76,7 +84,13 @@ SLOTH_CONVERSIONS = [
                     "slos[0].alerting.name",
                     "not kept: budgetwarden names its burn-rate alerts "
                     "SLOErrorBudgetFastBurn and SLOErrorBudgetSlowBurn",
-                )
+                ),
+                Problem(
+                    "slos[0].alerting",
+                    "disabled in Sloth: SLOErrorBudgetSlowBurn turned off "
+                    "(spec.alerting.ticket.disabled); SLOErrorBudgetLow and SLOMetricsAbsent "
+                    "are still generated: no SLO field turns them off",
+                ),
             ],
         ),
         id="labels go to the alerts, valid ones to metadata, and Sloth label names are renamed",
@@ -89,7 +103,7 @@ SLOTH_CONVERSIONS = [
         timedelta(days=30),
         (
             [slo_doc("api-ok", ratio_spec("99"))],
-            [Problem("slos[0].sli.raw", f"SLO ratio skipped: {RAW_WHY}")],
+            [Problem("slos[0].sli.raw", f"SLO ratio not converted: {RAW_WHY}")],
         ),
         id="a raw SLI is skipped and the next SLO still converts",
     ),
@@ -101,7 +115,7 @@ SLOTH_CONVERSIONS = [
             [
                 Problem(
                     "slos[0].sli.plugin",
-                    'SLO up skipped: SLI plugins cannot be converted (plugin "x/up" runs Go '
+                    'SLO up not converted: SLI plugins cannot be converted (plugin "x/up" runs Go '
                     "code inside Sloth); write the error and total queries it produces as "
                     "sli.events",
                 )
@@ -117,8 +131,8 @@ SLOTH_CONVERSIONS = [
             [
                 Problem(
                     "slos[0]",
-                    "SLO api-all skipped: spec.objective: must be below 100 (a 100% "
-                    'objective leaves no error budget); got "100"',
+                    "SLO all not converted: the SLO is refused: spec.objective: must be below "
+                    '100 (a 100% objective leaves no error budget); got "100"',
                 )
             ],
         ),
@@ -127,7 +141,7 @@ SLOTH_CONVERSIONS = [
     pytest.param(
         _sloth(_events(name="x", objective="lots")),
         timedelta(days=30),
-        ([], [Problem("slos[0].objective", "SLO x skipped: must be a number")]),
+        ([], [Problem("slos[0].objective", "SLO x not converted: not a number")]),
         id="an objective that is not a number",
     ),
     pytest.param(
@@ -139,7 +153,16 @@ SLOTH_CONVERSIONS = [
     pytest.param(
         {"apiVersion": "sloth.slok.dev/v1", "kind": "AlertWindows"},
         timedelta(days=30),
-        ([], [Problem("version", 'not a Sloth spec: expected version "prometheus/v1"')]),
+        (
+            [],
+            [
+                Problem(
+                    "version",
+                    'not a Sloth spec: expected version "prometheus/v1" or kind '
+                    "PrometheusServiceLevel",
+                )
+            ],
+        ),
         id="a document that is no Sloth spec",
     ),
 ]
@@ -149,4 +172,5 @@ SLOTH_CONVERSIONS = [
 def test_convert_sloth(
     document: dict[str, Any], window: timedelta, expected: tuple[list[Any], list[Problem]]
 ) -> None:
-    assert convert_sloth(document, "default", window) == expected
+    conversion = convert_sloth(document, "default", window)
+    assert (list(conversion.resources), [*conversion.changes, *conversion.reasons]) == expected

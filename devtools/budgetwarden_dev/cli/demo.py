@@ -1,7 +1,7 @@
 """`budgetwarden demo up|down|env`: the whole loop on this machine, for drills and `make demo`.
 
 `up` starts a local control plane, the demo service, Prometheus with a day of backfilled
-history, rules-sync and the operator, applies examples/demo/, and prints the exports (so
+history, rules-sync and the operator, applies demo/manifests/, and prints the exports (so
 `eval "$(budgetwarden demo up)"` works); progress and errors go to stderr; `up --workloads` adds
 the controllers that make the demo's Rollout and Deployment really roll out. `down` stops it and
 removes its folders; `env` prints the exports again. The work happens in
@@ -21,7 +21,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     """Add the up/down/env actions and their options."""
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for name, help_text in (
-        ("up", "start the demo stack, apply examples/demo/, print the exports"),
+        ("up", "start the demo stack, apply demo/manifests/, print the exports"),
         ("down", "stop the processes `up` started and remove their folders"),
         ("env", "print the exports for a running demo stack"),
     ):
@@ -31,7 +31,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         )
         if name == "up":
             action.add_argument(
-                "--namespace", default="demo", help="namespace for examples/demo/ (default: demo)"
+                "--namespace", default="demo", help="namespace for demo/manifests/ (default: demo)"
             )
             action.add_argument(
                 "--load", type=int, default=20, metavar="RPS",

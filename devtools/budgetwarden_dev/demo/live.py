@@ -3,7 +3,7 @@
 `budgetwarden demo up --workloads` (demo/stack.py) calls `start_controllers` right after the
 control plane: kube-controller-manager, kube-scheduler, kwok with one fake node and the Argo
 Rollouts controller (devenv/workloads.py), whose pids go into the stack's state like every
-other process. Before examples/demo/ is applied, `with_live_canary` gives the Rollout canary
+other process. Before demo/manifests/ is applied, `with_live_canary` gives the Rollout canary
 steps that wait for a person at each pause, and `wait_rolled_out` waits until the first
 version serves, so a drill starts from a stable Rollout and ships the next version as a canary
 (demo/drill_canary.py).
@@ -29,7 +29,7 @@ PLUGIN_VAR = "BUDGETWARDEN_ARGO_ROLLOUTS_PLUGIN"
 PLUGIN_BINARY = "kubectl-argo-rollouts"
 # Pauses without a duration wait for `kubectl argo rollouts promote`: the canary stands at step 1
 # however long the freeze lasts, and the drill promotes it step by step after the thaw.
-# examples/demo/'s timed pause would run out by itself and blur what the freeze held.
+# demo/manifests/'s timed pause would run out by itself and blur what the freeze held.
 LIVE_CANARY_STEPS: list[dict[str, Any]] = [
     {"setWeight": 20}, {"pause": {}}, {"setWeight": 50}, {"pause": {}},
 ]  # fmt: skip

@@ -6,7 +6,7 @@ receiver (demo/alerting.py), Prometheus scraping the service every second with a
 history backfilled (demo/history.py) and sending its alerts to Alertmanager,
 `budgetwarden rules-sync`, and the operator polling every
 second and serving the admission webhook (registered from `budgetwarden webhook render`); then
-it applies examples/demo/ and waits until the policy has a level. With `workloads`, the
+it applies demo/manifests/ and waits until the policy has a level. With `workloads`, the
 controllers that make workloads roll out run beside the control plane (demo/live.py) and `up`
 waits until the first version of each workload serves. Pids, folders and exports go to
 DIR/state.json (the format of `budgetwarden dev`) after every step, so `down` is
@@ -55,8 +55,8 @@ READY_TIMEOUT = 120
 
 
 def example_files() -> list[Path]:
-    """examples/demo/*.yaml, in order."""
-    return sorted((repo_root() / "examples" / "demo").glob("*.yaml"))
+    """demo/manifests/*.yaml, in order."""
+    return sorted((repo_root() / "demo" / "manifests").glob("*.yaml"))
 
 
 def default_dir() -> Path:
@@ -170,7 +170,7 @@ def _up(
 def _control_plane(
     namespace: str, started: _Started
 ) -> tuple[ControlPlane, Kubectl, list[dict[str, Any]]]:
-    """The local control plane with the CRDs and the demo's namespace; examples/demo/ read."""
+    """The local control plane with the CRDs and the demo's namespace; demo/manifests/ read."""
     directory = started.directory
     say(f"starting the local control plane in {directory / 'controlplane'}")
     plane = ControlPlane(directory / "controlplane", detached=True)

@@ -11,7 +11,9 @@ whose modules also carry a one-line `HELP`, read when the top-level help is prin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
@@ -19,13 +21,14 @@ from types import ModuleType
 from typing import Any
 
 from budgetwarden import __version__
+from budgetwarden.cli._output import CliError
 
 # command name -> (module under budgetwarden.cli, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("generate", "SLO files -> PrometheusRule or Prometheus rule files"),
     "validate": ("validate", "check SLO, ErrorBudgetPolicy and FreezeException files"),
     "budget": ("budget", "allowed downtime and burn-rate table for an objective and window"),
-    "import": ("importer", "convert Sloth or OpenSLO specs into SLO resources"),
+    "import": ("importer", "convert Sloth, OpenSLO or Pyrra specs into SLO resources"),
     "run": ("run", "run the operator against your cluster"),
     "rules-sync": ("rules_sync", "mirror PrometheusRules into a Prometheus rules directory"),
     "webhook": ("webhook", "render the admission webhook configurations"),
@@ -40,6 +43,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 NESTED_COMMANDS: dict[tuple[str, str], tuple[str, str]] = {
     ("generate", "pack"): ("generate_pack", "alert packs beyond SLOs -> PrometheusRule or rules"),
 }
+
+# every command takes it; also accepted before the command
+DEBUG_FLAG = "--debug"
 
 # entry-point group of commands that other distributions add
 PLUGIN_GROUP = "budgetwarden.commands"
@@ -90,6 +96,9 @@ def build_parser(*, plugin_help: bool = False) -> argparse.ArgumentParser:
     )
     parser.add_argument("-h", "--help", action=_Help)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        DEBUG_FLAG, action="store_true", help="show the stack of a failure (also after COMMAND)"
+    )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (_, help_text) in COMMANDS.items():
         subcommands.add_parser(name, help=help_text, add_help=False)
@@ -111,12 +120,17 @@ def _load(name: str, plugins: dict[str, str]) -> tuple[ModuleType, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = DEBUG_FLAG in argv[:1]  # `budgetwarden --debug COMMAND ...`
+    argv = argv[1:] if debug else argv
     if tuple(argv[:2]) in NESTED_COMMANDS:
         module_name, description = NESTED_COMMANDS[(argv[0], argv[1])]
         module = importlib.import_module(f"budgetwarden.cli.{module_name}")
-        return _run(module, f"{argv[0]} {argv[1]}", description, argv[2:])
+        return _run(module, f"{argv[0]} {argv[1]}", description, argv[2:], debug)
     plugins = {} if argv and argv[0] in COMMANDS else plugin_commands()
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in plugins):
+    if not argv:
+        build_parser(plugin_help=True).print_help(sys.stderr)  # no command: say what there is
+        return 2
+    if argv[0] not in COMMANDS and argv[0] not in plugins:
         build_parser().parse_args(argv)  # prints usage, help or the unknown-command error; exits
         return 2
     name, rest = argv[0], argv[1:]
@@ -127,12 +141,46 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"budgetwarden {name}: cannot load {plugins[name]}: {error}", file=sys.stderr)
         return 1
-    return _run(module, name, description, rest)
+    return _run(module, name, description, rest, debug)
 
 
-def _run(module: ModuleType, name: str, description: str, rest: list[str]) -> int:
-    """Parse the command's own arguments (argparse exits 2 on a bad one) and run it."""
+def _run(module: ModuleType, name: str, description: str, rest: list[str], debug: bool) -> int:
+    """Parse the command's own arguments (argparse exits 2 on a bad one) and run it.
+
+    A usage or file-system problem is one line and exit status 2, never a traceback; `--debug`
+    lets the exception through with its stack.
+    """
     parser = argparse.ArgumentParser(prog=f"budgetwarden {name}", description=description)
     module.register(parser)
+    parser.add_argument(DEBUG_FLAG, action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(rest)
-    return int(module.run(args))
+    try:
+        return int(module.run(args))
+    except (CliError, OSError) as error:
+        if debug or args.debug:
+            raise
+        print(_one_line(name, error), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        if debug or args.debug:
+            raise
+        return 130
+
+
+def _one_line(name: str, error: Exception) -> str:
+    """A failure as the user reads it: the path and what went wrong."""
+    if isinstance(error, BrokenPipeError):
+        _drop_stdout()
+        return f"budgetwarden {name}: the output was closed before everything was written"
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    if isinstance(error, OSError):
+        return f"budgetwarden {name}: {error.strerror or error}"
+    return str(error)
+
+
+def _drop_stdout() -> None:
+    """Send what is left for a closed stdout nowhere, so Python's exit-time flush cannot fail."""
+    # Not a real file (a test's capture): then nothing is flushed to a closed pipe either.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

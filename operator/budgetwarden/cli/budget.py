@@ -20,7 +20,7 @@ from budgetwarden.core.budget.arithmetic import (
     budget_fraction,
     burn_rate_table,
 )
-from budgetwarden.core.kernel.durations import format_duration, parse_duration
+from budgetwarden.core.kernel.durations import format_duration, human_duration, parse_duration
 from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden.core.kernel.quantities import PERCENT_PATTERN
 from budgetwarden.core.slo.spec import MAX_WINDOW, MIN_OBJECTIVE, MIN_WINDOW
@@ -77,7 +77,7 @@ def number(value: Decimal, digits: int = 4) -> str:
 def rounded_duration(value: timedelta) -> str:
     """A duration for people: whole minutes from an hour up, whole seconds from a minute up."""
     if value < timedelta(minutes=1):
-        return format_duration(value)
+        return human_duration(value)  # "21.6s", not Prometheus' "21s600ms"
     unit = timedelta(minutes=1) if value >= timedelta(hours=1) else timedelta(seconds=1)
     return format_duration(unit * round(value / unit))
 

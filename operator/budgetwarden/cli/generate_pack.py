@@ -10,10 +10,10 @@ error line naming the flag; the checks are the core's (`core/packs/settings.py`)
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from typing import Any
 
+from budgetwarden.cli import _output
 from budgetwarden.cli._documents import dump_all, dump_yaml, print_lines
 from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, parse_runbook_base
 from budgetwarden.core.packs import names
@@ -73,6 +73,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         default=FORMAT_PROMETHEUS_RULE,
         help="PrometheusRule objects (default) or one plain Prometheus rule file",
     )
+    _output.add_output_arguments(parser, "budgetwarden-pack-<pack>.yaml per pack")
     _register_common(parser)
     _register_resources(parser.add_argument_group("the resources pack"))
     _register_model_quality(parser.add_argument_group("the model-quality pack"))
@@ -187,17 +188,26 @@ def settings_from(args: argparse.Namespace) -> PackSettings:
     )
 
 
+def _rules(pack: str, settings: PackSettings, fmt: str) -> Any:
+    if fmt == FORMAT_PROMETHEUS:
+        return {"groups": build_pack_groups([pack], settings)}
+    return build_pack_prometheus_rule(pack, settings)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Print the packs' rules; exit 1 with one line if they cannot be built."""
+    """Print (or write with -o) the packs' rules; exit 1 with one line if they cannot be built."""
+    target = _output.plan(args.output, args.force)
     packs = list(dict.fromkeys(args.packs))  # each pack once, in the order named
     try:
         settings = settings_from(args)
-        if args.format == FORMAT_PROMETHEUS:
-            text = dump_yaml({"groups": build_pack_groups(packs, settings)})
-        else:
-            text = dump_all(build_pack_prometheus_rule(pack, settings) for pack in packs)
+        rules = {pack: _rules(pack, settings, args.format) for pack in packs}
     except ValueError as error:
         print_lines([f"budgetwarden generate pack: {error}"])
         return 1
-    sys.stdout.write(text)
+    if args.format == FORMAT_PROMETHEUS:
+        combined = dump_yaml({"groups": [g for r in rules.values() for g in r["groups"]]})
+    else:
+        combined = dump_all(rules.values())
+    files = {f"budgetwarden-pack-{pack}.yaml": dump_yaml(r) for pack, r in rules.items()}
+    _output.write(target, files, combined)
     return 0

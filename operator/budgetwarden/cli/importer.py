@@ -1,9 +1,12 @@
-"""`budgetwarden import sloth|openslo FILE...`: convert other SLO specs into SLO resources.
+"""`budgetwarden import sloth|openslo|pyrra FILE...`: convert other SLO specs into SLO resources.
 
-Reads Sloth `prometheus/v1` specs (and `PrometheusServiceLevel` resources) or OpenSLO v1
-documents, prints the converted SLOs as YAML (or writes `<namespace>-<name>.yaml` files with
-`-o`), and says on stderr, one line each, what could not be carried over and why. Exits 1 when
-nothing at all could be converted. The conversion itself is pure, in `core.slo.importers`.
+Reads Sloth `prometheus/v1` specs (and `PrometheusServiceLevel` resources), OpenSLO v1 and
+v1alpha documents, or Pyrra `ServiceLevelObjective` resources; a file may hold several YAML
+documents and a document may be a list of them. Prints the converted SLOs as YAML (or writes
+`<namespace>-<name>.yaml` files with `-o`) and one result line per source document on stderr:
+converted, converted with changes (each named), or not converted (every reason). One bad
+document never stops the others. Exits 1 when nothing at all could be converted. The conversion
+itself is pure, in `core.slo.importers`.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from budgetwarden.cli import _output
 from budgetwarden.cli._documents import (
     Document,
     dump_all,
@@ -22,22 +27,24 @@ from budgetwarden.cli._documents import (
     duration_argument,
     print_lines,
     read_documents,
-    write_outputs,
 )
-from budgetwarden.core.kernel.errors import Problem
+from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.kernel.model import NAME_PATTERN
-from budgetwarden.core.slo.importers.common import Resource
-from budgetwarden.core.slo.importers.openslo import catalog, convert_openslo
-from budgetwarden.core.slo.importers.sloth import convert_sloth, is_sloth
+from budgetwarden.core.slo.importers.names import unique_names
+from budgetwarden.core.slo.importers.openslo import Options, catalog, convert_openslo
+from budgetwarden.core.slo.importers.pyrra import convert_pyrra
+from budgetwarden.core.slo.importers.results import Conversion, Resource, result_line
+from budgetwarden.core.slo.importers.sloth import convert_sloth
 
-Converter = Callable[[Any], tuple[list[Resource], list[Problem]]]
+Converter = Callable[[Any], Conversion]
+SOURCES = ("sloth", "openslo", "pyrra")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Arguments of `budgetwarden import`."""
-    parser.add_argument("source", choices=("sloth", "openslo"), help="the format of the input")
+    parser.add_argument("source", choices=SOURCES, help="the format of the input")
     parser.add_argument("paths", nargs="+", metavar="FILE", help="files or folders to convert")
-    parser.add_argument("-o", "--output", metavar="DIR", help="write <namespace>-<name>.yaml here")
+    _output.add_output_arguments(parser, "<namespace>-<name>.yaml per SLO")
     parser.add_argument(
         "--namespace",
         default="default",
@@ -49,65 +56,79 @@ def register(parser: argparse.ArgumentParser) -> None:
         type=duration_argument,
         default=timedelta(days=30),
         metavar="DURATION",
-        help="SLO window for Sloth specs, which have none (Sloth's --default-slo-period; 30d)",
+        help="SLO window for Sloth specs and OpenSLO SLOs without one (Sloth's "
+        "--default-slo-period; 30d)",
     )
 
 
-def _converter(args: argparse.Namespace, documents: list[Document]) -> Converter:
+@dataclass(frozen=True)
+class Item:
+    """One source document: a YAML document, or one entry of a document that is a list."""
+
+    path: str
+    where: str
+    body: Any
+
+
+def items(documents: list[Document]) -> Iterator[Item]:
+    """Every source document, named for its result line; top-level lists give one per entry."""
+    per_file: dict[str, int] = {}
+    for document in documents:
+        per_file[document.path] = per_file.get(document.path, 0) + 1
+    for document in documents:
+        several = per_file[document.path] > 1
+        if isinstance(document.body, list):
+            for index, body in enumerate(document.body, start=1):
+                outer = f"document {document.index} " if several else ""
+                yield Item(document.path, _where(document.path, body, f"{outer}item {index}"), body)
+        else:
+            fallback = f"document {document.index}" if several else ""
+            yield Item(document.path, _where(document.path, document.body, fallback), document.body)
+
+
+def _where(path: str, body: Any, fallback: str) -> str:
+    """ "FILE: Kind/name" when the document has both, else "FILE: document 2" (or just FILE)."""
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    kind = body.get("kind") if isinstance(body, dict) else None
+    if kind and name:
+        return f"{path}: {kind}/{name}"
+    return f"{path}: {fallback}" if fallback else path
+
+
+def _converter(args: argparse.Namespace, sources: list[Item]) -> Converter:
     if args.source == "sloth":
         return lambda body: convert_sloth(body, args.namespace, args.window)
-    known = catalog(document.body for document in documents)
-    return lambda body: convert_openslo(body, known, args.namespace)
-
-
-def _location(document: Document, count: int) -> str:
-    """Sloth specs have no kind or name: name them by file (and document when there are several)."""
-    if isinstance(document.body, dict) and document.body.get("kind"):
-        return f"{document.path}: {document.label}"
-    return f"{document.path}: document {document.index}" if count > 1 else document.path
+    if args.source == "pyrra":
+        return lambda body: convert_pyrra(body, args.namespace)
+    known = catalog(item.body for item in sources)
+    options = Options(args.namespace, format_duration(args.window))
+    return lambda body: convert_openslo(body, known, options)
 
 
 def convert(
     args: argparse.Namespace, documents: list[Document]
-) -> tuple[list[tuple[Document, Resource]], list[str]]:
-    """Every convertible SLO with its source document, and one line per problem."""
-    convert_one = _converter(args, documents)
-    per_file: dict[str, int] = {}
-    for document in documents:
-        per_file[document.path] = per_file.get(document.path, 0) + 1
-    resources: list[tuple[Document, Resource]] = []
-    seen: set[tuple[str, str]] = set()
-    lines: list[str] = []
-    for document in documents:
-        where = _location(document, per_file[document.path])
-        if args.source == "sloth" and not (
-            isinstance(document.body, dict) and is_sloth(document.body)
-        ):
-            lines.append(f"{where}: not a Sloth prometheus/v1 spec; skipped")
-            continue
-        if not isinstance(document.body, dict):
-            lines.append(f"{where}: not a mapping; skipped")
-            continue
-        converted, problems = convert_one(document.body)
-        lines.extend(f"{where}: {problem}" for problem in problems)
-        for resource in converted:
-            key = (resource["metadata"]["namespace"], resource["metadata"]["name"])
-            if key in seen:
-                lines.append(f"{where}: SLO {key[0]}/{key[1]} skipped: converted twice")
-                continue
-            seen.add(key)
-            resources.append((document, resource))
-    return resources, lines
+) -> tuple[list[tuple[Item, Resource]], list[str]]:
+    """Every converted SLO with its source, and one result line per source document."""
+    sources = list(items(documents))
+    convert_one = _converter(args, sources)
+    conversions = unique_names([(item.where, convert_one(item.body)) for item in sources])
+    resources = [
+        (item, resource)
+        for item, (_, conversion) in zip(sources, conversions, strict=True)
+        for resource in conversion.resources
+    ]
+    return resources, [result_line(where, conversion) for where, conversion in conversions]
 
 
 def run(args: argparse.Namespace) -> int:
-    """Convert, report what was left behind, and print or write the SLOs."""
+    """Convert, say what became of each document, and print or write the SLOs."""
     if not re.fullmatch(NAME_PATTERN, args.namespace):
         print_lines([f"--namespace: not a valid namespace name: {args.namespace!r}"])
         return 2
     documents, lines = read_documents(args.paths)
-    resources, problems = convert(args, documents)
-    print_lines(lines + problems)
+    resources, results = convert(args, documents)
+    print_lines(lines + results)
     if not resources:
         print_lines([f"nothing converted from {', '.join(args.paths)}"])
         return 1
@@ -117,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
             meta = resource["metadata"]
             header = f"# Converted by budgetwarden import {args.source} from {document.path}\n"
             outputs[f"{meta['namespace']}-{meta['name']}.yaml"] = header + dump_yaml(resource)
-        write_outputs(args.output, outputs)
+        combined = dump_all(resource for _, resource in resources)
+        _output.write(_output.plan(args.output, args.force), outputs, combined)
     else:
         sys.stdout.write(dump_all(resource for _, resource in resources))
     return 0

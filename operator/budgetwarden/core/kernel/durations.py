@@ -1,7 +1,8 @@
 """Prometheus-style durations ("5m", "1h30m", "30d") parsed into `timedelta` and printed back.
 
 Used by the spec models (windows, thresholds, hysteresis) and by rule generation, which must
-print windows the way Prometheus reads them.
+print windows the way Prometheus reads them (`format_duration`); messages for people print them
+with `human_duration`.
 """
 
 from __future__ import annotations
@@ -49,3 +50,16 @@ def format_duration(value: timedelta) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts)
+
+
+def human_duration(value: timedelta) -> str:
+    """A duration as messages print it: "1h30m", "21.6s", "0.5s" (never "21s600ms")."""
+    millis = int(value / timedelta(milliseconds=1))
+    if millis <= 0:
+        return "0s"
+    seconds, fraction = divmod(millis, 1000)
+    if not fraction:
+        return format_duration(value)
+    above_minute = timedelta(seconds=seconds - seconds % 60)
+    head = format_duration(above_minute) if above_minute else ""
+    return f"{head}{seconds % 60}.{fraction:03d}".rstrip("0") + "s"

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from budgetwarden.core.kernel.errors import Problem, SpecError
+from budgetwarden.core.kernel.patterns import pattern_words
+from budgetwarden.core.kernel.suggest import redundant_missing, unknown_field_message
 
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
@@ -75,7 +77,7 @@ _MESSAGES = {
     "enum": "must be {expected}; got {got}",
     "string_too_short": "must not be empty",
     "string_too_long": "must be at most {max_length} characters long",
-    "string_pattern_mismatch": "must match {pattern}; got {got}",
+    "string_pattern_mismatch": "{pattern_words}; got {got}",
     "string_type": "must be a string; got {got}",
     "too_short": "must have at least {min_length} {items}",
     "too_long": "must have at most {max_length} {items}",
@@ -103,21 +105,32 @@ def _message(error: Mapping[str, Any]) -> str:
     ctx["items"] = "entries" if ctx.get("field_type") == "Dictionary" else "items"
     if ctx.get("min_length") == 1:
         ctx["items"] = ctx["items"].replace("entries", "entry").removesuffix("s")
+    ctx["pattern_words"] = pattern_words(str(ctx.get("pattern", "")))
     message = template.format(got=_shown(error.get("input")), **ctx)
     return f"key {message}" if error["loc"][-1:] == ("[key]",) else message
 
 
-def _problems(error: ValidationError) -> list[Problem]:
+def _problems(error: ValidationError, model: type[BaseModel]) -> list[Problem]:
     errors = error.errors()
     # A list whose item failed also reports "too short" (the item was dropped); say it once.
     lists_with_failed_items = {
         e["loc"][:i] for e in errors for i, part in enumerate(e["loc"]) if isinstance(part, int)
     }
+    unknown = [e["loc"] for e in errors if e["type"] == "extra_forbidden"]
+    # A misspelled required field is one mistake: the unknown field says what was meant.
+    misspelled = redundant_missing(model, unknown)
     return [
-        Problem(_field_path(e["loc"]), _message(e))
+        Problem(_field_path(e["loc"]), _explained(e, model))
         for e in errors
         if not (e["type"] == "too_short" and e["loc"] in lists_with_failed_items)
+        and not (e["type"] == "missing" and e["loc"] in misspelled)
     ]
+
+
+def _explained(error: Mapping[str, Any], model: type[BaseModel]) -> str:
+    if error["type"] == "extra_forbidden":
+        return unknown_field_message(model, tuple(error["loc"]))
+    return _message(error)
 
 
 def parse_resource(model: type[ResourceT], resource: Mapping[str, Any]) -> ResourceT:
@@ -125,4 +138,4 @@ def parse_resource(model: type[ResourceT], resource: Mapping[str, Any]) -> Resou
     try:
         return model.model_validate(resource)
     except ValidationError as error:
-        raise SpecError(_problems(error)) from error
+        raise SpecError(_problems(error, model)) from error

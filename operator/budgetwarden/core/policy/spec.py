@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from budgetwarden.core.kernel.durations import format_duration
+from budgetwarden.core.kernel.durations import human_duration
 from budgetwarden.core.kernel.levels import Level, Levels
 from budgetwarden.core.kernel.model import LABEL_VALUE_PATTERN, Model, ObjectMeta, parse_resource
 from budgetwarden.core.kernel.quantities import Duration, Percent, PositiveFactor
@@ -180,7 +180,7 @@ class Notifier(Model):
     @classmethod
     def _reminder_floor(cls, every: timedelta | None) -> timedelta | None:
         if every is not None and every < MIN_REMINDER_EVERY:
-            shown = format_duration(every)
+            shown = human_duration(every)
             raise ValueError(
                 f'must be at least 1m (a reminder storm is a page storm); got "{shown}"'
             )

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Literal
 
-from budgetwarden.core.kernel.durations import format_duration
+from budgetwarden.core.kernel.durations import human_duration
 from budgetwarden.core.kernel.errors import Problem, SpecError
 from budgetwarden.core.slo.spec import BurnRateWindow
 
@@ -108,10 +108,10 @@ def check_scrape_interval(
         if row.short_window < minimum:
             raise SpecError.single(
                 f"spec.alerting.burnRateWindows[{index}].shortWindow",
-                f"{format_duration(row.short_window)} is shorter than two scrape intervals "
-                f"({MIN_SCRAPES_PER_WINDOW} × {format_duration(scrape_interval)} = "
-                f"{format_duration(minimum)}), so its rate has too few samples; use at least "
-                f"{format_duration(minimum)}",
+                f"{human_duration(row.short_window)} is shorter than two scrape intervals "
+                f"({MIN_SCRAPES_PER_WINDOW} × {human_duration(scrape_interval)} = "
+                f"{human_duration(minimum)}), so its rate has too few samples; use at least "
+                f"{human_duration(minimum)}",
             )
     for row in () if overrides else burn_rate_windows(slo_window):
         if row.short_window < minimum:
@@ -132,12 +132,12 @@ def _too_short(slo_window: timedelta, row: BurnRateWindow, scrape: timedelta) ->
     fastest_scrape = max(row.short_window // MIN_SCRAPES_PER_WINDOW, timedelta(seconds=1))
     return Problem(
         "spec.window",
-        f"{format_duration(slo_window)} scales the {row.tier} burn-rate windows of the "
-        f"{format_duration(REFERENCE_WINDOW)} table down to "
-        f"{format_duration(row.long_window)}/{format_duration(row.short_window)}, and "
-        f"{format_duration(row.short_window)} is shorter than two scrape intervals "
-        f"({MIN_SCRAPES_PER_WINDOW} × {format_duration(scrape)} = {format_duration(minimum)}), "
+        f"{human_duration(slo_window)} scales the {row.tier} burn-rate windows of the "
+        f"{human_duration(REFERENCE_WINDOW)} table down to "
+        f"{human_duration(row.long_window)}/{human_duration(row.short_window)}, and "
+        f"{human_duration(row.short_window)} is shorter than two scrape intervals "
+        f"({MIN_SCRAPES_PER_WINDOW} × {human_duration(scrape)} = {human_duration(minimum)}), "
         f"so its rate has too few samples; use a window of at least "
-        f"{format_duration(timedelta(hours=needed_hours))}, set spec.alerting.burnRateWindows, "
-        f"or scrape at least every {format_duration(fastest_scrape)}",
+        f"{human_duration(timedelta(hours=needed_hours))}, set spec.alerting.burnRateWindows, "
+        f"or scrape at least every {human_duration(fastest_scrape)}",
     )

@@ -1,44 +1,36 @@
-"""OpenSLO v1 SLO documents -> SLO resources.
+"""OpenSLO documents (v1 and v1alpha) -> SLO resources.
 
-Converts SLOs whose indicator is a `ratioMetric` (good or bad over total) read from Prometheus,
-with one rolling window and the Occurrences budgeting method. SLI and DataSource documents given
-alongside are used to resolve `indicatorRef` and `metricSourceRef` (see `catalog`). Everything
-else is reported as a Problem saying why it cannot be carried over. Called by `budgetwarden import`.
+Converts SLOs whose indicator is a ratio (good or bad over total) read from Prometheus, with one
+rolling window and the Occurrences budgeting method; each objective becomes one SLO. SLI and
+DataSource documents of the same import resolve `indicatorRef` and `metricSourceRef` (see
+`catalog`). Everything else is named in the document's result line, every reason at once.
+The pieces are read by `openslo_parts`. Called by `budgetwarden import`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
-import promql_parser
-
 from budgetwarden.core.kernel.errors import Problem
+from budgetwarden.core.slo.importers import openslo_parts as parts
 from budgetwarden.core.slo.importers.common import (
-    Resource,
-    as_text,
     check,
-    dns_name,
     kubernetes_labels,
-    percent,
+    mapping,
+    scalar_text,
     slo_resource,
 )
+from budgetwarden.core.slo.importers.names import kubernetes_name
+from budgetwarden.core.slo.importers.openslo_alerts import burn_rate_windows
+from budgetwarden.core.slo.importers.openslo_parts import Findings, Source
+from budgetwarden.core.slo.importers.results import Conversion, Resource, not_converted
 
-OPENSLO_API_VERSION = "openslo/v1"
-WINDOW_TEMPLATE = "{{.window}}"
-_ALERT_KINDS = ("AlertPolicy", "AlertCondition", "AlertNotificationTarget")
-_NO_SLO_KINDS = ("SLI", "DataSource", "Service")
+OPENSLO_API_VERSIONS = ("openslo/v1", "openslo/v1alpha")
+_REFERENCED_KINDS = ("SLI", "DataSource", "AlertPolicy", "AlertCondition")
 _MAX_DESCRIPTION = 1024
-
-
-class Skip(Exception):
-    """An SLO (or one of its objectives) that cannot be converted, with the field and reason."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.problem = Problem(field, message)
+_SPEC_ORDER = ("service", "description", "objective", "window", "indicator", "alerting")
 
 
 @dataclass(frozen=True)
@@ -47,182 +39,247 @@ class Catalog:
 
     indicators: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source_types: Mapping[str, str] = field(default_factory=dict)
+    alert_policies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    alert_conditions: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the command line decides for documents that do not: namespace and window."""
+
+    namespace: str = "default"
+    window: str = "30d"
 
 
 def catalog(documents: Iterable[Any]) -> Catalog:
-    """Collect the SLI and DataSource documents of an input by name."""
-    indicators: dict[str, Mapping[str, Any]] = {}
-    sources: dict[str, str] = {}
+    """Collect the SLI, DataSource and alert documents of an input by name."""
+    by_kind: dict[str, dict[str, Mapping[str, Any]]] = {}
     for document in documents:
-        if not isinstance(document, Mapping) or document.get("apiVersion") != OPENSLO_API_VERSION:
+        if not isinstance(document, Mapping):
             continue
-        name = str((document.get("metadata") or {}).get("name", ""))
-        spec = document.get("spec") or {}
-        if document.get("kind") == "SLI":
-            indicators[name] = spec
-        elif document.get("kind") == "DataSource":
-            sources[name] = str(spec.get("type", ""))
-    return Catalog(indicators, sources)
+        if document.get("apiVersion") not in OPENSLO_API_VERSIONS:
+            continue
+        name = str(mapping(document.get("metadata")).get("name", ""))
+        by_kind.setdefault(str(document.get("kind")), {})[name] = mapping(document.get("spec"))
+    sources = {
+        name: str(spec.get("type", "")) for name, spec in by_kind.get("DataSource", {}).items()
+    }
+    return Catalog(
+        by_kind.get("SLI", {}),
+        sources,
+        by_kind.get("AlertPolicy", {}),
+        by_kind.get("AlertCondition", {}),
+    )
 
 
 def convert_openslo(
-    document: Mapping[str, Any], known: Catalog | None = None, namespace: str = "default"
-) -> tuple[list[Resource], list[Problem]]:
-    """One OpenSLO document -> SLO resources (one per objective), plus what was left behind."""
-    kind = document.get("kind")
-    if document.get("apiVersion") != OPENSLO_API_VERSION:
-        return [], [Problem("apiVersion", f'only "{OPENSLO_API_VERSION}" documents are read')]
-    if kind in _NO_SLO_KINDS:
-        return [], []
-    if kind in _ALERT_KINDS:
-        why = "budgetwarden generates multi-window burn-rate alerts from each SLO itself"
-        return [], [Problem("kind", f"{kind} not converted: {why}")]
+    document: Any, known: Catalog | None = None, options: Options = Options()
+) -> Conversion:
+    """One OpenSLO document -> SLO resources (one per objective), with every change and reason."""
+    if not isinstance(document, Mapping):
+        return not_converted(Problem("", f"not an OpenSLO document: a {type(document).__name__}"))
+    api_version, kind = document.get("apiVersion"), document.get("kind")
+    if api_version not in OPENSLO_API_VERSIONS:
+        allowed = " or ".join(OPENSLO_API_VERSIONS)
+        return not_converted(Problem("apiVersion", f'"{api_version}" is not read; only {allowed}'))
+    if kind in _REFERENCED_KINDS:
+        why = "holds no SLO: the SLOs that name it in the same import use it"
+        return not_converted(Problem("kind", f"{kind} {why}"))
+    if kind == "Service":
+        return not_converted(
+            Problem("kind", "Service holds no SLO: an SLO's spec.service names it")
+        )
+    if kind == "AlertNotificationTarget":
+        why = "has no equivalent: Alertmanager routes budgetwarden's alerts by their labels"
+        return not_converted(Problem("kind", f"{kind} {why}"))
     if kind != "SLO":
-        return [], [Problem("kind", f"{kind} is not an OpenSLO v1 kind")]
-    try:
-        return _convert_slo(document, known or Catalog(), namespace)
-    except Skip as skip:
-        return [], [skip.problem]
+        return not_converted(Problem("kind", f'"{kind}" is not an OpenSLO kind'))
+    return _convert_slo(document, known or Catalog(), options, api_version == "openslo/v1alpha")
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What every objective of one SLO shares."""
+
+    name: str
+    namespace: str
+    labels: Mapping[str, str]
+    body: Resource
+    indicator: Resource | None
+    v1alpha: bool
+    known: Catalog
+    several: bool
 
 
 def _convert_slo(
-    document: Mapping[str, Any], known: Catalog, namespace: str
-) -> tuple[list[Resource], list[Problem]]:
-    metadata, spec = document.get("metadata") or {}, document.get("spec") or {}
-    name = str(metadata.get("name", ""))
-    namespace = str(metadata.get("namespace") or namespace)
-    labels = kubernetes_labels(
-        {k: v for k, v in (metadata.get("labels") or {}).items() if isinstance(v, str)}
-    )
-    body, problems = _described(spec)
-    window = _window(spec.get("timeWindow"))
-    _budgeting_method(spec.get("budgetingMethod"))
-    indicator = _indicator(spec, known)
-    if spec.get("alertPolicies"):
-        why = "budgetwarden generates multi-window burn-rate alerts from the SLO itself"
-        problems.append(Problem("spec.alertPolicies", f"not converted: {why}"))
+    document: Mapping[str, Any], known: Catalog, options: Options, v1alpha: bool
+) -> Conversion:
+    metadata, spec = mapping(document.get("metadata")), mapping(document.get("spec"))
+    found = Findings()
+    labels = _labels(metadata.get("labels"), found)
+    window = parts.window(spec, v1alpha, options.window, found)
+    parts.budgeting_method(spec.get("budgetingMethod"), found)
+    body = {**_described(spec, found), "window": window}
+    indicator = None if v1alpha else _v1_indicator(spec, known, found)
+    if v1alpha and "indicator" in spec:
+        found.refuse("spec.indicator", "threshold metrics cannot be converted: use ratioMetrics")
     objectives = spec.get("objectives")
     if not isinstance(objectives, list) or not objectives:
-        raise Skip("spec.objectives", "skipped: needs one objective with a target")
-    resources: list[Resource] = []
+        found.refuse("spec.objectives", "needs at least one objective with a target")
+        objectives = []
+    name = scalar_text(metadata.get("name") or "")
+    namespace = str(metadata.get("namespace") or options.namespace)
+    shared = _Shared(name, namespace, labels, body, indicator, v1alpha, known, len(objectives) > 1)
+    if rows := burn_rate_windows(
+        spec.get("alertPolicies"), known.alert_policies, known.alert_conditions, found
+    ):
+        body["alerting"] = {"burnRateWindows": rows}
+    if found.reasons:
+        return not_converted(*found.reasons, *_objective_reasons(shared, objectives))
+    resources = [r for i, o in enumerate(objectives) if (r := _objective(shared, o, i, found))]
+    if not resources:
+        return not_converted(*found.reasons)
+    return Conversion(tuple(resources), tuple(found.changes), tuple(found.reasons))
+
+
+def _objective_reasons(shared: _Shared, objectives: list[Any]) -> list[Problem]:
+    """What the objectives alone would be refused for, so that one pass names everything."""
+    found = Findings()
     for index, objective in enumerate(objectives):
-        where = f"spec.objectives[{index}]"
-        try:
-            target = _target(objective, where)
-        except Skip as skip:
-            problems.append(skip.problem)
-            continue
-        slo_name = name if len(objectives) == 1 else _objective_name(name, objective, index)
-        slo_spec = {**body, "objective": target, "window": window, "indicator": indicator}
-        resource = slo_resource(slo_name, namespace, labels, slo_spec)
-        failed = check(resource, where)
-        problems.extend(failed)
-        if not failed:
-            resources.append(resource)
-    return resources, problems
+        _objective(shared, objective, index, found, final=False)
+    return found.reasons
 
 
-def _described(spec: Mapping[str, Any]) -> tuple[Resource, list[Problem]]:
-    """The service and description every objective's SLO shares, and a note if shortened."""
-    body: Resource = {"service": str(spec.get("service", ""))}
-    problems: list[Problem] = []
-    description = str(spec.get("description") or "")
+def _labels(labels: Any, found: Findings) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    for key, value in mapping(labels).items():
+        if isinstance(value, list):
+            found.change(
+                f"metadata.labels.{key}", "a list of values is no Kubernetes label; not kept"
+            )
+        elif value is not None:
+            kept[str(key)] = scalar_text(value)
+    return kubernetes_labels(kept)
+
+
+def _described(spec: Mapping[str, Any], found: Findings) -> Resource:
+    """The service and description every objective's SLO shares."""
+    service = kubernetes_name(scalar_text(spec.get("service") or ""), "service")
+    if not spec.get("service"):
+        found.refuse("spec.service", "needed: budgetwarden SLOs belong to a service")
+    elif service.change:
+        found.change("spec.service", service.change)
+    body: Resource = {"service": service.name}
+    description = scalar_text(spec.get("description") or "")
     if len(description) > _MAX_DESCRIPTION:
-        problems.append(Problem("spec.description", f"shortened to {_MAX_DESCRIPTION} characters"))
+        found.change("spec.description", f"shortened to {_MAX_DESCRIPTION} characters")
     if description:
         body["description"] = description[:_MAX_DESCRIPTION]
-    return body, problems
+    return body
 
 
-def _budgeting_method(method: Any) -> None:
-    """Skip the SLO unless its budgeting method is Occurrences."""
-    if method != "Occurrences":
-        why = "only Occurrences (good/total event counts) is supported; time slices are not"
-        raise Skip("spec.budgetingMethod", f'skipped: "{method}": {why}')
-
-
-def _window(windows: Any) -> str:
-    if not isinstance(windows, list) or len(windows) != 1:
-        raise Skip("spec.timeWindow", "skipped: needs exactly one time window")
-    window = windows[0] if isinstance(windows[0], Mapping) else {}
-    if window.get("calendar") is not None or window.get("isRolling") is False:
-        why = "calendar windows cannot be converted: budgetwarden windows are rolling"
-        raise Skip("spec.timeWindow[0]", f"skipped: {why}")
-    duration = str(window.get("duration", ""))
-    if duration[-1:] in ("M", "Q", "Y"):
-        why = f'"{duration}": months, quarters and years have no fixed length; use days (30d)'
-        raise Skip("spec.timeWindow[0].duration", f"skipped: {why}")
-    return duration
-
-
-def _indicator(spec: Mapping[str, Any], known: Catalog) -> Resource:
+def _v1_indicator(spec: Mapping[str, Any], known: Catalog, found: Findings) -> Resource | None:
     if isinstance(spec.get("indicator"), Mapping):
-        where, sli = "spec.indicator.spec", spec["indicator"].get("spec") or {}
-    elif spec.get("indicatorRef") in known.indicators:
-        where, sli = "spec.indicatorRef", known.indicators[spec["indicatorRef"]]
+        where, sli = "spec.indicator.spec", mapping(spec["indicator"].get("spec"))
+    elif (ref := scalar_text(spec.get("indicatorRef") or "")) in known.indicators:
+        where, sli = "spec.indicatorRef", known.indicators[ref]
     else:
-        ref = spec.get("indicatorRef")
-        why = f'SLI "{ref}" is not in the input' if ref else "no indicator or indicatorRef"
-        raise Skip("spec.indicatorRef", f"skipped: {why}")
+        found.refuse(
+            "spec.indicatorRef",
+            f'SLI "{ref}" is not in the input' if ref else "no indicator or indicatorRef",
+        )
+        return None
     if "thresholdMetric" in sli:
         why = "threshold metrics cannot be converted: use a ratioMetric (good or bad over total)"
-        raise Skip(f"{where}.thresholdMetric", f"skipped: {why}")
+        found.refuse(f"{where}.thresholdMetric", why)
+        return None
     ratio = sli.get("ratioMetric")
     if not isinstance(ratio, Mapping):
-        raise Skip(f"{where}.ratioMetric", "skipped: needs a ratioMetric")
-    where = f"{where}.ratioMetric"
+        found.refuse(f"{where}.ratioMetric", "needs a ratioMetric")
+        return None
     if "raw" in ratio:
         why = "raw ratio queries cannot be converted: the budget needs good or bad and total"
-        raise Skip(f"{where}.raw", f"skipped: {why}")
-    counter = ratio.get("counter") is True
+        found.refuse(f"{where}.ratioMetric.raw", why)
+        return None
+    return _ratio(ratio, f"{where}.ratioMetric", known, ratio.get("counter") is True, found)
+
+
+def _ratio(
+    ratio: Mapping[str, Any], where: str, known: Catalog, counter: bool, found: Findings
+) -> Resource | None:
     result: Resource = {}
     for theirs, ours in (("bad", "errors"), ("good", "good"), ("total", "total")):
         if theirs in ratio:
-            result[ours] = _query(ratio[theirs], known, f"{where}.{theirs}", counter)
-    return {"ratio": result}
+            source = _source(ratio[theirs], known, f"{where}.{theirs}", found)
+            query = source and parts.window_query(source[1], counter, source[0], found)
+            if query:
+                result[ours] = query
+    if "total" not in ratio or not ({"good", "bad"} & set(ratio)):
+        found.refuse(where, "needs total and one of good or bad")
+    return {"ratio": result} if len(result) == 2 else None
 
 
-def _query(metric: Any, known: Catalog, where: str, counter: bool) -> str:
-    source = (metric or {}).get("metricSource") or {}
+def _source(metric: Any, known: Catalog, where: str, found: Findings) -> tuple[str, Source] | None:
+    """Where the query of one side of a ratio is: v1 `metricSource`, v1alpha flat fields."""
+    metric = mapping(metric)
+    if "metricSource" not in metric:  # v1alpha: {source, queryType, query}
+        return where, Source(str(metric.get("source", "")), metric.get("query"), f"{where}.source")
+    where = f"{where}.metricSource"
+    source = mapping(metric["metricSource"])
     kind = source.get("type") or known.source_types.get(str(source.get("metricSourceRef")), "")
-    if str(kind).lower() != "prometheus":
-        why = f'the metric source is "{kind or "unknown"}"; only Prometheus sources are converted'
-        raise Skip(f"{where}.metricSource", f"skipped: {why}")
-    query = (source.get("spec") or {}).get("query") or (source.get("spec") or {}).get("promql")
-    if not isinstance(query, str) or not query.strip():
-        raise Skip(f"{where}.metricSource.spec.query", "skipped: no query")
-    if WINDOW_TEMPLATE in query:
-        return query
-    if counter and _is_selector(query):
-        # A bare counter: its rate over the window is what the event ratio needs.
-        return f"sum(rate({query.strip()}[{WINDOW_TEMPLATE}]))"
-    why = f"the query must contain {WINDOW_TEMPLATE} where the range goes, or be a bare counter"
-    raise Skip(f"{where}.metricSource.spec.query", f"skipped: {why}")
+    spec = source.get("spec")
+    if not isinstance(spec, Mapping):
+        got = type(spec).__name__ if spec is not None else "nothing"
+        found.refuse(f"{where}.spec", f"must be a mapping such as {{query: ...}}; got {got}")
+        return None
+    return f"{where}.spec", Source(
+        str(kind), spec.get("query") or spec.get("promql"), f"{where}.type"
+    )
 
 
-def _is_selector(query: str) -> bool:
-    try:
-        return isinstance(promql_parser.parse(query), promql_parser.VectorSelector)
-    except ValueError:
-        return False
+def _objective(
+    shared: _Shared, objective: Any, index: int, found: Findings, final: bool = True
+) -> Resource | None:
+    """The SLO of one objective; `final` False only looks for the objective's own reasons."""
+    where, objective = f"spec.objectives[{index}]", mapping(objective)
+    own = Findings()
+    indicator = shared.indicator
+    if shared.v1alpha:
+        indicator = _v1alpha_indicator(objective, where, shared.known, own)
+    elif "indicator" in objective or "indicatorRef" in objective:
+        own.refuse(where, "composite SLOs (an indicator per objective) cannot be converted")
+    target = parts.target(objective, where, own)
+    name = _objective_name(shared, objective, index, own)
+    if own.reasons or indicator is None or target is None or not final:
+        found.reasons.extend(own.reasons)
+        return None
+    spec = {**shared.body, "objective": target, "indicator": indicator}
+    spec = {key: spec[key] for key in _SPEC_ORDER if key in spec}
+    resource = slo_resource(name, shared.namespace, shared.labels, spec)
+    if failed := check(resource, where):
+        found.reasons.extend(failed)
+        return None
+    found.changes.extend(own.changes)
+    return resource
 
 
-def _target(objective: Any, where: str) -> str:
-    objective = objective if isinstance(objective, Mapping) else {}
-    if "indicator" in objective or "indicatorRef" in objective:
-        why = "composite SLOs (an indicator per objective) cannot be converted"
-        raise Skip(where, f"objective skipped: {why}")
-    if "targetPercent" in objective:
-        value = percent(objective["targetPercent"])
-    else:
-        fraction = percent(objective.get("target"))
-        value = None if fraction is None else fraction * Decimal(100)
-    if value is None:
-        raise Skip(f"{where}.target", "objective skipped: needs target or targetPercent")
-    return as_text(value)
+def _v1alpha_indicator(
+    objective: Mapping[str, Any], where: str, known: Catalog, found: Findings
+) -> Resource | None:
+    ratio = objective.get("ratioMetrics")
+    if not isinstance(ratio, Mapping):
+        found.refuse(f"{where}.ratioMetrics", "needs ratioMetrics (good or bad over total)")
+        return None
+    return _ratio(ratio, f"{where}.ratioMetrics", known, ratio.get("incremental") is True, found)
 
 
-def _objective_name(name: str, objective: Any, index: int) -> str:
-    label = objective.get("displayName") if isinstance(objective, Mapping) else None
-    suffix = dns_name(str(label)) if label else str(index + 1)
-    return dns_name(f"{name}-{suffix}")
+def _objective_name(
+    shared: _Shared, objective: Mapping[str, Any], index: int, found: Findings
+) -> str:
+    text = shared.name
+    if shared.several:
+        text = f"{shared.name}-{objective.get('displayName') or index + 1}"
+    named = kubernetes_name(text)
+    if named.change:
+        found.change("metadata.name", named.change)
+    return named.name
