@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("status", "freeze state: policies, held workloads, active exceptions"),
     "explain": ("explain", "why a workload is or is not frozen, and what a new version gets"),
     "check": ("check", "may a new version ship now? exit 0 allowed, 3 frozen (for CI)"),
+    "report": ("report", "report alerts: alert quality from Prometheus' alert history"),
 }
 
 # (command, first argument) -> (module under budgetwarden.cli, one-line help): commands nested
