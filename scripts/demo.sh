@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: the whole loop on this machine, then a drill that burns error budget for real.
 # Starts the demo stack (`budgetwarden demo up --workloads`: with the controllers, so the demo's
-# Rollout is a real canary), runs `budgetwarden drill high-error-rate`, and stops the stack on the
-# way out, whatever happened; exits with the drill's exit code. BUDGETWARDEN_DEMO_WORKLOADS=no
+# Rollout is a real canary), runs `budgetwarden drill fast-burn`, prints the alert review of what
+# the drill raised (`budgetwarden report alerts` over the drill's incident window), and stops the
+# stack on the way out, whatever happened; exits with the drill's exit code. BUDGETWARDEN_DEMO_WORKLOADS=no
 # leaves the controllers out (no canary; the binaries need no build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,5 +32,9 @@ echo "== starting the demo stack: control plane${workloads:+ and controllers}, d
 exports="$("$bin/budgetwarden" demo up --dir "$dir" "${workloads[@]}")"
 up_ok=yes
 eval "$exports"
-echo "== budgetwarden drill high-error-rate" >&2
-"$bin/budgetwarden" drill high-error-rate
+echo "== budgetwarden drill fast-burn" >&2
+drill=0
+"$bin/budgetwarden" drill fast-burn || drill=$?
+echo "== budgetwarden report alerts --since 15m --incidents $BUDGETWARDEN_DEMO_INCIDENTS" >&2
+"$bin/budgetwarden" report alerts --since 15m --incidents "$BUDGETWARDEN_DEMO_INCIDENTS" || true
+exit "$drill"

@@ -61,7 +61,7 @@ def test_the_drill_shows_the_canary_held_by_the_freeze_and_down_stops_the_contro
     state = StackState.load(directory)
     assert state is not None
     assert {p.name for p in state.processes} >= CONTROLLERS | ALERTING
-    drill = _budgetwarden("drill", "high-error-rate", env=env, timeout=480)
+    drill = _budgetwarden("drill", "fast-burn", env=env, timeout=480)
     timeline = drill.stdout
     assert drill.returncode == 0, timeline + drill.stderr
     expected_in_order = [

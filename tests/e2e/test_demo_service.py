@@ -25,6 +25,8 @@ pytestmark = pytest.mark.e2e
 
 Start = Callable[..., DemoServiceProcess]
 NO_TRAFFIC = {'code="200",handler="/"': 0.0, 'code="500",handler="/"': 0.0}
+IDLE_FAULTS = {"down": False, "cpuBurn": "0", "memoryFill": "0"}  # no outage, no pressure
+CONTAINER = 'container="checkout",namespace="demo",pod="checkout-demo-0"'
 
 
 @pytest.fixture
@@ -146,12 +148,53 @@ def test_the_5xx_share_follows_the_control_api(
         "errorRate": new_rate,
         "latency": "0s",
         "loadRPS": "0",
+        **IDLE_FAULTS,
         "errorMode": "exact",
     }
     assert send(service, count).count(500) == failures
     page = service.metrics_text()
     assert series(page, "demo_configured_error_ratio") == {"": float(new_rate)}
     assert series(page, "http_requests_total")['code="500",handler="/work"'] == 2 + failures
+
+
+def test_a_service_that_is_down_answers_503_to_traffic_and_scrapes_until_it_is_up(
+    start: Start,
+) -> None:
+    service = start(error_rate="0", latency="0s")
+    control = httpx.Client(base_url=service.url, trust_env=False, timeout=10)
+    assert control.put("/control", json={"down": True}).json()["down"] is True
+    assert send(service, 3) == [503, 503, 503]
+    assert control.get("/metrics").status_code == 503
+    assert control.get("/healthz").status_code == 200  # the process lives: the drill restores it
+    assert control.put("/control", json={"down": False}).json()["down"] is False
+    assert send(service, 2) == [200, 200]
+    # requests answered while down were never served, so never counted
+    assert series(service.metrics_text(), "http_requests_total")['code="200",handler="/work"'] == 2
+
+
+def test_cpu_and_memory_pressure_show_in_the_container_series(start: Start) -> None:
+    service = start(error_rate="0", latency="0s")
+    page = service.metrics_text()
+    limits = series(page, "kube_pod_container_resource_limits")
+    assert limits == {f'{CONTAINER},resource="cpu",unit="core"': 0.05,
+                      f'{CONTAINER},resource="memory",unit="byte"': 256 * 2**20}  # fmt: skip
+
+    def used() -> tuple[float, float]:
+        text = service.metrics_text()
+        cpu = series(text, "container_cpu_usage_seconds_total")[CONTAINER]
+        return cpu, series(text, "container_memory_working_set_bytes")[CONTAINER]
+
+    cpu_before, memory_before = used()
+    httpx.put(f"{service.url}/control", json={"cpuBurn": "1", "memoryFill": "0.5"},
+              trust_env=False).raise_for_status()  # fmt: skip
+    eventually(lambda: used()[1] >= 0.45 * 256 * 2**20, 10, "the memory to fill to half the limit")
+    time.sleep(2)
+    cpu_burning, _ = used()
+    assert cpu_burning - cpu_before >= 0.05 * 2 * 0.5  # the burner's share over 2s, at least half
+    httpx.put(f"{service.url}/control", json={"cpuBurn": "0", "memoryFill": "0"},
+              trust_env=False).raise_for_status()  # fmt: skip
+    eventually(lambda: used()[1] < memory_before + 32 * 2**20, 10, "the memory to be given back")
+    assert used()[0] >= cpu_burning  # a counter: the stopped burner's time stays counted
 
 
 def test_random_errors_repeat_for_the_same_seed(start: Start) -> None:

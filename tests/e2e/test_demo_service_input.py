@@ -46,8 +46,22 @@ BAD_CONTROL_BODIES = [
     ),
     pytest.param(
         b'{"errorRate": "0.5", "loadRps": 5}',
-        [("loadRps", "unknown field; allowed: errorRate, latency, loadRPS")],
+        [
+            (
+                "loadRps",
+                "unknown field; allowed: errorRate, latency, loadRPS, down, cpuBurn, memoryFill",
+            )
+        ],
         id="a misspelt field is refused and the good one is not applied",
+    ),
+    pytest.param(
+        b'{"down": "yes", "cpuBurn": "2", "memoryFill": 0.5}',
+        [
+            ("down", "must be true or false; got 'yes'"),
+            ("cpuBurn", 'must be between 0 and 1 (a share of the limit); got "2"'),
+            ("memoryFill", 'must be a string such as "0.9" (no floats); got 0.5'),
+        ],
+        id="an outage is a boolean and pressure a share of the limit",
     ),
     pytest.param(
         b'["0.5"]',
@@ -80,6 +94,9 @@ def test_bad_control_input_is_refused_by_field(
         "errorRate": "0.02",
         "latency": "20ms",
         "loadRPS": "0",
+        "down": False,
+        "cpuBurn": "0",
+        "memoryFill": "0",
         "errorMode": "exact",
     }
 

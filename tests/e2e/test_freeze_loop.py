@@ -119,11 +119,11 @@ def loop(
 ) -> Iterator[Loop]:
     """Demo service, Prometheus with a healthy day behind it, rules-sync, operator, examples."""
     docs = parts.manifests(example_files(), namespace)
-    slo = parse_slo(next(d for d in docs if d["kind"] == c.KIND_SLO))
+    slos = [parse_slo(d) for d in docs if d["kind"] == c.KIND_SLO]
     with DemoServiceProcess(error_rate="0", latency="10ms", load_rps=20) as demo:
-        history: History = demo_history(slo, demo.url, 20)
+        history: History = demo_history(slos[0], demo.url, 20)
         workdir = tmp_path / "prometheus"
-        backfill(workdir / "data", history, [slo], rule_options(SETTINGS), tmp_path / "backfill")
+        backfill(workdir / "data", history, slos, rule_options(SETTINGS), tmp_path / "backfill")
         prometheus = prometheus_factory(
             tmp_path / "rules", [parts.scrape_config(demo.url, SETTINGS.scrape_interval)],
             workdir=workdir, evaluation_interval="1s", scrape_interval="1s",

@@ -90,7 +90,7 @@ def test_plan(
     ],
 )  # fmt: skip
 def test_fast_burn_alert_timing(burn: str, expected: tuple[Decimal | None, Decimal]) -> None:
-    slo = parse_slo(yaml.safe_load((DEMO / "02-slo.yaml").read_text()))
+    slo = parse_slo(next(yaml.safe_load_all((DEMO / "02-slo.yaml").read_text())))
     assert alert_due(slo, Decimal(burn)) == expected
 
 
@@ -104,7 +104,9 @@ def test_history_is_the_demo_services_series_in_exact_mode() -> None:
         instance="127.0.0.1:8080",
     )
     labels = 'handler="/work",instance="127.0.0.1:8080",job="checkout"'
-    assert list(openmetrics(history, step=timedelta(minutes=2))) == [
+    lines = list(openmetrics(history, step=timedelta(minutes=2)))
+    histogram = lines.index("# HELP http_request_duration_seconds Time to answer traffic requests.")
+    assert lines[:histogram] + lines[-1:] == [
         "# HELP http_requests Requests served by the demo service.",
         "# TYPE http_requests counter",
         f'http_requests_total{{code="200",{labels}}} 0 1767311640',
@@ -117,6 +119,13 @@ def test_history_is_the_demo_services_series_in_exact_mode() -> None:
         f'http_requests_total{{code="500",{labels}}} 10 1767312000',
         "# EOF",
     ]
+    # every past request within 25ms: under each bucket from 0.025 up, in none below
+    last = {line.rsplit(" ", 2)[0]: line.split()[-2] for line in lines if "1767312000" in line}
+    bucket = 'http_request_duration_seconds_bucket{{code="200",{},le="{}"}}'
+    bounds = ("0.005", "0.01", "0.025", "0.3", "+Inf")
+    assert [last[bucket.format(labels, le)] for le in bounds] == ["0", "0", "3590", "3590", "3590"]
+    count = f'http_request_duration_seconds_count{{code="500",{labels}}}'
+    assert last[count] == "10"
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,8 @@ local receiver instead of a pager, a chat and a ticket queue.
 where notifications go (each receiver becomes a webhook to the local receiver at
 /<receiver name>) and how long Alertmanager waits before sending: the demo's SLO burns in
 minutes, so the shipped group_wait of 30s to 5m would hide the routing behind the wait.
-`start` runs the receiver (`budgetwarden demo-receiver`) and a real Alertmanager beside it.
+`start` runs the receiver (`budgetwarden demo-receiver`) and a real Alertmanager beside it;
+`resources_pack` is the resources alert pack the resource-exhaustion drill expects.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from typing import Any
 
 import yaml
 
+from budgetwarden.core.packs.build import build_pack_prometheus_rule
+from budgetwarden.core.packs.names import PACK_RESOURCES
+from budgetwarden.core.packs.settings import PackSettings, ResourcesSettings, Threshold
 from budgetwarden_dev.demo import components as parts
 from budgetwarden_dev.devenv import processes
 from budgetwarden_dev.devenv.binaries import find_binary, repo_root
@@ -113,6 +117,21 @@ def start_alertmanager(
         child.stop()
         raise
     return child, url
+
+
+def resources_pack(namespace: str) -> dict[str, Any]:
+    """The resources pack's PrometheusRule for the demo's namespace, with the demo's waits: a
+    drill cannot sit through 15 minutes of CPU use. Its rules read the container series the demo
+    service exports for itself (demo/pressure.py); rules-sync loads them like any other."""
+    settings = PackSettings(
+        namespace_selector=f'namespace="{namespace}"',
+        resources=ResourcesSettings(
+            cpu=Threshold("85", "30s"), memory=Threshold("90", "30s"), node_disks=False
+        ),
+    )
+    rule = build_pack_prometheus_rule(PACK_RESOURCES, settings)
+    rule["metadata"]["namespace"] = namespace
+    return rule
 
 
 def prometheus_alerting(alertmanager_url: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""The high-error-rate drill: burn budget for real and print the loop closing, step by step.
+"""The fast-burn drill: burn budget for real and print the loop closing, step by step.
 
-`budgetwarden drill high-error-rate` calls `run_drill`. Against a namespace where an SLO is
+`budgetwarden drill fast-burn` calls `run_drill`. Against a namespace where an SLO is
 measured on the demo service and an ErrorBudgetPolicy selects it:
 1. Preflight: the policy must be at Normal; the plan (demo/plan.py) says how big the budget is,
    how fast this error rate spends it, and when each level is due.
@@ -13,6 +13,8 @@ measured on the demo service and an ErrorBudgetPolicy selects it:
 4. Restore the error rate; wait for the alert to resolve, the hold to pass, the thaw, and the
    targets budgetwarden paused to be resumed; a canary must stand where the freeze held it and
    is promoted step by step until it is Healthy.
+5. Debrief (demo/debrief.py): the fast-burn page must have fired in time and nothing else
+   paged; the injection window goes to the incidents file.
 Every step has a deadline; a missed one raises StepFailed. The error rate is restored whatever
 happens, and the drill's FreezeException is deleted at the end.
 """
@@ -21,19 +23,22 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-
-import httpx
+from pathlib import Path
 
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import Level, is_freeze, severity
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy
-from budgetwarden_dev.demo import drill_admission, drill_canary
+from budgetwarden_dev.demo import drill_admission, drill_canary, incident_record
+from budgetwarden_dev.demo.control import DemoControl, DrillError
+from budgetwarden_dev.demo.debrief import Debrief
 from budgetwarden_dev.demo.drill_canary import Canary, Plugin
 from budgetwarden_dev.demo.drill_report import Reporter, alert_due, plan_for
 from budgetwarden_dev.demo.notifications import Notifications
 from budgetwarden_dev.demo.observe import Snapshot, Watcher
 from budgetwarden_dev.demo.plan import FREEZE_LEVELS, Plan, percent, say_duration, seconds
+from budgetwarden_dev.demo.scenarios import FULL_LOOP, SCENARIOS
 from budgetwarden_dev.demo.timeline import Step, StepFailed, Steps, Timeline, deadline
 
 POLL_SECONDS = 1.0
@@ -48,11 +53,7 @@ PAGED = f"{c.ALERT_PAGE} delivered to the pager by Alertmanager"
 PAGE_RESOLVED = f"{c.ALERT_PAGE} resolved at the pager"
 PAGER = "pager"  # the receiver alertmanager/alertmanager.yml routes P0 and P1 to
 
-__all__ = ["DemoControl", "DrillError", "DrillOptions", "StepFailed", "run_drill"]
-
-
-class DrillError(Exception):
-    """The drill cannot start: missing objects, a policy not at Normal, a plan that never ends."""
+__all__ = ["DrillError", "DrillOptions", "StepFailed", "run_drill"]
 
 
 @dataclass(frozen=True)
@@ -64,23 +65,7 @@ class DrillOptions:
     admission: bool = True
     plugin: Plugin | None = None  # `kubectl argo rollouts`, to show and drive a live canary
     receiver_url: str | None = None  # the demo's notification receiver, behind Alertmanager
-
-
-class DemoControl:
-    """The demo service's control API."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/")
-        self._http = httpx.Client(timeout=10, trust_env=False)
-
-    def error_rate(self) -> Decimal:
-        """The error rate set now."""
-        answer = self._http.get(f"{self.url}/control").raise_for_status()
-        return Decimal(answer.json()["errorRate"])
-
-    def set_error_rate(self, rate: Decimal) -> None:
-        """PUT /control."""
-        self._http.put(f"{self.url}/control", json={"errorRate": str(rate)}).raise_for_status()
+    record: Path | None = None  # the incidents file `budgetwarden report alerts` reads
 
 
 def run_drill(watcher: Watcher, options: DrillOptions, timeline: Timeline) -> None:
@@ -90,8 +75,7 @@ def run_drill(watcher: Watcher, options: DrillOptions, timeline: Timeline) -> No
     plan = plan_for(watcher, slo, policy, options.error_rate, before)
     fires, resolves = alert_due(slo, plan.burn_rate)
     notifications = Notifications(options.receiver_url, timeline) if options.receiver_url else None
-    paged = notifications is not None
-    burn = _burn_steps(timeline, plan, fires, paged=paged)  # checks the plan first
+    burn = _burn_steps(timeline, plan, fires, paged=(paged := notifications is not None))
     report = Reporter(watcher, policy, timeline, notifications)
     report.preamble(plan, before, slo)
     canary = drill_canary.find(watcher, policy, options.plugin, timeline)
@@ -122,7 +106,20 @@ def run_drill(watcher: Watcher, options: DrillOptions, timeline: Timeline) -> No
         if exception is not None:
             watcher.kubectl("delete", c.PLURAL_EXCEPTION, exception, "-n", watcher.namespace)
             timeline.line(f"FreezeException {exception} deleted")
+    _debrief(report, options, burn.began, float(lasted))
     report.summary(plan, lasted)
+
+
+def _debrief(report: Reporter, options: DrillOptions, began_at: float, lasted: float) -> None:
+    """The debrief of the alerts (demo/debrief.py), the incident written down; StepFailed when
+    an expected alert stayed silent or another one paged."""
+    scenario = SCENARIOS[FULL_LOOP]
+    if options.record is not None:
+        began = datetime.now(UTC) - timedelta(seconds=report.timeline.elapsed() - began_at)
+        incident_record.append(options.record, scenario, began, began + timedelta(seconds=lasted))
+        report.timeline.line(f"incident window written to {options.record}")
+    if not Debrief(scenario, report.alerts, report.notifications, began_at).show(report.timeline):
+        raise StepFailed(f"the debrief of drill {scenario.name} found a silent or extra page")
 
 
 def _admission(

@@ -1,10 +1,11 @@
 """What a drill prints: the plan before it starts, every change while it runs, a summary after.
 
-`Reporter.changes(before, now)` turns two snapshots into timeline lines: the fast-burn alert's
-state, the policy's level (with its reason and freeze id), a hold that starts, the
-MetricsAvailable condition, each workload's pause and annotations, and `kubectl get slo` when the
-level moves or, at most every TABLE_SECONDS, when the budget does. `plan_for` measures how much
-history Prometheus holds, so the plan's budget math uses the data the budget is computed over.
+`Reporter.changes(before, now)` turns two snapshots into timeline lines: each alert of the
+namespace that starts, fires or resolves in Prometheus (demo/alert_watch.py), the policy's
+level (with its reason and freeze id), a hold that starts, the MetricsAvailable condition, each
+workload's pause and annotations, and `kubectl get slo` when the level moves or, at most every
+TABLE_SECONDS, when the budget does. `plan_for` measures how much history Prometheus holds, so
+the plan's budget math uses the data the budget is computed over.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy
 from budgetwarden.core.slo.spec import SLO
 from budgetwarden.core.slo.windows import burn_rate_windows
+from budgetwarden_dev.demo.alert_watch import AlertWatch
 from budgetwarden_dev.demo.notifications import Notifications
 from budgetwarden_dev.demo.observe import Snapshot, Watcher, Workload
 from budgetwarden_dev.demo.plan import HUNDRED, Plan, outage_text, percent, say_duration, seconds
@@ -89,6 +91,9 @@ class Reporter:
     ) -> None:  # fmt: skip
         self.watcher, self.policy, self.timeline = watcher, policy, timeline
         self.notifications = notifications
+        # every alert of the namespace, with priority and runbook, for the timeline and debrief
+        self.alerts = AlertWatch(lambda: watcher.prometheus("alerts")["alerts"],
+                                 watcher.namespace, timeline)  # fmt: skip
         self.humans: list[str] = []
         self.ours: set[str] = set()
         self.levels: list[str] = []
@@ -119,11 +124,7 @@ class Reporter:
 
     def changes(self, before: Snapshot, now: Snapshot) -> None:
         """Print everything that differs between two snapshots."""
-        if now.alert != before.alert:
-            state = now.alert or "resolved"
-            self.timeline.line(f"Prometheus: {c.ALERT_PAGE} {state} for "
-                               f"{self.watcher.namespace}/{self.watcher.slo_name}"
-                               " (GET /api/v1/alerts)")  # fmt: skip
+        self.alerts.poll()
         if now.metrics != before.metrics:
             self.timeline.line(f"policy condition MetricsAvailable={now.metrics}")
         if now.level != before.level:

@@ -4,12 +4,13 @@ A new Prometheus has minutes of data, so an SLO's period budget over a day would
 over those minutes: tiny and jumpy. The demo stack and the end-to-end tests call `backfill`
 before the Prometheus they query starts, so the budget is computed over a whole window:
 
-1. Raw history: `http_requests_total` of the demo service's job and instance at a steady load
-   and error rate, written as OpenMetrics and turned into TSDB blocks with
-   `promtool tsdb create-blocks-from openmetrics`. The series has the labels the live scrape
-   will have, so the live service continues it; its counters start again from zero, which
-   Prometheus reads as a restart (rate() counts across a reset).
-2. Recorded history: the SLO's two base-rate recording rules (errors and total over 5m, the
+1. Raw history: `http_requests_total` and the `http_request_duration_seconds` histogram of the
+   demo service's job and instance at a steady load, error rate and latency, written as
+   OpenMetrics and turned into TSDB blocks with `promtool tsdb create-blocks-from
+   openmetrics`. The series have the labels the live scrape will have, so the live service
+   continues them; its counters start again from zero, which Prometheus reads as a restart
+   (rate() counts across a reset).
+2. Recorded history: each SLO's two base-rate recording rules (errors and total over 5m, the
    series the period budget sums) evaluated over the raw history by
    `promtool tsdb create-blocks-from rules` against a short-lived Prometheus. Only these two:
    every other recorded series is either computed from raw data over its own window or from
@@ -37,6 +38,7 @@ from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.slo.rules import RuleOptions, build_rule_groups
 from budgetwarden.core.slo.spec import SLO
 from budgetwarden.core.slo.windows import BASE_RATE_WINDOW
+from budgetwarden_dev.demo.service import LATENCY_BUCKETS
 from budgetwarden_dev.devenv.binaries import find_binary
 from budgetwarden_dev.devenv.errors import DevEnvError
 from budgetwarden_dev.devenv.prometheus import PrometheusProcess
@@ -44,6 +46,9 @@ from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 # Spacing of the raw samples: a fifth of the shortest rate window any backfilled rule reads.
 RAW_STEP = timedelta(seconds=5)
 HANDLER = "/work"  # the path the demo service's load generator calls
+# What every past request took, in seconds: the demo's 10ms (±20 %) falls within the 0.025
+# bucket; the 300ms of the latency SLO is far above it either way.
+HISTORY_LATENCY = 0.025
 _BASE_RATES = (c.METRIC_ERRORS_RATE, c.METRIC_TOTAL_RATE)
 
 
@@ -70,23 +75,39 @@ class History:
 
 
 def openmetrics(history: History, step: timedelta = RAW_STEP) -> Iterator[str]:
-    """The raw history as OpenMetrics text lines, `# EOF` last."""
+    """The raw history as OpenMetrics text lines, `# EOF` last: the requests counter, and the
+    latency histogram with every request in the bucket of HISTORY_LATENCY."""
     yield "# HELP http_requests Requests served by the demo service."
     yield "# TYPE http_requests counter"
-    first = int((history.start - BASE_RATE_WINDOW).timestamp())
-    last = int(history.end.timestamp())
-    seconds = int(step.total_seconds())
     for code in ("200", "500"):
-        labels = (
-            f'code="{code}",handler="{HANDLER}",instance="{history.instance}",job="{history.job}"'
-        )
-        for at in range(first, last + 1, seconds):
-            served = history.load_rps * (at - first)
-            # the demo service's "exact" mode: after n requests exactly floor(n × rate) failed
-            failed = int((served * history.error_rate).to_integral_value(ROUND_FLOOR))
-            value = failed if code == "500" else served - failed
-            yield f"http_requests_total{{{labels}}} {value} {at}"
+        for at, count in _counts(history, code, step):
+            yield f"http_requests_total{{{_labels(history, code)}}} {count} {at}"
+    yield "# HELP http_request_duration_seconds Time to answer traffic requests."
+    yield "# TYPE http_request_duration_seconds histogram"
+    for code in ("200", "500"):
+        labels = _labels(history, code)
+        for bound in (*(str(b) for b in LATENCY_BUCKETS), "+Inf"):
+            fast = bound == "+Inf" or float(bound) >= HISTORY_LATENCY
+            for at, count in _counts(history, code, step):
+                name = f'http_request_duration_seconds_bucket{{{labels},le="{bound}"}}'
+                yield f"{name} {count if fast else 0} {at}"
+        for at, count in _counts(history, code, step):
+            yield f"http_request_duration_seconds_count{{{labels}}} {count} {at}"
     yield "# EOF"
+
+
+def _labels(history: History, code: str) -> str:
+    return f'code="{code}",handler="{HANDLER}",instance="{history.instance}",job="{history.job}"'
+
+
+def _counts(history: History, code: str, step: timedelta) -> Iterator[tuple[int, int]]:
+    """(timestamp, requests answered with `code` so far) every `step` of the raw history."""
+    first = int((history.start - BASE_RATE_WINDOW).timestamp())
+    for at in range(first, int(history.end.timestamp()) + 1, int(step.total_seconds())):
+        served = history.load_rps * (at - first)
+        # the demo service's "exact" mode: after n requests exactly floor(n × rate) failed
+        failed = int((served * history.error_rate).to_integral_value(ROUND_FLOOR))
+        yield at, failed if code == "500" else served - failed
 
 
 def base_rate_rules(slo: SLO, options: RuleOptions) -> dict[str, Any]:

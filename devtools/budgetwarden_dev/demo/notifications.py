@@ -20,7 +20,8 @@ from budgetwarden_dev.demo.timeline import Timeline
 
 def describe(labels: Mapping[str, str]) -> str:
     """An alert in one phrase: name, what it is about, and its level and priority when set."""
-    about = labels.get(c.PROM_LABEL_SLO) or labels.get("service", "")
+    container = "/".join(labels[k] for k in ("pod", "container") if labels.get(k))
+    about = labels.get(c.PROM_LABEL_SLO) or labels.get("service") or container
     where = labels.get(c.PROM_LABEL_NAMESPACE) or labels.get("namespace", "")
     level = labels.get("slo_budget_level", "")
     priority = labels.get("priority", "no priority")
@@ -37,6 +38,13 @@ class Notifications:
         self.seen: list[tuple[float, Delivery]] = []  # (seconds into the drill, delivery)
         self._http = httpx.Client(timeout=5, trust_env=False)
         self._broken = ""
+        self._earlier = self._count()  # what an earlier drill got is not this one's
+
+    def _count(self) -> int:
+        try:
+            return len(self._http.get(f"{self.url}{DELIVERIES_PATH}").raise_for_status().json())
+        except (httpx.HTTPError, ValueError, TypeError):
+            return 0  # poll() says what is wrong, once
 
     def poll(self) -> list[Delivery]:
         """Print and return the deliveries that arrived since the last poll."""
@@ -50,7 +58,7 @@ class Notifications:
             self.timeline.line(f"the notification receiver at {self.url} stopped answering: "
                                f"{self._broken}; deliveries are no longer followed")  # fmt: skip
             return []
-        new = listed[len(self.seen) :]
+        new = listed[self._earlier + len(self.seen) :]
         for delivery in new:
             self.seen.append((self.timeline.elapsed(), delivery))
             self.timeline.line(f"Alertmanager → {delivery.receiver}: "

@@ -34,6 +34,7 @@ from prometheus_client import (
 from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden_dev.demo.faults import Delay, ErrorPicker
 from budgetwarden_dev.demo.load import LoadGenerator
+from budgetwarden_dev.demo.pressure import ContainerIdentity, ContainerSeries, Pressure
 from budgetwarden_dev.demo.settings import ErrorMode, Settings, format_latency, updated
 
 TRAFFIC_HANDLERS: Final = ("/", "/work")
@@ -106,6 +107,8 @@ class DemoService:
         self.errors = ErrorPicker(config.error_mode, self.settings.error_rate, config.seed)
         self.delay = Delay(self.settings.latency, config.seed)
         self.load: LoadGenerator | None = None
+        self.pressure = Pressure(ContainerIdentity())
+        self.metrics.registry.register(ContainerSeries(self.pressure))
         self.metrics.show(self.settings)
         for handler in TRAFFIC_HANDLERS:  # zeros from the start: rate() needs a first sample
             for code in ("200", "500"):
@@ -119,6 +122,7 @@ class DemoService:
         self.delay.latency = settings.latency
         if self.load is not None and settings.load_rps != self.settings.load_rps:
             self.load.set_rate(settings.load_rps)
+        self.pressure.set(settings.cpu_burn, settings.memory_fill)
         self.settings = settings
         self.metrics.show(settings)
 
@@ -137,6 +141,8 @@ class DemoService:
         return answer
 
     async def _answer(self, handler: str) -> web.Response:
+        if self.settings.down:
+            return _down()
         fails = self.errors.fails()  # decided on arrival: the exact schedule follows arrival order
         started = time.perf_counter()
         await asyncio.sleep(self.delay.seconds())
@@ -147,6 +153,8 @@ class DemoService:
 
     async def scrape(self, _: web.Request) -> web.Response:
         """`GET /metrics` in the Prometheus text format."""
+        if self.settings.down:
+            return _down()
         body = generate_latest(self.metrics.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})
 
@@ -169,6 +177,11 @@ class DemoService:
     async def healthz(self, _: web.Request) -> web.Response:
         """`GET /healthz`: up and serving."""
         return web.Response(text="ok\n")
+
+
+def _down() -> web.Response:
+    """What every path but /control and /healthz answers while the service is down."""
+    return web.Response(status=503, text='down (PUT /control {"down": false} brings it back)\n')
 
 
 def _bad_request(problems: list[dict[str, str]]) -> web.Response:
@@ -219,6 +232,7 @@ async def serve(config: ServiceConfig) -> None:
         await _serve_on(service, port)
     finally:
         await runner.cleanup()
+        service.pressure.close()
         if config.port_file is not None:
             config.port_file.unlink(missing_ok=True)
 

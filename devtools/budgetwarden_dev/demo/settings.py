@@ -1,4 +1,5 @@
-"""The demo service's run-time settings: error rate, latency and load, parsed and validated once.
+"""The demo service's run-time settings: error rate, latency, load, an outage and resource
+pressure, parsed and validated once.
 
 Read by the `demo-service` command line (flags) and by the service's `PUT /control` (JSON), so a
 mistake gets the same message either way, naming the flag or the JSON field.
@@ -28,7 +29,11 @@ _ZERO_DURATION = re.compile(r"0+(ms|s|m|h)?")
 FIELD_ERROR_RATE = "errorRate"
 FIELD_LATENCY = "latency"
 FIELD_LOAD_RPS = "loadRPS"
-CONTROL_FIELDS = (FIELD_ERROR_RATE, FIELD_LATENCY, FIELD_LOAD_RPS)
+FIELD_DOWN = "down"
+FIELD_CPU_BURN = "cpuBurn"
+FIELD_MEMORY_FILL = "memoryFill"
+CONTROL_FIELDS = (FIELD_ERROR_RATE, FIELD_LATENCY, FIELD_LOAD_RPS, FIELD_DOWN, FIELD_CPU_BURN,
+                  FIELD_MEMORY_FILL)  # fmt: skip
 
 
 class ErrorMode(StrEnum):
@@ -47,13 +52,19 @@ class Settings:
     error_rate: Decimal = Decimal("0.001")
     latency: timedelta = timedelta(milliseconds=20)
     load_rps: Decimal = Decimal(0)
+    down: bool = False  # every path but /control and /healthz answers 503, scrapes included
+    cpu_burn: Decimal = Decimal(0)  # share of the CPU limit a child process burns
+    memory_fill: Decimal = Decimal(0)  # share of the memory limit held resident
 
-    def to_wire(self) -> dict[str, str]:
+    def to_wire(self) -> dict[str, str | bool]:
         """The settings as `GET /control` shows them: every number a string."""
         return {
             FIELD_ERROR_RATE: str(self.error_rate),
             FIELD_LATENCY: format_latency(self.latency),
             FIELD_LOAD_RPS: str(self.load_rps),
+            FIELD_DOWN: self.down,
+            FIELD_CPU_BURN: str(self.cpu_burn),
+            FIELD_MEMORY_FILL: str(self.memory_fill),
         }
 
 
@@ -116,10 +127,30 @@ def parse_load_rps(value: object, field: str = FIELD_LOAD_RPS) -> Decimal:
     return rps
 
 
+def parse_down(value: object, field: str = FIELD_DOWN) -> bool:
+    """Whether the service is down: JSON true or false."""
+    if not isinstance(value, bool):
+        raise SpecError.single(field, f"must be true or false; got {value!r}")
+    return value
+
+
+def parse_share(value: object, field: str) -> Decimal:
+    """A share of a resource limit, "0" to "1", written as a string ("0.9" is 90 %)."""
+    share = _number(value, field, "0.9")
+    if share > 1:
+        raise SpecError.single(
+            field, f'must be between 0 and 1 (a share of the limit); got "{value}"'
+        )
+    return share
+
+
 _PARSERS = {
     FIELD_ERROR_RATE: ("error_rate", parse_error_rate),
     FIELD_LATENCY: ("latency", parse_latency),
     FIELD_LOAD_RPS: ("load_rps", parse_load_rps),
+    FIELD_DOWN: ("down", parse_down),
+    FIELD_CPU_BURN: ("cpu_burn", lambda value: parse_share(value, FIELD_CPU_BURN)),
+    FIELD_MEMORY_FILL: ("memory_fill", lambda value: parse_share(value, FIELD_MEMORY_FILL)),
 }
 
 

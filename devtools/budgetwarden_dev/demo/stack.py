@@ -15,7 +15,6 @@ DIR/state.json (the format of `budgetwarden dev`) after every step, so `down` is
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,8 +22,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.durations import parse_duration
@@ -34,13 +31,14 @@ from budgetwarden_dev.demo import alerting, live
 from budgetwarden_dev.demo import components as parts
 from budgetwarden_dev.demo.history import History, backfill
 from budgetwarden_dev.demo.identity import operator_kubeconfig
+from budgetwarden_dev.demo.ready import wait_ready
 from budgetwarden_dev.devenv import processes
 from budgetwarden_dev.devenv import stack as devstack
 from budgetwarden_dev.devenv.binaries import repo_root
 from budgetwarden_dev.devenv.controlplane import ControlPlane
 from budgetwarden_dev.devenv.crds import install_crds
 from budgetwarden_dev.devenv.errors import DevEnvError
-from budgetwarden_dev.devenv.kubeconfig import Kubectl, RunsKubectl
+from budgetwarden_dev.devenv.kubeconfig import Kubectl
 from budgetwarden_dev.devenv.processes import Spawned
 from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 
@@ -48,10 +46,10 @@ DEMO_URL_VAR = "BUDGETWARDEN_DEMO_URL"
 NAMESPACE_VAR = "BUDGETWARDEN_DEMO_NAMESPACE"
 RECEIVER_URL_VAR = "BUDGETWARDEN_DEMO_RECEIVER_URL"  # the drill prints what it was delivered
 ALERTMANAGER_URL_VAR = "BUDGETWARDEN_ALERTMANAGER_URL"
+INCIDENTS_VAR = "BUDGETWARDEN_DEMO_INCIDENTS"  # drills write their windows, the report reads them
 OPERATOR_USERNAME_VAR = "BUDGETWARDEN_OPERATOR_USERNAME"  # runtime/config.py reads it
 DEFAULT_NAMESPACE = "demo"
 DEFAULT_LOAD_RPS = 20
-READY_TIMEOUT = 120
 
 
 def example_files() -> list[Path]:
@@ -139,17 +137,15 @@ def _up(
         started.add(*controllers)
         docs = live.with_live_canary(docs)
 
-    say(f"starting the demo service: {load_rps} requests/s, no errors")
-    started.add(folders=[directory / "demo", directory / "logs"])
-    demo, demo_url = parts.start_demo_service(directory / "demo", load_rps=load_rps, detached=True)
-    started.add(demo.proc)
-
+    demo_url = _demo_service(load_rps, started)
     receiver_url, alertmanager_url = _alerting(started)
-    slo = parse_slo(next(d for d in docs if d["kind"] == c.KIND_SLO))
-    prometheus = _prometheus(demo_url, slo, load_rps, settings, started, alertmanager_url)
+    slos = [parse_slo(d) for d in docs if d["kind"] == c.KIND_SLO]
+    prometheus = _prometheus(demo_url, slos, load_rps, settings, started, alertmanager_url)
     _operator(plane.kubeconfig, kubectl, prometheus, namespace, settings, started)
-    parts.apply(kubectl, [d for d in docs if d["kind"] != "Namespace"])
-    wait_ready(kubectl, prometheus.url, slo, namespace)
+    objects = [d for d in docs if d["kind"] != "Namespace"]
+    parts.apply(kubectl, [*objects, alerting.resources_pack(namespace)])
+    say("waiting for the rules to reach Prometheus and the policy to get a level")
+    wait_ready(kubectl, prometheus.url, slos, namespace)
     if built is not None:
         say("waiting for the first version of each workload to roll out")
         live.wait_rolled_out(kubectl, namespace)
@@ -161,10 +157,21 @@ def _up(
         NAMESPACE_VAR: namespace,
         RECEIVER_URL_VAR: receiver_url,
         ALERTMANAGER_URL_VAR: alertmanager_url,
+        INCIDENTS_VAR: str(directory / "incidents.yaml"),
         **exports,
     })  # fmt: skip
     state.save(directory)
     return state
+
+
+def _demo_service(load_rps: int, started: _Started) -> str:
+    """The demo service, with the load generator on; its URL."""
+    directory = started.directory
+    say(f"starting the demo service: {load_rps} requests/s, no errors")
+    started.add(folders=[directory / "demo", directory / "logs"])
+    demo, demo_url = parts.start_demo_service(directory / "demo", load_rps=load_rps, detached=True)
+    started.add(demo.proc)
+    return demo_url
 
 
 def _control_plane(
@@ -219,8 +226,8 @@ def _alerting(started: _Started) -> tuple[str, str]:
 
 
 def _prometheus(
-    demo_url: str, slo: SLO, load_rps: int, settings: parts.LoopSettings, started: _Started,
-    alertmanager_url: str,
+    demo_url: str, slos: list[SLO], load_rps: int, settings: parts.LoopSettings,
+    started: _Started, alertmanager_url: str,
 ) -> PrometheusProcess:  # fmt: skip
     """Prometheus with a healthy day behind it, scraping the demo service and sending its alerts
     to the demo's Alertmanager."""
@@ -235,13 +242,13 @@ def _prometheus(
         alerting=alerting.prometheus_alerting(alertmanager_url),
     )
     started.add(folders=[prometheus.workdir, prometheus.rules_dir, directory / "backfill"])
-    history = demo_history(slo, demo_url, load_rps)
+    history = demo_history(slos[0], demo_url, load_rps)
     say(
-        f"backfilling {slo.spec.window.days or 1}d of healthy history: "
+        f"backfilling {slos[0].spec.window.days or 1}d of healthy history: "
         f"{history.requests:,} requests at {load_rps}/s, none failed "
         "(promtool tsdb create-blocks-from openmetrics, then from rules)"
     )
-    backfill(prometheus.workdir / "data", history, [slo], rule_options(settings),
+    backfill(prometheus.workdir / "data", history, slos, rule_options(settings),
              directory / "backfill")  # fmt: skip
     say(f"starting Prometheus (scrape and evaluation every {settings.evaluation_interval})")
     prometheus.start()
@@ -268,32 +275,3 @@ def rule_options(settings: parts.LoopSettings) -> RuleOptions:
         scrape_interval=parse_duration(settings.scrape_interval),
         evaluation_interval=parse_duration(settings.evaluation_interval),
     )
-
-
-def wait_ready(
-    kubectl: RunsKubectl, prometheus_url: str, slo: SLO, namespace: str,
-    timeout: float = READY_TIMEOUT,
-) -> None:  # fmt: skip
-    """Wait until Prometheus records the SLO's budget and every policy has a level."""
-    say("waiting for the rules to reach Prometheus and the policy to get a level")
-    query = (
-        f'{c.METRIC_BUDGET_REMAINING}{{slo_name="{slo.metadata.name}",slo_namespace="{namespace}"}}'
-    )
-    parts.wait_for(f"Prometheus to record {query}", lambda: _has_series(prometheus_url, query),
-                   timeout)  # fmt: skip
-    parts.wait_for("every ErrorBudgetPolicy to get a level",
-                   lambda: _policies_levelled(kubectl, namespace), timeout)  # fmt: skip
-
-
-def _has_series(url: str, query: str) -> bool:
-    try:
-        answer = httpx.get(f"{url}/api/v1/query", params={"query": query}, trust_env=False)
-        return bool(answer.json()["data"]["result"])
-    except (httpx.HTTPError, KeyError, ValueError):
-        return False
-
-
-def _policies_levelled(kubectl: RunsKubectl, namespace: str) -> bool:
-    found = kubectl("get", c.PLURAL_POLICY, "-n", namespace, "-o", "json")
-    items: list[dict[str, Any]] = json.loads(found.stdout)["items"]
-    return bool(items) and all((p.get("status") or {}).get("level") for p in items)
