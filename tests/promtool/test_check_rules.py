@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import yaml
 
 from budgetwarden.core.slo.rules import RuleOptions, build_rule_groups
 from budgetwarden.core.slo.spec import SLO, parse_slo
-from promtool_support import FIXTURES, fixture_slo
+from promtool_support import FIXTURES, check_rules, fixture_slo
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SLO_EXAMPLES = ("01-availability-ratio", "02-latency", "03-availability-gauge", "04-window-28d")
@@ -65,13 +64,7 @@ def test_generated_rules_pass_promtool_check(
     groups = build_rule_groups(slo, options)
     rule_file = tmp_path / "rules.yaml"
     rule_file.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
-    result = subprocess.run(
-        [str(promtool), "check", "rules", "--lint=all", "--lint-fatal", str(rule_file)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    result = check_rules(promtool, rule_file)
     count = sum(len(group["rules"]) for group in groups)
     lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
     assert (result.returncode, lines[-1:]) == (0, [f"SUCCESS: {count} rules found"]), (

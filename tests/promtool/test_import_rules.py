@@ -11,7 +11,6 @@ expressions.
 from __future__ import annotations
 
 import re
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from budgetwarden.core.kernel.conventions import ALERT_PAGE, ALERT_TICKET
 from budgetwarden.core.kernel.durations import parse_duration
 from budgetwarden.core.slo.windows import FACTOR_QUANTUM
 from cli_support import IMPORTS, run
+from promtool_support import check_rules
 
 CONVERTED = {
     "sloth": (
@@ -73,13 +73,7 @@ def test_imported_specs_validate_generate_and_pass_promtool_check(
     files = sorted(rules.iterdir())
     assert files
     for rule_file in files:
-        result = subprocess.run(
-            [str(promtool), "check", "rules", "--lint=all", "--lint-fatal", str(rule_file)],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
+        result = check_rules(promtool, rule_file)
         assert result.returncode == 0, result.stdout + result.stderr
 
 

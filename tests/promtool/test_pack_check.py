@@ -3,7 +3,6 @@ the defaults and with every setting moved away from them."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from budgetwarden.core.packs.settings import (
     ResourcesSettings,
     Threshold,
 )
+from promtool_support import check_rules
 
 CASES = [
     pytest.param(PackSettings(), id="the defaults"),
@@ -52,13 +52,7 @@ def test_pack_rules_pass_promtool_check(
     groups = build_pack_groups(names.PACKS, settings)
     rule_file = tmp_path / "rules.yaml"
     rule_file.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False))
-    result = subprocess.run(
-        [str(promtool), "check", "rules", "--lint=all", "--lint-fatal", str(rule_file)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    result = check_rules(promtool, rule_file)
     count = sum(len(group["rules"]) for group in groups)
     lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
     assert (result.returncode, lines[-1:]) == (0, [f"SUCCESS: {count} rules found"]), (

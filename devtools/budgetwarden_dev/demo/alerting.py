@@ -71,26 +71,8 @@ def _sends_resolved(receiver: Mapping[str, Any]) -> bool:
 
 def start_receiver(workdir: Path, *, detached: bool) -> tuple[parts.Child, str]:
     """`budgetwarden demo-receiver` on a free port, recording to workdir/deliveries.jsonl."""
-    port_file = workdir / "receiver.port"
-    port_file.unlink(missing_ok=True)
-    args = ["demo-receiver", "--port-file", str(port_file),
-            "--record", str(workdir / "deliveries.jsonl")]  # fmt: skip
-    child = parts.spawn("demo-receiver", args, workdir / "receiver.log", detached=detached)
-    try:
-        port = parts.wait_for("the receiver's port file", lambda: _port(port_file), 30)
-        url = f"http://127.0.0.1:{port}"
-        processes.wait_http(f"{url}/deliveries", child.proc, timeout=30)
-    except BaseException:
-        child.stop()
-        raise
-    return child, url
-
-
-def _port(path: Path) -> int | None:
-    try:
-        return int(path.read_text())
-    except (OSError, ValueError):
-        return None
+    args = ["demo-receiver", "--record", str(workdir / "deliveries.jsonl")]
+    return parts.start_serving(args, workdir, "/deliveries", detached=detached)
 
 
 def start_alertmanager(

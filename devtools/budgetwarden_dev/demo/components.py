@@ -88,16 +88,25 @@ def start_demo_service(
     workdir: Path, *, load_rps: int, error_rate: str = "0", detached: bool = False
 ) -> tuple[Child, str]:
     """Start `budgetwarden demo-service` on a free port; returns it and its URL."""
-    port_file = workdir / "demo-service.port"
-    port_file.unlink(missing_ok=True)
     args = ["demo-service", "--listen", "127.0.0.1:0", "--error-rate", error_rate,
-            "--latency", "10ms", "--load", str(load_rps),
-            "--port-file", str(port_file)]  # fmt: skip
-    child = spawn("demo-service", args, workdir / "demo-service.log", detached=detached)
+            "--latency", "10ms", "--load", str(load_rps)]  # fmt: skip
+    return start_serving(args, workdir, "/healthz", detached=detached)
+
+
+def start_serving(
+    args: Sequence[str], workdir: Path, ready_path: str, *, detached: bool
+) -> tuple[Child, str]:
+    """Start `budgetwarden ARGS --port-file ...` (a command that serves on a free loopback port
+    and writes it to that file), wait until `ready_path` answers; it and its URL."""
+    name = args[0]
+    port_file = workdir / f"{name}.port"
+    port_file.unlink(missing_ok=True)
+    child = spawn(name, [*args, "--port-file", str(port_file)], workdir / f"{name}.log",
+                  detached=detached)  # fmt: skip
     try:
-        port = wait_for("the demo service's port file", lambda: _port(port_file, child), 30)
+        port = wait_for(f"the port file of {name}", lambda: _port(port_file, child), 30)
         url = f"http://127.0.0.1:{port}"
-        processes.wait_http(f"{url}/healthz", child.proc, timeout=30)
+        processes.wait_http(f"{url}{ready_path}", child.proc, timeout=30)
     except BaseException:
         child.stop()
         raise
@@ -106,7 +115,7 @@ def start_demo_service(
 
 def _port(path: Path, child: Child) -> int | None:
     if not child.running:
-        raise DevEnvError(f"demo-service exited:\n{processes.log_tail(child.proc.log)}")
+        raise DevEnvError(f"{child.proc.name} exited:\n{processes.log_tail(child.proc.log)}")
     try:
         return int(path.read_text())
     except (OSError, ValueError):

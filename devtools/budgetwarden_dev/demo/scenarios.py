@@ -69,9 +69,9 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "high-error-rate",
-            "10 % of requests fail until the 5m error ratio has been over 5 % for 30s: the "
-            "error-rate page, beside the fast burn",
-            {"errorRate": "0.1"},
+            "20 % of requests fail until the 5m error ratio has been over 5 % for 30s (about "
+            "two minutes): the error-rate page, beside the fast burn",
+            {"errorRate": "0.2"},
             (Expected(HIGH_ERROR_RATE, AVAILABILITY, timedelta(seconds=240)),
              Expected(c.ALERT_PAGE, AVAILABILITY, timedelta(seconds=90))),
             timedelta(0),
