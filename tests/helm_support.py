@@ -102,6 +102,8 @@ VALUE_SETS = {
         "metrics.prometheusRule.enabled": "true",
         "dashboards.enabled": "true",
         "rbac.approver.aggregateToAdmin": "true",
+        "rules.labels": '{"release": "kube-prometheus-stack"}',
+        "rules.annotations": '{"example.com/owner": "sre"}',
     },
 }
 

@@ -108,6 +108,38 @@ CASES = [
     pytest.param(changed(SLO, "spec.alerting", {"serviceDown": {"for": "1h1m"}}),
                  'spec.alerting.serviceDown.for: Invalid value: "1h1m": must be at most 1h',
                  id="a service-down page that waits longer than an hour"),
+    pytest.param(changed(SLO, "spec.prometheusRule",
+                         {"labels": {"app.kubernetes.io/managed-by": "helm"}}),
+                 'spec.prometheusRule.labels: Invalid value: key '
+                 '"app.kubernetes.io/managed-by" is set by budgetwarden and cannot be replaced',
+                 id="a rule label budgetwarden manages"),
+    pytest.param(changed(SLO, "spec.prometheusRule",
+                         {"annotations": {"budgetwarden.io/generated-from": "me"}}),
+                 'spec.prometheusRule.annotations: Invalid value: key '
+                 '"budgetwarden.io/generated-from" is set by budgetwarden and cannot be replaced',
+                 id="a rule annotation under budgetwarden.io/"),
+    pytest.param(changed(SLO, "spec.prometheusRule", {"labels": {"-release": "kps"}}),
+                 "spec.prometheusRule.labels: Invalid value: keys must be label keys "
+                 "such as release or example.com/tier",
+                 id="a rule label key that is no label key"),
+    pytest.param(changed(SLO, "spec.prometheusRule", {"labels": {"release": "kube prometheus"}}),
+                 'spec.prometheusRule.labels.release: Invalid value: "kube prometheus": '
+                 "spec.prometheusRule.labels.release in body should match",
+                 id="a rule label value with a space"),
+    pytest.param(changed(SLO, "spec.alerting", {"copyLabels": ["team!"]}),
+                 'spec.alerting.copyLabels[0]: Invalid value: "team!": '
+                 "spec.alerting.copyLabels[0] in body should match",
+                 id="a copied label key no label can have"),
+    pytest.param(changed(SLO, "spec.alerting", {"copyLabels": ["team", "team"]}),
+                 'spec.alerting.copyLabels[1]: Duplicate value: "team"',
+                 id="a label copied twice"),
+    pytest.param(changed(SLO, "spec.alerting", {"budgetLow": {"disabled": "yes"}}),
+                 'spec.alerting.budgetLow.disabled: Invalid value: "string": '
+                 'spec.alerting.budgetLow.disabled in body must be of type boolean: "string"',
+                 id="a budget-low switch that is no boolean"),
+    pytest.param(changed(SLO, "spec.alerting", {"metricsAbsent": {"off": True}}),
+                 'unknown field "spec.alerting.metricsAbsent.off"',
+                 id="an unknown field of the absent-data switch"),
     pytest.param(changed(SLO, "metadata.name", "checkout.availability"),
                  'metadata.name: Invalid value: "checkout.availability": '
                  "metadata.name in body should match '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'",

@@ -81,7 +81,8 @@ COMMAND_LINES = [
          "--prometheus-ca=/etc/budgetwarden/prometheus-ca/ca.crt",
          "--poll-interval=30s", "--metrics-port=8080", "--admission-mode=webhook",
          "--role=controller", "--peering=budgetwarden"],
-        WEBHOOK_ENV,
+        WEBHOOK_ENV | {"BUDGETWARDEN_RULE_LABELS": "release=kube-prometheus-stack",
+                       "BUDGETWARDEN_RULE_ANNOTATIONS": "example.com/owner=sre"},
         id="Prometheus, its token and CA, the runbook base and peering reach the operator as flags",
     ),
     pytest.param(

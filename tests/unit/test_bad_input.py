@@ -46,7 +46,7 @@ CASES = [
                  id="no objective"),
     pytest.param(*slo("spec.owner", "payments"), "spec.owner",
                  "unknown field; allowed here: alerting, description, indicator, objective, "
-                 "service, window",
+                 "prometheusRule, service, window",
                  id="an unknown field in spec"),
     pytest.param(*slo("spec.indicator.ratio.total", ""), "spec.indicator.ratio.total",
                  "must not be empty", id="an empty query"),

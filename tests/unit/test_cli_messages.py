@@ -63,7 +63,8 @@ MISSPELLED = [
                  id="a misspelled field under alerting"),
     pytest.param(_slo({**SPEC, "owner": "payments"}),
                  Problem("spec.owner", "unknown field; allowed here: alerting, description, "
-                                       "indicator, objective, service, window"),
+                                       "indicator, objective, prometheusRule, service, "
+                                       "window"),
                  id="a field like none lists the allowed ones"),
 ]
 # fmt: on

@@ -15,6 +15,7 @@ from budgetwarden.core.slo.importers.openslo import catalog, convert_openslo
 from budgetwarden.core.slo.importers.pyrra import convert_pyrra
 from budgetwarden.core.slo.importers.results import Conversion, result_line
 from budgetwarden.core.slo.importers.sloth import convert_sloth
+from budgetwarden.core.slo.rules import build_rule_groups
 from budgetwarden.core.slo.spec import parse_slo
 from cli_support import IMPORTS, run
 from importer_support import ERRORS, TOTAL
@@ -91,8 +92,9 @@ SLOTH_LINES = [
         _sloth("api", _slo("requests", alerting={"page_alert": {"disable": True}})),
         "converted with changes: default/api-requests: slos[0].alerting: disabled in Sloth: "
         "SLOErrorBudgetFastBurn, SLOServiceDown turned off (spec.alerting.page.disabled, "
-        "spec.alerting.serviceDown.disabled); SLOErrorBudgetLow and SLOMetricsAbsent are still "
-        "generated: no SLO field turns them off",
+        "spec.alerting.serviceDown.disabled); SLOErrorBudgetLow and SLOMetricsAbsent, which "
+        "Sloth does not have, are kept (spec.alerting.budgetLow.disabled and "
+        "spec.alerting.metricsAbsent.disabled turn them off)",
         id="a disabled page also turns off the service-down page",
     ),
     pytest.param(
@@ -282,21 +284,31 @@ def test_pyrra_indicators(indicator: dict[str, Any], expected: dict[str, Any]) -
     assert parse_slo(conversion.resources[0])
 
 
-def test_pyrra_disabled_alerting_turns_off_what_the_spec_can() -> None:
+def test_pyrra_disabled_alerting_turns_off_every_alert() -> None:
     conversion = convert_pyrra(
-        _pyrra({"bool_gauge": {"metric": "up"}}, alerting={"disabled": True, "absent": False})
+        _pyrra({"bool_gauge": {"metric": "up"}}, alerting={"disabled": True})
     )
     assert (conversion.resources[0]["spec"]["alerting"], result_line("x", conversion)) == (
         {
             "page": {"disabled": True},
             "ticket": {"disabled": True},
             "serviceDown": {"disabled": True},
+            "budgetLow": {"disabled": True},
+            "metricsAbsent": {"disabled": True},
         },
         "x: converted with changes: shop/api: spec.alerting.disabled: SLOErrorBudgetFastBurn and "
-        "SLOErrorBudgetSlowBurn and SLOServiceDown turned off "
-        "(spec.alerting.page/ticket/serviceDown.disabled); SLOErrorBudgetLow and SLOMetricsAbsent "
-        "are still generated: no SLO field turns them off | spec.alerting.absent: false: "
-        "SLOMetricsAbsent is still generated: no SLO field turns it off",
+        "SLOErrorBudgetSlowBurn, SLOServiceDown, SLOErrorBudgetLow and SLOMetricsAbsent turned "
+        "off (spec.alerting.page/ticket/serviceDown/budgetLow/metricsAbsent.disabled)",
+    )
+    assert build_rule_groups(parse_slo(conversion.resources[0]))[2]["rules"] == []
+
+
+def test_pyrra_absent_false_turns_off_only_the_absent_data_alert() -> None:
+    conversion = convert_pyrra(_pyrra({"bool_gauge": {"metric": "up"}}, alerting={"absent": False}))
+    assert (conversion.resources[0]["spec"]["alerting"], result_line("x", conversion)) == (
+        {"metricsAbsent": {"disabled": True}},
+        "x: converted with changes: shop/api: spec.alerting.absent: false: SLOMetricsAbsent "
+        "turned off (spec.alerting.metricsAbsent.disabled)",
     )
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
+from budgetwarden.core.slo.rules import build_rule_groups
+from budgetwarden.core.slo.spec import parse_slo
 from cli_support import IMPORTS, run
 
 NAME_NOT_KEPT = (
@@ -84,10 +87,10 @@ SLOTH = [
     ]),
     ("no-alerts.yml", [
         "converted with changes: default/myapp-http-availability: slos[0].alerting: disabled "
-        "in Sloth: SLOErrorBudgetFastBurn, SLOErrorBudgetSlowBurn, SLOServiceDown turned off "
-        "(spec.alerting.page.disabled, spec.alerting.ticket.disabled, "
-        "spec.alerting.serviceDown.disabled); SLOErrorBudgetLow and SLOMetricsAbsent are still "
-        "generated: no SLO field turns them off",
+        "in Sloth: SLOErrorBudgetFastBurn, SLOErrorBudgetSlowBurn, SLOServiceDown, "
+        "SLOErrorBudgetLow, SLOMetricsAbsent turned off (spec.alerting.page.disabled, "
+        "spec.alerting.ticket.disabled, spec.alerting.serviceDown.disabled, "
+        "spec.alerting.budgetLow.disabled, spec.alerting.metricsAbsent.disabled)",
     ]),
     ("plugin-getting-started.yml", [
         "not converted: slos[0].sli.plugin: SLO requests-availability not converted: SLI "
@@ -281,3 +284,13 @@ def test_every_published_file_is_in_the_table() -> None:
         if path.suffix in (".yaml", ".yml")
     }
     assert listed == on_disk
+
+
+def test_sloths_no_alerts_example_generates_no_alert_at_all(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "import", "sloth", str(IMPORTS / "sloth" / "no-alerts.yml"))
+    (resource,) = yaml.safe_load_all(out)
+    groups = build_rule_groups(parse_slo(resource))
+    assert (code, [rule.get("alert") for rule in groups[2]["rules"]]) == (0, [])
+    assert [len(group["rules"]) > 0 for group in groups[:2]] == [True, True]  # still recorded

@@ -46,8 +46,9 @@ def test_sloth_resource_form_keeps_its_namespace() -> None:
             Problem(
                 "spec.slos[0].alerting",
                 "disabled in Sloth: SLOErrorBudgetSlowBurn turned off "
-                "(spec.alerting.ticket.disabled); SLOErrorBudgetLow and SLOMetricsAbsent are "
-                "still generated: no SLO field turns them off",
+                "(spec.alerting.ticket.disabled); SLOErrorBudgetLow and SLOMetricsAbsent, "
+                "which Sloth does not have, are kept (spec.alerting.budgetLow.disabled and "
+                "spec.alerting.metricsAbsent.disabled turn them off)",
             )
         ],
     )

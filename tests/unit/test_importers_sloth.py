@@ -88,8 +88,9 @@ SLOTH_CONVERSIONS = [
                 Problem(
                     "slos[0].alerting",
                     "disabled in Sloth: SLOErrorBudgetSlowBurn turned off "
-                    "(spec.alerting.ticket.disabled); SLOErrorBudgetLow and SLOMetricsAbsent "
-                    "are still generated: no SLO field turns them off",
+                    "(spec.alerting.ticket.disabled); SLOErrorBudgetLow and SLOMetricsAbsent, "
+                    "which Sloth does not have, are kept (spec.alerting.budgetLow.disabled and "
+                    "spec.alerting.metricsAbsent.disabled turn them off)",
                 ),
             ],
         ),

@@ -164,6 +164,18 @@ def stored(rule: dict[str, Any]) -> dict[str, Any]:
     return obj
 
 
+def applied(rule: dict[str, Any], **owned: list[str]) -> dict[str, Any]:
+    """`stored(rule)` whose managedFields say budgetwarden applied these metadata keys."""
+    obj = stored(rule)
+    fields = {f"f:{key}": {f"f:{name}": {} for name in names} for key, names in owned.items()}
+    obj["metadata"]["managedFields"] = [
+        {"manager": "budgetwarden", "operation": "Apply", "fieldsV1": {"f:metadata": fields}},
+        {"manager": "argocd", "operation": "Apply",
+         "fieldsV1": {"f:metadata": {"f:labels": {"f:team": {}}}}},
+    ]  # fmt: skip
+    return obj
+
+
 def changed(path: str, value: Any) -> dict[str, Any]:
     obj = stored(RULE)
     *parents, leaf = path.split(".")
@@ -185,6 +197,16 @@ def changed(path: str, value: Any) -> dict[str, Any]:
             changed("metadata.ownerReferences", []),
             False,
             id="a lost owner reference is not up to date",
+        ),
+        pytest.param(
+            applied(RULE, labels=[*RULE["metadata"]["labels"], "release"]),
+            False,
+            id="a label budgetwarden applied and no longer wants is not up to date",
+        ),
+        pytest.param(
+            applied(RULE, labels=list(RULE["metadata"]["labels"]), annotations=[]),
+            True,
+            id="labels others set are not ours to remove",
         ),
     ],
 )

@@ -123,7 +123,79 @@ never share a leader; extraEnv may name another. */}}
 - name: BUDGETWARDEN_VAP_FAILURE_POLICY
   value: {{ .Values.admission.vap.failurePolicy | quote }}
 {{- end }}
+{{- include "budgetwarden.prometheusAuthEnv" . }}
+{{- include "budgetwarden.ruleObjectEnv" . }}
 {{- with .Values.operator.extraEnv }}
 {{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* rules.labels and rules.annotations: the labels and annotations of every generated
+PrometheusRule, as the KEY=VALUE,KEY=VALUE variables the operator reads (docs/ecosystem.md). */}}
+{{- define "budgetwarden.ruleObjectEnv" -}}
+{{- range $field, $map := dict "labels" .Values.rules.labels "annotations" .Values.rules.annotations }}
+{{- range $key, $value := $map }}
+{{- if not (regexMatch "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$" $key) }}
+{{- fail (printf "rules.%s: %q is not a label key such as release or example.com/tier" $field $key) }}
+{{- end }}
+{{- if or (eq $key "app.kubernetes.io/managed-by") (hasPrefix "budgetwarden.io/" $key) }}
+{{- fail (printf "rules.%s: key %q is set by budgetwarden and cannot be replaced" $field $key) }}
+{{- end }}
+{{- if contains "," (toString $value) }}
+{{- fail (printf "rules.%s.%s: the value may not hold a comma (BUDGETWARDEN_RULE_%s separates pairs with commas)" $field $key (upper $field)) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with .Values.rules.labels }}
+- name: BUDGETWARDEN_RULE_LABELS
+  value: {{ include "budgetwarden.pairs" . | quote }}
+{{- end }}
+{{- with .Values.rules.annotations }}
+- name: BUDGETWARDEN_RULE_ANNOTATIONS
+  value: {{ include "budgetwarden.pairs" . | quote }}
+{{- end }}
+{{- end -}}
+
+{{- define "budgetwarden.pairs" -}}
+{{- $pairs := list }}
+{{- range $key, $value := . }}
+{{- $pairs = append $pairs (printf "%s=%s" $key (toString $value)) }}
+{{- end }}
+{{- join "," $pairs }}
+{{- end -}}
+
+{{/* operator.prometheusAuth: the Secret's files as the operator's variables (they have no
+flags); the pairs are checked here so that a half-set pair fails at install, not at start-up. */}}
+{{- define "budgetwarden.prometheusAuthEnv" -}}
+{{- $auth := .Values.operator.prometheusAuth -}}
+{{- $dir := "/etc/budgetwarden/prometheus-auth" -}}
+{{- if and (not $auth.secretName) (or $auth.tokenKey $auth.passwordKey $auth.certKey $auth.keyKey) }}
+{{- fail "operator.prometheusAuth: tokenKey, passwordKey, certKey and keyKey are keys of operator.prometheusAuth.secretName, which is empty" }}
+{{- end }}
+{{- if ne (empty $auth.certKey) (empty $auth.keyKey) }}
+{{- fail "operator.prometheusAuth: certKey and keyKey go together (the client certificate and its key)" }}
+{{- end }}
+{{- if ne (empty $auth.basicAuthUsername) (empty $auth.passwordKey) }}
+{{- fail "operator.prometheusAuth: basicAuthUsername and passwordKey go together" }}
+{{- end }}
+{{- if and $auth.secretName $auth.tokenKey }}
+- name: BUDGETWARDEN_PROMETHEUS_TOKEN_FILE
+  value: {{ $dir }}/token
+{{- end }}
+{{- if $auth.basicAuthUsername }}
+- name: BUDGETWARDEN_PROMETHEUS_BASIC_AUTH_USERNAME
+  value: {{ $auth.basicAuthUsername | quote }}
+- name: BUDGETWARDEN_PROMETHEUS_BASIC_AUTH_PASSWORD_FILE
+  value: {{ $dir }}/password
+{{- end }}
+{{- if $auth.certKey }}
+- name: BUDGETWARDEN_PROMETHEUS_CERT_FILE
+  value: {{ $dir }}/tls.crt
+- name: BUDGETWARDEN_PROMETHEUS_KEY_FILE
+  value: {{ $dir }}/tls.key
+{{- end }}
+{{- if $auth.insecureSkipVerify }}
+- name: BUDGETWARDEN_PROMETHEUS_INSECURE_SKIP_VERIFY
+  value: "true"
 {{- end }}
 {{- end -}}

@@ -3,6 +3,8 @@
 Wraps prometheus-api-client (blocking; the poller calls it in a thread). The query selects the
 recorded series of all SLOs at once by metric name, so its cost does not grow with the number of
 SLOs. Failures become `PrometheusUnavailable` with the library error chained as the cause.
+Credentials and TLS come from `PrometheusSettings` (adapters/prometheus_access.py): the
+Authorization header is set on each request, so a rotated token file is read on the next poll.
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ from typing import Any
 import requests
 from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
+from requests.auth import AuthBase
 
+from budgetwarden.adapters.prometheus_access import (
+    Authorization,
+    CredentialsUnreadable,
+    PrometheusSettings,
+    requests_tls,
+)
 from budgetwarden.core.kernel import conventions as names
+
+__all__ = ["PrometheusReader", "PrometheusSettings", "PrometheusUnavailable", "Sample"]
 
 # One selector over every budget series the poller needs: budget remaining and burn rates.
 BUDGET_QUERY = (
@@ -37,30 +48,16 @@ class Sample:
     timestamp: datetime
 
 
-@dataclass(frozen=True)
-class PrometheusSettings:
-    """Where Prometheus is and how to authenticate; built once at start-up."""
-
-    url: str
-    bearer_token: str | None = None
-    ca_file: str | None = None
-    timeout_seconds: float = 10.0
-
-
 class PrometheusReader:
     """Issues the poller's queries; one instance per operator process."""
 
     def __init__(self, settings: PrometheusSettings) -> None:
         session = requests.Session()
-        if settings.ca_file:
-            session.verify = settings.ca_file
-        headers = (
-            {"Authorization": f"Bearer {settings.bearer_token}"} if settings.bearer_token else None
-        )
+        session.verify, session.cert = requests_tls(settings)
         self._timeout = settings.timeout_seconds
         self._client = PrometheusConnect(
             url=settings.url,
-            headers=headers,
+            auth=_HeaderAuth(Authorization(settings)),
             session=session,
             timeout=int(settings.timeout_seconds),
         )
@@ -77,7 +74,21 @@ class PrometheusReader:
             result = self._client.custom_query(promql)
         except (PrometheusApiClientException, requests.RequestException, ValueError) as error:
             raise PrometheusUnavailable(f"query failed: {error}") from error
+        except CredentialsUnreadable as error:
+            raise PrometheusUnavailable(f"query not sent: {error}") from error
         return [_sample(item) for item in result]
+
+
+class _HeaderAuth(AuthBase):
+    """Sets the Authorization header of each request from its current credentials."""
+
+    def __init__(self, authorization: Authorization) -> None:
+        self._authorization = authorization
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if (value := self._authorization.header()) is not None:
+            request.headers["Authorization"] = value
+        return request
 
 
 def _sample(item: dict[str, Any]) -> Sample:

@@ -1,7 +1,8 @@
 """Reads the alert history Prometheus keeps: `ALERTS` over a period, and its loaded alerting rules.
 
 Wraps httpx (blocking); `budgetwarden report alerts` (cli/report.py) is its only caller. It
-takes the operator's `PrometheusSettings` (URL, bearer token, CA file, timeout). The history is
+takes the operator's `PrometheusSettings` (URL, credentials, TLS, timeout; adapters/
+prometheus_access.py), the Authorization header set on each request. The history is
 read with range queries of `present_over_time(ALERTS{alertstate="firing"}[STEP])`, one per chunk
 of at most thresholds.MAX_POINTS steps: a window of exactly one step sees every evaluation,
 whatever Prometheus' lookback and whether or not the series carries staleness markers
@@ -11,15 +12,20 @@ naming the URL, with the httpx error chained as the cause.
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
 import httpx
 
-from budgetwarden.adapters.prometheus import PrometheusSettings
+from budgetwarden.adapters.prometheus_access import (
+    Authorization,
+    CredentialsUnreadable,
+    PrometheusSettings,
+    PrometheusSettingsError,
+    ssl_context,
+)
 from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.report.intervals import chunks
 from budgetwarden.core.report.model import ALERTSTATE, LoadedRule, Period, Series
@@ -37,25 +43,19 @@ class PrometheusHistory:
     def __init__(
         self, settings: PrometheusSettings, transport: httpx.BaseTransport | None = None
     ) -> None:
-        headers = (
-            {"Authorization": f"Bearer {settings.bearer_token}"} if settings.bearer_token else {}
-        )
         self.url = settings.url.rstrip("/")
         try:
-            verify = (
-                ssl.create_default_context(cafile=settings.ca_file) if settings.ca_file else True
-            )
-            self._client = httpx.Client(
-                base_url=self.url,
-                headers=headers,
-                verify=verify,
-                timeout=settings.timeout_seconds,
-                transport=transport,
-            )
-        except OSError as error:  # an unreadable or invalid CA file (ssl.SSLError included)
-            raise self._error(
-                f"cannot be trusted with CA file {settings.ca_file}: {error}"
-            ) from error
+            context = ssl_context(settings)
+        except PrometheusSettingsError as error:  # an unreadable or invalid CA, cert or key
+            trust = "be trusted" if error.setting == "ca_file" else "be called"
+            raise self._error(f"cannot {trust} with {error}") from error
+        self._client = httpx.Client(
+            base_url=self.url,
+            auth=_HeaderAuth(Authorization(settings)),
+            verify=True if context is None else context,
+            timeout=settings.timeout_seconds,
+            transport=transport,
+        )
         self.queries_issued = 0
 
     def alerting_rules(self) -> list[LoadedRule]:
@@ -108,6 +108,8 @@ class PrometheusHistory:
             answer = self._client.get(path, params=params)
         except httpx.HTTPError as error:
             raise self._error(f"cannot be reached ({type(error).__name__}: {error})") from error
+        except CredentialsUnreadable as error:
+            raise self._error(f"was not asked: {error}") from error
         try:
             body = answer.json()
         except ValueError as error:
@@ -139,6 +141,18 @@ class PrometheusHistory:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _HeaderAuth(httpx.Auth):
+    """Sets the Authorization header of each request from its current credentials."""
+
+    def __init__(self, authorization: Authorization) -> None:
+        self._authorization = authorization
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if (value := self._authorization.header()) is not None:
+            request.headers["Authorization"] = value
+        yield request
 
 
 def _rule(rule: Mapping[str, Any], group: Mapping[str, Any]) -> LoadedRule:

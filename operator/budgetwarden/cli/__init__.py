@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "explain": ("explain", "why a workload is or is not frozen, and what a new version gets"),
     "check": ("check", "may a new version ship now? exit 0 allowed, 3 frozen (for CI)"),
     "report": ("report", "report alerts: alert quality from Prometheus' alert history"),
+    "diff": ("diff", "the rules a change would generate vs the cluster's or earlier files"),
 }
 
 # (command, first argument) -> (module under budgetwarden.cli, one-line help): commands nested
@@ -50,6 +51,15 @@ DEBUG_FLAG = "--debug"
 
 # entry-point group of commands that other distributions add
 PLUGIN_GROUP = "budgetwarden.commands"
+
+# kubectl runs an executable of this name on PATH as `kubectl budgetwarden`
+KUBECTL_PLUGIN = "kubectl-budgetwarden"
+
+
+def program_name() -> str:
+    """How usage and help name the program: `kubectl budgetwarden` when run as kubectl's plugin."""
+    invoked = os.path.basename(sys.argv[0]).removesuffix(".exe") if sys.argv else ""
+    return "kubectl budgetwarden" if invoked == KUBECTL_PLUGIN else "budgetwarden"
 
 
 def plugin_commands() -> dict[str, str]:
@@ -91,7 +101,7 @@ def build_parser(*, plugin_help: bool = False) -> argparse.ArgumentParser:
     Plugin commands get their help line (which imports their module) only with `plugin_help`.
     """
     parser = argparse.ArgumentParser(
-        prog="budgetwarden",
+        prog=program_name(),
         description="Run services by their SLOs: rules, error budgets, deployment freezes.",
         add_help=False,
     )
@@ -151,7 +161,7 @@ def _run(module: ModuleType, name: str, description: str, rest: list[str], debug
     A usage or file-system problem is one line and exit status 2, never a traceback; `--debug`
     lets the exception through with its stack.
     """
-    parser = argparse.ArgumentParser(prog=f"budgetwarden {name}", description=description)
+    parser = argparse.ArgumentParser(prog=f"{program_name()} {name}", description=description)
     module.register(parser)
     parser.add_argument(DEBUG_FLAG, action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(rest)

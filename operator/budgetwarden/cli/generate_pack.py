@@ -1,4 +1,5 @@
-"""`budgetwarden generate pack PACK...`: alerts beyond SLOs, as PrometheusRules or a rule file.
+"""`budgetwarden generate pack PACK...`: alerts beyond SLOs, as PrometheusRules, a rule file, or
+VictoriaMetrics VMRules.
 
 For clusters that want the resources pack (CPU, memory, disks, OOM kills, crash loops) or the
 model-quality pack (drift, confidence) without the Helm chart, or in a GitOps repo. Each flag
@@ -31,9 +32,11 @@ from budgetwarden.core.packs.settings import (
     number_text,
     percent_text,
 )
+from budgetwarden.core.slo.rulefiles import vm_rule
 
 FORMAT_PROMETHEUS_RULE = "prometheusrule"
 FORMAT_PROMETHEUS = "prometheus"
+FORMAT_VMRULE = "vmrule"
 RESOURCES = ResourcesSettings()
 MODEL_QUALITY = ModelQualitySettings()
 
@@ -69,9 +72,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--format",
-        choices=(FORMAT_PROMETHEUS_RULE, FORMAT_PROMETHEUS),
+        choices=(FORMAT_PROMETHEUS_RULE, FORMAT_PROMETHEUS, FORMAT_VMRULE),
         default=FORMAT_PROMETHEUS_RULE,
-        help="PrometheusRule objects (default) or one plain Prometheus rule file",
+        help="PrometheusRule objects (default), one plain Prometheus rule file, or VMRule "
+        "objects of the VictoriaMetrics operator",
     )
     _output.add_output_arguments(parser, "budgetwarden-pack-<pack>.yaml per pack")
     _register_common(parser)
@@ -191,6 +195,8 @@ def settings_from(args: argparse.Namespace) -> PackSettings:
 def _rules(pack: str, settings: PackSettings, fmt: str) -> Any:
     if fmt == FORMAT_PROMETHEUS:
         return {"groups": build_pack_groups([pack], settings)}
+    if fmt == FORMAT_VMRULE:
+        return vm_rule(build_pack_prometheus_rule(pack, settings))
     return build_pack_prometheus_rule(pack, settings)
 
 

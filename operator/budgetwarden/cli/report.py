@@ -20,7 +20,12 @@ from pathlib import Path
 
 import yaml
 
-from budgetwarden.adapters.prometheus import PrometheusSettings
+from budgetwarden.adapters.prometheus_access import (
+    PrometheusAccess,
+    PrometheusSettings,
+    PrometheusSettingsError,
+    check,
+)
 from budgetwarden.adapters.prometheus_history import PrometheusHistory, PrometheusHistoryError
 from budgetwarden.core.kernel import conventions as names
 from budgetwarden.core.kernel.durations import format_duration, parse_duration
@@ -38,6 +43,16 @@ PROG = "budgetwarden report alerts"
 ENV_URL = "BUDGETWARDEN_PROMETHEUS_URL"
 ENV_CA = "BUDGETWARDEN_PROMETHEUS_CA"
 MIN_PERIOD = timedelta(hours=1)
+# setting (a PrometheusSettings field) -> its flag, named in errors
+FLAG_NAMES = {
+    "token_file": "--token-file",
+    "basic_auth_username": "--basic-auth-username",
+    "basic_auth_password_file": "--basic-auth-password-file",
+    "cert_file": "--cert-file",
+    "key_file": "--key-file",
+    "insecure_skip_verify": "--insecure-skip-verify",
+    "ca_file": "--ca-file",
+}
 RENDERERS = {"table": as_table, "markdown": as_markdown, "json": as_json}
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
@@ -94,9 +109,18 @@ def register(parser: argparse.ArgumentParser) -> None:
                         help="end of the period, RFC 3339 (default: now)")  # fmt: skip
     parser.add_argument("--prometheus-url", default=os.environ.get(ENV_URL), metavar="URL",
                         help=f"the Prometheus evaluating the rules (${ENV_URL})")  # fmt: skip
-    parser.add_argument("--token-file", metavar="FILE", help="a bearer token for Prometheus")
+    parser.add_argument("--token-file", metavar="FILE",
+                        help="a bearer token for Prometheus, re-read when it changes")  # fmt: skip
+    parser.add_argument("--basic-auth-username", metavar="NAME",
+                        help="basic auth, with --basic-auth-password-file")  # fmt: skip
+    parser.add_argument("--basic-auth-password-file", metavar="FILE", help="its password")
     parser.add_argument("--ca-file", default=os.environ.get(ENV_CA), metavar="FILE",
                         help=f"CA bundle for an https Prometheus (default: ${ENV_CA})")  # fmt: skip
+    parser.add_argument("--cert-file", metavar="FILE",
+                        help="client certificate for mutual TLS (with --key-file)")  # fmt: skip
+    parser.add_argument("--key-file", metavar="FILE", help="the client certificate's key")
+    parser.add_argument("--insecure-skip-verify", action="store_true",
+                        help="do not verify Prometheus' certificate (tests only)")  # fmt: skip
     parser.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
                         help="per request (30)")  # fmt: skip
     parser.add_argument("--format", choices=list(RENDERERS), default="table",
@@ -142,17 +166,24 @@ def _report(args: argparse.Namespace) -> str:
 def _settings(args: argparse.Namespace) -> PrometheusSettings:
     if not args.prometheus_url:
         raise Usage(f"--prometheus-url is required (or set {ENV_URL})")
-    token = None
-    if args.token_file:
-        try:
-            token = Path(args.token_file).read_text().strip()
-        except OSError as error:
-            raise Usage(f"--token-file {args.token_file}: cannot read: {error.strerror}") from error
     if args.ca_file and not os.access(args.ca_file, os.R_OK):
         raise Usage(f"--ca-file {args.ca_file}: cannot read it")
     if args.timeout <= 0:
         raise Usage(f"--timeout must be above 0; got {args.timeout:g}")
-    return PrometheusSettings(args.prometheus_url, token, args.ca_file, args.timeout)
+    access = PrometheusAccess(
+        token_file=args.token_file,
+        basic_auth_username=args.basic_auth_username,
+        basic_auth_password_file=args.basic_auth_password_file,
+        cert_file=args.cert_file,
+        key_file=args.key_file,
+        insecure_skip_verify=args.insecure_skip_verify,
+    )
+    settings = PrometheusSettings(args.prometheus_url, None, args.ca_file, args.timeout, access)
+    try:  # the TLS files are loaded by the reader: a CA it refuses is Prometheus' problem (1)
+        check(settings, FLAG_NAMES, load_tls=False)
+    except PrometheusSettingsError as error:
+        raise Usage(str(error)) from error
+    return settings
 
 
 def _check_generated(rules: list[LoadedRule], url: str) -> None:

@@ -65,6 +65,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"workload webhook timeout (default {DEFAULT_TIMEOUT_SECONDS})",
     )
+    _register_identities(render)
+
+
+def _register_identities(render: argparse.ArgumentParser) -> None:
+    """Who the webhook lets through unjudged, and the objects' name."""
     render.add_argument(
         "--operator-username",
         default="",

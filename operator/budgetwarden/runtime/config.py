@@ -26,10 +26,8 @@ from budgetwarden.core.slo.rules import RuleOptions
 from budgetwarden.runtime import settings as s
 from budgetwarden.runtime.settings import (
     AdmissionConfig,
-    AdmissionMode,
     BudgetLoopConfig,
     ConfigError,
-    FailurePolicy,
     ReplicaConfig,
     Role,
     SecretKey,
@@ -43,9 +41,17 @@ ENV_EVALUATION_INTERVAL: Final = "BUDGETWARDEN_EVALUATION_INTERVAL"
 ENV_BUDGET_LEVELS: Final = "BUDGETWARDEN_BUDGET_LEVELS"
 ENV_ALERT_PRIORITIES: Final = "BUDGETWARDEN_ALERT_PRIORITIES"
 ENV_RUNBOOK_BASE_URL: Final = "BUDGETWARDEN_RUNBOOK_BASE_URL"
+ENV_RULE_LABELS: Final = "BUDGETWARDEN_RULE_LABELS"
+ENV_RULE_ANNOTATIONS: Final = "BUDGETWARDEN_RULE_ANNOTATIONS"
 ENV_PROMETHEUS_URL: Final = "BUDGETWARDEN_PROMETHEUS_URL"
 ENV_PROMETHEUS_TOKEN_SECRET: Final = "BUDGETWARDEN_PROMETHEUS_TOKEN_SECRET"
 ENV_PROMETHEUS_CA: Final = "BUDGETWARDEN_PROMETHEUS_CA"
+ENV_PROMETHEUS_TOKEN_FILE: Final = "BUDGETWARDEN_PROMETHEUS_TOKEN_FILE"
+ENV_PROMETHEUS_BASIC_AUTH_USERNAME: Final = "BUDGETWARDEN_PROMETHEUS_BASIC_AUTH_USERNAME"
+ENV_PROMETHEUS_BASIC_AUTH_PASSWORD_FILE: Final = "BUDGETWARDEN_PROMETHEUS_BASIC_AUTH_PASSWORD_FILE"
+ENV_PROMETHEUS_CERT_FILE: Final = "BUDGETWARDEN_PROMETHEUS_CERT_FILE"
+ENV_PROMETHEUS_KEY_FILE: Final = "BUDGETWARDEN_PROMETHEUS_KEY_FILE"
+ENV_PROMETHEUS_INSECURE_SKIP_VERIFY: Final = "BUDGETWARDEN_PROMETHEUS_INSECURE_SKIP_VERIFY"
 ENV_POLL_INTERVAL: Final = "BUDGETWARDEN_POLL_INTERVAL"
 ENV_METRICS_PORT: Final = "BUDGETWARDEN_METRICS_PORT"
 ENV_STALE_AFTER: Final = "BUDGETWARDEN_STALE_AFTER"
@@ -83,6 +89,15 @@ FLAG_VARIABLES: Final = {
     "admission_mode": ENV_ADMISSION_MODE,
     "role": ENV_ROLE,
 }
+# PrometheusAccess field -> its variable (no flags: the chart mounts these files from a Secret)
+PROMETHEUS_ACCESS_VARIABLES: Final = {
+    "token_file": ENV_PROMETHEUS_TOKEN_FILE,
+    "basic_auth_username": ENV_PROMETHEUS_BASIC_AUTH_USERNAME,
+    "basic_auth_password_file": ENV_PROMETHEUS_BASIC_AUTH_PASSWORD_FILE,
+    "cert_file": ENV_PROMETHEUS_CERT_FILE,
+    "key_file": ENV_PROMETHEUS_KEY_FILE,
+    "insecure_skip_verify": ENV_PROMETHEUS_INSECURE_SKIP_VERIFY,
+}
 
 
 @dataclass(frozen=True)
@@ -115,7 +130,7 @@ class OperatorConfig:
         Raises ConfigError (or SpecError for bad rule options) naming the flag or variable.
         """
         values = _Values(os.environ if env is None else env, flags)
-        role = _role(values)
+        role = s.role(*chosen) if (chosen := values.get("role")) else "all"
         admission = _admission(values, role)
         return cls(
             rules=rule_options(
@@ -176,6 +191,10 @@ def rule_options(
         else defaults.budget_levels,
         alert_priorities=s.alert_priorities(ENV_ALERT_PRIORITIES, env.get(ENV_ALERT_PRIORITIES)),
         runbooks=s.runbook_links(base_source, base),
+        rule_labels=s.rule_pairs(ENV_RULE_LABELS, env.get(ENV_RULE_LABELS), labels=True),
+        rule_annotations=s.rule_pairs(
+            ENV_RULE_ANNOTATIONS, env.get(ENV_RULE_ANNOTATIONS), labels=False
+        ),
     )
 
 
@@ -200,6 +219,7 @@ def _budget_loop(values: _Values) -> BudgetLoopConfig:
         prometheus_url=url[1] if url else None,
         token_secret=_secret(*secret) if secret else None,
         ca_file=ca[1] if ca else None,
+        access=s.prometheus_access(values.env, PROMETHEUS_ACCESS_VARIABLES, ca, secret),
         interval=s.duration(*interval) if interval else defaults.interval,
         stale_after=s.duration(*stale) if stale else None,
         status_refresh=s.duration(*refresh) if refresh else defaults.status_refresh,
@@ -240,7 +260,7 @@ def _own_namespace() -> str:
 def _admission(values: _Values, role: Role) -> AdmissionConfig:
     listen = _webhook_listen(values)
     chosen = values.get("admission_mode")
-    mode = _mode(*chosen) if chosen else ("webhook" if listen is not None else "none")
+    mode = s.admission_mode(*chosen) if chosen else ("webhook" if listen is not None else "none")
     if role == "admission" and mode != "webhook":
         where = (values.get("role") or (ENV_ROLE, ""))[0]  # the flag, else the variable
         raise ConfigError(f"{where} admission serves the webhook: it needs admission mode webhook")
@@ -258,7 +278,7 @@ def _admission(values: _Values, role: Role) -> AdmissionConfig:
         webhook=listen,
         max_ttl=s.duration(*ttl) if ttl else AdmissionConfig().max_ttl,
         operator_username=values.env.get(ENV_OPERATOR_USERNAME, ""),
-        vap_failure_policy=_failure_policy(*failure) if failure else "Ignore",
+        vap_failure_policy=s.failure_policy(*failure) if failure else "Ignore",
         allow_service_account_approvers=s.boolean(*accounts) if accounts else False,
         status_writers=AdmissionConfig().status_writers if writers is None else s.names(writers),
     )
@@ -274,27 +294,3 @@ def _webhook_listen(values: _Values) -> WebhookListen | None:
         raise ConfigError(f"{ENV_WEBHOOK_ADDRESS} needs {ENV_WEBHOOK_CERT} and {ENV_WEBHOOK_KEY}")
     client_ca = values.env.get(ENV_WEBHOOK_CLIENT_CA)
     return WebhookListen(host, port, Path(cert), Path(key), Path(client_ca) if client_ca else None)
-
-
-def _mode(name: str, text: str) -> AdmissionMode:
-    for mode in s.ADMISSION_MODES:
-        if text == mode:
-            return mode
-    raise ConfigError(f'{name} must be webhook, vap or none; got "{text}"')
-
-
-def _role(values: _Values) -> Role:
-    chosen = values.get("role")
-    if chosen is None:
-        return "all"
-    name, text = chosen
-    role = next((r for r in s.ROLES if r == text), None)
-    if role is None:
-        raise ConfigError(f'{name} must be all, controller or admission; got "{text}"')
-    return role
-
-
-def _failure_policy(name: str, text: str) -> FailurePolicy:
-    if text not in ("Ignore", "Fail"):
-        raise ConfigError(f'{name} must be Ignore or Fail; got "{text}"')
-    return "Fail" if text == "Fail" else "Ignore"

@@ -203,7 +203,8 @@ class Operator:
         )  # fmt: skip
 
     async def _prometheus(self, loop: BudgetLoopConfig) -> PrometheusSettings:
-        """Prometheus' address and credentials; the token is read from its Secret once."""
+        """Prometheus' address and credentials; a token Secret is read once (a token file is
+        re-read by the reader whenever it changes)."""
         token = None
         if (secret := loop.token_secret) is not None:
             where = f"Secret {secret.namespace}/{secret.name} key {secret.key}"
@@ -214,7 +215,8 @@ class Operator:
                 raise StartError(f"cannot read the Prometheus token: {error}") from error
             if not token:
                 raise StartError(f"no Prometheus token in {where}")
-        return PrometheusSettings(loop.prometheus_url or "", token, loop.ca_file)
+        url = loop.prometheus_url or ""
+        return PrometheusSettings(url, token, loop.ca_file, access=loop.access)
 
     async def _start_webhook(self, logger: Logger) -> None:
         admission, listen = self.config.admission, self.config.admission.webhook

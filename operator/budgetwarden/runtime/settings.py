@@ -7,13 +7,20 @@ operator before it starts, with one line that says what to fix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
 
+from budgetwarden.adapters.prometheus_access import (
+    PrometheusAccess,
+    PrometheusSettings,
+    PrometheusSettingsError,
+    check,
+)
 from budgetwarden.core.freeze.exception_admission import DEFAULT_MAX_TTL
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.durations import parse_duration
@@ -22,6 +29,7 @@ from budgetwarden.core.kernel.levels import Levels
 from budgetwarden.core.kernel.model import parse_resource
 from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks, parse_runbook_base
 from budgetwarden.core.slo.priorities import DEFAULT_PRIORITIES, AlertPriorities, parse_priorities
+from budgetwarden.core.slo.rule_object import parse_pairs
 
 AdmissionMode = Literal["webhook", "vap", "none"]
 ADMISSION_MODES: tuple[AdmissionMode, ...] = ("webhook", "vap", "none")
@@ -67,6 +75,7 @@ class BudgetLoopConfig:
     prometheus_url: str | None = None
     token_secret: SecretKey | None = None
     ca_file: str | None = None
+    access: PrometheusAccess = field(default_factory=PrometheusAccess)  # token file, basic auth
     interval: timedelta = DEFAULT_POLL_INTERVAL
     stale_after: timedelta | None = None
     status_refresh: timedelta = DEFAULT_STATUS_REFRESH
@@ -141,6 +150,58 @@ def duration(name: str, text: str) -> timedelta:
         raise ConfigError(f"{name} {error}") from error
 
 
+def prometheus_access(
+    env: Mapping[str, str],
+    variables: Mapping[str, str],
+    ca: tuple[str, str] | None,
+    token_secret: tuple[str, str] | None,
+) -> PrometheusAccess:
+    """The Prometheus reader's token file, basic auth and client certificate from `variables`
+    (PrometheusAccess field -> variable), checked now with the CA and the token Secret, each a
+    (name, text) setting: files readable, pairs complete, one kind of credentials, TLS files
+    loadable. ConfigError names the variable or flag."""
+    texts = {field: env.get(variable) or None for field, variable in variables.items()}
+    names = {**variables, "ca_file": ca[0] if ca else "the CA"}
+    skip = texts.get("insecure_skip_verify")
+    access = PrometheusAccess(
+        token_file=texts.get("token_file"),
+        basic_auth_username=texts.get("basic_auth_username"),
+        basic_auth_password_file=texts.get("basic_auth_password_file"),
+        cert_file=texts.get("cert_file"),
+        key_file=texts.get("key_file"),
+        insecure_skip_verify=boolean(names["insecure_skip_verify"], skip) if skip else False,
+    )
+    settings = PrometheusSettings("", ca_file=ca[1] if ca else None, access=access)
+    try:
+        check(settings, names, token_source=token_secret[0] if token_secret else None)
+    except PrometheusSettingsError as error:
+        raise ConfigError(str(error)) from error
+    return access
+
+
+def admission_mode(name: str, text: str) -> AdmissionMode:
+    """webhook, vap or none; ConfigError names `name` otherwise."""
+    for mode in ADMISSION_MODES:
+        if text == mode:
+            return mode
+    raise ConfigError(f'{name} must be webhook, vap or none; got "{text}"')
+
+
+def role(name: str, text: str) -> Role:
+    """all, controller or admission; ConfigError names `name` otherwise."""
+    chosen = next((r for r in ROLES if r == text), None)
+    if chosen is None:
+        raise ConfigError(f'{name} must be all, controller or admission; got "{text}"')
+    return chosen
+
+
+def failure_policy(name: str, text: str) -> FailurePolicy:
+    """Ignore or Fail; ConfigError names `name` otherwise."""
+    if text not in ("Ignore", "Fail"):
+        raise ConfigError(f'{name} must be Ignore or Fail; got "{text}"')
+    return "Fail" if text == "Fail" else "Ignore"
+
+
 def boolean(name: str, text: str) -> bool:
     """ "true" or "false" (any case); ConfigError names `name` otherwise."""
     if text.lower() not in ("true", "false"):
@@ -199,6 +260,17 @@ def runbook_links(name: str, text: str | None) -> RunbookLinks:
         return SHIPPED_RUNBOOKS
     try:
         return parse_runbook_base(text)
+    except ValueError as error:
+        raise SpecError.single(name, str(error)) from error
+
+
+def rule_pairs(name: str, text: str | None, *, labels: bool) -> tuple[tuple[str, str], ...]:
+    """ "release=kps,team=payments" -> the PrometheusRule labels (or annotations) every SLO's
+    rule gets (unset: none); SpecError names `name`, as for the other rule options."""
+    if not text:
+        return ()
+    try:
+        return parse_pairs(text, labels=labels)
     except ValueError as error:
         raise SpecError.single(name, str(error)) from error
 

@@ -24,6 +24,9 @@ PLURAL_EXCEPTION: Final = "freezeexceptions"
 
 PROMETHEUS_RULE_API_VERSION: Final = "monitoring.coreos.com/v1"
 PROMETHEUS_RULE_KIND: Final = "PrometheusRule"
+# The VictoriaMetrics operator's twin of PrometheusRule (`generate --format vmrule`)
+VMRULE_API_VERSION: Final = "operator.victoriametrics.com/v1beta1"
+VMRULE_KIND: Final = "VMRule"
 FIELD_MANAGER: Final = "budgetwarden"
 
 # --- Annotations and labels on objects we touch ---------------------------------------------
@@ -32,6 +35,8 @@ ANNOTATION_FREEZE_REASON: Final = f"{GROUP}/freeze-reason"
 ANNOTATION_FREEZE_ID: Final = f"{GROUP}/freeze-id"
 ANNOTATION_PAUSED_BY: Final = f"{GROUP}/paused-by"
 LABEL_MANAGED_BY: Final = "app.kubernetes.io/managed-by"
+# On each generated PrometheusRule: which SLO to edit instead of the object.
+ANNOTATION_GENERATED_FROM: Final = f"{GROUP}/generated-from"
 LABEL_SLO_NAME: Final = f"{GROUP}/slo"
 MANAGED_BY_VALUE: Final = "budgetwarden"
 

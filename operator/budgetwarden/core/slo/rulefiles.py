@@ -1,20 +1,25 @@
-"""PrometheusRule objects: whether one in the cluster is up to date, and as plain rule files.
+"""PrometheusRule objects: whether one in the cluster is up to date, as plain rule files, and
+as VictoriaMetrics VMRule objects.
 
 The SLO handler asks `rule_up_to_date` before it applies, so an unchanged SLO causes no write
 and no Event (after an operator restart, say). `budgetwarden rules-sync` mirrors PrometheusRule
 objects into a rules directory for Prometheus installations without prometheus-operator. It
 owns only files whose name starts with `FILE_PREFIX`, so a rules directory can be shared with
-hand-written files. Everything here is pure; the command does the reading, writing and
-reloading.
+hand-written files. `budgetwarden generate --format vmrule` (and `generate pack`) turn each
+PrometheusRule into a VMRule with `vm_rule`. Everything here is pure; the commands do the
+reading, writing and reloading.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
+
+from budgetwarden.core.kernel import conventions as names
 
 FILE_PREFIX = "budgetwarden_"
 FILE_SUFFIX = ".rules.yaml"
@@ -22,6 +27,10 @@ FILE_SUFFIX = ".rules.yaml"
 # is for Thanos Ruler) before writing its own rule files, and so do we.
 GROUP_FIELDS = ("name", "interval", "query_offset", "limit", "labels", "rules")
 RULE_FIELDS = ("record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations")
+# Group fields a VMRule shares with a PrometheusRule: the VictoriaMetrics operator rejects unknown
+# fields, and has no query_offset (api/operator/v1beta1/vmrule_types.go). Its rules take every
+# field of RULE_FIELDS.
+VMRULE_GROUP_FIELDS = ("name", "interval", "limit", "labels", "rules")
 
 
 def rule_up_to_date(existing: Mapping[str, Any] | None, desired: Mapping[str, Any]) -> bool:
@@ -30,11 +39,26 @@ def rule_up_to_date(existing: Mapping[str, Any] | None, desired: Mapping[str, An
         return False
     have, want = existing.get("metadata") or {}, desired.get("metadata") or {}
     for key in ("labels", "annotations"):
-        present = have.get(key) or {}
-        if any(present.get(k) != v for k, v in (want.get(key) or {}).items()):
+        present, wanted = have.get(key) or {}, want.get(key) or {}
+        if any(present.get(k) != v for k, v in wanted.items()):
+            return False
+        # A key we applied before and no longer want (an operator-wide rule label dropped, say)
+        # must be applied away; keys others set (Argo CD's, kubectl's) are theirs to keep.
+        if _applied_keys(have, key) - set(wanted):
             return False
     owners_match = (have.get("ownerReferences") or []) == (want.get("ownerReferences") or [])
     return owners_match and existing.get("spec") == desired.get("spec")
+
+
+def _applied_keys(metadata: Mapping[str, Any], key: str) -> set[str]:
+    """The metadata.<key> entries budgetwarden's server-side apply owns (managedFields)."""
+    owned: set[str] = set()
+    for entry in metadata.get("managedFields") or []:
+        if entry.get("manager") != names.FIELD_MANAGER or entry.get("operation") != "Apply":
+            continue
+        fields = ((entry.get("fieldsV1") or {}).get("f:metadata") or {}).get(f"f:{key}") or {}
+        owned |= {field.removeprefix("f:") for field in fields if field.startswith("f:")}
+    return owned
 
 
 def rule_file_name(namespace: str, name: str) -> str:
@@ -99,8 +123,20 @@ def plan_sync(desired: Mapping[str, str], existing: Mapping[str, str]) -> SyncPl
     return SyncPlan(write=write, delete=delete)
 
 
-def _group(group: Mapping[str, Any]) -> dict[str, Any]:
-    kept = {key: group[key] for key in GROUP_FIELDS if key in group and key != "rules"}
+def vm_rule(prometheus_rule: Mapping[str, Any]) -> dict[str, Any]:
+    """The VMRule holding a PrometheusRule's groups and rules, with the same metadata (name,
+    namespace, labels, annotations, owners): for vmalert under the VictoriaMetrics operator."""
+    spec = prometheus_rule.get("spec") or {}
+    return {
+        "apiVersion": names.VMRULE_API_VERSION,
+        "kind": names.VMRULE_KIND,
+        "metadata": copy.deepcopy(dict(prometheus_rule.get("metadata") or {})),
+        "spec": {"groups": [_group(g, VMRULE_GROUP_FIELDS) for g in spec.get("groups") or []]},
+    }
+
+
+def _group(group: Mapping[str, Any], fields: tuple[str, ...] = GROUP_FIELDS) -> dict[str, Any]:
+    kept = {key: group[key] for key in fields if key in group and key != "rules"}
     kept["rules"] = [_rule(rule) for rule in group.get("rules") or []]
     return kept
 

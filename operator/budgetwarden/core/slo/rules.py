@@ -6,6 +6,9 @@ object, applied as is) or `build_rule_groups` (the `groups:` of a plain Promethe
 PromQL first and raise only SpecError on bad input. Output is deterministic, so a generated
 object can be compared whole (the golden files in tests/golden/).
 
+The object's labels and annotations are the operator's (`RuleOptions.rule_labels`), then the
+SLO's `spec.prometheusRule` (`rule_object`), then budgetwarden's own, which neither may set.
+
 Three groups per SLO, named `<namespace>-<name>-sli|budget|alerts`: recording rules in
 `rules_recording`, alerts in `rules_alerts` and `rules_outage` (the outage pages), burn-rate
 windows in `windows`.
@@ -25,6 +28,7 @@ from budgetwarden.core.kernel.levels import Levels
 from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.core.slo.priorities import DEFAULT_PRIORITIES, AlertPriorities
 from budgetwarden.core.slo.promql import format_decimal, parse_selector, validate_slo_queries
+from budgetwarden.core.slo.rule_object import generated_note
 from budgetwarden.core.slo.rules_alerts import RESERVED_LABELS, alert_rules
 from budgetwarden.core.slo.rules_outage import outage_rules, outage_warnings
 from budgetwarden.core.slo.rules_recording import budget_rules, error_budget, sli_rules
@@ -53,6 +57,10 @@ class RuleOptions:
     alert_priorities: AlertPriorities = DEFAULT_PRIORITIES
     # Where each alert's runbook_url points unless the SLO names its own (runbook_links).
     runbooks: RunbookLinks = SHIPPED_RUNBOOKS
+    # Labels and annotations of every PrometheusRule object (rule_object.parse_pairs); an SLO's
+    # spec.prometheusRule wins over them, key by key.
+    rule_labels: tuple[tuple[str, str], ...] = ()
+    rule_annotations: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.scrape_interval <= timedelta() or self.evaluation_interval <= timedelta():
@@ -102,14 +110,21 @@ def _alerts(
 
 def build_prometheus_rule(slo: SLO, options: RuleOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
     """The whole PrometheusRule object for one SLO, owned by it when its uid is known."""
+    wanted = slo.spec.prometheus_rule
     metadata: dict[str, Any] = {
         "name": names.prometheus_rule_name(slo.metadata.name),
         "namespace": slo.metadata.namespace,
-        "labels": {
+        # Keys budgetwarden manages are refused on both sides, so the last two always hold.
+        "labels": dict(options.rule_labels)
+        | wanted.labels
+        | {
             names.LABEL_MANAGED_BY: names.MANAGED_BY_VALUE,
             names.LABEL_SLO_NAME: slo.metadata.name,
         },
     }
+    note = generated_note(slo.metadata.namespace, slo.metadata.name)
+    annotations = dict(options.rule_annotations) | wanted.annotations
+    metadata["annotations"] = annotations | {names.ANNOTATION_GENERATED_FROM: note}
     if slo.metadata.uid:
         metadata["ownerReferences"] = [
             {
@@ -131,14 +146,26 @@ def build_prometheus_rule(slo: SLO, options: RuleOptions = DEFAULT_OPTIONS) -> d
 
 def rule_warnings(slo: SLO) -> list[Problem]:
     """What is valid but probably not meant: unreachable factors, odd units, ignored labels,
-    runbooks for alerts the SLO does not have."""
+    runbooks for alerts the SLO does not have, labels to copy that the SLO does not carry."""
     return (
         _unreachable_factors(slo)
         + _histogram_unit(slo)
         + _reserved_labels(slo)
         + _unknown_runbook_alerts(slo)
+        + _uncopied_labels(slo)
         + outage_warnings(slo)
     )
+
+
+def _uncopied_labels(slo: SLO) -> list[Problem]:
+    # Probably a typo, or labels set by a tool the SLO's manifest does not show.
+    return [
+        Problem(
+            f"spec.alerting.copyLabels[{index}]", f'the SLO has no label "{key}"; nothing copied'
+        )
+        for index, key in enumerate(slo.spec.alerting.copy_labels)
+        if key not in slo.metadata.labels
+    ]
 
 
 def _unreachable_factors(slo: SLO) -> list[Problem]:

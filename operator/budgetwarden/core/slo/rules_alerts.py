@@ -8,13 +8,15 @@ already stops them firing on a blip and makes them resolve quickly, and a `for:`
 page. One alert per tier and SLO: `max without (slo_window)` drops the window so that an alert does
 not restart when the other pair of its tier takes over.
 
-Labels, later entries winning: the alert's defaults, spec.alerting.labels, the tier's labels,
-then the labels budgetwarden owns (slo_*). The defaults are the tier's `severity`, the alert's
+Labels, later entries winning: the alert's defaults, the SLO's metadata.labels named in
+spec.alerting.copyLabels, spec.alerting.labels, the tier's labels, then the labels budgetwarden
+owns (slo_*). The defaults are the tier's `severity`, the alert's
 `priority` (P0–P3, from `priorities`: what Alertmanager routes on), and `namespace` and
 `service`, the label names a ServiceDown-class alert on a scraped target carries, so that
 Alertmanager can group and inhibit both by the same labels. Budget-low and absent-data alerts
 are not burn tiers but route like tickets: they take the ticket tier's labels (not its
-annotations, and they stay when the ticket tier is disabled).
+annotations, and they stay when the ticket tier is disabled); spec.alerting.budgetLow and
+metricsAbsent turn them off. When spec.description is set, every description ends with it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from budgetwarden.core.kernel.levels import Level, Levels
 from budgetwarden.core.slo.priorities import PRIORITY_LABEL, AlertPriorities, Priority
 from budgetwarden.core.slo.promql import format_decimal
 from budgetwarden.core.slo.rules_recording import error_budget, series_labels, slo_selector
-from budgetwarden.core.slo.spec import SLO, AlertTier, BurnRateWindow
+from budgetwarden.core.slo.spec import SLO, AlertTier, BurnRateWindow, alert_label_name
 
 Rule = dict[str, Any]
 ABSENT_FOR = timedelta(minutes=10)
@@ -80,11 +82,13 @@ def alert_rules(
         (Level.PARTIAL_FREEZE, levels.partial_freeze_below, levels.full_freeze_below),
         (Level.FULL_FREEZE, levels.full_freeze_below, None),
     )
-    rules += [
-        _budget_low(slo, level, (below, down_to), priorities.budget_low(level))
-        for level, below, down_to in bands
-    ]
-    rules.append(_absent(slo, priorities.metrics_absent))
+    if not slo.spec.alerting.budget_low.disabled:
+        rules += [
+            _budget_low(slo, level, (below, down_to), priorities.budget_low(level))
+            for level, below, down_to in bands
+        ]
+    if not slo.spec.alerting.metrics_absent.disabled:
+        rules.append(_absent(slo, priorities.metrics_absent))
     return rules
 
 
@@ -230,19 +234,29 @@ def _labels(slo: SLO, tier: str, defaults: _Defaults, spec: AlertTier) -> dict[s
         ALERT_NAMESPACE_LABEL: slo.metadata.namespace,
         ALERT_SERVICE_LABEL: slo.spec.service,
     }
-    users = slo.spec.alerting.labels | spec.labels
+    users = copied_labels(slo) | slo.spec.alerting.labels | spec.labels
     labels |= {k: v for k, v in users.items() if k not in RESERVED_LABELS}
     labels |= series_labels(slo) | {names.PROM_LABEL_TIER: tier}
     return dict(sorted(labels.items()))
 
 
+def copied_labels(slo: SLO) -> dict[str, str]:
+    """The SLO's metadata.labels named in spec.alerting.copyLabels, under Prometheus label
+    names; a key the SLO does not carry is skipped."""
+    present = slo.metadata.labels
+    keys = slo.spec.alerting.copy_labels
+    return {alert_label_name(key): present[key] for key in keys if key in present}
+
+
 def _annotations(slo: SLO, alert: str, summary: str, description: str) -> dict[str, str]:
     runbook = slo.spec.alerting.runbook_url or names.alert_runbook_url(alert)
     ref = f"{slo.metadata.namespace}/{slo.metadata.name}"
+    # spec.description is the promise in the team's words: the one line a responder needs first.
+    promise = f" Promise: {slo.spec.description}" if slo.spec.description else ""
     return {
         "runbook_url": runbook,
         "summary": f"{slo.spec.service}: SLO {ref} {summary}",
-        "description": description,
+        "description": description + promise,
     }
 
 

@@ -8,6 +8,7 @@ models and `crds/` in agreement.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
@@ -26,6 +27,7 @@ from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.kernel.model import Model, ObjectMeta, parse_resource
 from budgetwarden.core.kernel.quantities import Duration, Percent, PositiveFactor
 from budgetwarden.core.slo.priorities import PRIORITY_LABEL, priority_problem
+from budgetwarden.core.slo.rule_object import LABEL_KEY_PATTERN, RuleObject
 
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 LABEL_VALUE_PATTERN = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
@@ -110,6 +112,37 @@ class AlertTier(Model):
     disabled: bool = False
 
 
+class AlertSwitch(Model):
+    """An alert that is on unless `disabled`: the budget-low and absent-data alerts."""
+
+    disabled: bool = False
+
+
+def alert_label_name(key: str) -> str:
+    """The Prometheus label name a Kubernetes label key becomes: `app.kubernetes.io/team` ->
+    `app_kubernetes_io_team`; a leading digit gets a `_` before it."""
+    name = re.sub(r"[^a-zA-Z0-9_]", "_", key)
+    return f"_{name}" if name[:1].isdigit() else name
+
+
+def _distinct_label_names(keys: tuple[str, ...]) -> tuple[str, ...]:
+    # Two keys that become one alert label would overwrite each other without a word.
+    seen: dict[str, str] = {}
+    for key in keys:
+        name = alert_label_name(key)
+        if seen.get(name) == key:
+            raise ValueError(f'names "{key}" twice')
+        if name in seen:
+            raise ValueError(f'"{seen[name]}" and "{key}" both become the alert label {name}')
+        seen[name] = key
+    return keys
+
+
+# Keys of the SLO's metadata.labels copied onto its alerts (spec.alerting.copyLabels).
+_CopiedKey = Annotated[str, StringConstraints(max_length=317, pattern=LABEL_KEY_PATTERN)]
+CopyLabels = Annotated[tuple[_CopiedKey, ...], AfterValidator(_distinct_label_names)]
+
+
 def _hold_range(hold: timedelta) -> timedelta:
     # An outage page that waits longer than an hour has stopped being one.
     if hold > MAX_OUTAGE_HOLD:
@@ -184,6 +217,9 @@ class Alerting(Model):
     burn_rate_windows: tuple[BurnRateWindow, ...] = Field(default=(), max_length=8)
     service_down: ServiceDownAlert = Field(default_factory=ServiceDownAlert)
     error_rate: ErrorRateAlert | None = None
+    budget_low: AlertSwitch = Field(default_factory=AlertSwitch)
+    metrics_absent: AlertSwitch = Field(default_factory=AlertSwitch)
+    copy_labels: CopyLabels = Field(default=(), max_length=16)
 
     @field_validator("runbooks")
     @classmethod
@@ -208,6 +244,7 @@ class SLOSpec(Model):
     window: Duration
     indicator: Indicator
     alerting: Alerting = Field(default_factory=Alerting)
+    prometheus_rule: RuleObject = Field(default_factory=RuleObject)
 
     @field_validator("objective")
     @classmethod

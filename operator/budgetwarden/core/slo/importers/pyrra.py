@@ -43,7 +43,6 @@ _SPEC_FIELDS = (
     "partial_response_strategy",
 )
 _BURN_ALERTS = "SLOErrorBudgetFastBurn and SLOErrorBudgetSlowBurn"
-_STILL = f"{ALERT_BUDGET_LOW} and {ALERT_ABSENT} are still generated: no SLO field turns them off"
 
 
 def is_pyrra(document: Any) -> bool:
@@ -152,15 +151,13 @@ def _native_latency(body: Mapping[str, Any], where: str, found: Findings) -> Res
 def _alerting(alerting: Mapping[str, Any], found: Findings) -> Resource:
     result: Resource = {}
     if alerting.get("disabled") is True:
-        result = {
-            "page": {"disabled": True},
-            "ticket": {"disabled": True},
-            "serviceDown": {"disabled": True},
-        }
-        off = f"{_BURN_ALERTS} and {ALERT_SERVICE_DOWN} turned off"
+        # Pyrra then sends nothing for the SLO; it has no budget-low alert, so ours go too.
+        keys = ("page", "ticket", "serviceDown", "budgetLow", "metricsAbsent")
+        result = {key: {"disabled": True} for key in keys}
+        off = f"{_BURN_ALERTS}, {ALERT_SERVICE_DOWN}, {ALERT_BUDGET_LOW} and {ALERT_ABSENT}"
         found.change(
             "spec.alerting.disabled",
-            f"{off} (spec.alerting.page/ticket/serviceDown.disabled); {_STILL}",
+            f"{off} turned off (spec.alerting.{'/'.join(keys)}.disabled)",
         )
     elif alerting.get("burnrates") is False:
         result = {"page": {"disabled": True}, "ticket": {"disabled": True}}
@@ -169,9 +166,10 @@ def _alerting(alerting: Mapping[str, Any], found: Findings) -> Resource:
             f"false: {_BURN_ALERTS} turned off (spec.alerting.page/ticket.disabled)",
         )
     if alerting.get("absent") is False:
+        result["metricsAbsent"] = {"disabled": True}
         found.change(
             "spec.alerting.absent",
-            f"false: {ALERT_ABSENT} is still generated: no SLO field turns it off",
+            f"false: {ALERT_ABSENT} turned off (spec.alerting.metricsAbsent.disabled)",
         )
     for key in ("name", "absentName"):
         if alerting.get(key):

@@ -94,21 +94,28 @@ def _tier(block: Any, where: str, window: timedelta) -> tuple[Resource, list[Pro
 
 def _disabled_note(where: str, disabled: list[str], result: Resource) -> Problem:
     """Sloth's disabled alerts map to disabled tiers; a disabled page also silences our
-    service-down page, and what the SLO spec cannot turn off is said, not hidden."""
+    service-down page. Sloth has no budget-low or absent-data alerts: with both of its alerts
+    disabled (its no-alerts example) ours are turned off too, else they are kept, and said so."""
     if ALERT_PAGE in disabled:
         result["serviceDown"] = {"disabled": True}
         disabled = [*disabled, ALERT_SERVICE_DOWN]
+    silent = ALERT_TICKET in disabled and ALERT_PAGE in disabled
+    if silent:
+        result["budgetLow"] = {"disabled": True}
+        result["metricsAbsent"] = {"disabled": True}
+        disabled = [*disabled, ALERT_BUDGET_LOW, ALERT_ABSENT]
     fields = ", ".join(
-        f"spec.alerting.{tier}.disabled"
-        for tier in ("page", "ticket", "serviceDown")
-        if result.get(tier, {}).get("disabled")
+        f"spec.alerting.{key}.disabled"
+        for key in ("page", "ticket", "serviceDown", "budgetLow", "metricsAbsent")
+        if result.get(key, {}).get("disabled")
     )
-    still = (
-        f"{ALERT_BUDGET_LOW} and {ALERT_ABSENT} are still generated: no SLO field turns them off"
+    kept = (
+        ""
+        if silent
+        else f"; {ALERT_BUDGET_LOW} and {ALERT_ABSENT}, which Sloth does not have, are kept "
+        "(spec.alerting.budgetLow.disabled and spec.alerting.metricsAbsent.disabled turn them off)"
     )
-    return Problem(
-        where, f"disabled in Sloth: {', '.join(disabled)} turned off ({fields}); {still}"
-    )
+    return Problem(where, f"disabled in Sloth: {', '.join(disabled)} turned off ({fields}){kept}")
 
 
 @dataclass(frozen=True)

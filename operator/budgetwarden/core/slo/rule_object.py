@@ -1,0 +1,111 @@
+"""Labels and annotations of the generated PrometheusRule object itself (not of its alerts).
+
+Two sources, the SLO's winning: the operator's (`BUDGETWARDEN_RULE_LABELS`, `generate
+--rule-label`, the chart's `rules.labels`), parsed by `parse_pairs` into `RuleOptions`, and the
+SLO's `spec.prometheusRule`. kube-prometheus-stack loads only PrometheusRules whose labels match
+its `ruleSelector` (`release: <release name>`), which is what these are for. Keys budgetwarden
+manages itself (`MANAGED_KEYS`, anything under `budgetwarden.io/`) are refused, on either side,
+naming the key: the operator finds its rules, and owns them, by those. Called by `core.slo.rules`
+and `core.slo.spec`. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from budgetwarden.core.kernel import conventions as names
+from budgetwarden.core.kernel.model import LABEL_VALUE_PATTERN, Model
+
+# A qualified Kubernetes key: "release", "example.com/tier" (the same text as policy selectors').
+LABEL_KEY_PATTERN = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+MAX_KEY_LENGTH = 317
+MAX_LABEL_VALUE = 63
+MAX_ANNOTATION_VALUE = 4096
+MAX_ENTRIES = 32
+MANAGED_KEYS = frozenset((names.LABEL_MANAGED_BY, names.LABEL_SLO_NAME))
+MANAGED_PREFIX = f"{names.GROUP}/"
+
+
+def managed_key_problem(keys: Mapping[str, str] | list[str]) -> str | None:
+    """Why the first key budgetwarden manages cannot be set, or None when there is none."""
+    taken = sorted(k for k in keys if k in MANAGED_KEYS or k.startswith(MANAGED_PREFIX))
+    if not taken:
+        return None
+    return (
+        f'key "{taken[0]}" is set by budgetwarden and cannot be replaced '
+        f"(app.kubernetes.io/managed-by and {MANAGED_PREFIX}* are reserved)"
+    )
+
+
+def _not_managed(values: dict[str, str]) -> dict[str, str]:
+    if problem := managed_key_problem(values):
+        raise ValueError(problem)
+    return values
+
+
+_Key = Annotated[str, StringConstraints(max_length=MAX_KEY_LENGTH, pattern=LABEL_KEY_PATTERN)]
+_LabelValue = Annotated[
+    str, StringConstraints(max_length=MAX_LABEL_VALUE, pattern=LABEL_VALUE_PATTERN)
+]
+ObjectLabels = Annotated[dict[_Key, _LabelValue], AfterValidator(_not_managed)]
+ObjectAnnotations = Annotated[
+    dict[_Key, Annotated[str, StringConstraints(max_length=MAX_ANNOTATION_VALUE)]],
+    AfterValidator(_not_managed),
+]
+
+
+class RuleObject(Model):
+    """spec.prometheusRule: labels and annotations put on the generated PrometheusRule."""
+
+    labels: ObjectLabels = Field(default_factory=dict, max_length=MAX_ENTRIES)
+    annotations: ObjectAnnotations = Field(default_factory=dict, max_length=MAX_ENTRIES)
+
+
+def parse_pairs(text: str, *, labels: bool) -> tuple[tuple[str, str], ...]:
+    """ "release=kps,team=payments" -> the pairs, sorted, each checked by `parse_pair`."""
+    entries = [part.strip() for part in text.split(",") if part.strip()]
+    return merge_pairs(parse_pair(entry, labels=labels) for entry in entries)
+
+
+def parse_pair(entry: str, *, labels: bool) -> tuple[str, str]:
+    """ "release=kps" -> ("release", "kps"), the key a Kubernetes label key that budgetwarden
+    does not manage, and for labels the value a label value; ValueError says what is wrong."""
+    key, sep, value = (part.strip() for part in entry.partition("="))
+    if not sep or not re.fullmatch(LABEL_KEY_PATTERN, key) or len(key) > MAX_KEY_LENGTH:
+        raise ValueError(
+            "must be KEY=VALUE, KEY a Kubernetes label key such as release or "
+            f'example.com/tier; got "{entry}"'
+        )
+    if labels and not (re.fullmatch(LABEL_VALUE_PATTERN, value) and len(value) <= MAX_LABEL_VALUE):
+        raise ValueError(
+            f'label "{key}": the value must be a Kubernetes label value (at most 63 letters, '
+            f"digits, '-', '_' and '.', starting and ending with a letter or digit); "
+            f'got "{value}"'
+        )
+    if labels is False and len(value) > MAX_ANNOTATION_VALUE:
+        raise ValueError(f'annotation "{key}": the value must be at most 4096 characters long')
+    if problem := managed_key_problem([key]):
+        raise ValueError(problem)
+    return key, value
+
+
+def merge_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The pairs sorted by key, a later value of a key winning."""
+    return tuple(sorted(dict(pairs).items()))
+
+
+def generated_note(namespace: str, name: str, source: str | None = None) -> str:
+    """What a generated rule says about where it comes from: the first line of each file
+    `generate -o` writes (with the SLO's file) and the PrometheusRule's generated-from
+    annotation (without)."""
+    where = f" ({source})" if source else ""
+    what = "this file" if source else "this object"
+    ref = f"{namespace}/{name}"
+    return f"Generated by budgetwarden from SLO {ref}{where}; edit the SLO, not {what}."
