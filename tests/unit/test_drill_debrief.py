@@ -149,3 +149,17 @@ def test_each_drill_appends_an_incident_the_alert_review_reads(tmp_path: Path) -
         ("drill traffic-surge 2026-12-06T12:00:00Z", "2026-12-06T12:00:00+00:00",
          "2026-12-06T12:00:01+00:00", ()),
     ]  # fmt: skip
+
+
+def test_a_page_the_incident_may_rightly_raise_is_allowed_not_expected() -> None:
+    fired = [alert("SLOErrorBudgetFastBurn", "firing", "P1"), alert("SLOHighErrorRate", "firing",
+                                                                    "P1")]  # fmt: skip
+    alerts, _ = watch(Polls(fired))
+    out = io.StringIO()
+    assert Debrief(SCENARIOS["fast-burn"], alerts, None, began_at=0.0).show(
+        Timeline(out, clock=lambda: 0.0)
+    )
+    assert (
+        "· also paged, allowed for this incident: SLOHighErrorRate demo/checkout-availability [P1]"
+        " fired at 10.0s"
+    ) in out.getvalue()

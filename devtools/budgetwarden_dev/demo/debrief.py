@@ -38,7 +38,9 @@ class Debrief:
             lines.append(line)
             failures += [failure] if failure else []
         for alert in self._unexpected():
-            if alert.pages:
+            if alert.pages and alert.name in self.scenario.tolerates:
+                lines.append(f"· also paged, allowed for this incident: {self._fired(alert)}")
+            elif alert.pages:
                 lines.append(f"✗ paged, not expected: {self._fired(alert)}")
                 failures.append(f"{alert.name} paged")
             else:
