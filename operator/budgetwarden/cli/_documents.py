@@ -31,6 +31,7 @@ from budgetwarden.core.kernel.conventions import (
 )
 from budgetwarden.core.kernel.durations import parse_duration
 from budgetwarden.core.kernel.errors import Problem
+from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks, parse_runbook_base
 
 # The C implementations are several times faster; fall back when libyaml is missing.
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -244,6 +245,26 @@ def duration_argument(text: str) -> timedelta:
     """argparse type for durations such as 30s or 30d."""
     try:
         return parse_duration(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def add_rule_settings(
+    parser: argparse.ArgumentParser, evaluation_help: str, runbook_help: str
+) -> None:
+    """--evaluation-interval and --runbook-base-url: what rules are built with, besides the
+    scrape interval of the shared checks."""
+    parser.add_argument("--evaluation-interval", type=duration_argument,
+                        default=timedelta(seconds=30), metavar="DURATION",
+                        help=evaluation_help)  # fmt: skip
+    parser.add_argument("--runbook-base-url", type=_runbook_base, default=SHIPPED_RUNBOOKS,
+                        metavar="URL", help=runbook_help)  # fmt: skip
+
+
+def _runbook_base(text: str) -> RunbookLinks:
+    """argparse type: a bad URL stops with one line naming the flag."""
+    try:
+        return parse_runbook_base(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from error
 

@@ -16,14 +16,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from budgetwarden.adapters.kube import Kube, KubeError, Unavailable, prometheus_rule_ref
 from budgetwarden.adapters.kube.client import Ref
 from budgetwarden.adapters.kube.dry_run import dry_run_apply
-from budgetwarden.cli._documents import duration_argument, print_lines, read_inputs
+from budgetwarden.cli._documents import add_rule_settings, print_lines, read_inputs
 from budgetwarden.cli._output import CliError
 from budgetwarden.cli._rule_diff import RuleDiff, against_folder, read_against
 from budgetwarden.cli.validate import (
@@ -35,7 +34,6 @@ from budgetwarden.cli.validate import (
     rule_options,
 )
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks, parse_runbook_base
 from budgetwarden.core.slo.rules import build_prometheus_rule
 
 # One SLO's rules as they are now, from (its outcome, its rules file name, its rule object);
@@ -57,28 +55,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="the cluster to compare with (default: $KUBECONFIG, in-cluster, ~/.kube/config)",
     )
-    parser.add_argument(
-        "--evaluation-interval",
-        type=duration_argument,
-        default=timedelta(seconds=30),
-        metavar="DURATION",
-        help="rule group evaluation interval, as the operator runs with (default 30s)",
+    add_rule_settings(
+        parser,
+        "rule group evaluation interval, as the operator runs with (default 30s)",
+        "the operator's --runbook-base-url (default: the shipped pages on GitHub)",
     )
-    parser.add_argument(
-        "--runbook-base-url",
-        type=_runbook_base,
-        default=SHIPPED_RUNBOOKS,
-        metavar="URL",
-        help="the operator's --runbook-base-url (default: the shipped pages on GitHub)",
-    )
-
-
-def _runbook_base(text: str) -> RunbookLinks:
-    """argparse type: a bad URL stops with one line naming the flag."""
-    try:
-        return parse_runbook_base(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from budgetwarden.cli import _output
 from budgetwarden.cli._documents import (
+    add_rule_settings,
     dump_yaml,
-    duration_argument,
     print_lines,
     read_inputs,
 )
@@ -33,7 +32,6 @@ from budgetwarden.cli.validate import (
     rule_options,
 )
 from budgetwarden.core.kernel.conventions import KIND_SLO
-from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks, parse_runbook_base
 from budgetwarden.core.slo.rule_object import generated_note, merge_pairs, parse_pair
 from budgetwarden.core.slo.rulefiles import vm_rule
 from budgetwarden.core.slo.rules import RuleOptions, build_prometheus_rule, build_rule_groups
@@ -56,20 +54,11 @@ def register(parser: argparse.ArgumentParser) -> None:
         "of the VictoriaMetrics operator",
     )
     _output.add_output_arguments(parser, "<namespace>-<name>.yaml per SLO")
-    parser.add_argument(
-        "--evaluation-interval",
-        type=duration_argument,
-        default=timedelta(seconds=30),
-        metavar="DURATION",
-        help="rule group evaluation interval (default 30s)",
-    )
-    parser.add_argument(
-        "--runbook-base-url",
-        type=_runbook_base,
-        default=SHIPPED_RUNBOOKS,
-        metavar="URL",
-        help="link each alert's runbook under this URL: the runbooks/ folder of your copy, or a "
-        "URL with {page} for a wiki (default: the shipped pages on GitHub)",
+    add_rule_settings(
+        parser,
+        "rule group evaluation interval (default 30s)",
+        "link each alert's runbook under this URL: the runbooks/ folder of your copy, or a URL "
+        "with {page} for a wiki (default: the shipped pages on GitHub)",
     )
     _register_rule_object(parser)
 
@@ -107,14 +96,6 @@ def _rule_annotation(text: str) -> tuple[str, str]:
     """argparse type of --rule-annotation: one KEY=VALUE; the value may hold commas."""
     try:
         return parse_pair(text, labels=False)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from error
-
-
-def _runbook_base(text: str) -> RunbookLinks:
-    """argparse type: a bad URL stops with one line naming the flag."""
-    try:
-        return parse_runbook_base(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from error
 
