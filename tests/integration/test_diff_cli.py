@@ -9,15 +9,13 @@ by a server-side dry run, which must leave the cluster as it was.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from budgetwarden_dev.devenv.cluster import Cluster
+from cli_support import on_cluster as budgetwarden
 from diff_support import (
     CHANGED_RULES,
     NEW_OBJECTIVE,
@@ -31,15 +29,6 @@ from diff_support import (
 
 pytestmark = pytest.mark.cluster
 RULE = "checkout-availability-slo"
-
-
-def budgetwarden(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI as a subprocess, with the cluster's kubeconfig."""
-    env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
-    return subprocess.run(
-        [sys.executable, "-m", "budgetwarden", *args],
-        capture_output=True, text=True, env=env, check=False, timeout=60,
-    )  # fmt: skip
 
 
 @pytest.fixture

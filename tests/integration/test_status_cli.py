@@ -8,29 +8,18 @@ cluster, exactly as a person runs them, and their whole output is compared.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from admission_cases import workload
 from budgetwarden_dev.devenv.cluster import Cluster
+from cli_support import on_cluster as budgetwarden
 from operator_support import example
 
 pytestmark = pytest.mark.cluster
 REASON = "SLO checkout-availability has 21.4% error budget left (partial freeze below 30%)"
 RUNBOOK = "https://github.com/budgetwarden/budgetwarden/blob/main/runbooks/freeze.md"
-
-
-def budgetwarden(cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
-    """The CLI as a subprocess, with the cluster's kubeconfig."""
-    env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
-    return subprocess.run(
-        [sys.executable, "-m", "budgetwarden", *args],
-        capture_output=True, text=True, env=env, check=False, timeout=60,
-    )  # fmt: skip
 
 
 def create(cluster: Cluster, resource: dict[str, Any]) -> None:
