@@ -42,10 +42,11 @@ format: venv ## apply ruff's fixes and formatting
 	$(BIN)/ruff format operator tests bench devtools hack
 
 test-fast: venv ## the pure-core tests only (seconds)
-	$(BIN)/pytest -q -m "not promtool and not cluster and not e2e and not packaging and not image and not live" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -m "not promtool and not cluster and not e2e and not packaging and not image and not live and not backends" $(PYTEST_ARGS)
 
 test: venv tools lint ## everything: lint, core, promtool, real apiserver, real Prometheus
 	bash hack/live/build.sh >/dev/null
+	bash hack/backends/build.sh >/dev/null
 	KUBEBUILDER_ASSETS="$$(bash hack/controlplane/build.sh)" $(BIN)/pytest -q -ra $(PYTEST_ARGS)
 
 bench: venv tools ## benchmarks, printed as tables

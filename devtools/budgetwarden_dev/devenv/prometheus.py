@@ -40,8 +40,13 @@ class PrometheusProcess:
         extra_args: Sequence[str] = (),
         detached: bool = False,
         alerting: Mapping[str, Any] | None = None,
+        binary: Path | None = None,
+        external_labels: Mapping[str, str] | None = None,
     ) -> None:
-        """Configure (nothing starts yet); `workdir` holds config, TSDB and log, removed on stop."""
+        """Configure (nothing starts yet); `workdir` holds config, TSDB and log, removed on stop.
+
+        `binary` runs another Prometheus than Debian's (Prometheus 3, built by
+        hack/backends/build.sh); `external_labels` tell replicas apart behind Thanos."""
         self.rules_dir = rules_dir
         self.scrape_configs = list(scrape_configs)
         self.evaluation_interval = evaluation_interval
@@ -50,6 +55,8 @@ class PrometheusProcess:
         self.extra_args = list(extra_args)
         self.detached = detached
         self.alerting = dict(alerting or {})  # prometheus.yml's `alerting`: where alerts go
+        self.binary = binary
+        self.external_labels = dict(external_labels or {})
         self.port = processes.free_port()
         self.process: Spawned | None = None
         self._child: subprocess.Popen[bytes] | None = None
@@ -70,6 +77,7 @@ class PrometheusProcess:
             "global": {
                 "scrape_interval": self.scrape_interval,
                 "evaluation_interval": self.evaluation_interval,
+                **({"external_labels": self.external_labels} if self.external_labels else {}),
             },
             "rule_files": [str(self.rules_dir / "*.yaml"), str(self.rules_dir / "*.yml")],
             "scrape_configs": self.scrape_configs,
@@ -97,7 +105,7 @@ class PrometheusProcess:
 
     def _argv(self) -> list[str]:
         return [
-            str(find_binary("prometheus")),
+            str(self.binary or find_binary("prometheus")),
             f"--config.file={self.config_path}",
             f"--storage.tsdb.path={self.workdir / 'data'}",
             f"--web.listen-address=127.0.0.1:{self.port}",
