@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from backend_support import (
     CASES,
@@ -45,6 +46,9 @@ from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSetting
 from budgetwarden.core.budget.reading import budget_query, poll_result
 from budgetwarden.core.budget.snapshot import SLORef
 from budgetwarden.core.kernel import conventions as c
+from budgetwarden.core.slo.rulefiles import rule_file_content
+from budgetwarden.core.slo.rules import build_prometheus_rule
+from budgetwarden.core.slo.spec import parse_slo
 from budgetwarden_dev.devenv.backends import (
     REPLICA_LABEL,
     ThanosQuery,
@@ -53,12 +57,14 @@ from budgetwarden_dev.devenv.backends import (
 )
 from budgetwarden_dev.devenv.binaries import repo_root
 from budgetwarden_dev.devenv.prometheus import PrometheusProcess
+from promtool_support import check_rules
 
 pytestmark = pytest.mark.backends
 
 TOLERANCE = 1e-6
 BACKENDS = ("prometheus-3", "thanos", "victoriametrics")
 REFERENCE = "prometheus-2.42"
+EXAMPLES = repo_root() / "examples"
 
 
 @pytest.fixture(scope="module", name="urls")
@@ -179,6 +185,22 @@ def test_the_operator_polls_every_budget_through_the_backend(
         assert _close(float(snapshot.remaining_percent) / 100, case.budget_remaining)
         assert sorted(snapshot.burn_rates) == sorted(windows(case))
         assert all(_close(float(v), case.burn_rate) for v in snapshot.burn_rates.values())
+
+
+def test_promtool_3_accepts_every_example_slos_rules(tmp_path: Path) -> None:
+    promtool = backend_binaries(repo_root())["promtool3"]
+    checked_files = 0
+    for example in sorted(EXAMPLES.glob("0*.yaml")):
+        documents = [doc for doc in yaml.safe_load_all(example.read_text()) if doc]
+        for doc in documents:
+            if doc.get("kind") != "SLO":
+                continue
+            rule_file = tmp_path / f"{example.stem}-{doc['metadata']['name']}.yaml"
+            rule_file.write_text(rule_file_content(build_prometheus_rule(parse_slo(doc))))
+            checked = check_rules(promtool, rule_file)
+            assert checked.returncode == 0, (example.name, checked.stdout, checked.stderr)
+            checked_files += 1
+    assert checked_files >= 4  # every indicator kind the examples show
 
 
 def test_thanos_deduplicates_the_two_replicas(urls: dict[str, str]) -> None:
