@@ -92,7 +92,7 @@ def test_an_slo_becomes_recorded_series_in_a_plain_prometheus(
     apply(cluster, example("01-availability-ratio.yaml", namespace))
     wait_for("rules-sync to write the rule file", rule_file.is_file)
     wait_for("Prometheus to load the groups", lambda: groups <= loaded_groups(api))
-    ratio = wait_for("a recorded error ratio", lambda: recorded(api, namespace, "5m"), timeout=120)
+    ratio = wait_for("a 5m error ratio", lambda: recorded(api, namespace, "5m"), timeout=120)
     cluster.kubectl("delete", "slo", SLO_NAME, "-n", namespace)
     wait_for("rules-sync to remove the file", lambda: not rule_file.exists())
     wait_for("Prometheus to drop the groups", lambda: not groups & loaded_groups(api))
@@ -101,7 +101,7 @@ def test_an_slo_becomes_recorded_series_in_a_plain_prometheus(
         assert process.poll() is None
         process.terminate()
         assert process.wait(timeout=30) == 0
-    # Traffic is one 500 in ten requests: the recorded 5m error ratio says so.
+    # Traffic is one 500 in ten requests: the 5m burn rate times the budget says so.
     assert ratio == pytest.approx(0.1, abs=0.02)
 
 
@@ -148,10 +148,12 @@ def loaded_groups(api: httpx.Client) -> set[str]:
 
 
 def recorded(api: httpx.Client, namespace: str, window: str) -> float | None:
-    """The SLO's recorded error ratio over `window`, once it has a positive value."""
+    """The SLO's error ratio over `window` (its recorded burn rate times its recorded error
+    budget), once it has a positive value."""
+    slo = f'slo_name="{SLO_NAME}",slo_namespace="{namespace}"'
     query = (
-        f'budgetwarden_slo:error_ratio{{slo_name="{SLO_NAME}",'
-        f'slo_namespace="{namespace}",slo_window="{window}"}}'
+        f'budgetwarden_slo:burn_rate{{{slo},slo_window="{window}"}}'
+        f" * ignoring (slo_window) budgetwarden_slo:error_budget:ratio{{{slo}}}"
     )
     result = api.get("/api/v1/query", params={"query": query}).json()["data"]["result"]
     value = float(result[0]["value"][1]) if result else 0.0

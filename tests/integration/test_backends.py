@@ -10,8 +10,9 @@ build fails these tests.
 Each backend must record the same burn rates and budgets as the reference within TOLERANCE (a
 relative 1e-6: VictoriaMetrics keeps about 12 significant digits), equal to the values worked
 out by hand; fire the page at the evaluation the burn rates first cross its threshold (or the
-one after: alert groups read the SLI group's records as of their own evaluation); page for no
-other SLO; and give the operator's poll the same budgets.
+one after: alert groups read the SLI group's records as of their own evaluation; on vmalert up
+to READ_BACK_SECONDS later, the time VictoriaMetrics takes to make its records searchable);
+page for no other SLO; and give the operator's poll the same budgets.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ TOLERANCE = 1e-6
 BACKENDS = ("prometheus-3", "thanos", "victoriametrics")
 REFERENCE = "prometheus-2.42"
 EXAMPLES = repo_root() / "examples"
+READ_BACK_SECONDS = 5.0
 
 
 @pytest.fixture(scope="module", name="urls")
@@ -164,9 +166,11 @@ def test_the_page_fires_at_the_evaluation_the_burn_rates_cross_its_threshold(
     page = f'ALERTS{{alertname="{PAGE}",alertstate="firing",slo_namespace="{NAMESPACE}"'
     fired = eventually(lambda: first_seen(url, page + f',slo_name="{flip.name}"}}'), what=backend)
     crossed = first_crossing(url, flip)
-    evaluations = (fired - crossed) / INTERVAL.total_seconds()
-    # 0 when the alert group evaluated after the SLI group in that round, else 1
-    assert -0.1 <= evaluations <= 1.1, (backend, fired, crossed)
+    # 0 evaluations when the alert group evaluated after the SLI group in that round, else 1;
+    # vmalert reads the SLI group's records back through VictoriaMetrics, which makes a sample
+    # searchable up to about 2 s after it arrives (3 s seen with the machine's load at 8)
+    late = INTERVAL.total_seconds() + (READ_BACK_SECONDS if backend == "victoriametrics" else 0)
+    assert -0.1 <= fired - crossed <= late + 0.1, (backend, fired, crossed)
     assert first_seen(url, page + ',slo_name="hot"}') is not None
     assert not query(url, page + ',slo_name!~"hot|flip"}[10m]')
 

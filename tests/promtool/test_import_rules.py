@@ -77,19 +77,26 @@ def test_imported_specs_validate_generate_and_pass_promtool_check(
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _sloth_conditions(text: str) -> dict[str, set[Condition]]:
-    """Sloth's alerts per SLO: each `(short > f*budget) and (long > f*budget)` pair."""
+def _sloth_rules(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every rule of Sloth's expected output, with the sloth_id of the SLO it is for."""
     text = text.replace("{{ .version }}", "test").replace('{{"{{', "{{").replace('}}"}}', "}}")
-    found: dict[str, set[Condition]] = {}
+    found = []
     for document in yaml.safe_load_all(text):
         for group in (document or {}).get("groups", []):
             for rule in group["rules"]:
-                if "alert" in rule:
-                    tier = rule["labels"]["sloth_severity"]
-                    slo = re.search(r'sloth_id="([^"]+)"', rule["expr"]).group(1)  # type: ignore[union-attr]
-                    found.setdefault(slo, set()).update(
-                        _pairs(tier, rule["expr"], short_first=True)
-                    )
+                labelled = rule.get("labels", {}).get("sloth_id")
+                read = re.search(r'sloth_id="([^"]+)"', rule["expr"])
+                found.append((labelled or read.group(1), rule))  # type: ignore[union-attr]
+    return found
+
+
+def _sloth_conditions(text: str) -> dict[str, set[Condition]]:
+    """Sloth's alerts per SLO: each `(short > f*budget) and (long > f*budget)` pair."""
+    found: dict[str, set[Condition]] = {}
+    for slo, rule in _sloth_rules(text):
+        if "alert" in rule:
+            tier = rule["labels"]["sloth_severity"]
+            found.setdefault(slo, set()).update(_pairs(tier, rule["expr"], short_first=True))
     return found
 
 
@@ -143,6 +150,25 @@ def test_sloth_integration_spec_alerts_at_sloth_windows_and_factors(
     assert set(sloth) == {"svc01-slo1"}
     assert ours["svc01-slo1"] == sloth["svc01-slo1"]
     assert {tier for tier, *_ in ours["svc01-slo1"]} == {"page", "ticket"}
+
+
+def test_the_converted_sloth_spec_records_fewer_series_than_sloths_own_rules(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Every recording rule on either side writes one series per SLO: Sloth's 15 for svc01-slo1
+    (7 window ratios, the period ratio, 2 burn rates, budget left, 4 metadata) against
+    budgetwarden's 14 for the same SLO, converted."""
+    sloth = _sloth_rules(SLOTH_OUTPUT.read_text())
+    spec = str(IMPORTS / "sloth" / "in-base.yaml")
+    ours = [
+        rule["labels"]["slo_name"]
+        for rule_file in sorted(_imported_rules(capsys, tmp_path, "sloth", spec).iterdir())
+        for group in yaml.safe_load(rule_file.read_text())["groups"]
+        for rule in group["rules"]
+        if "record" in rule
+    ]
+    sloth_records = sum(1 for slo, rule in sloth if slo == "svc01-slo1" and "record" in rule)
+    assert (sloth_records, ours.count("svc01-slo1")) == (15, 14)
 
 
 @pytest.mark.parametrize("name", [n for n in CONVERTED["sloth"] if n != "no-alerts.yml"])

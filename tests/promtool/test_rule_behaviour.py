@@ -38,6 +38,20 @@ def close_to(metric: str, value: Decimal, at: str, series: dict[str, str]) -> di
     }
 
 
+def error_ratio_is(value: Decimal, at: str, series: dict[str, str]) -> dict[str, Any]:
+    """A promql test that the 5m burn rate times the error budget, as the dashboards show the
+    error ratio, is `value` to within 1e-9."""
+    matchers = ",".join(f'{k}="{v}"' for k, v in series.items())
+    burn = f'{names.METRIC_BURN_RATE}{{{matchers},{names.PROM_LABEL_WINDOW}="5m"}}'
+    budget = f"{names.METRIC_ERROR_BUDGET}{{{matchers}}}"
+    return {
+        "expr": f"abs({burn} * ignoring ({names.PROM_LABEL_WINDOW}) {budget} - {value})"
+        " < bool 1e-9",
+        "eval_time": at,
+        "exp_samples": [{"labels": "{" + matchers + "}", "value": 1}],
+    }
+
+
 def no_alerts(at: str, *alertnames: str) -> list[dict[str, Any]]:
     return [{"eval_time": at, "alertname": name, "exp_alerts": []} for name in alertnames]
 
@@ -134,10 +148,13 @@ def test_a_0_05_percent_error_rate_fires_nothing(rule_test: RuleTest) -> None:
 
 
 def test_recorded_series_have_the_values_the_math_predicts(rule_test: RuleTest) -> None:
-    """A steady 0.05% error rate: every window's error ratio is 1/2000 and its burn rate 0.5.
+    """A steady 0.05% error rate: every window's burn rate is (1/2000) / 0.001 = 0.5, the 5m one
+    from the recorded rates and the others from the raw counters alike; burn rate times the
+    recorded error budget gives back the error ratio, as the dashboards compute it.
 
     The period ratio covers the 2h of history there is (a 30d SLO would need a month of series
-    to fill its window), which is all at 0.05%, so half the budget is left.
+    to fill its window), which is all at 0.05%, so half the budget is left. The SLO records
+    exactly 14 series.
     """
     groups = build_rule_groups(fixture_slo("checkout-30d"), OPTIONS)
     ratio, budget, at = Decimal(1) / Decimal(2000), Decimal("0.001"), "2h"
@@ -148,10 +165,8 @@ def test_recorded_series_have_the_values_the_math_predicts(rule_test: RuleTest) 
     expected = [
         (names.METRIC_ERRORS_RATE, Decimal(1) / 60, series),
         (names.METRIC_TOTAL_RATE, Decimal(2000) / 60, series),
-        *((names.METRIC_ERROR_RATIO, ratio, window) for window in windows),
         *((names.METRIC_BURN_RATE, ratio / budget, window) for window in windows),
         (names.METRIC_PERIOD_ERROR_RATIO, ratio, series),
-        (names.METRIC_PERIOD_BURN_RATE, ratio / budget, series),
         (names.METRIC_BUDGET_REMAINING, 1 - ratio / budget, series),
         (names.METRIC_OBJECTIVE, Decimal("0.999"), series),
         (names.METRIC_ERROR_BUDGET, budget, series),
@@ -166,7 +181,15 @@ def test_recorded_series_have_the_values_the_math_predicts(rule_test: RuleTest) 
                     {"series": OK, "values": "1000000+1999x130"},
                     {"series": FAILED, "values": "1000+1x130"},
                 ],
-                "promql_expr_test": [close_to(m, v, at, s) for m, v, s in expected],
+                "promql_expr_test": [
+                    *(close_to(m, v, at, s) for m, v, s in expected),
+                    error_ratio_is(ratio, at, series),
+                    {
+                        "expr": 'count({__name__=~"budgetwarden_slo:.+",slo_name="checkout"})',
+                        "eval_time": at,
+                        "exp_samples": [{"labels": "{}", "value": 14}],
+                    },
+                ],
             }
         ],
     )
@@ -196,7 +219,6 @@ def test_the_period_ratio_is_weighted_by_traffic(rule_test: RuleTest) -> None:
             "0x10 10+10x59 600x440",
             promql_expr_test=[
                 close_to(names.METRIC_PERIOD_ERROR_RATIO, ratio, "140m", series),
-                close_to(names.METRIC_PERIOD_BURN_RATE, ratio / budget, "140m", series),
                 close_to(names.METRIC_BUDGET_REMAINING, remaining, "140m", series),
                 close_to(names.METRIC_BUDGET_REMAINING, Decimal(1), "510m", series),
             ],
@@ -211,4 +233,35 @@ def test_the_period_ratio_is_weighted_by_traffic(rule_test: RuleTest) -> None:
                 *no_alerts("510m", names.ALERT_BUDGET_LOW),
             ],
         ),
+    )
+
+
+def test_no_error_series_reads_as_zero_errors_and_no_traffic_as_no_data(
+    rule_test: RuleTest,
+) -> None:
+    """The 500 counter never appeared: with traffic, every burn rate and the 5m error rate are
+    0 and the whole budget is left. After the traffic stops, the 5m error rate stays 0 (so
+    SLOMetricsAbsent stays quiet) while the 5m burn rate has no series: 0/0 is no data.
+    """
+    groups = build_rule_groups(fixture_slo("checkout-30d"), OPTIONS)
+    series = labels("checkout")
+    windows = [labels("checkout", slo_window=w) for w in ("5m", "30m", "1h", "3d")]
+    burn_5m = f'{names.METRIC_BURN_RATE}{{slo_name="checkout",slo_window="5m"}}'
+    rule_test(
+        groups,
+        [
+            {
+                "interval": "1m",
+                # 100 requests a minute for an hour, then none
+                "input_series": [{"series": OK, "values": "0+100x60 6000x60"}],
+                "promql_expr_test": [
+                    *(close_to(names.METRIC_BURN_RATE, Decimal(0), "1h", w) for w in windows),
+                    close_to(names.METRIC_ERRORS_RATE, Decimal(0), "1h", series),
+                    close_to(names.METRIC_BUDGET_REMAINING, Decimal(1), "1h", series),
+                    close_to(names.METRIC_ERRORS_RATE, Decimal(0), "2h", series),
+                    {"expr": burn_5m, "eval_time": "2h", "exp_samples": []},
+                ],
+                "alert_rule_test": no_alerts("2h", names.ALERT_ABSENT),
+            }
+        ],
     )

@@ -42,8 +42,7 @@ def recorded_series() -> dict[str, frozenset[str]]:
     """Every series the generated rules record, with the labels on it."""
     names = [value for key, value in vars(c).items() if key.startswith("METRIC_")]
     slo = frozenset({c.PROM_LABEL_SLO, c.PROM_LABEL_NAMESPACE, c.PROM_LABEL_SERVICE})
-    windowed = {c.METRIC_ERROR_RATIO, c.METRIC_BURN_RATE}
-    return {n: slo | ({c.PROM_LABEL_WINDOW} if n in windowed else set()) for n in names}
+    return {n: slo | ({c.PROM_LABEL_WINDOW} if n == c.METRIC_BURN_RATE else set()) for n in names}
 
 
 def operator_series() -> dict[str, frozenset[str]]:

@@ -85,9 +85,9 @@ def test_the_outage_pages_take_their_own_labels_not_the_page_tiers() -> None:
     assert down["labels"] == routing | ours | {"priority": "P0", "route": "sre", "slo_tier": "page"}
     assert errors["labels"] == routing | ours | {"priority": "P1", "slo_tier": "page"}
     assert (down["for"], errors["for"], errors["annotations"]["x"]) == ("5m", "10m", "y")
+    selector = '{slo_name="checkout",slo_namespace="shop"}'
     assert errors["expr"] == (
-        f'max without (slo_window) ({names.METRIC_ERROR_RATIO}{{slo_name="checkout",'
-        f'slo_namespace="shop",slo_window="5m"}}) > 0.025'
+        f"{names.METRIC_ERRORS_RATE}{selector} / ({names.METRIC_TOTAL_RATE}{selector} > 0) > 0.025"
     )
 
 

@@ -99,14 +99,12 @@ def test_one_metric_name_per_quantity_with_the_window_as_a_label() -> None:
         for rule in rules_of(build_rule_groups(make_slo()))
         if "record" in rule
     ]
-    ratios = [(names.METRIC_ERROR_RATIO, w) for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d")]
+    burn_rates = [(names.METRIC_BURN_RATE, w) for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d")]
     assert recorded == [
-        (names.METRIC_ERRORS_RATE, None),
         (names.METRIC_TOTAL_RATE, None),
-        *ratios,
-        (names.METRIC_BURN_RATE, None),
+        (names.METRIC_ERRORS_RATE, None),
+        *burn_rates,
         (names.METRIC_PERIOD_ERROR_RATIO, None),
-        (names.METRIC_PERIOD_BURN_RATE, None),
         (names.METRIC_BUDGET_REMAINING, None),
         (names.METRIC_OBJECTIVE, None),
         (names.METRIC_ERROR_BUDGET, None),
@@ -114,11 +112,55 @@ def test_one_metric_name_per_quantity_with_the_window_as_a_label() -> None:
     ]
 
 
+def test_an_slo_records_14_series_one_fewer_than_sloths_rules() -> None:
+    """Each record rule writes one series: a windowed quantity sets its slo_window in the rule's
+    labels, and no rule without one reads a windowed series (which would write one per window)."""
+    records = [r for r in rules_of(build_rule_groups(make_slo())) if "record" in r]
+    unwindowed_reading_windows = [
+        r["record"]
+        for r in records
+        if names.PROM_LABEL_WINDOW not in r["labels"] and names.METRIC_BURN_RATE in r["expr"]
+    ]
+    windowed = [r for r in records if names.PROM_LABEL_WINDOW in r["labels"]]
+    assert (len(records), len(windowed), unwindowed_reading_windows) == (14, 7, [])
+
+
+def test_the_5m_burn_rate_reads_the_recorded_rates_and_longer_ones_the_indicator() -> None:
+    burn_rates = {
+        rule["labels"]["slo_window"]: rule["expr"]
+        for rule in rules_of(build_rule_groups(make_slo()))
+        if rule.get("record") == names.METRIC_BURN_RATE
+    }
+    selector = '{slo_name="checkout",slo_namespace="shop"}'
+    assert burn_rates["5m"] == (
+        f"{names.METRIC_ERRORS_RATE}{selector}\n/\n({names.METRIC_TOTAL_RATE}{selector} > 0)"
+        "\n/\n0.001"
+    )
+    # a missing error series reads as zero errors from the recorded 5m total, not by reading
+    # the raw total over the window a second time
+    assert burn_rates["1h"] == (
+        '(sum(rate(http_requests_total{code=~"5.."}[1h])))'
+        "\n/\n(sum(rate(http_requests_total[1h])) > 0)\n/\n0.001"
+        f"\nor on ()\n0 * ({names.METRIC_TOTAL_RATE}{selector} > 0)"
+    )
+
+
+def test_the_budget_left_divides_the_period_error_ratio_by_the_budget() -> None:
+    (remaining,) = [
+        rule["expr"]
+        for rule in rules_of(build_rule_groups(make_slo()))
+        if rule.get("record") == names.METRIC_BUDGET_REMAINING
+    ]
+    assert remaining == (
+        f'1 - {names.METRIC_PERIOD_ERROR_RATIO}{{slo_name="checkout",slo_namespace="shop"}} / 0.001'
+    )
+
+
 INDICATOR_ERROR_RATES = [
     pytest.param(
         VARIANTS["ratio whose queries have top-level operators"],
-        "(sum(rate(a_errors[5m])) + sum(rate(b_errors[5m]))) or 0 * "
-        "(sum(rate(a_total[5m])) or sum(rate(b_total[5m])))",
+        "(sum(rate(a_errors[5m])) + sum(rate(b_errors[5m])))\nor on ()\n0 * "
+        f'{names.METRIC_TOTAL_RATE}{{slo_name="checkout",slo_namespace="shop"}}',
         id="queries with operators are parenthesised before they are combined",
     ),
     pytest.param(
@@ -137,5 +179,5 @@ INDICATOR_ERROR_RATES = [
 
 @pytest.mark.parametrize(("spec", "errors_rate"), INDICATOR_ERROR_RATES)
 def test_indicator_errors(spec: dict[str, Any], errors_rate: str) -> None:
-    first = rules_of(build_rule_groups(make_slo(**spec)))[0]
-    assert (first["record"], first["expr"]) == (names.METRIC_ERRORS_RATE, errors_rate)
+    second = rules_of(build_rule_groups(make_slo(**spec)))[1]  # after the total it may read
+    assert (second["record"], second["expr"]) == (names.METRIC_ERRORS_RATE, errors_rate)

@@ -32,7 +32,7 @@ from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 
 BACKENDS_BUILD = Path("hack") / "backends" / "build.sh"
 REPLICA_LABEL = "replica"
-READ_DELAY = "5s"  # VictoriaMetrics' search.latencyOffset and vmalert's rule.evalDelay
+READ_DELAY = "15s"  # VictoriaMetrics' search.latencyOffset and vmalert's rule.evalDelay
 
 
 def backend_binaries(root: Path) -> dict[str, Path]:

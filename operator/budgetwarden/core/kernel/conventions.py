@@ -59,13 +59,12 @@ PROM_LABEL_BUDGET_LEVEL: Final = "slo_budget_level"
 BUDGET_SERIES_LABELS: Final = (PROM_LABEL_SLO, PROM_LABEL_NAMESPACE, PROM_LABEL_SERVICE)
 
 # Recording rules. One metric name per quantity, with the window as a label, so the poller can
-# read every SLO and every window with a single query per quantity.
+# read every SLO and every window with a single query per quantity. Error ratios are not
+# recorded: a window's error ratio is its burn rate times the error budget.
 METRIC_ERRORS_RATE: Final = "budgetwarden_slo:errors:rate5m"
 METRIC_TOTAL_RATE: Final = "budgetwarden_slo:total:rate5m"
-METRIC_ERROR_RATIO: Final = "budgetwarden_slo:error_ratio"
 METRIC_BURN_RATE: Final = "budgetwarden_slo:burn_rate"
 METRIC_PERIOD_ERROR_RATIO: Final = "budgetwarden_slo:period_error_ratio"
-METRIC_PERIOD_BURN_RATE: Final = "budgetwarden_slo:period_burn_rate"
 METRIC_BUDGET_REMAINING: Final = "budgetwarden_slo:error_budget_remaining:ratio"
 METRIC_OBJECTIVE: Final = "budgetwarden_slo:objective:ratio"
 METRIC_ERROR_BUDGET: Final = "budgetwarden_slo:error_budget:ratio"

@@ -17,8 +17,9 @@ service without traffic for a while (a quiet test environment, a retired one) fr
 While the alert is pending or firing, its own ALERTS series stands in for the clause, so the
 page lasts as long as the outage instead of resolving an hour in.
 
-SLOHighErrorRate (P1; only with `spec.alerting.errorRate`) fires when the recorded 5m error
-ratio stays above `threshold` for `for`: the seed's HighErrorRate (5 % for 2m), as an SLO opts in.
+SLOHighErrorRate (P1; only with `spec.alerting.errorRate`) fires when the 5m error ratio (the
+recorded 5m error rate over the recorded total rate) stays above `threshold` for `for`: the
+seed's HighErrorRate (5 % for 2m), as an SLO opts in.
 """
 
 from __future__ import annotations
@@ -135,7 +136,10 @@ def _up_signal(selector: str, words: str) -> _Signal:
 
 
 def _high_error_rate(slo: SLO, spec: ErrorRateAlert, priority: Priority) -> Rule:
-    ratio = slo_selector(slo, names.METRIC_ERROR_RATIO, BASE_RATE_WINDOW)
+    # The error ratio from the recorded 5m rates, not the 5m burn rate times the budget: $value
+    # is then the ratio itself, exactly, for the description's percentage.
+    errors = slo_selector(slo, names.METRIC_ERRORS_RATE)
+    total = slo_selector(slo, names.METRIC_TOTAL_RATE)
     threshold, window = format_decimal(spec.threshold), format_duration(BASE_RATE_WINDOW)
     bad = _bad_events(slo)
     return outage_page(
@@ -143,10 +147,7 @@ def _high_error_rate(slo: SLO, spec: ErrorRateAlert, priority: Priority) -> Rule
         names.ALERT_HIGH_ERROR_RATE,
         spec,
         priority,
-        expr=(
-            f"max without ({names.PROM_LABEL_WINDOW}) ({ratio}) "
-            f"> {format_decimal(spec.threshold / 100)}"
-        ),
+        expr=f"{errors} / ({total} > 0) > {format_decimal(spec.threshold / 100)}",
         hold=spec.hold,
         summary=f"has more than {threshold}% of {bad}",
         description=(

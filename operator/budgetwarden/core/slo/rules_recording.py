@@ -4,16 +4,28 @@ Called by `core.slo.rules`, which validates the SLO first. Every series carries 
 slo_namespace and slo_service; one metric name per quantity with the window in slo_window, so
 the poller reads every SLO and window with one query per quantity.
 
+Per SLO with the default windows that is 14 series: the 5m error and total rates, a burn rate
+for each of 7 windows, the period error ratio, the budget left and 3 constants (objective,
+error budget, window length). Sloth's rules for the same SLO record 15.
+
 Choices, and why:
 - Ratio indicators evaluate the user's queries over each window (as Sloth does), so a burn-rate
   window is right from the first minute of a new SLO instead of waiting for recorded history.
-- Missing error series count as zero errors (`errors or 0 * total`): counters such as
-  `code=~"5.."` do not exist until the first error, and "no errors yet" is not "no data".
+- Each window records its burn rate straight from the indicator, and no error ratio: the error
+  ratio is the burn rate times `error_budget:ratio`, so recording both would double the head
+  series and the rules Prometheus evaluates for the one number alerts and the poller read.
+- The 5m burn rate divides the two 5m rates recorded before it in the same group rather than
+  evaluating the user's queries once more (`_base_burn_rate` says why that is safe).
+- Missing error series count as zero errors (`... or on () 0 * total`, `or_zero`): counters
+  such as `code=~"5.."` do not exist until the first error, and "no errors yet" is not "no
+  data". The zero comes from the 5m total recorded first in the group, so a window's raw series
+  are read once per evaluation for errors and once for total, as in Sloth's rules.
 - Divisions are by `(total > 0)`: with no traffic a ratio has no series instead of NaN, so
   nothing downstream mistakes 0/0 for a value; missing data stays missing (Unknown).
 - The period error ratio sums the recorded 5m rates over the window and divides the sums, so
   it is weighted by traffic. Averaging the 5m ratios (Sloth's optimized rule) lets a quiet hour
-  weigh as much as a busy one (slok/sloth#241, #354).
+  weigh as much as a busy one (slok/sloth#241, #354). The budget left divides it by the budget
+  directly: a period burn-rate series between them would be one more series nobody reads.
 """
 
 from __future__ import annotations
@@ -47,10 +59,14 @@ class IndicatorQueries:
 
     errors: Render
     total: Render
+    # True for a ratio's error query: its series may not exist yet (no error so far), and the
+    # rules then read zero errors instead of no data (`or_zero`).
+    errors_may_be_missing: bool = False
 
-    def error_ratio(self, window: timedelta) -> str:
-        """Errors over total in `window`; no series when there was no traffic."""
-        return f"({self.errors(window)})\n/\n({self.total(window)} > 0)"
+    def burn_rate(self, window: timedelta, budget: str) -> str:
+        """Errors over total in `window`, per unit of error budget; no series without traffic."""
+        # `/` is left-associative: the error ratio first, then divided by the budget.
+        return f"({self.errors(window)})\n/\n({self.total(window)} > 0)\n/\n{budget}"
 
 
 def indicator_queries(slo: SLO) -> IndicatorQueries:
@@ -71,8 +87,7 @@ def indicator_queries(slo: SLO) -> IndicatorQueries:
     total = _operand(ratio.total)
     if ratio.good is not None:
         return _from_good(total, _operand(ratio.good))
-    errors = _operand(ratio.errors or "")
-    return IndicatorQueries(errors=lambda w: f"{errors(w)} or 0 * {total(w)}", total=total)
+    return IndicatorQueries(_operand(ratio.errors or ""), total, errors_may_be_missing=True)
 
 
 def _operand(query: str) -> Render:
@@ -133,25 +148,54 @@ def error_budget(slo: SLO) -> Decimal:
 
 
 def sli_rules(slo: SLO, windows: tuple[timedelta, ...]) -> list[Rule]:
-    """5m error and total rates, the error ratio per window, and the burn rate per window."""
+    """The 5m total and error rates, then the burn rate over each window."""
     queries = indicator_queries(slo)
     labels = series_labels(slo)
+    budget = format_decimal(error_budget(slo))
+    total = slo_selector(slo, names.METRIC_TOTAL_RATE)
+    errors = queries.errors(BASE_RATE_WINDOW)
     rules = [
-        _record(names.METRIC_ERRORS_RATE, queries.errors(BASE_RATE_WINDOW), labels),
         _record(names.METRIC_TOTAL_RATE, queries.total(BASE_RATE_WINDOW), labels),
+        # any traffic in 5m, even none, makes "no error series" zero errors
+        _record(names.METRIC_ERRORS_RATE, or_zero(queries, errors, total), labels),
     ]
     for window in windows:
+        if window == BASE_RATE_WINDOW:
+            burn = _base_burn_rate(slo, budget)
+        else:
+            burn = or_zero(queries, queries.burn_rate(window, budget), f"({total} > 0)")
         window_labels = labels | {names.PROM_LABEL_WINDOW: format_duration(window)}
-        rules.append(_record(names.METRIC_ERROR_RATIO, queries.error_ratio(window), window_labels))
-    # One rule for every window: each error-ratio series keeps its slo_window label.
-    budget = format_decimal(error_budget(slo))
-    burn = f"{slo_selector(slo, names.METRIC_ERROR_RATIO)} / {budget}"
-    rules.append(_record(names.METRIC_BURN_RATE, burn, labels))
+        rules.append(_record(names.METRIC_BURN_RATE, burn, window_labels))
     return rules
 
 
+def or_zero(queries: IndicatorQueries, value: str, traffic: str) -> str:
+    """`value`, or zero when the errors have no series and the recorded `traffic` has one.
+
+    The fallback reads the 5m total recorded first in the group (an instant lookup), not the
+    SLO's total over the window again: that would read the longest windows' raw series twice.
+    `on()` makes it apply only when `value` has no series at all, whatever labels the SLO's
+    queries keep. `or` binds loosest, so `value` needs no parentheses.
+    """
+    if not queries.errors_may_be_missing:
+        return value
+    return f"{value}\nor on ()\n0 * {traffic}"
+
+
+def _base_burn_rate(slo: SLO, budget: str) -> str:
+    """The 5m burn rate from the 5m rates recorded earlier in the same group."""
+    # Rules of one group are evaluated in order, and each sees what the rules before it recorded
+    # at the same evaluation time (Prometheus' opt-in concurrent evaluation still runs a rule
+    # after the rules whose output it reads). So dividing the recorded rates gives the value the
+    # indicator would, and saves reading the user's raw series a second time (errors, and total
+    # twice for a ratio) per SLO and evaluation.
+    errors = slo_selector(slo, names.METRIC_ERRORS_RATE)
+    total = slo_selector(slo, names.METRIC_TOTAL_RATE)
+    return f"{errors}\n/\n({total} > 0)\n/\n{budget}"
+
+
 def budget_rules(slo: SLO) -> list[Rule]:
-    """Traffic-weighted period error ratio, period burn rate, budget left, and the constants."""
+    """Traffic-weighted period error ratio, the budget left, and the constants."""
     labels = series_labels(slo)
     window = format_duration(slo.spec.window)
     errors = slo_selector(slo, names.METRIC_ERRORS_RATE)
@@ -163,19 +207,11 @@ def budget_rules(slo: SLO) -> list[Rule]:
         (names.METRIC_ERROR_BUDGET, budget),
         (names.METRIC_WINDOW_SECONDS, Decimal(slo.spec.window // timedelta(seconds=1))),
     )
+    spent = f"{slo_selector(slo, names.METRIC_PERIOD_ERROR_RATIO)} / {format_decimal(budget)}"
     return [
         _record(names.METRIC_PERIOD_ERROR_RATIO, period_ratio, labels),
-        _record(
-            names.METRIC_PERIOD_BURN_RATE,
-            f"{slo_selector(slo, names.METRIC_PERIOD_ERROR_RATIO)} / {format_decimal(budget)}",
-            labels,
-        ),
         # Below zero once more than the whole budget is spent; the poller shows it as is.
-        _record(
-            names.METRIC_BUDGET_REMAINING,
-            f"1 - {slo_selector(slo, names.METRIC_PERIOD_BURN_RATE)}",
-            labels,
-        ),
+        _record(names.METRIC_BUDGET_REMAINING, f"1 - {spent}", labels),
         *(_record(name, f"vector({format_decimal(value)})", labels) for name, value in constants),
     ]
 

@@ -1,7 +1,7 @@
 """Burn-rate windows: the multi-window, multi-burn-rate table for an SLO window.
 
 Rule generation (`core.slo.rules`) asks `burn_rate_windows` which (long, short, factor) pairs to
-alert on, `ratio_windows` which error ratios to record, and `check_scrape_interval` whether every
+alert on, `ratio_windows` which burn rates to record, and `check_scrape_interval` whether every
 one of those windows holds enough samples; `rule_warnings` reads the same table to find factors an
 objective can never reach.
 
@@ -92,7 +92,7 @@ def _scaled(value: timedelta, scale: Decimal) -> timedelta:
 
 
 def ratio_windows(windows: tuple[BurnRateWindow, ...]) -> tuple[timedelta, ...]:
-    """Every window an error ratio is recorded for: the 5m base and both windows of each pair."""
+    """Every window a burn rate is recorded for: the 5m base and both windows of each pair."""
     found = {BASE_RATE_WINDOW}
     for row in windows:
         found.update((row.long_window, row.short_window))
