@@ -77,6 +77,21 @@ def urls_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     (rules / "compat.yaml").write_text(rule_file())
     target = ConstantTarget()
     running: list[Any] = []
+    try:
+        found = _start_backends(binaries, rules, target, running)
+        for name, url in found.items():
+            _wait_recorded(name, url)
+        yield found
+    finally:
+        for process in reversed(running):
+            process.stop()
+        target.close()
+
+
+def _start_backends(
+    binaries: dict[str, Path], rules: Path, target: ConstantTarget, running: list[Any]
+) -> dict[str, str]:
+    """Start every backend on `rules` and `target` (each added to `running` as it starts)."""
 
     def prometheus(binary: Path | None = None, **labels: str) -> PrometheusProcess:
         started = PrometheusProcess(
@@ -86,33 +101,23 @@ def urls_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
             scrape_interval="1s",
             binary=binary,
             external_labels=labels,
-        ).start()
+        )
         running.append(started)
-        return started
+        return started.start()
 
-    try:
-        reference = prometheus()
-        prometheus_3 = prometheus(binaries["prometheus3"])
-        replicas = [prometheus(binaries["prometheus3"], **{REPLICA_LABEL: r}) for r in "ab"]
-        thanos = ThanosQuery(binaries["thanos"], replicas)
-        running.append(thanos)
-        thanos.start_all()
-        vm = VictoriaMetrics(binaries, rules, [target.scrape_config()])
-        running.append(vm)
-        vm.start_all()
-        found = {
-            REFERENCE: reference.url,
-            "prometheus-3": prometheus_3.url,
-            "thanos": thanos.url,
-            "victoriametrics": vm.url,
-        }
-        for name, url in found.items():
-            _wait_recorded(name, url)
-        yield found
-    finally:
-        for process in reversed(running):
-            process.stop()
-        target.close()
+    reference = prometheus()
+    prometheus_3 = prometheus(binaries["prometheus3"])
+    replicas = [prometheus(binaries["prometheus3"], **{REPLICA_LABEL: r}) for r in "ab"]
+    thanos = ThanosQuery(binaries["thanos"], replicas)
+    running.append(thanos)
+    vm = VictoriaMetrics(binaries, rules, [target.scrape_config()])
+    running.append(vm)
+    return {
+        REFERENCE: reference.url,
+        "prometheus-3": prometheus_3.url,
+        "thanos": thanos.start_all().url,
+        "victoriametrics": vm.start_all().url,
+    }
 
 
 def _wait_recorded(name: str, url: str, timeout: float = 180) -> None:

@@ -26,7 +26,8 @@ from typing import Any
 import yaml
 
 from budgetwarden_dev.devenv import processes
-from budgetwarden_dev.devenv.errors import DevEnvError, MissingBinaryError
+from budgetwarden_dev.devenv.binaries import built_by
+from budgetwarden_dev.devenv.errors import DevEnvError
 from budgetwarden_dev.devenv.processes import Spawned
 from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 
@@ -40,20 +41,14 @@ def backend_binaries(root: Path) -> dict[str, Path]:
 
     Runs hack/backends/build.sh, whose progress goes to this process's stderr.
     """
-    result = subprocess.run(
-        ["bash", str(root / BACKENDS_BUILD)], stdout=subprocess.PIPE, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise MissingBinaryError(f"{BACKENDS_BUILD} exited {result.returncode} (output above)")
-    folders = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
-    found = {
+    folders = built_by(root, BACKENDS_BUILD)
+    return {
         "prometheus3": Path(folders["prometheus3"]) / "prometheus",
         "promtool3": Path(folders["prometheus3"]) / "promtool",
         "thanos": Path(folders["thanos"]) / "thanos",
         "victoria-metrics": Path(folders["victoriametrics"]) / "victoria-metrics",
         "vmalert": Path(folders["victoriametrics"]) / "vmalert",
     }
-    return found
 
 
 class _Processes:

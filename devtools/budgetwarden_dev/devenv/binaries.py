@@ -11,6 +11,7 @@ import contextlib
 import os
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -83,3 +84,17 @@ def find_binary(name: str) -> Path:
     looked = ", ".join(str(p) for p in candidates) or "$PATH"
     hint = _HINTS.get(name, "install it")
     raise MissingBinaryError(f"{name} not found (looked at: {looked}); {hint}")
+
+
+def built_by(root: Path, script: Path) -> dict[str, str]:
+    """Run a build script of hack/ that prints `<name> <path>` per line; returns name -> path.
+
+    The script builds what its cache lacks; its progress goes to this process's stderr.
+    """
+    result = subprocess.run(
+        ["bash", str(root / script)], stdout=subprocess.PIPE, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise MissingBinaryError(f"{script} exited {result.returncode} (its output is above)")
+    found = (line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    return dict(found)

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from budgetwarden_dev.devenv import processes
-from budgetwarden_dev.devenv.binaries import repo_root
+from budgetwarden_dev.devenv.binaries import built_by, repo_root
 from budgetwarden_dev.devenv.controlplane import ControlPlane
 from budgetwarden_dev.devenv.crds import crd_names
 from budgetwarden_dev.devenv.errors import DevEnvError, MissingBinaryError
@@ -51,13 +51,7 @@ def live_binaries(root: Path) -> dict[str, Path]:
 
     Runs hack/live/build.sh, whose progress goes to this process's stderr.
     """
-    result = subprocess.run(
-        ["bash", str(root / LIVE_BUILD)], stdout=subprocess.PIPE, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise MissingBinaryError(f"{LIVE_BUILD} exited {result.returncode} (its output is above)")
-    found = (line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
-    return {name: Path(path) for name, path in found}
+    return {name: Path(path) for name, path in built_by(root, LIVE_BUILD).items()}
 
 
 def fake_node(name: str = NODE_NAME) -> dict[str, Any]:
