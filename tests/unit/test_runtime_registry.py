@@ -11,6 +11,7 @@ import yaml
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.status_model import HeldTarget, PolicyStatus
 from budgetwarden.runtime.registry import Key, Registry
+from budgetwarden.runtime.views import FreezeViews
 from operator_support import EXAMPLES
 
 SLO = yaml.safe_load((EXAMPLES / "01-availability-ratio.yaml").read_text())
@@ -86,3 +87,17 @@ def test_every_change_is_counted_so_caches_know_to_rebuild() -> None:
     registry.observe("errorbudgetpolicies", "MODIFIED", body | {"status": FROZEN})
     registry.observe("errorbudgetpolicies", "DELETED", body)
     assert (registry.changes, registry.policies) == (3, {})
+
+
+def test_admission_views_are_rebuilt_for_policy_changes_and_not_for_slo_updates() -> None:
+    registry = Registry()
+    policy = stored(POLICY, "payments", "u-1")
+    registry.observe("errorbudgetpolicies", None, policy)
+    views = FreezeViews(registry)
+    first = views.view("shop")
+    for n in range(3):  # the poller's status writes coming back, SLO after SLO
+        registry.observe("slos", "MODIFIED", stored(SLO, f"slo-{n}", f"s-{n}"))
+    assert views.view("shop") is first
+    registry.observe("errorbudgetpolicies", "MODIFIED", policy | {"status": FROZEN})
+    rebuilt = views.view("shop")
+    assert rebuilt is not first and rebuilt != first  # the freeze is in the new view

@@ -85,6 +85,9 @@ class Registry:
     policies: dict[Key, Tracked[ErrorBudgetPolicy]] = field(default_factory=dict)
     exceptions: dict[Key, Tracked[FreezeException]] = field(default_factory=dict)
     changes: int = 0
+    # Updates of policies and exceptions only: all a FreezeView reads, so admission's cached
+    # views (runtime/views.py) outlive the stream of SLO status updates a large cluster sends.
+    freeze_changes: int = 0
     seeded_namespaces: set[str] = field(default_factory=set)
     _deleted: set[tuple[str, str]] = field(default_factory=set)  # (namespace, uid)
     _listing: dict[str, set[str]] = field(default_factory=dict)  # plural -> uids deleted since
@@ -102,6 +105,8 @@ class Registry:
         else:
             table[tracked.key] = tracked
         self.changes += 1
+        if plural != c.PLURAL_SLO:
+            self.freeze_changes += 1
 
     def seed_slos(self, namespace: str, bodies: Iterable[Mapping[str, Any]]) -> None:
         """Add listed SLOs of `namespace` that no event has delivered (or deleted) yet."""
@@ -149,6 +154,8 @@ class Registry:
         for entry in fresh:
             table[entry.key] = entry
         self.changes += len(stale) + len(fresh)
+        if plural != c.PLURAL_SLO:
+            self.freeze_changes += len(stale) + len(fresh)
         return len(stale), len(fresh)
 
     def remember_status(self, plural: str, key: Key, status: Mapping[str, Any]) -> None:

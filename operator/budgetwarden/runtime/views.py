@@ -1,7 +1,8 @@
 """The per-namespace `FreezeView`s admission and the freeze gate answer from, cached.
 
 A view is built from the registry (runtime/registry.py) the first time a namespace is asked for
-after the registry changed, and reused until it changes again. The webhook server's worker
+after a policy or exception changed, and reused until one changes again: SLO updates, which a
+large cluster sends thousands of per poll, leave the views alone. The webhook server's worker
 threads and the /gate endpoint's thread ask from outside the event loop; a view to build is
 built on the event loop, which alone reads the registry.
 """
@@ -25,19 +26,20 @@ Ask = Callable[[WorkloadRef, Mapping[str, str]], GateAnswer]
 
 
 class FreezeViews:
-    """The registry's FreezeView per namespace, rebuilt only after the registry changed."""
+    """The registry's FreezeView per namespace, rebuilt only after a policy or exception changed
+    (`Registry.freeze_changes`: SLO updates, thousands a poll in a large cluster, leave it)."""
 
     def __init__(self, registry: Registry, runbooks: RunbookLinks = SHIPPED_RUNBOOKS) -> None:
         self.registry = registry
         self.runbooks = runbooks  # denials link its freeze page
-        # (registry.changes, views built since): replaced whole, so a thread reads one pair
+        # (registry.freeze_changes, views built since): replaced whole, so a thread reads one pair
         self._cache: tuple[int, dict[str, FreezeView]] = (-1, {})
         self._loop = _running_loop()  # None when built outside one: views are built in place
 
     def view(self, namespace: str) -> FreezeView:
         """The namespace's FreezeView. Any thread may ask."""
         changes, views = self._cache
-        cached = views.get(namespace) if changes == self.registry.changes else None
+        cached = views.get(namespace) if changes == self.registry.freeze_changes else None
         if cached is not None:
             return cached
         loop = self._loop
@@ -51,7 +53,7 @@ class FreezeViews:
         return gate(self.view(ref.namespace), workload_stub(ref, labels), ref.kind, utcnow())
 
     def _build(self, namespace: str) -> FreezeView:
-        changes = self.registry.changes
+        changes = self.registry.freeze_changes
         if self._cache[0] != changes:
             self._cache = (changes, {})
         views = self._cache[1]
