@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from budgetwarden.core.freeze.view import FreezeView, PolicyFreeze
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.status_model import HeldTarget, PolicyStatus
 from budgetwarden.runtime.registry import Key, Registry
@@ -101,3 +102,12 @@ def test_admission_views_are_rebuilt_for_policy_changes_and_not_for_slo_updates(
     registry.observe("errorbudgetpolicies", "MODIFIED", policy | {"status": FROZEN})
     rebuilt = views.view("shop")
     assert rebuilt is not first and rebuilt != first  # the freeze is in the new view
+
+
+def test_a_view_engages_only_policies_a_decision_can_depend_on() -> None:
+    frozen = PolicyFreeze("frozen", Level.PARTIAL_FREEZE)
+    holding = PolicyFreeze("thawed-holding", Level.NORMAL, held=(HeldTarget("Rollout", "web"),))
+    idle = PolicyFreeze("idle", Level.NORMAL)
+    view = FreezeView((frozen, holding, idle))
+    assert view.engaged == (frozen, holding)
+    assert view == FreezeView((frozen, holding, idle))  # engaged is derived, not compared

@@ -226,14 +226,15 @@ def decide(
         return request
     if request.subresource == STATUS_SUBRESOURCE and request.username in status_writers:
         return AdmissionDecision(True, Reason.SUBRESOURCE, change=ChangeKind.STATUS)
-    subject = _subject(request, view.policies)
+    # view.engaged: a Normal policy holding nothing neither judges nor tells a change apart
+    subject = _subject(request, view.engaged)
     change = most_significant(subject.facets)
     if operator_username and request.username == operator_username:
         return AdmissionDecision(True, Reason.OWN_CHANGE, change=change)
     policies = sorted(
         (
             p
-            for p in view.policies
+            for p in view.engaged
             if p.level != Level.NORMAL and p.selects(subject.ref, subject.labels)
         ),
         key=lambda p: (-level_rank(p.level), p.policy),
