@@ -12,6 +12,7 @@ MODULES = [
     "bench.poll_cycle",
     "bench.reaction",
     "bench.admission_latency",
+    "bench.rule_cost",
 ]
 
 

@@ -30,24 +30,31 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench._stack import OperatorProcess, control_plane, percentile
+from bench._stack import OperatorProcess, control_plane, load_average, percentile
 from bench.admission_burst import HEADERS, RATE, burst_rows
+from bench.admission_setup import (
+    NAMESPACE,
+    POLICIES,
+    SLOS,
+    bodies,
+    freeze,
+    populate,
+    rollout,
+)
 from bench.report import print_table
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden_dev.devenv import ControlPlane
-from budgetwarden_dev.devenv.binaries import repo_root
 from budgetwarden_dev.devenv.certs import ServingCert, write_serving_cert
 from budgetwarden_dev.devenv.processes import free_port
 
-NAMESPACE = "shop"
 STEPS = ((200, 20), (400, 10), (800, 10), (1600, 10), (3200, 10), (6400, 10))  # (rate, seconds)
 P99_LIMIT_MS = 10.0
 BISECTIONS = 2  # rates tried between the last held step and the first not held
 CONNECTIONS = 16
-USER = "alice@example.com"
 
 
 # --- the load generator (second process) -------------------------------------------------------
@@ -95,78 +102,7 @@ def run_load(args: argparse.Namespace) -> None:
     print(json.dumps(result))
 
 
-# --- the setup ---------------------------------------------------------------------------------
-def rollout() -> dict[str, Any]:
-    """The Rollout the payments policy (examples/05) targets."""
-    labels = {"app": "checkout"}
-    container = {"name": "checkout", "image": "shop/checkout:1.4.2"}
-    return {
-        "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
-        "metadata": {"name": "checkout", "namespace": NAMESPACE, "labels": labels},
-        "spec": {"replicas": 3, "selector": {"matchLabels": labels},
-                 "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
-                 "strategy": {"canary": {"steps": [{"setWeight": 20}, {"pause": {}}]}}},
-    }  # fmt: skip
-
-
-def freeze(plane: ControlPlane, stable: dict[str, Any]) -> None:
-    """examples/05's policy, and a FullFreeze in its status as the poller would record it."""
-    from budgetwarden.core.freeze.workload_diff import template_digest
-
-    plane.kubectl("apply", "-f", str(repo_root() / "examples" / "05-policy.yaml"))
-    digest = template_digest(stable["spec"]["template"])
-    status = {
-        "level": "FullFreeze",
-        "since": "2026-11-29T10:14:00Z",
-        "reason": "SLO checkout-availability has 8.2% error budget left",
-        "freezeId": "fz-7c2e",
-        "slos": [{"name": "checkout-availability", "remainingPercent": "8.2",
-                  "level": "FullFreeze"}],
-        "heldTargets": [{"kind": "Rollout", "name": "checkout", "pausedByUs": False,
-                         "stableTemplate": digest}],
-    }  # fmt: skip
-    plane.kubectl(
-        "patch", "errorbudgetpolicy", "payments", "-n", NAMESPACE, "--subresource=status",
-        "--type=merge", "-p", json.dumps({"status": status}),
-    )  # fmt: skip
-
-
-def review(operation: str, old: dict[str, Any], new: dict[str, Any], uid: str) -> dict[str, Any]:
-    """An AdmissionReview v1 request as kube-apiserver sends it for a Rollout update."""
-    request = {
-        "uid": uid,
-        "kind": {"group": "argoproj.io", "version": "v1alpha1", "kind": "Rollout"},
-        "resource": {"group": "argoproj.io", "version": "v1alpha1", "resource": "rollouts"},
-        "requestKind": {"group": "argoproj.io", "version": "v1alpha1", "kind": "Rollout"},
-        "name": old["metadata"]["name"],
-        "namespace": old["metadata"]["namespace"],
-        "operation": operation,
-        "userInfo": {"username": USER, "groups": ["system:authenticated"]},
-        "object": new,
-        "oldObject": old,
-        "dryRun": False,
-        "options": {"apiVersion": "meta.k8s.io/v1", "kind": "UpdateOptions"},
-    }
-    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
-
-
-def new_image(stored: dict[str, Any]) -> dict[str, Any]:
-    """The review of a new image for a Rollout: denied during a freeze."""
-    changed = json.loads(json.dumps(stored))
-    changed["spec"]["template"]["spec"]["containers"][0]["image"] = "shop/checkout:1.5.0"
-    return review("UPDATE", stored, changed, "6f3f7c55-0000-4000-8000-000000000001")
-
-
-def bodies(stored: dict[str, Any]) -> list[dict[str, Any]]:
-    """A denied new image and an allowed scale change, from the Rollout as stored."""
-    scaled = json.loads(json.dumps(stored))
-    scaled["spec"]["replicas"] = 5
-    return [
-        new_image(stored),
-        review("UPDATE", stored, scaled, "6f3f7c55-0000-4000-8000-000000000002"),
-    ]
-
-
+# --- the measurement ---------------------------------------------------------------------------
 def post(url: str, ca: Path, body: dict[str, Any]) -> dict[str, Any]:
     """One AdmissionReview from this process (for the readiness check)."""
     import urllib.request
@@ -184,7 +120,7 @@ def post(url: str, ca: Path, body: dict[str, Any]) -> dict[str, Any]:
 
 def wait_denied(url: str, certs: ServingCert, body: dict[str, Any], operator: Any) -> str:
     """Block until the webhook denies `body` (the freeze is cached); the denial message."""
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 600  # the webhook listens once every object is in memory
     while time.monotonic() < deadline:
         if operator.process.poll() is not None:
             break
@@ -221,17 +157,36 @@ def step(
         f"{statistics.median(due):.1f} ms", f"{percentile(due, 0.99):.1f} ms", f"{max(due):.1f} ms",
         f"{statistics.median(sent):.1f} ms", f"{percentile(sent, 0.99):.1f} ms",
         f"{100 * busy / seconds:.0f} %", "yes" if right else "NO", "yes" if held else "no",
+        load_average(),
     ], held  # fmt: skip
 
 
+def rate_steps(run: Callable[[int, int], tuple[list[str], bool]]) -> list[list[str]]:
+    """Double the rate from 200/s until one is not held, then bisect; one row per rate."""
+    rows, good, bad = [], 0, 0
+    for rate, seconds in STEPS:
+        row, held = run(rate, seconds)
+        rows.append(row)
+        good, bad = (rate, bad) if held else (good, rate)
+        if not held:
+            break
+    for _ in range(BISECTIONS if bad else 0):  # narrow down between held and not held
+        rate = (good + bad) // 2
+        row, held = run(rate, STEPS[-1][1])
+        rows.append(row)
+        good, bad = (rate, bad) if held else (good, rate)
+    return rows
+
+
 def measure(plane: ControlPlane, folder: Path) -> tuple[list[list[str]], list[list[str]], str]:
-    """Freeze, start the operator with its webhook, step the rate up, then beside junk; the
-    rows of both tables and the denial."""
+    """Freeze, fill the namespace, start the operator with its webhook, step the rate up, then
+    beside junk; the rows of both tables and the denial."""
     plane.kubectl("create", "namespace", NAMESPACE)
     plane.kubectl("apply", "-f", "-", input=json.dumps(rollout()))
     stored = json.loads(plane.kubectl("get", "rollout", "checkout", "-n", NAMESPACE,
                                       "-o", "json").stdout)  # fmt: skip
     freeze(plane, stored)
+    populate(plane, folder)
     path = folder / "bodies.json"
     reviews = bodies(stored)
     path.write_text(json.dumps(reviews))
@@ -240,24 +195,16 @@ def measure(plane: ControlPlane, folder: Path) -> tuple[list[list[str]], list[li
     env = {"BUDGETWARDEN_WEBHOOK_ADDRESS": f"127.0.0.1:{port}", "BUDGETWARDEN_WEBHOOK_CERT":
            str(certs.cert), "BUDGETWARDEN_WEBHOOK_KEY": str(certs.key)}  # fmt: skip
     os.environ.pop("BUDGETWARDEN_PROMETHEUS_URL", None)  # the freeze comes from us, not a poll
-    args = ["--namespace", NAMESPACE, "--metrics-port", "off"]
+    # The chart's webhook container: the webhook from its own watches, no handlers beside it.
+    args = ["--namespace", NAMESPACE, "--metrics-port", "off", "--role", "admission"]
     operator = OperatorProcess(plane.kubeconfig, args, folder / "operator.log", env)
     url = f"https://127.0.0.1:{port}{c.PATH_VALIDATE_WORKLOADS}"
-    rows = []
     try:
+        started = time.monotonic()
         denial = wait_denied(url, certs, reviews[0], operator)
-        good, bad = 0, 0
-        for rate, seconds in STEPS:
-            row, held = step(url, certs, path, operator, rate, seconds)
-            rows.append(row)
-            good, bad = (rate, bad) if held else (good, rate)
-            if not held:
-                break
-        for _ in range(BISECTIONS if bad else 0):  # narrow down between held and not held
-            rate = (good + bad) // 2
-            row, held = step(url, certs, path, operator, rate, STEPS[-1][1])
-            rows.append(row)
-            good, bad = (rate, bad) if held else (good, rate)
+        print(f"webhook serving {time.monotonic() - started:.0f} s after the process was live, "
+              f"RSS {operator.status('VmRSS') // 1024} MB", flush=True)  # fmt: skip
+        rows = rate_steps(lambda r, s: step(url, certs, path, operator, r, s))
         burst = burst_rows(
             url, certs.ca, operator, lambda r, s: step(url, certs, path, operator, r, s)
         )
@@ -273,15 +220,17 @@ def main() -> int:
         rows, burst, denial = measure(plane, Path(tmp))
     print(f"denial sent for a new image: {denial[:110]}...")
     print_table(
-        f"Admission webhook in `budgetwarden run` (TLS, cached FullFreeze), half denied new "
-        f"images, half allowed scale changes, open-loop load from a second process, "
-        f"{CONNECTIONS} keep-alive connections; load {load:.1f} on {os.cpu_count()} CPUs before",
+        f"Admission webhook in `budgetwarden run` (TLS, cached FullFreeze) holding {SLOS:,} SLOs "
+        f"and {POLICIES + 1:,} ErrorBudgetPolicies, half denied new images, half allowed scale "
+        f"changes, open-loop load from a second process, {CONNECTIONS} keep-alive connections; "
+        f"load {load:.1f} on {os.cpu_count()} CPUs before",
         ["rate", "sent at", "requests", "p50 from due", "p99 from due", "max from due",
-         "p50 from send", "p99 from send", "operator CPU", "answers right", "held"],
+         "p50 from send", "p99 from send", "operator CPU", "answers right", "held", "machine"],
         rows,
     )  # fmt: skip
     print_table(f"The same webhook, {RATE} valid reviews/s (half denied) beside junk on its own "
-                "connections, from a third process", HEADERS, burst)  # fmt: skip
+                f"connections, from a third process; {load_average()} after",
+                HEADERS, burst)  # fmt: skip
     return 0
 
 

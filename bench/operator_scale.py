@@ -1,13 +1,16 @@
-"""The operator on a real control plane: 200, then 1,000 SLOs applied at once; time and memory.
+"""The operator on a real control plane: SLOs applied while it runs, and waiting when it starts.
 
 Starts etcd + kube-apiserver (devenv.ControlPlane) with the CRDs, a Prometheus without rules (so
 the budget loop runs and writes every SLO's status, as it does in production, with every SLO
-reading "no series"), and `budgetwarden run` as a subprocess. Applies 200 varied SLOs
-(bench.specs) to one namespace with one server-side `kubectl apply`, and measures, by watching
-the API, when every PrometheusRule exists, when every SLO reports Ready=True and when every SLO
-carries the poller's MetricsAvailable condition; then the operator's RSS (/proc VmRSS) and peak
-(VmHWM). Then 800 more SLOs, for 1,000 in all. Last, 1,000 SLOs created in a second namespace
-while no operator watches it, and an operator started for it: the resume path, at once.
+reading "no series"), and `budgetwarden run` as a subprocess. The sizes come from
+$BUDGETWARDEN_BENCH_SLOS (bench.specs.sizes; by default 200, 1,000 and 10,000). For each size
+but the largest, varied SLOs (bench.specs) are applied to one namespace with one server-side
+`kubectl apply`, up to that many, and watches on the API record when every PrometheusRule
+exists, when every SLO reports Ready=True and when every SLO carries the poller's
+MetricsAvailable condition. Last, the largest number of SLOs is created in a second namespace
+while no operator watches it, and an operator started for it: the start-up path, everything at
+once. After each row settles, the operator's CPU over a minute of steady polling, its RSS
+(/proc VmRSS) and peak (VmHWM).
 """
 
 from __future__ import annotations
@@ -21,7 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from bench import specs
-from bench._stack import OperatorProcess, Watcher, child, control_plane, custom_api
+from bench._stack import (
+    OperatorProcess,
+    Watcher,
+    child,
+    control_plane,
+    custom_api,
+    load_average,
+)
 from bench.report import print_table
 from budgetwarden.adapters.kube import (
     PROMETHEUS_RULE_GROUP,
@@ -34,9 +44,11 @@ from budgetwarden_dev.devenv.binaries import find_binary
 from budgetwarden_dev.devenv.kubeconfig import Kubectl
 
 NAMESPACE = "bench"
-STEPS = (200, 1000)  # SLOs in the namespace after each step
+SIZES = specs.sizes((200, 1000, 10_000))
+STEPS = SIZES[:-1]  # SLOs in the namespace after each step while the operator runs
 POLL_INTERVAL = "10s"
-DEADLINE = 600.0  # seconds a step may take before the benchmark gives up
+DEADLINE = 2400.0  # seconds a step may take before the benchmark gives up
+STEADY = 60.0  # seconds of settled polling the CPU is measured over
 MB = 1024
 
 
@@ -100,16 +112,14 @@ def measured(
             for key, which in wanted.items()}  # fmt: skip
     busy = operator.cpu_seconds() - cpu
     time.sleep(3 * float(POLL_INTERVAL.rstrip("s")))  # a few steady polls before measuring
+    settled = operator.cpu_seconds()
+    time.sleep(STEADY)
+    per_minute = (operator.cpu_seconds() - settled) * 60 / STEADY
     return [
-        what,
-        applied,
-        took["rules"],
-        took["ready"],
-        took["polled"],
-        f"{busy:.1f} s",
-        f"{operator.status('VmRSS') / MB:.0f} MB",
-        f"{operator.status('VmHWM') / MB:.0f} MB",
-    ]
+        what, applied, took["rules"], took["ready"], took["polled"], f"{busy:.1f} s",
+        f"{per_minute:.1f} s/min", f"{operator.status('VmRSS') / MB:.0f} MB",
+        f"{operator.status('VmHWM') / MB:.0f} MB", load_average(),
+    ]  # fmt: skip
 
 
 def operator_args(namespace: str, prometheus: PrometheusProcess) -> list[str]:
@@ -121,7 +131,7 @@ def operator_args(namespace: str, prometheus: PrometheusProcess) -> list[str]:
 def live_steps(
     plane: ControlPlane, prometheus: PrometheusProcess, folder: Path, cases: list[specs.SLOCase]
 ) -> tuple[list[list[str]], int]:
-    """200, then 800 more SLOs applied while the operator runs; rows and the idle RSS (kB)."""
+    """SLOs applied while the operator runs, up to each of STEPS; rows and the idle RSS (kB)."""
     plane.kubectl("create", "namespace", NAMESPACE)
     watchers = watch_slos(custom_api(plane), NAMESPACE)
     args = operator_args(NAMESPACE, prometheus)
@@ -152,7 +162,7 @@ def live_steps(
 def cold_start(
     plane: ControlPlane, prometheus: PrometheusProcess, folder: Path, cases: list[specs.SLOCase]
 ) -> list[str]:
-    """1,000 SLOs created first (4 kubectl processes at once), then the operator started."""
+    """The cases created first (4 kubectl processes at once), then the operator started."""
     namespace = f"{NAMESPACE}-cold"
     plane.kubectl("create", "namespace", namespace)
     parts = [manifest(cases[i::4], namespace, folder / f"cold-{i}.yaml") for i in range(4)]
@@ -166,7 +176,7 @@ def cold_start(
         plane.kubeconfig, operator_args(namespace, prometheus), folder / "cold.log", {}
     )
     try:
-        what = f"{len(cases)} waiting, then the operator started"
+        what = f"{len(cases):,} waiting, then the operator started"
         return measured(what, operator, watchers, [x.name for x in cases], start, 0.0, "-")
     finally:
         operator.stop()
@@ -176,13 +186,14 @@ def cold_start(
 
 def main() -> int:
     """Run both scenarios and print the table."""
-    cases = specs.cases(max(STEPS))
+    cases = specs.cases(max(SIZES))
     with tempfile.TemporaryDirectory(prefix="bench-operator-scale-") as tmp:
         folder = Path(tmp)
         with control_plane() as plane, PrometheusProcess(folder / "rules") as prometheus:
-            rows, idle = live_steps(plane, prometheus, folder, cases)
-            rows.append(cold_start(plane, prometheus, folder, cases))
-    print(f"operator RSS before any SLO: {idle / MB:.0f} MB")
+            rows, idle = live_steps(plane, prometheus, folder, cases) if STEPS else ([], 0)
+            rows.append(cold_start(plane, prometheus, folder, cases[: max(SIZES)]))
+    if idle:
+        print(f"operator RSS before any SLO: {idle / MB:.0f} MB")
     print_table(
         f"budgetwarden run on a local kube-apiserver, SLOs in one namespace, poll every "
         f"{POLL_INTERVAL}; times from the start of the apply (or of the operator)",
@@ -193,8 +204,10 @@ def main() -> int:
             "all Ready=True",
             "all polled",
             "operator CPU",
+            "CPU settled",
             "RSS after",
             "peak RSS",
+            "machine",
         ],
         rows,
     )

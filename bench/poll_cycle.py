@@ -1,44 +1,45 @@
-"""One poll of 10, 100 and 1,000 SLOs against a real Prometheus evaluating their real rules.
+"""One poll of 1,000 and 10,000 SLOs against a real Prometheus evaluating their real rules.
 
-Setup: a synthetic target (this module run as `python -m bench.poll_cycle --serve PORT`, a
-separate process) exposes the raw series the SLOs of bench.specs read: request counters per
-handler with 200 and 500 codes, a latency histogram and an `up` gauge per job. Prometheus
-(Debian's, devenv.PrometheusProcess) scrapes it every second with honor_labels, so the job
-labels stay as exposed, and loads the rule files `rules-sync` would write for the SLOs
-(build_prometheus_rule -> rule_file_content), evaluated every 30 s as by default. For each N
-the rules of the first N SLOs are loaded and the benchmark waits until Prometheus has recorded
-every one's budget and burn rates.
+Setup: a synthetic target (bench.poll_target, a separate process) exposes the raw series the SLOs
+of bench.specs read. Prometheus (Debian's, devenv.PrometheusProcess) scrapes it every second with
+honor_labels, so the job labels stay as exposed, and loads the rule files `rules-sync` would
+write for the SLOs (build_prometheus_rule -> rule_file_content). For each N the rules of the
+first N SLOs are loaded and the benchmark waits until Prometheus has recorded every one's budget
+and burn rates. The sizes come from $BUDGETWARDEN_BENCH_SLOS (bench.specs.sizes).
 
-Then the poller's read path runs back to back, one cycle a second: the one query
-(budget_query, through PrometheusReader), poll_result, and slo_status_patch for every SLO
-carrying the status forward as the registry does; everything a poll does except the API
-writes and policy decisions. Queries per cycle come from the reader's own counter.
+Then the stages of one read are timed apart (bench.poll_read.breakdown), and the poller's read
+path runs in turns, alternately with the previous read (bench.poll_read) and the current one,
+one cycle a second (every 10 s above 1,000 SLOs): the query (through the reader), the
+conversion to snapshots, and slo_status_patch for every SLO (bench.poll_turns). Queries per
+cycle come from each reader's own counter; after each turn both conversions are applied to the
+same answer and their snapshots compared.
 """
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+import urllib.request
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from bench import specs
 from bench._stack import child, cpu_seconds, load_average, percentile, stop
+from bench.poll_read import PreviousReader, breakdown, previous_poll_result, previous_query
+from bench.poll_turns import Cycle, Read, cycles
 from bench.report import print_table
-from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
+from budgetwarden.adapters.prometheus import (
+    PrometheusReader,
+    PrometheusSettings,
+    PrometheusUnavailable,
+)
 from budgetwarden.core.budget.reading import budget_query, poll_result
-from budgetwarden.core.budget.slo_status import SLOPoll, slo_status_patch
 from budgetwarden.core.budget.snapshot import SLORef
-from budgetwarden.core.kernel.wire import merge_apply
 from budgetwarden.core.slo.rulefiles import desired_files
 from budgetwarden.core.slo.rules import RuleOptions, build_prometheus_rule
 from budgetwarden.core.slo.spec import SLO, parse_slo
@@ -46,71 +47,53 @@ from budgetwarden.core.slo.windows import burn_rate_windows, ratio_windows
 from budgetwarden_dev.devenv import PrometheusProcess
 from budgetwarden_dev.devenv.processes import free_port
 
-SIZES = (10, 100, 1000)
-CYCLES = 60  # per size, one a second
-RULE_OPTIONS = RuleOptions(scrape_interval=timedelta(seconds=1))  # evaluated every 30s
-# What the poller allows by default: three intervals of the slower of poll and evaluation.
-MAX_AGE = 3 * max(timedelta(seconds=30), RULE_OPTIONS.evaluation_interval)
-WAIT_FOR_SERIES = 300.0  # seconds for Prometheus to record every budget of one size
-REQUESTS_PER_SECOND = 10.0
-ERROR_SHARE = 0.001
-# Share of requests at or below each bucket bound of the synthetic histogram.
-BUCKETS = (("0.1", 0.90), ("0.25", 0.97), ("0.3", 0.98), ("0.5", 0.99), ("1", 0.999))
+SIZES = specs.sizes((1000, 10_000))
+CYCLES = 20  # per size and read, one a second (every 10 s, and 10 of them, above LARGE)
+# The default 30 s up to 1,000 SLOs. 10,000 SLOs are 233,000 rules: at 30 s they would need about
+# four cores (1,000 took 0.4 of one), so the rules of the larger sizes are evaluated every 2m.
+LARGE = 1000
+# A read of 10,000 SLOs can wait minutes behind rule evaluations on a busy machine; measured,
+# not failed after Prometheus' default 2m.
+QUERY_TIMEOUT = ["--query.timeout=10m"]
+WAIT_FOR_SERIES = 900.0  # seconds for Prometheus to record every budget of one size
 
 
-# --- the synthetic target ----------------------------------------------------------------------
-def exposition(cases: list[specs.SLOCase], elapsed: float) -> str:
-    """Every raw series the cases read, as counters grown for `elapsed` seconds."""
-    lines = ["# TYPE http_requests_total counter"]
-    total = REQUESTS_PER_SECOND * elapsed
-    for case in cases:
-        if case.kind in ("errors", "good"):
-            labels = f'job="{case.job}",handler="/api/{case.index}"'
-            lines.append(f'http_requests_total{{{labels},code="200"}} {total * (1 - ERROR_SHARE)}')
-            lines.append(f'http_requests_total{{{labels},code="500"}} {total * ERROR_SHARE}')
-    jobs = sorted({case.job for case in cases})
-    lines.append("# TYPE http_request_duration_seconds histogram")
-    for job in jobs:
-        for bound, share in (*BUCKETS, ("+Inf", 1.0)):
-            lines.append(f'http_request_duration_seconds_bucket{{job="{job}",le="{bound}"}} '
-                         f"{total * share}")  # fmt: skip
-        lines.append(f'http_request_duration_seconds_count{{job="{job}"}} {total}')
-        lines.append(f'http_request_duration_seconds_sum{{job="{job}"}} {total * 0.05}')
-    lines.append("# TYPE up gauge")
-    lines.extend(f'up{{job="{job}"}} 1' for job in jobs)
-    return "\n".join(lines) + "\n"
+def rule_options(size: int) -> RuleOptions:
+    """Scrape every second; evaluate every 30 s, or every 2m above LARGE SLOs."""
+    every = timedelta(seconds=30) if size <= LARGE else timedelta(minutes=2)
+    return RuleOptions(scrape_interval=timedelta(seconds=1), evaluation_interval=every)
 
 
-def serve(port: int) -> None:
-    """Serve /metrics for every case until killed."""
-    cases, started = specs.cases(max(SIZES)), time.monotonic()
-
-    class Metrics(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = exposition(cases, time.monotonic() - started + 60).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    ThreadingHTTPServer(("127.0.0.1", port), Metrics).serve_forever()
+def pace(size: int) -> tuple[int, float]:
+    """(cycles per read, seconds between cycles): back to back above LARGE, the 10,000-SLO reads
+    would queue behind each other in a Prometheus already busy with 233,000 rules."""
+    return (CYCLES, 1.0) if size <= LARGE else (10, 10.0)
 
 
-# --- the measurement ---------------------------------------------------------------------------
-def load_rules(slos: list[SLO], rules_dir: Path) -> None:
+def max_age(size: int) -> timedelta:
+    """What the poller allows by default: three intervals of the slower of poll and evaluation."""
+    return 3 * max(timedelta(seconds=30), rule_options(size).evaluation_interval)
+
+
+def load_rules(slos: list[SLO], rules_dir: Path, options: RuleOptions) -> None:
     """Write the rule file rules-sync would write for each SLO."""
-    files = desired_files([build_prometheus_rule(slo, RULE_OPTIONS) for slo in slos])
+    files = desired_files([build_prometheus_rule(slo, options) for slo in slos])
     for name, content in files.items():
         (rules_dir / name).write_text(content)
 
 
-def complete(reader: PrometheusReader, slos: list[SLO]) -> int:
+def reload(prometheus: PrometheusProcess) -> None:
+    """Make Prometheus re-read the rule files, waiting as long as that takes: parsing 233,000
+    rules for 10,000 SLOs takes longer than devenv's reload waits."""
+    request = urllib.request.Request(f"{prometheus.url}/-/reload", method="POST")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=WAIT_FOR_SERIES):
+        pass
+
+
+def complete(read: Read, slos: list[SLO], age: timedelta) -> int:
     """How many of the SLOs have a recorded budget and every burn rate."""
-    result = poll_result(reader.query(budget_query(MAX_AGE)), datetime.now(UTC))
+    result = read.convert(read.reader.query(read.query(age)), datetime.now(UTC))
     done = 0
     for slo in slos:
         snapshot = result.snapshots.get(SLORef(slo.metadata.namespace, slo.metadata.name))
@@ -125,121 +108,138 @@ def complete(reader: PrometheusReader, slos: list[SLO]) -> int:
     return done
 
 
-def wait_recorded(reader: PrometheusReader, slos: list[SLO]) -> float:
+def complete_or_none(read: Read, slos: list[SLO], age: timedelta) -> int:
+    """`complete`, or 0 when the query failed (an overloaded Prometheus answers 503)."""
+    try:
+        return complete(read, slos, age)
+    except PrometheusUnavailable as error:
+        print(f"waiting for the series: {str(error)[:120]}", flush=True)
+        return 0
+
+
+def wait_recorded(read: Read, slos: list[SLO], age: timedelta) -> float:
     """Block until Prometheus recorded every SLO's budget; seconds waited."""
     start = time.monotonic()
-    while (done := complete(reader, slos)) < len(slos):
+    while (done := complete_or_none(read, slos, age)) < len(slos):
         if time.monotonic() - start > WAIT_FOR_SERIES:
             raise SystemExit(f"only {done}/{len(slos)} SLOs recorded after {WAIT_FOR_SERIES}s")
-        time.sleep(2)
+        time.sleep(pace(len(slos))[1] * 2)
     return time.monotonic() - start
 
 
-def cycle(
-    reader: PrometheusReader, slos: list[SLO], status: dict[SLORef, dict[str, Any]]
-) -> tuple[float, float, int, int]:
-    """One poll's read path: (seconds, of which the query, samples, status patches)."""
-    start = time.perf_counter()
-    now = datetime.now(UTC)
-    samples = reader.query(budget_query(MAX_AGE))
-    queried = time.perf_counter()
-    result = poll_result(samples, now)
-    patches = 0
-    for slo in slos:
-        ref = SLORef(slo.metadata.namespace, slo.metadata.name)
-        poll = SLOPoll(result.snapshots.get(ref), None, now, MAX_AGE, generation=1)
-        patch = slo_status_patch(status.get(ref), slo, poll)
-        if patch is not None:
-            status[ref] = merge_apply(status.get(ref) or {}, patch)
-            patches += 1
-    end = time.perf_counter()
-    return end - start, queried - start, len(samples), patches
+def ms(seconds: float) -> str:
+    """Milliseconds, rounded."""
+    return f"{seconds * 1000:.0f} ms"
 
 
-@dataclass(frozen=True)
-class Cycle:
-    """One poll's read path, timed."""
-
-    seconds: float
-    query_seconds: float  # the HTTP query, its JSON and the samples, in PrometheusReader
-    samples: int
-    patches: int
-    queries: int
-
-
-def cycles(reader: PrometheusReader, slos: list[SLO]) -> list[Cycle]:
-    """CYCLES polls a second apart, the status carried from one to the next."""
-    status: dict[SLORef, dict[str, Any]] = {}
-    runs = []
-    for _ in range(CYCLES):
-        before = reader.queries_issued
-        runs.append(Cycle(*cycle(reader, slos, status), reader.queries_issued - before))
-        time.sleep(1)
-    return runs
-
-
-def row(size: int, waited: float, runs: list[Cycle], prometheus_cpu: float) -> list[str]:
+def row(size: int, name: str, waited: float, runs: list[Cycle], same: int) -> list[str]:
     """One table row."""
+    if not runs:
+        return [
+            f"{size:,}",
+            name,
+            f"{waited:.0f} s",
+            "every read failed",
+            *["-"] * 8,
+            load_average(),
+        ]
     totals, queries = [r.seconds for r in runs], [r.query_seconds for r in runs]
-    converts = [r.seconds - r.query_seconds for r in runs]
-    wall = sum(totals) + len(runs)  # the cycles and the pauses between them
-
-    def ms(seconds: float) -> str:
-        return f"{seconds * 1000:.0f} ms"
-
+    rest = [r.seconds - r.query_seconds for r in runs]
     return [
-        f"{size:,}", f"{waited:.0f} s", str(runs[-1].samples),
+        f"{size:,}", name, f"{waited:.0f} s", str(runs[-1].samples),
         ", ".join(str(q) for q in sorted({r.queries for r in runs})),
         ms(statistics.median(totals)), ms(percentile(totals, 0.95)),
         ms(statistics.median(queries)), ms(percentile(queries, 0.95)),
-        ms(statistics.median(converts)),
+        ms(statistics.median(rest)),
         f"{runs[0].patches} / {statistics.median(r.patches for r in runs[1:]):.0f}",
-        f"{100 * prometheus_cpu / wall:.0f} %", load_average(),
+        f"{same}/{pace(size)[0]}", load_average(),
     ]  # fmt: skip
 
 
-def measure(prometheus: PrometheusProcess, all_slos: list[SLO]) -> list[list[str]]:
-    """Load each size's rules, wait for the series, run the polls; one row per size."""
-    reader = PrometheusReader(PrometheusSettings(prometheus.url))
+def measure_size(
+    prometheus: PrometheusProcess, reads: list[Read], slos: list[SLO], size: int
+) -> tuple[list[list[str]], list[str]]:
+    """Rules of the first `size` SLOs, the breakdown, the cycles; rows and a breakdown row."""
+    options, age = rule_options(size), max_age(size)
+    load_rules(slos[:size], prometheus.rules_dir, options)
+    reload(prometheus)
+    waited = wait_recorded(reads[-1], slos[:size], age)
+    stages = breakdown(prometheus.url, previous_query(age), runs=5 if size <= LARGE else 3)
     assert prometheus.process is not None
-    rows, loaded = [], 0
+    cpu = cpu_seconds(prometheus.process.pid)
+    runs, same = cycles(reads, slos[:size], age, *pace(size))
+    busy = cpu_seconds(prometheus.process.pid) - cpu
+    wall = sum(r.seconds + pace(size)[1] for run in runs for r in run)
+    rows = [row(size, read.name, waited, run, same) for read, run in zip(reads, runs, strict=True)]
+    every = int(options.evaluation_interval.total_seconds())
+    staged = [f"{size:,}", f"{every} s", f"{stages.pop('MB') * 1000:,.0f} kB"]
+    staged += [ms(seconds) for seconds in stages.values()]
+    staged += [f"{100 * busy / wall:.0f} %", load_average()]
+    return rows, staged
+
+
+def measure(
+    prometheus: PrometheusProcess, slos: list[SLO]
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Every size, both reads; the cycle rows and the breakdown rows."""
+    reads = [
+        Read("before", PreviousReader(prometheus.url), previous_query, previous_poll_result),
+        Read(
+            "after",
+            PrometheusReader(PrometheusSettings(prometheus.url, timeout_seconds=600)),
+            budget_query,
+            poll_result,
+        ),
+    ]
+    rows, stages = [], []
     for size in SIZES:
-        load_rules(all_slos[loaded:size], prometheus.rules_dir)
-        loaded = size
-        prometheus.reload()
-        waited = wait_recorded(reader, all_slos[:size])
-        cpu = cpu_seconds(prometheus.process.pid)
-        runs = cycles(reader, all_slos[:size])
-        rows.append(row(size, waited, runs, cpu_seconds(prometheus.process.pid) - cpu))
-    return rows
+        size_rows, staged = measure_size(prometheus, reads, slos, size)
+        rows += size_rows
+        stages.append(staged)
+    return rows, stages
 
 
 def main() -> int:
-    """Start the target and Prometheus, measure every size, print the table."""
-    slos = [parse_slo(yaml.safe_load(specs.budgetwarden_yaml(c))) for c in specs.cases(max(SIZES))]
+    """Start the target and Prometheus, measure every size, print the tables."""
+    cases = specs.cases(max(SIZES))
+    slos = [parse_slo(yaml.safe_load(specs.budgetwarden_yaml(case))) for case in cases]
     port = free_port()
-    target = child([sys.executable, "-m", "bench.poll_cycle", "--serve", str(port)])
+    target = child([sys.executable, "-m", "bench.poll_target", str(port), str(max(SIZES))])
     scrape = {"job_name": "synthetic", "honor_labels": True, "scrape_interval": "1s",
               "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}  # fmt: skip
     try:
         with (
             tempfile.TemporaryDirectory(prefix="bench-poll-cycle-") as tmp,
             PrometheusProcess(
-                Path(tmp) / "rules", [scrape], evaluation_interval="30s"
+                Path(tmp) / "rules", [scrape], extra_args=QUERY_TIMEOUT
             ) as prometheus,
         ):
-            rows = measure(prometheus, slos)
+            rows, stages = measure(prometheus, slos)
     finally:
         stop(target)
+    print_stages(stages)
     print_table(
-        f"Poll read path against Prometheus {prometheus_version()} with the generated rules "
-        f"(evaluated every 30 s), {CYCLES} cycles per size",
-        ["SLOs", "recorded after", "samples", "queries/cycle", "cycle p50", "cycle p95",
-         "query p50", "query p95", "rest p50", "status patches first/then", "Prometheus CPU",
-         "machine"],
+        f"Poll read path against Prometheus {prometheus_version()} with the generated rules, "
+        f"{CYCLES} cycles per size and read a second apart (10, 10 s apart, above {LARGE:,}), "
+        "the two reads taking turns",
+        ["SLOs", "read", "recorded after", "samples", "queries/cycle", "cycle p50", "cycle p95",
+         "query p50", "query p95", "rest p50", "status patches first/then",
+         "same snapshots of one answer", "machine"],
         rows,
     )  # fmt: skip
     return 0
+
+
+def print_stages(stages: list[list[str]]) -> None:
+    """The table of where one read's time goes (the previous read, medians of 5 or 3)."""
+    print_table(
+        f"Where one read of the previous query goes (medians of 5 reads, 3 above {LARGE:,}; "
+        "each stage timed apart)",
+        ["SLOs", "rules every", "answer", "until headers", "body transfer", "JSON decoding",
+         "samples", "snapshots", "of which Prometheus evaluation", "Prometheus CPU during cycles",
+         "machine"],
+        stages,
+    )  # fmt: skip
 
 
 def prometheus_version() -> str:
@@ -252,9 +252,4 @@ def prometheus_version() -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--serve", type=int, metavar="PORT", help="be the synthetic target")
-    options = parser.parse_args()
-    if options.serve:
-        serve(options.serve)
     sys.exit(main())

@@ -8,6 +8,7 @@ with the same queries, so both generators do the same work.
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,24 @@ SLOTH_WINDOWS = {
     "28d": ("2", "5", "10", "10"),
     "7d": ("8", "12.5", "20", "42"),
 }
+
+
+SIZES_VARIABLE = "BUDGETWARDEN_BENCH_SLOS"
+
+
+def sizes(default: tuple[int, ...]) -> tuple[int, ...]:
+    """The SLO counts a benchmark runs, ascending: $BUDGETWARDEN_BENCH_SLOS (e.g. "50,200") if
+    set, so a change can be tried at a small size first, else `default`."""
+    text = os.environ.get(SIZES_VARIABLE, "").strip()
+    if not text:
+        return default
+    try:
+        chosen = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError as error:
+        raise SystemExit(f"{SIZES_VARIABLE}: SLO counts such as 50,200; got {text!r}") from error
+    if not chosen or chosen[0] < 1:
+        raise SystemExit(f"{SIZES_VARIABLE}: counts must be positive; got {text!r}")
+    return chosen
 
 
 @dataclass(frozen=True)

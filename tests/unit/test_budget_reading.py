@@ -65,9 +65,11 @@ def test_one_query_reads_both_metrics_of_every_slo_and_drops_stale_samples() -> 
 def test_the_reader_accepts_exactly_the_labels_the_generated_rules_set() -> None:
     slo = parse_slo(yaml.safe_load((EXAMPLES / "01-availability-ratio.yaml").read_text()))
     rules = [rule for group in build_rule_groups(slo) for rule in group["rules"]]
-    labels = {rule["record"]: set(rule["labels"]) for rule in rules if "record" in rule}
-    # the burn-rate rule keeps the slo_window of each error-ratio series it divides
-    burn_labels = labels[BURN] | labels["budgetwarden_slo:error_ratio"]
+    labels: dict[str, set[str]] = {}
+    for rule in rules:
+        if "record" in rule:
+            labels.setdefault(rule["record"], set()).update(rule["labels"])
+    burn_labels = labels[BURN]  # one burn-rate rule per window, each with its slo_window
     samples = [
         Sample({"__name__": REMAINING, **{k: OWN[k] for k in labels[REMAINING]}}, Decimal("0.5")),
         Sample({"__name__": BURN, **{k: OWN.get(k, "1h") for k in burn_labels}}, Decimal(2)),
@@ -150,3 +152,34 @@ def test_samples_become_snapshots(
     samples: list[Sample], expected: dict[SLORef, BudgetSnapshot]
 ) -> None:
     assert poll_result(samples, NOW) == PollResult(NOW, expected)
+
+
+def every_label_mix() -> list[Sample]:
+    """A budget sample for every subset of the rules' labels plus a target's job, each label
+    set or empty: what poll_result must sort into read, ignored and dropped."""
+    names = ["slo_name", "slo_namespace", "slo_service", "job"]
+    samples = []
+    for mask in range(3 ** len(names)):  # per label: absent, empty or set
+        labels = {"__name__": REMAINING}
+        for i, label in enumerate(names):
+            if (mask // 3**i) % 3:
+                labels[label] = OWN.get(label, "metrics") if (mask // 3**i) % 3 == 2 else ""
+        samples.append(Sample(labels, Decimal("0.5")))
+    return samples
+
+
+def test_each_sample_is_read_ignored_or_dropped_by_its_label_names_alone() -> None:
+    own = {"__name__", "slo_name", "slo_namespace", "slo_service"}
+    for sample in every_label_mix():
+        labels = sample.labels
+        got = poll_result([sample], NOW).snapshots
+        ref = SLORef(labels.get("slo_namespace", ""), labels.get("slo_name", ""))
+        if not (ref.namespace and ref.name):
+            expected = {}
+        elif set(labels) == own and all(labels.values()):
+            expected = {CHECKOUT: snapshot("50.0")}
+        elif extra := set(labels) - own:
+            expected = {CHECKOUT: replace(snapshot(None), ignored_labels=tuple(sorted(extra)))}
+        else:
+            expected = {}
+        assert got == expected, labels

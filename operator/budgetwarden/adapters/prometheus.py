@@ -9,10 +9,9 @@ Authorization header is set on each request, so a rotated token file is read on 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 from prometheus_api_client import PrometheusConnect
@@ -39,10 +38,11 @@ class PrometheusUnavailable(Exception):
     """Prometheus could not be queried (down, refused, timed out, or answered an error)."""
 
 
-@dataclass(frozen=True)
-class Sample:
+class Sample(NamedTuple):
     """One instant-vector sample: its labels, its value as Decimal (None for NaN), its time."""
 
+    # A tuple rather than a frozen dataclass: a poll of 10,000 SLOs makes 80,000 of them, and a
+    # tuple is built in a third of the time.
     labels: dict[str, str]
     value: Decimal | None
     timestamp: datetime
@@ -76,7 +76,7 @@ class PrometheusReader:
             raise PrometheusUnavailable(f"query failed: {error}") from error
         except CredentialsUnreadable as error:
             raise PrometheusUnavailable(f"query not sent: {error}") from error
-        return [_sample(item) for item in result]
+        return _samples(result)
 
 
 class _HeaderAuth(AuthBase):
@@ -91,16 +91,23 @@ class _HeaderAuth(AuthBase):
         return request
 
 
-def _sample(item: dict[str, Any]) -> Sample:
-    timestamp, raw = item["value"]
+def _samples(items: list[dict[str, Any]]) -> list[Sample]:
+    """The answer's items as samples; each distinct timestamp is converted once (an instant
+    query's items all carry the evaluation time), and the decoded label dicts are kept."""
+    times: dict[float, datetime] = {}
+    samples = []
+    for item in items:
+        stamp, raw = item["value"]
+        if (when := times.get(stamp)) is None:
+            when = times[stamp] = datetime.fromtimestamp(float(stamp), tz=UTC)
+        samples.append(Sample(item["metric"], _number(raw), when))
+    return samples
+
+
+def _number(raw: str) -> Decimal | None:
+    """A sample value as Decimal; None for NaN, infinities and anything unreadable."""
     try:
-        value: Decimal | None = Decimal(raw)
+        value = Decimal(raw)
     except InvalidOperation:
-        value = None
-    if value is not None and not value.is_finite():
-        value = None
-    return Sample(
-        labels=dict(item["metric"]),
-        value=value,
-        timestamp=datetime.fromtimestamp(float(timestamp), tz=UTC),
-    )
+        return None
+    return value if value.is_finite() else None
