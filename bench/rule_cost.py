@@ -1,0 +1,224 @@
+"""What the generated rules cost Prometheus, side by side with Sloth v0.16.0's for the same SLOs.
+
+The same SLOs (bench.specs) go through budgetwarden's rule generator (the files `rules-sync`
+writes) and through `sloth generate` (bench.rule_cost_rules says how the specs map). Each run
+starts Debian's Prometheus 2.42 on a fresh TSDB with one tool's rules, scraping a synthetic
+target (bench.rule_cost_series) every 30 s and evaluating every 30 s. After a warm-up of two
+evaluations per group it reads Prometheus's own /metrics once a cycle: the sum over groups of
+prometheus_rule_group_last_duration_seconds (one whole cycle of evaluations), and its CPU time
+from /proc/<pid>/stat between reads (the reads themselves left out, scaled to 30 s). At the end:
+head series, RSS, the rules loaded, the ALERTS series, and each rule's evaluationTime from
+/api/v1/rules for the table of where the time goes. Two runs per tool and size, the tools
+alternating, never at the same time.
+
+The synthetic errors and slow requests are one in a million, far inside every objective, so no
+burn-rate or budget-low alert fires: firing alerts add ALERTS series on one side only and would
+make the comparison unfair. The ALERTS column shows it held.
+
+Scenario 1 starts from an empty TSDB, so every window holds minutes of data. Scenario 2 first
+backfills 30 days (bench.rule_cost_backfill): the raw series and the recorded series each
+tool's long-window rules read over a range, so the 30d sums and 3d rates are full.
+
+`BUDGETWARDEN_BENCH_SLOS=100,1000` sets the sizes (the backfill takes the largest, at most
+1,000); `BUDGETWARDEN_BENCH_SCENARIOS=fresh` or `=backfilled` runs one scenario;
+`python -m bench.rule_cost --quick` (or BUDGETWARDEN_BENCH_QUICK=1) runs 100 SLOs, one run and
+three cycles, for trying changes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import rule_cost_backfill, specs
+from bench._stack import child, cpu_seconds, stop
+from bench.rule_cost_probe import RuleCosts, query_value, read_self, rule_costs
+from bench.rule_cost_rules import budgetwarden_rules, sloth_binary, sloth_rules
+from budgetwarden_dev.devenv import PrometheusProcess
+from budgetwarden_dev.devenv.processes import free_port
+
+TOOLS = ("budgetwarden", "Sloth")
+INTERVAL = 30.0  # seconds: scrape and evaluation
+WARMUP_ITERATIONS = 2  # evaluations of every group before measuring
+SCENARIOS = ("fresh", "backfilled")
+FRESH_TITLE = "Rule cost on a fresh TSDB"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Sizes, repetitions and scenarios of one invocation."""
+
+    sizes: tuple[int, ...]
+    backfill_slos: int
+    runs: int
+    cycles: int
+    scenarios: tuple[str, ...] = SCENARIOS
+
+
+def plan() -> Plan:
+    """Full sizes unless --quick or the environment asks for others."""
+    chosen = os.environ.get("BUDGETWARDEN_BENCH_SCENARIOS")
+    scenarios = tuple(chosen.split(",")) if chosen else SCENARIOS
+    if "--quick" in sys.argv or os.environ.get("BUDGETWARDEN_BENCH_QUICK"):
+        return Plan((100,), 100, runs=1, cycles=3, scenarios=scenarios)
+    if sizes := os.environ.get("BUDGETWARDEN_BENCH_SLOS"):
+        counts = tuple(int(size) for size in sizes.split(","))
+        return Plan(counts, min(max(counts), 1000), runs=2, cycles=8, scenarios=scenarios)
+    return Plan((1000, 10000), 1000, runs=2, cycles=8, scenarios=scenarios)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One Prometheus run with one tool's rules."""
+
+    evaluation: list[float]  # seconds per cycle, summed over groups
+    cpu: list[float]  # Prometheus CPU seconds per 30 s cycle
+    loads: list[float]  # 1-minute load average at each read
+    head_series: float
+    rss_bytes: float
+    alerts: float
+    missed: float
+    costs: RuleCosts
+
+
+def _wait_warm(url: str, deadline: float) -> None:
+    """Until every group has run WARMUP_ITERATIONS times (or the deadline passes)."""
+    time.sleep(WARMUP_ITERATIONS * INTERVAL)
+    while read_self(url).least_iterations < WARMUP_ITERATIONS:
+        if time.monotonic() > deadline:
+            raise SystemExit("rule groups did not run twice before the deadline")
+        time.sleep(INTERVAL / 3)
+
+
+def measure(prometheus: PrometheusProcess, cycles: int) -> Run:
+    """Warm up, then read /metrics once a cycle; CPU counted between the reads."""
+    assert prometheus.process is not None
+    pid, url = prometheus.process.pid, prometheus.url
+    _wait_warm(url, time.monotonic() + 20 * INTERVAL)
+    evaluation, cpu, loads = [], [], []
+    last_cpu, last_end = cpu_seconds(pid), time.monotonic()
+    for _ in range(cycles):
+        time.sleep(max(0.0, last_end + INTERVAL - time.monotonic()))
+        before, start = cpu_seconds(pid), time.monotonic()
+        cpu.append((before - last_cpu) * INTERVAL / (start - last_end))
+        reading = read_self(url)
+        last_cpu, last_end = cpu_seconds(pid), time.monotonic()
+        evaluation.append(reading.evaluation_seconds)
+        loads.append(os.getloadavg()[0])
+    return Run(evaluation, cpu, loads, reading.head_series, reading.rss_bytes,
+               query_value(url, "count(ALERTS)"), reading.missed, rule_costs(url))  # fmt: skip
+
+
+def one_run(rules: Path, port: int, cycles: int, data: Path | None = None) -> Run:
+    """A fresh Prometheus (on a copy of `data` when given) with the rules in `rules`."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench-rule-cost-prom-"))
+    extra: list[str] = []
+    if data is not None:
+        shutil.copytree(data, workdir / "data")
+        extra = ["--storage.tsdb.retention.time=60d"]  # keep the 30 days of history
+    scrape = {"job_name": "synthetic", "honor_labels": True,
+              "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}  # fmt: skip
+    every = f"{INTERVAL:.0f}s"
+    with PrometheusProcess(rules, [scrape], evaluation_interval=every, scrape_interval=every,
+                           workdir=workdir, extra_args=extra) as prometheus:  # fmt: skip
+        run = measure(prometheus, cycles)
+        if data is not None:  # after the measurement: the check reads 30 days of samples
+            rule_cost_backfill.check_joined(prometheus.url, rules)
+        return run
+
+
+def target(count: int, origin: float) -> tuple[int, subprocess.Popen[bytes]]:
+    """Start the synthetic target for the first `count` cases; (port, process)."""
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.rule_cost_series", "--serve", str(port),
+            "--slos", str(count), "--origin", str(origin)]  # fmt: skip
+    return port, child(argv)
+
+
+def write_rules(root: Path, count: int) -> dict[str, Path]:
+    """Both tools' rule files for the first `count` cases."""
+    cases = specs.cases(count)
+    folders = {tool: root / f"{tool}-{count}" for tool in TOOLS}
+    budgetwarden_rules(cases, folders["budgetwarden"])
+    sloth_rules(cases, folders["Sloth"], sloth_binary())
+    return folders
+
+
+def alternate(
+    folders: dict[str, Path], port: int, plan_: Plan, data: dict[str, Path] | None = None
+) -> dict[str, list[Run]]:
+    """`plan_.runs` runs per tool, the tools alternating; a progress line after each."""
+    runs: dict[str, list[Run]] = {tool: [] for tool in TOOLS}
+    for number in range(plan_.runs):
+        for tool in TOOLS:
+            run = one_run(folders[tool], port, plan_.cycles, data[tool] if data else None)
+            runs[tool].append(run)
+            print(f"  {tool} run {number + 1}: evaluation {statistics.median(run.evaluation):.3f}"
+                  f" s/cycle, CPU {statistics.median(run.cpu):.2f} s/cycle, "
+                  f"{run.costs.rules} rules, {run.head_series:.0f} head series, "
+                  f"load {statistics.median(run.loads):.1f}", flush=True)  # fmt: skip
+    return runs
+
+
+def fresh_scenario(root: Path, plan_: Plan) -> dict[int, dict[str, list[Run]]]:
+    """Scenario 1: an empty TSDB per run, every size; each size's tables once it is done."""
+    from bench.rule_cost_tables import print_costs, print_scenario
+
+    results = {}
+    for size in plan_.sizes:
+        print(f"fresh TSDB, {size:,} SLOs: generating rules", flush=True)
+        folders = write_rules(root, size)
+        port, process = target(size, time.time() - 60)
+        try:
+            results[size] = alternate(folders, port, plan_)
+        finally:
+            stop(process)
+        print_scenario(FRESH_TITLE, {size: results[size]}, plan_)
+        print_costs("fresh TSDB", {size: results[size]})
+    return results
+
+
+def backfilled_scenario(root: Path, plan_: Plan) -> dict[int, dict[str, list[Run]]]:
+    """Scenario 2: 30 days of history under every run."""
+    size = plan_.backfill_slos
+    folders = write_rules(root, size)
+    history = rule_cost_backfill.history()
+    data = {
+        tool: rule_cost_backfill.build(root, size, folders[tool], history, tool) for tool in TOOLS
+    }
+    port, process = target(size, history.start)
+    try:
+        return {size: alternate(folders, port, plan_, data)}
+    finally:
+        stop(process)
+
+
+def main() -> int:
+    """Run the scenarios and print a table for each, and where each tool's time goes."""
+    from bench.rule_cost_tables import print_costs, print_scenario
+
+    plan_ = plan()
+    print(f"{plan_.runs} run(s) per tool and size, {plan_.cycles} cycles of {INTERVAL:.0f} s each")
+    with tempfile.TemporaryDirectory(prefix="bench-rule-cost-") as folder:
+        if "fresh" in plan_.scenarios:
+            fresh = fresh_scenario(Path(folder) / "fresh", plan_)
+            if len(fresh) > 1:  # each size was printed as it finished; now side by side
+                print_scenario(FRESH_TITLE, fresh, plan_)
+        if "backfilled" in plan_.scenarios:
+            backfilled = backfilled_scenario(Path(folder) / "backfilled", plan_)
+            step = rule_cost_backfill.STEP_TEXT
+            title = f"Rule cost over 30 days of backfilled history ({step} step)"
+            print_scenario(title, backfilled, plan_)
+            print_costs("30 days of history", backfilled)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

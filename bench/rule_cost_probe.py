@@ -1,0 +1,108 @@
+"""What the rule-cost benchmark reads from the Prometheus under test, over its HTTP API.
+
+Used by bench.rule_cost. `read_self` parses Prometheus's own /metrics (no self-scrape, which
+would add series to the head being measured); `rule_costs` reads /api/v1/rules once a run, for
+the rule count and the time each kind of rule takes.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# Group kinds, found as a dash-separated word of the group name: budgetwarden's groups end in
+# -sli, -budget and -alerts; Sloth's are sloth-slo-sli-recordings-*, -meta-recordings-*, -alerts-*.
+GROUP_KINDS = ("sli", "budget", "meta", "alerts")
+# Labels that say which window a recorded series is for, on either side.
+WINDOW_LABELS = ("slo_window", "sloth_window")
+
+
+def _get(url: str, timeout: float = 120) -> bytes:
+    with _OPENER.open(url, timeout=timeout) as response:
+        return response.read()
+
+
+@dataclass(frozen=True)
+class SelfReading:
+    """One read of Prometheus's /metrics."""
+
+    evaluation_seconds: float  # sum over groups of their last evaluation
+    groups: int
+    least_iterations: float  # of the group evaluated the fewest times
+    missed: float  # iterations missed, all groups
+    head_series: float
+    rss_bytes: float
+
+
+def read_self(url: str) -> SelfReading:
+    """Parse the few metrics the benchmark needs out of /metrics."""
+    durations: list[float] = []
+    iterations: list[float] = []
+    singles: dict[str, float] = defaultdict(float)
+    for line in _get(f"{url}/metrics").decode().splitlines():
+        name, _, rest = line.partition("{")
+        if line.startswith("#"):
+            continue
+        value = float(line.rsplit(" ", 1)[1])
+        if name == "prometheus_rule_group_last_duration_seconds":
+            durations.append(value)
+        elif name == "prometheus_rule_group_iterations_total":
+            iterations.append(value)
+        elif rest == "" or name.startswith("prometheus_rule_group_iterations_missed_total"):
+            singles[name.split(" ")[0]] += value
+    return SelfReading(
+        evaluation_seconds=sum(durations),
+        groups=len(durations),
+        least_iterations=min(iterations, default=0.0),
+        missed=singles["prometheus_rule_group_iterations_missed_total"],
+        head_series=singles["prometheus_tsdb_head_series"],
+        rss_bytes=singles["process_resident_memory_bytes"],
+    )
+
+
+def query_value(url: str, promql: str) -> float:
+    """A scalar answer (the first sample of a vector), 0 when the vector is empty."""
+    body = json.loads(_get(f"{url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"))
+    result = body["data"]["result"]
+    return float(result[0]["value"][1]) if result else 0.0
+
+
+def group_kind(group: str) -> str:
+    """The kind of a rule group, from its name."""
+    words = group.split("-")
+    return next((kind for kind in GROUP_KINDS if kind in words), "other")
+
+
+def _rule_key(group: str, rule: dict[str, Any]) -> tuple[str, str]:
+    """(group kind, what the rule is): its record name with its window, or the alert's name."""
+    labels = rule.get("labels") or {}
+    window = next((labels[w] for w in WINDOW_LABELS if w in labels), "")
+    what = rule["name"] if rule.get("type") == "recording" else f"alert {rule['name']}"
+    return group_kind(group), f"{what} [{window}]" if window else what
+
+
+@dataclass(frozen=True)
+class RuleCosts:
+    """The loaded rules and their last evaluation times, summed by kind."""
+
+    rules: int
+    seconds: dict[tuple[str, str], float]  # (group kind, rule) -> seconds, all SLOs
+    counts: dict[tuple[str, str], int]  # (group kind, rule) -> rules
+
+
+def rule_costs(url: str) -> RuleCosts:
+    """Read /api/v1/rules: how many rules are loaded, and where their evaluation time goes."""
+    groups = json.loads(_get(f"{url}/api/v1/rules", timeout=300))["data"]["groups"]
+    seconds: dict[tuple[str, str], float] = defaultdict(float)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for group in groups:
+        for rule in group["rules"]:
+            key = _rule_key(group["name"], rule)
+            seconds[key] += float(rule.get("evaluationTime") or 0.0)
+            counts[key] += 1
+    return RuleCosts(sum(counts.values()), dict(seconds), dict(counts))
