@@ -21,6 +21,7 @@ tool's long-window rules read over a range, so the 30d sums and 3d rates are ful
 
 `BUDGETWARDEN_BENCH_SLOS=100,1000` sets the sizes (the backfill takes the largest, at most
 1,000); `BUDGETWARDEN_BENCH_SCENARIOS=fresh` or `=backfilled` runs one scenario;
+`BUDGETWARDEN_BENCH_RUNS` sets the runs per tool and size (2);
 `python -m bench.rule_cost --quick` (or BUDGETWARDEN_BENCH_QUICK=1) runs 100 SLOs, one run and
 three cycles, for trying changes.
 """
@@ -68,10 +69,11 @@ def plan() -> Plan:
     scenarios = tuple(chosen.split(",")) if chosen else SCENARIOS
     if "--quick" in sys.argv or os.environ.get("BUDGETWARDEN_BENCH_QUICK"):
         return Plan((100,), 100, runs=1, cycles=3, scenarios=scenarios)
+    runs = int(os.environ.get("BUDGETWARDEN_BENCH_RUNS") or 2)
     if sizes := os.environ.get("BUDGETWARDEN_BENCH_SLOS"):
         counts = tuple(int(size) for size in sizes.split(","))
-        return Plan(counts, min(max(counts), 1000), runs=2, cycles=8, scenarios=scenarios)
-    return Plan((1000, 10000), 1000, runs=2, cycles=8, scenarios=scenarios)
+        return Plan(counts, min(max(counts), 1000), runs=runs, cycles=8, scenarios=scenarios)
+    return Plan((1000, 10000), 1000, runs=runs, cycles=8, scenarios=scenarios)
 
 
 @dataclass(frozen=True)
