@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 from bench import specs
+from bench._stack import serve_exposition
 
 REQUESTS_PER_SECOND = 10.0
 ERROR_SHARE = 0.001
@@ -47,19 +46,7 @@ def serve(port: int, count: int) -> None:
     """Serve /metrics for the first `count` cases until killed."""
     cases, started = specs.cases(count), time.monotonic()
 
-    class Metrics(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = exposition(cases, time.monotonic() - started + 60).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    ThreadingHTTPServer(("127.0.0.1", port), Metrics).serve_forever()
+    serve_exposition(port, lambda: exposition(cases, time.monotonic() - started + 60))
 
 
 if __name__ == "__main__":

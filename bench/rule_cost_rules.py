@@ -92,22 +92,8 @@ def _sloth_queries(case: specs.SLOCase) -> tuple[str, str]:
 
 
 def sloth_spec(case: specs.SLOCase) -> str:
-    """The case as a Sloth prometheus/v1 spec, alert labels as bench.specs writes them."""
-    error_query, total_query = _sloth_queries(case)
-    alerting = "    alerting:\n      name: SLOBurn\n"
-    if case.labelled:
-        alerting += (
-            f"      labels:\n        team: team-{case.service[-1]}\n"
-            "      page_alert:\n        labels:\n          severity: P1\n"
-            "      ticket_alert:\n        labels:\n          severity: P3\n"
-        )
-    return (
-        f'version: "prometheus/v1"\nservice: "{case.service}"\n'
-        f"labels:\n  team: team-{case.service[-1]}\nslos:\n"
-        f'  - name: "{case.kind}-{case.index:04d}"\n    objective: {case.objective}\n'
-        f"    sli:\n      events:\n        error_query: '{error_query}'\n"
-        f"        total_query: '{total_query}'\n{alerting}"
-    )
+    """The case as a Sloth prometheus/v1 spec reading the series as budgetwarden's rules do."""
+    return specs.sloth_yaml(case, _sloth_queries(case))
 
 
 def rule_groups(folder: Path) -> list[dict[str, Any]]:

@@ -17,11 +17,11 @@ import argparse
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from bench import specs
+from bench._stack import serve_exposition
 
 REQUESTS_PER_SECOND = 10.0
 ERROR_SHARE = 1e-6
@@ -79,19 +79,7 @@ def serve(port: int, count: int, origin: float) -> None:
     """Serve /metrics for the first `count` cases until killed."""
     series = raw_series(specs.cases(count))
 
-    class Metrics(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = exposition(series, time.time() - origin).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; version=0.0.4")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    ThreadingHTTPServer(("127.0.0.1", port), Metrics).serve_forever()
+    serve_exposition(port, lambda: exposition(series, time.time() - origin))
 
 
 # --- history, for promtool tsdb create-blocks-from openmetrics ---------------------------------

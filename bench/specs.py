@@ -145,9 +145,10 @@ def _sloth_queries(case: SLOCase) -> tuple[str, str]:
     return bad, f"sum(count_over_time({up}[{{{{.window}}}}]))"
 
 
-def sloth_yaml(case: SLOCase) -> str:
-    """The case as a Sloth prometheus/v1 spec (one SLO per file, as on the budgetwarden side)."""
-    error_query, total_query = _sloth_queries(case)
+def sloth_yaml(case: SLOCase, queries: tuple[str, str] | None = None) -> str:
+    """The case as a Sloth prometheus/v1 spec (one SLO per file, as on the budgetwarden side);
+    `queries` (error, total) replace the ones written from the case."""
+    error_query, total_query = queries or _sloth_queries(case)
     alerting = "    alerting:\n      name: SLOBurn\n"
     if case.labelled:
         alerting += (
