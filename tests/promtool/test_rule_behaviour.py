@@ -241,7 +241,8 @@ def test_no_error_series_reads_as_zero_errors_and_no_traffic_as_no_data(
 ) -> None:
     """The 500 counter never appeared: with traffic, every burn rate and the 5m error rate are
     0 and the whole budget is left. After the traffic stops, the 5m error rate stays 0 (so
-    SLOMetricsAbsent stays quiet) while the 5m burn rate has no series: 0/0 is no data.
+    SLOMetricsAbsent stays quiet) while the 5m burn rate has no series: 0/0 is no data; a
+    window that still holds traffic keeps its burn rate at 0.
     """
     groups = build_rule_groups(fixture_slo("checkout-30d"), OPTIONS)
     series = labels("checkout")
@@ -260,6 +261,8 @@ def test_no_error_series_reads_as_zero_errors_and_no_traffic_as_no_data(
                     close_to(names.METRIC_BUDGET_REMAINING, Decimal(1), "1h", series),
                     close_to(names.METRIC_ERRORS_RATE, Decimal(0), "2h", series),
                     {"expr": burn_5m, "eval_time": "2h", "exp_samples": []},
+                    # 10 minutes into the quiet: the last hour still had traffic and no errors
+                    close_to(names.METRIC_BURN_RATE, Decimal(0), "70m", windows[2]),
                 ],
                 "alert_rule_test": no_alerts("2h", names.ALERT_ABSENT),
             }

@@ -141,7 +141,7 @@ def test_the_5m_burn_rate_reads_the_recorded_rates_and_longer_ones_the_indicator
     assert burn_rates["1h"] == (
         '(sum(rate(http_requests_total{code=~"5.."}[1h])))'
         "\n/\n(sum(rate(http_requests_total[1h])) > 0)\n/\n0.001"
-        f"\nor on ()\n0 * ({names.METRIC_TOTAL_RATE}{selector} > 0)"
+        f"\nor on ()\n0 * (max_over_time({names.METRIC_TOTAL_RATE}{selector}[1h]) > 0)"
     )
 
 

@@ -18,8 +18,9 @@ Choices, and why:
   evaluating the user's queries once more (`_base_burn_rate` says why that is safe).
 - Missing error series count as zero errors (`... or on () 0 * total`, `or_zero`): counters
   such as `code=~"5.."` do not exist until the first error, and "no errors yet" is not "no
-  data". The zero comes from the 5m total recorded first in the group, so a window's raw series
-  are read once per evaluation for errors and once for total, as in Sloth's rules.
+  data". The zero comes from the 5m total recorded first in the group (over the window: any
+  traffic in it), so a window's raw series are read once per evaluation for errors and once for
+  total, as in Sloth's rules.
 - Divisions are by `(total > 0)`: with no traffic a ratio has no series instead of NaN, so
   nothing downstream mistakes 0/0 for a value; missing data stays missing (Unknown).
 - The period error ratio sums the recorded 5m rates over the window and divides the sums, so
@@ -163,7 +164,10 @@ def sli_rules(slo: SLO, windows: tuple[timedelta, ...]) -> list[Rule]:
         if window == BASE_RATE_WINDOW:
             burn = _base_burn_rate(slo, budget)
         else:
-            burn = or_zero(queries, queries.burn_rate(window, budget), f"({total} > 0)")
+            # traffic anywhere in the window, as the recorded 5m totals saw it: an outage's
+            # last minutes without a scrape leave the window's zero errors zero, not missing
+            traffic = f"(max_over_time({total}[{format_duration(window)}]) > 0)"
+            burn = or_zero(queries, queries.burn_rate(window, budget), traffic)
         window_labels = labels | {names.PROM_LABEL_WINDOW: format_duration(window)}
         rules.append(_record(names.METRIC_BURN_RATE, burn, window_labels))
     return rules
@@ -172,7 +176,7 @@ def sli_rules(slo: SLO, windows: tuple[timedelta, ...]) -> list[Rule]:
 def or_zero(queries: IndicatorQueries, value: str, traffic: str) -> str:
     """`value`, or zero when the errors have no series and the recorded `traffic` has one.
 
-    The fallback reads the 5m total recorded first in the group (an instant lookup), not the
+    The fallback reads the 5m total recorded first in the group (one recorded series), not the
     SLO's total over the window again: that would read the longest windows' raw series twice.
     `on()` makes it apply only when `value` has no series at all, whatever labels the SLO's
     queries keep. `or` binds loosest, so `value` needs no parentheses.
