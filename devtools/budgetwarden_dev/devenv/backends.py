@@ -20,7 +20,6 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import yaml
@@ -70,17 +69,6 @@ class _Processes:
             processes.stop_all(self._spawned, self._children)
         finally:
             shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> _Processes:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class ThanosQuery(_Processes):
