@@ -164,10 +164,12 @@ class ConstantTarget:
         self._server.server_close()
 
 
-def query(url: str, promql: str) -> list[dict[str, Any]]:
-    """An instant query through the Prometheus HTTP API at `url`; the result list."""
+def query(url: str, promql: str, dedup: bool = True) -> list[dict[str, Any]]:
+    """An instant query through the Prometheus HTTP API at `url`; the result list. `dedup`
+    False asks a Thanos querier for each replica's series apart, replica label kept."""
+    params = {"query": promql} if dedup else {"query": promql, "dedup": "false"}
     with httpx.Client(trust_env=False, timeout=30) as client:
-        answer = client.get(f"{url}/api/v1/query", params={"query": promql}).json()
+        answer = client.get(f"{url}/api/v1/query", params=params).json()
     assert answer["status"] == "success", answer
     result: list[dict[str, Any]] = answer["data"]["result"]
     return result
@@ -181,19 +183,19 @@ def recorded(url: str, metric: str, case: Case, window: str | None = None) -> li
     return [float(item["value"][1]) for item in query(url, f"{metric}{{{labels}}}")]
 
 
-def first_seen(url: str, selector: str, lookback: str = "10m") -> float | None:
-    """The timestamp of the earliest stored sample of `selector`, or None."""
+def first_seen(url: str, selector: str, dedup: bool = True) -> float | None:
+    """The timestamp of the earliest sample of `selector` in the last 10 minutes, or None."""
     stamps = [
         float(stamp)
-        for item in query(url, f"{selector}[{lookback}]")
+        for item in query(url, f"{selector}[10m]", dedup)
         for stamp, _ in item.get("values", [])
     ]
     return min(stamps, default=None)
 
 
-def samples(url: str, selector: str, lookback: str = "10m") -> dict[float, float]:
-    """Every stored sample of the one series `selector` names, by timestamp."""
-    found = query(url, f"{selector}[{lookback}]")
+def samples(url: str, selector: str, dedup: bool = True) -> dict[float, float]:
+    """Every sample in the last 10 minutes of the one series `selector` names, by timestamp."""
+    found = query(url, f"{selector}[10m]", dedup)
     assert len(found) <= 1, found
     return {float(t): float(v) for item in found for t, v in item["values"]}
 
@@ -202,13 +204,15 @@ def samples(url: str, selector: str, lookback: str = "10m") -> dict[float, float
 PAGE_CONDITIONS = ((14.4, ("1h", "5m")), (6.0, ("6h", "30m")))
 
 
-def first_crossing(url: str, case: Case) -> float:
-    """The first evaluation at which `case`'s burn rates meet either condition of the page."""
-    labels = f'slo_namespace="{NAMESPACE}",slo_name="{case.name}"'
+def first_crossing(url: str, case: Case, replica: str = "") -> float:
+    """The first evaluation at which `case`'s burn rates meet either condition of the page; with
+    `replica`, that Thanos replica's evaluations (matched by its `replica` selector label)."""
+    labels = f'slo_namespace="{NAMESPACE}",slo_name="{case.name}"{replica}'
     crossings = []
     for factor, windows in PAGE_CONDITIONS:
         long, short = (
-            samples(url, f'{METRIC_BURN_RATE}{{{labels},slo_window="{w}"}}') for w in windows
+            samples(url, f'{METRIC_BURN_RATE}{{{labels},slo_window="{w}"}}', not replica)
+            for w in windows
         )
         crossings += [t for t, v in long.items() if v > factor and short.get(t, 0.0) > factor]
     assert crossings, (url, case.name)
