@@ -7,12 +7,13 @@ write for the SLOs (build_prometheus_rule -> rule_file_content). For each N the 
 first N SLOs are loaded and the benchmark waits until Prometheus has recorded every one's budget
 and burn rates. The sizes come from $BUDGETWARDEN_BENCH_SLOS (bench.specs.sizes).
 
-Then the stages of one read are timed apart (bench.poll_read.breakdown), and the poller's read
-path runs in turns, alternately with the previous read (bench.poll_read) and the current one,
-one cycle a second (every 10 s above 1,000 SLOs): the query (through the reader), the
-conversion to snapshots, and slo_status_patch for every SLO (bench.poll_turns). Queries per
-cycle come from each reader's own counter; after each turn both conversions are applied to the
-same answer and their snapshots compared.
+Then the stages of each query are timed apart (bench.poll_read.breakdown): the previous one
+query that filtered out stale samples itself, and the two the operator makes now (the values,
+then the stale series at the same instant). The poller's read path runs in turns, alternately
+with the previous read (bench.poll_read) and the current one, one cycle a second (every 10 s
+above 1,000 SLOs): the read (through the reader), the conversion to snapshots, and
+slo_status_patch for every SLO (bench.poll_turns). Queries per cycle come from each reader's own
+counter; after each turn the SLOs, budgets and windows both reads found are compared.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import yaml
 
 from bench import specs
 from bench._stack import child, cpu_seconds, load_average, percentile, stop
-from bench.poll_read import PreviousReader, breakdown, previous_poll_result, previous_query
+from bench.poll_read import FilteredReader, breakdown, filtered_query
 from bench.poll_turns import Cycle, Read, cycles
 from bench.report import print_table
 from budgetwarden.adapters.prometheus import (
@@ -38,7 +39,7 @@ from budgetwarden.adapters.prometheus import (
     PrometheusSettings,
     PrometheusUnavailable,
 )
-from budgetwarden.core.budget.reading import budget_query, poll_result
+from budgetwarden.core.budget.reading import BUDGET_QUERY, poll_result, stale_query
 from budgetwarden.core.budget.snapshot import SLORef
 from budgetwarden.core.slo.rulefiles import desired_files
 from budgetwarden.core.slo.rules import RuleOptions, build_prometheus_rule
@@ -93,7 +94,7 @@ def reload(prometheus: PrometheusProcess) -> None:
 
 def complete(read: Read, slos: list[SLO], age: timedelta) -> int:
     """How many of the SLOs have a recorded budget and every burn rate."""
-    result = read.convert(read.reader.query(read.query(age)), datetime.now(UTC))
+    result = poll_result(read.reader.read_budget_series(age), datetime.now(UTC))
     done = 0
     for slo in slos:
         snapshot = result.snapshots.get(SLORef(slo.metadata.namespace, slo.metadata.name))
@@ -158,23 +159,30 @@ def row(size: int, name: str, waited: float, runs: list[Cycle], same: int) -> li
 
 def measure_size(
     prometheus: PrometheusProcess, reads: list[Read], slos: list[SLO], size: int
-) -> tuple[list[list[str]], list[str]]:
-    """Rules of the first `size` SLOs, the breakdown, the cycles; rows and a breakdown row."""
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Rules of the first `size` SLOs, the breakdown, the cycles; rows and breakdown rows."""
     options, age = rule_options(size), max_age(size)
     load_rules(slos[:size], prometheus.rules_dir, options)
     reload(prometheus)
     waited = wait_recorded(reads[-1], slos[:size], age)
-    stages = breakdown(prometheus.url, previous_query(age), runs=5 if size <= LARGE else 3)
+    queries = {"previous, filtered": filtered_query(age), "values": BUDGET_QUERY}
+    queries["stale"] = stale_query(age)
+    stages = {
+        name: breakdown(prometheus.url, promql, runs=5 if size <= LARGE else 3)
+        for name, promql in queries.items()
+    }
     assert prometheus.process is not None
     cpu = cpu_seconds(prometheus.process.pid)
     runs, same = cycles(reads, slos[:size], age, *pace(size))
     busy = cpu_seconds(prometheus.process.pid) - cpu
     wall = sum(r.seconds + pace(size)[1] for run in runs for r in run)
     rows = [row(size, read.name, waited, run, same) for read, run in zip(reads, runs, strict=True)]
-    every = int(options.evaluation_interval.total_seconds())
-    staged = [f"{size:,}", f"{every} s", f"{stages.pop('MB') * 1000:,.0f} kB"]
-    staged += [ms(seconds) for seconds in stages.values()]
-    staged += [f"{100 * busy / wall:.0f} %", load_average()]
+    every, machine = int(options.evaluation_interval.total_seconds()), load_average()
+    staged = []
+    for name, stage in stages.items():
+        staged.append([f"{size:,}", f"{every} s", name, f"{stage.pop('MB') * 1000:,.0f} kB"])
+        staged[-1] += [ms(seconds) for seconds in stage.values()]
+        staged[-1] += [f"{100 * busy / wall:.0f} %", machine]
     return rows, staged
 
 
@@ -182,20 +190,16 @@ def measure(
     prometheus: PrometheusProcess, slos: list[SLO]
 ) -> tuple[list[list[str]], list[list[str]]]:
     """Every size, both reads; the cycle rows and the breakdown rows."""
+    settings = PrometheusSettings(prometheus.url, timeout_seconds=600)
     reads = [
-        Read("before", PreviousReader(prometheus.url), previous_query, previous_poll_result),
-        Read(
-            "after",
-            PrometheusReader(PrometheusSettings(prometheus.url, timeout_seconds=600)),
-            budget_query,
-            poll_result,
-        ),
+        Read("one filtered query", FilteredReader(settings)),
+        Read("values, then stale", PrometheusReader(settings)),
     ]
     rows, stages = [], []
     for size in SIZES:
         size_rows, staged = measure_size(prometheus, reads, slos, size)
         rows += size_rows
-        stages.append(staged)
+        stages += staged
     return rows, stages
 
 
@@ -224,20 +228,20 @@ def main() -> int:
         "the two reads taking turns",
         ["SLOs", "read", "recorded after", "samples", "queries/cycle", "cycle p50", "cycle p95",
          "query p50", "query p95", "rest p50", "status patches first/then",
-         "same snapshots of one answer", "machine"],
+         "same SLOs and windows", "machine"],
         rows,
     )  # fmt: skip
     return 0
 
 
 def print_stages(stages: list[list[str]]) -> None:
-    """The table of where one read's time goes (the previous read, medians of 5 or 3)."""
+    """The table of where each query's time goes (medians of 5 or 3)."""
     print_table(
-        f"Where one read of the previous query goes (medians of 5 reads, 3 above {LARGE:,}; "
+        f"Where one read of each query goes (medians of 5 reads, 3 above {LARGE:,}; "
         "each stage timed apart)",
-        ["SLOs", "rules every", "answer", "until headers", "body transfer", "JSON decoding",
-         "samples", "snapshots", "of which Prometheus evaluation", "Prometheus CPU during cycles",
-         "machine"],
+        ["SLOs", "rules every", "query", "answer", "until headers", "body transfer",
+         "JSON decoding", "samples", "of which Prometheus evaluation",
+         "Prometheus CPU during cycles", "machine"],
         stages,
     )  # fmt: skip
 

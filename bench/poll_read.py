@@ -1,11 +1,11 @@
-"""The poll's read as it was before the read was made faster, and where one read's time goes.
+"""The poll's read as it was before it took two queries, and where one query's time goes.
 
-Used by bench.poll_cycle. `PreviousReader` and `previous_poll_result` are the read as the
-operator did it up to the 1,000-SLO figures (prometheus-api-client's `custom_query`, then one
-`Sample` per item with its own Decimal and datetime; an SLORef and two label-set operations per
-sample), kept so that one run measures both reads against the same Prometheus, side by side.
-`breakdown` times the stages of one read of that query separately: Prometheus' evaluation (its
-own `stats`), the HTTP exchange, the JSON decoding, the samples, the snapshots.
+Used by bench.poll_cycle. `FilteredReader` is the read as the operator did it up to the first
+10,000-SLO figures: one query, both metrics, the stale samples dropped by Prometheus with an
+`and` per metric (`filtered_query`). The operator now reads the values and the stale series in
+two queries (core.budget.reading); both are kept so that one run measures both reads against the
+same Prometheus, side by side. `breakdown` times the stages of one query separately:
+Prometheus' evaluation (its own `stats`), the HTTP exchange, the JSON decoding, the samples.
 """
 
 from __future__ import annotations
@@ -14,73 +14,26 @@ import itertools
 import json
 import statistics
 import time
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from datetime import timedelta
 
 import requests
-from prometheus_api_client import PrometheusConnect
 
-from budgetwarden.adapters.prometheus import Sample
-from budgetwarden.core.budget.reading import _OWN_LABELS, Reading, _Found
-from budgetwarden.core.budget.snapshot import PollResult, SLORef
+from budgetwarden.adapters.prometheus import PrometheusReader, Sample, _samples
 from budgetwarden.core.kernel import conventions as c
 
 
-def previous_query(max_age: timedelta) -> str:
+def filtered_query(max_age: timedelta) -> str:
     """The one query per poll as it was: both metrics, stale samples dropped by Prometheus."""
     seconds = max(max_age // timedelta(seconds=1), 1)
     metrics = (c.METRIC_BUDGET_REMAINING, c.METRIC_BURN_RATE)
     return " or ".join(f"({m} and (time() - timestamp({m}) < {seconds}))" for m in metrics)
 
 
-def previous_sample(item: dict[str, Any]) -> Sample:
-    """One answer item as the previous adapter converted it."""
-    timestamp, raw = item["value"]
-    try:
-        value: Decimal | None = Decimal(raw)
-    except InvalidOperation:
-        value = None
-    if value is not None and not value.is_finite():
-        value = None
-    return Sample(
-        labels=dict(item["metric"]),
-        value=value,
-        timestamp=datetime.fromtimestamp(float(timestamp), tz=UTC),
-    )
+class FilteredReader(PrometheusReader):
+    """The previous read: one query that filters out the stale samples itself."""
 
-
-def previous_poll_result(samples: Iterable[Reading], now: datetime) -> PollResult:
-    """poll_result as it was: a SLORef and two label-set operations for every sample."""
-    found: dict[SLORef, _Found] = {}
-    for sample in samples:
-        labels = sample.labels
-        own = _OWN_LABELS.get(labels.get("__name__", ""))
-        namespace, name = labels.get(c.PROM_LABEL_NAMESPACE), labels.get(c.PROM_LABEL_SLO)
-        ref = SLORef(namespace, name) if namespace and name else None
-        if own is None or ref is None or sample.value is None:
-            continue
-        if extra := labels.keys() - own:
-            found.setdefault(ref, _Found()).ignored.update(extra)
-        elif labels.keys() == own and all(labels.values()):
-            key = labels.get(c.PROM_LABEL_WINDOW, "")
-            found.setdefault(ref, _Found()).values.setdefault(key, []).append(sample.value)
-    snapshots = {ref: found[ref].snapshot(ref, now) for ref in sorted(found)}
-    return PollResult(evaluated_at=now, snapshots=snapshots)
-
-
-class PreviousReader:
-    """The previous read: one `custom_query`, one Sample per item; counts its queries."""
-
-    def __init__(self, url: str) -> None:
-        self._client = PrometheusConnect(url=url, session=requests.Session())
-        self.queries_issued = 0
-
-    def query(self, promql: str) -> list[Sample]:
-        """Run one instant query the way the previous adapter did."""
-        self.queries_issued += 1
-        return [previous_sample(item) for item in self._client.custom_query(promql)]
+    def read_budget_series(self, max_age: timedelta) -> list[Sample]:
+        return self.query(filtered_query(max_age))
 
 
 def _read_once(session: requests.Session, url: str, promql: str) -> dict[str, float]:
@@ -94,9 +47,7 @@ def _read_once(session: requests.Session, url: str, promql: str) -> dict[str, fl
     marks.append(time.perf_counter())
     data = json.loads(body)["data"]
     marks.append(time.perf_counter())
-    samples = [previous_sample(item) for item in data["result"]]
-    marks.append(time.perf_counter())
-    previous_poll_result(samples, datetime.now(UTC))
+    _samples(data["result"])
     marks.append(time.perf_counter())
     stages = dict(
         zip(STAGES, (end - start for start, end in itertools.pairwise(marks)), strict=True)
@@ -106,7 +57,7 @@ def _read_once(session: requests.Session, url: str, promql: str) -> dict[str, fl
 
 
 NAN = float("nan")
-STAGES = ("until headers", "body transfer", "JSON decoding", "samples", "snapshots")
+STAGES = ("until headers", "body transfer", "JSON decoding", "samples")
 
 
 def breakdown(url: str, promql: str, runs: int = 5) -> dict[str, float]:

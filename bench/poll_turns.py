@@ -1,41 +1,40 @@
 """The two reads of bench.poll_cycle taking turns: one poll's read path, timed, per read.
 
-A cycle is everything a poll does except the API writes and policy decisions: the query
-(through the read's reader), the conversion to snapshots, and slo_status_patch for every SLO with
-the status carried forward as the registry does.
+A cycle is everything a poll does except the API writes and policy decisions: the read (the
+reader's queries), the conversion to snapshots, and slo_status_patch for every SLO with the status
+carried forward as the registry does.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from budgetwarden.adapters.prometheus import Sample
+from budgetwarden.core.budget.reading import poll_result
 from budgetwarden.core.budget.slo_status import SLOPoll, slo_status_patch
-from budgetwarden.core.budget.snapshot import PollResult, SLORef
+from budgetwarden.core.budget.snapshot import SLORef
 from budgetwarden.core.kernel.wire import merge_apply
 from budgetwarden.core.slo.spec import SLO
 
 
 class Reader(Protocol):
-    """What a cycle needs of a reader: the query and its own counter."""
+    """What a cycle needs of a reader: the read and its own query counter."""
 
     queries_issued: int
 
-    def query(self, promql: str) -> list[Sample]: ...
+    def read_budget_series(self, max_age: timedelta) -> list[Sample]: ...
 
 
 @dataclass(frozen=True)
 class Read:
-    """One of the two reads compared: a name, its reader, its query and its conversion."""
+    """One of the reads compared: a name and its reader."""
 
     name: str
     reader: Reader
-    query: Callable[[timedelta], str]
-    convert: Callable[[list[Sample], datetime], PollResult]
 
 
 @dataclass(frozen=True)
@@ -43,11 +42,11 @@ class Cycle:
     """One poll's read path, timed."""
 
     seconds: float
-    query_seconds: float  # the HTTP query, its JSON and the samples, in the reader
+    query_seconds: float  # the HTTP queries, their JSON and the samples, in the reader
     samples: int
     patches: int
     queries: int
-    answer: list[Sample]
+    found: frozenset[tuple[SLORef, bool, tuple[str, ...]]]  # SLOs, budget known, windows
 
 
 def cycle(
@@ -56,9 +55,9 @@ def cycle(
     """One poll's read path with the status carried forward in `status`."""
     start, before = time.perf_counter(), read.reader.queries_issued
     now = datetime.now(UTC)
-    samples = read.reader.query(read.query(age))
+    samples = read.reader.read_budget_series(age)
     queried = time.perf_counter()
-    result = read.convert(samples, now)
+    result = poll_result(samples, now)
     patches = 0
     for slo in slos:
         ref = SLORef(slo.metadata.namespace, slo.metadata.name)
@@ -69,16 +68,20 @@ def cycle(
             patches += 1
     end = time.perf_counter()
     queries = read.reader.queries_issued - before
-    return Cycle(end - start, queried - start, len(samples), patches, queries, samples)
+    found = frozenset(
+        (ref, snapshot.remaining_percent is not None, tuple(sorted(snapshot.burn_rates)))
+        for ref, snapshot in result.snapshots.items()
+    )
+    return Cycle(end - start, queried - start, len(samples), patches, queries, found)
 
 
 def cycles(
     reads: Sequence[Read], slos: list[SLO], age: timedelta, count: int, pause: float
 ) -> tuple[list[list[Cycle]], int]:
     """`count` polls of each read, taking turns `pause` seconds apart; the runs and how many
-    turns every read's conversion made the same snapshots of the last read's answer (two
-    answers differ: some rule group evaluates in nearly every second). A read that fails
-    (Prometheus overloaded) is reported and left out."""
+    turns every read found the same SLOs, budgets and windows (their values differ: some rule
+    group evaluates in nearly every second). A read that fails (Prometheus overloaded) is
+    reported and left out."""
     status: list[dict[SLORef, dict[str, Any]]] = [{} for _ in reads]
     runs: list[list[Cycle]] = [[] for _ in reads]
     same = 0
@@ -87,14 +90,9 @@ def cycles(
         for i in order:
             try:
                 runs[i].append(cycle(reads[i], slos, status[i], age))
-            except Exception as error:  # PrometheusUnavailable, or the previous read's own
+            except Exception as error:  # PrometheusUnavailable: Prometheus overloaded
                 print(f"{reads[i].name} read failed: {str(error)[:200]}", flush=True)
             time.sleep(pause)
-        same += same_snapshots(reads, runs[-1][-1].answer) if runs[-1] else 0
+        last = [run[-1].found for run in runs if run]
+        same += len(last) == len(reads) and all(found == last[0] for found in last)
     return runs, same
-
-
-def same_snapshots(reads: Sequence[Read], answer: list[Sample]) -> bool:
-    """Whether every read's conversion makes the same snapshots of one answer."""
-    now = datetime.now(UTC)
-    return all(read.convert(answer, now) == reads[0].convert(answer, now) for read in reads)

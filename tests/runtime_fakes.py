@@ -1,6 +1,7 @@
 """Fakes at the runtime's ports (budgetwarden/runtime/ports.py), for fast tests of the operator.
 
-`FakeSource` answers the poller's one query with samples the test sets; `FakeCluster` keeps our
+`FakeSource` answers the poller's read with samples the test sets (staleness is not modelled:
+the real Prometheus tests cover it); `FakeCluster` keeps our
 custom objects in memory and behaves as the API server does where the runtime relies on it:
 status writes need the object's current resourceVersion (a stale one is a `Conflict`), every
 write moves the resourceVersion on, a missing object is `NotFound`. The real-cluster tests run
@@ -12,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,14 +29,14 @@ class FakeSource:
 
     samples: list[Sample] = field(default_factory=list)
     down: bool = False
-    queries: list[str] = field(default_factory=list)
+    reads: list[timedelta] = field(default_factory=list)  # the max_age of each read
 
     @property
     def queries_issued(self) -> int:
-        return len(self.queries)
+        return len(self.reads)
 
-    def query(self, promql: str) -> Sequence[Sample]:
-        self.queries.append(promql)
+    def read_budget_series(self, max_age: timedelta) -> Sequence[Sample]:
+        self.reads.append(max_age)
         if self.down:
             raise PrometheusUnavailable("query failed: connection refused")
         return list(self.samples)

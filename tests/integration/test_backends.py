@@ -45,7 +45,7 @@ from backend_support import (
     windows,
 )
 from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
-from budgetwarden.core.budget.reading import budget_query, poll_result
+from budgetwarden.core.budget.reading import poll_result
 from budgetwarden.core.budget.snapshot import SLORef
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.slo.rulefiles import rule_file_content
@@ -192,8 +192,9 @@ def test_the_operator_polls_every_budget_through_the_backend(
     urls: dict[str, str], backend: str
 ) -> None:
     reader = PrometheusReader(PrometheusSettings(url=urls[backend]))
-    result = poll_result(reader.query(budget_query(timedelta(minutes=1))), datetime.now(UTC))
-    assert reader.queries_issued == 1
+    samples = reader.read_budget_series(timedelta(minutes=1))
+    assert reader.queries_issued == 2  # the values, then none of them stale
+    result = poll_result(samples, datetime.now(UTC))
     for case in STEADY:
         snapshot = result.snapshots[SLORef(NAMESPACE, case.name)]
         assert not snapshot.duplicates and not snapshot.ignored_labels, snapshot

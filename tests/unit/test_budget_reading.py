@@ -1,5 +1,7 @@
-"""From one Prometheus answer to snapshots: the one query, which series are the operator's own,
-duplicates, and whose clock judges a sample's age.
+"""From Prometheus' answers to snapshots: the stale series dropped, which series are the
+operator's own, duplicates, and whose clock judges a sample's age. (That the stale query names
+exactly the series older than max_age is shown on a real Prometheus:
+tests/integration/test_budget_freshness.py.)
 
 The recorded series of an SLO carry exactly the labels its rules set (slo_name, slo_namespace,
 slo_service, and slo_window on burn rates); a series with any other label (a scrape target's
@@ -16,7 +18,7 @@ import pytest
 import yaml
 
 from budget_status_support import CHECKOUT, MAX_AGE, NOW, snapshot
-from budgetwarden.core.budget.reading import budget_query, poll_result
+from budgetwarden.core.budget.reading import fresh, poll_result
 from budgetwarden.core.budget.snapshot import BudgetSnapshot, PollResult, SLORef
 from budgetwarden.core.slo.rules import build_rule_groups
 from budgetwarden.core.slo.spec import parse_slo
@@ -55,11 +57,16 @@ def duplicated(*what: str) -> BudgetSnapshot:
     return replace(snapshot(None), duplicates=what)
 
 
-def test_one_query_reads_both_metrics_of_every_slo_and_drops_stale_samples() -> None:
-    assert budget_query(MAX_AGE) == (
-        f"({REMAINING} and (time() - timestamp({REMAINING}) < 90))"
-        f" or ({BURN} and (time() - timestamp({BURN}) < 90))"
-    )
+def test_only_the_series_the_stale_answer_names_on_every_label_are_dropped() -> None:
+    samples = [remaining("0.5"), burn("1h", "2"), burn("5m", "3"), remaining("0.4", job="x")]
+    # the stale query's answer: one burn rate, and a look-alike of the budget with a label more
+    stale = [burn("5m", "600"), remaining("600", slo_window="5m")]
+    assert fresh(samples, stale) == samples[:2] + samples[3:]
+
+
+def test_with_nothing_stale_the_samples_are_kept_as_they_are() -> None:
+    samples = [remaining("0.5"), burn("1h", "2")]
+    assert fresh(samples, []) is samples
 
 
 def test_the_reader_accepts_exactly_the_labels_the_generated_rules_set() -> None:

@@ -1,15 +1,17 @@
-"""Reads every SLO's recorded budget series from Prometheus in one query per poll.
+"""Reads every SLO's recorded budget series from Prometheus in two queries per poll.
 
-Wraps prometheus-api-client (blocking; the poller calls it in a thread). The query selects the
-recorded series of all SLOs at once by metric name, so its cost does not grow with the number of
-SLOs. Failures become `PrometheusUnavailable` with the library error chained as the cause.
+Wraps prometheus-api-client (blocking; the poller calls it in a thread). The first query selects
+the recorded series of all SLOs at once by metric name, the second (at the first one's instant)
+names those whose sample is too old (core.budget.reading), so the number of queries does not
+grow with the number of SLOs. Failures become `PrometheusUnavailable` with the library error
+chained as the cause.
 Credentials and TLS come from `PrometheusSettings` (adapters/prometheus_access.py): the
 Authorization header is set on each request, so a rotated token file is read on the next poll.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
@@ -24,14 +26,9 @@ from budgetwarden.adapters.prometheus_access import (
     PrometheusSettings,
     requests_tls,
 )
-from budgetwarden.core.kernel import conventions as names
+from budgetwarden.core.budget.reading import BUDGET_QUERY, fresh, stale_query
 
 __all__ = ["PrometheusReader", "PrometheusSettings", "PrometheusUnavailable", "Sample"]
-
-# One selector over every budget series the poller needs: budget remaining and burn rates.
-BUDGET_QUERY = (
-    '{__name__=~"' + "|".join((names.METRIC_BUDGET_REMAINING, names.METRIC_BURN_RATE)) + '"}'
-)
 
 
 class PrometheusUnavailable(Exception):
@@ -63,15 +60,21 @@ class PrometheusReader:
         )
         self.queries_issued = 0
 
-    def read_budget_series(self) -> list[Sample]:
-        """All SLOs' budget-remaining and burn-rate samples, in a single query."""
-        return self.query(BUDGET_QUERY)
+    def read_budget_series(self, max_age: timedelta) -> list[Sample]:
+        """All SLOs' budget-remaining and burn-rate samples younger than `max_age`: the values,
+        then at their instant the stale ones among them (none while the rules evaluate)."""
+        samples = self.query(BUDGET_QUERY)
+        if not samples:
+            return samples
+        return fresh(samples, self.query(stale_query(max_age), at=samples[0].timestamp))
 
-    def query(self, promql: str) -> list[Sample]:
-        """Run one instant query; raise PrometheusUnavailable on any failure."""
+    def query(self, promql: str, at: datetime | None = None) -> list[Sample]:
+        """Run one instant query (at Prometheus' now, or `at`); raise PrometheusUnavailable on
+        any failure."""
         self.queries_issued += 1
+        params = None if at is None else {"time": f"{at.timestamp():.3f}"}
         try:
-            result = self._client.custom_query(promql)
+            result = self._client.custom_query(promql, params)
         except (PrometheusApiClientException, requests.RequestException, ValueError) as error:
             raise PrometheusUnavailable(f"query failed: {error}") from error
         except CredentialsUnreadable as error:

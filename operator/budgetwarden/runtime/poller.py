@@ -1,13 +1,13 @@
-"""The budget loop: every interval, one Prometheus query for all SLOs, then act on every policy.
+"""The budget loop: every interval, two Prometheus queries for all SLOs, then act on every policy.
 
 The operator (runtime/operator.py) starts `Poller.run` as an asyncio task on kopf's event loop;
 it polls only while this replica leads (runtime/leader.py), checked before every poll and policy.
 It reads Prometheus through a `BudgetSource` and writes through a `Cluster` (runtime/ports.py),
 so fast tests run whole polls against fakes. One poll:
-1. Read every SLO's budget series with one query, in a thread (the client blocks). Only the
-   series of the operator's own rules count, one per SLO and window (core/budget/reading.py);
-   their age is judged by Prometheus in the query, never against the operator's clock (`clock`,
-   a test hook, dates status and decisions only).
+1. Read every SLO's budget series with two queries (the values, then the stale ones among
+   them), in a thread (the client blocks). Only the series of the operator's own rules count, one
+   per SLO and window (core/budget/reading.py); their age is judged by Prometheus, never against
+   the operator's clock (`clock`, a test hook, dates status and decisions only).
 2. Per ErrorBudgetPolicy: decide (core.policy.decide, continuing from the state its status
    records), enforce (the `Enforcer` seam), record status, and on a level change post an Event
    (reason: the Rule that set the level) and notify its `spec.notify` channels on detached tasks
@@ -35,7 +35,7 @@ from budgetwarden.adapters.kube import Conflict, KubeError, NotFound, Ref
 from budgetwarden.adapters.mail import Mailer
 from budgetwarden.adapters.metrics import OperatorMetrics
 from budgetwarden.adapters.notify import Notifier
-from budgetwarden.core.budget.reading import budget_query, poll_result, stable_failure
+from budgetwarden.core.budget.reading import poll_result, stable_failure
 from budgetwarden.core.budget.slo_status import SLOPoll, slo_status_patch
 from budgetwarden.core.budget.snapshot import PollResult
 from budgetwarden.core.kernel import conventions as c
@@ -138,9 +138,9 @@ class Poller:
             )
 
     async def _read(self, now: datetime) -> PollResult:
-        """Every SLO's samples in one query; a failure makes a poll without data."""
+        """Every SLO's fresh samples, in two queries; a failure makes a poll without data."""
         try:
-            samples = await asyncio.to_thread(self.reader.query, budget_query(self.max_age))
+            samples = await asyncio.to_thread(self.reader.read_budget_series, self.max_age)
         except Exception as error:  # the adapter's PrometheusUnavailable, or a malformed answer
             logger.warning("Prometheus could not be read: %s", error)
             self.metrics.error("prometheus")

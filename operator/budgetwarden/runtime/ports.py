@@ -9,7 +9,7 @@ the real-cluster tests run the real adapters: `adapters.kube.Kube` is a `Cluster
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from budgetwarden.adapters.kube import Ref
@@ -17,15 +17,16 @@ from budgetwarden.core.budget.reading import Reading
 
 
 class BudgetSource(Protocol):
-    """Prometheus, as the poller reads it: one instant query at a time."""
+    """Prometheus, as the poller reads it: every SLO's budget series at once."""
 
     @property
     def queries_issued(self) -> int:
         """How many queries this source has run, for /metrics."""
         ...
 
-    def query(self, promql: str) -> Sequence[Reading]:
-        """Run one instant query; raise on any failure (the poller treats it as unavailable)."""
+    def read_budget_series(self, max_age: timedelta) -> Sequence[Reading]:
+        """Every SLO's budget samples younger than `max_age`; raise on any failure (the poller
+        treats it as unavailable)."""
         ...
 
 

@@ -1,7 +1,8 @@
-"""From one Prometheus answer to budget snapshots: the one query per poll and what it means.
+"""From Prometheus' answers to budget snapshots: the two queries per poll and what they mean.
 
-The poller runs `budget_query` once per poll for every SLO, and turns the samples (any object
-with labels, a Decimal value and a timestamp: the Prometheus adapter's `Sample`) into a
+The poller reads every SLO with `BUDGET_QUERY`, then asks at the same instant which of those
+samples are older than `max_age` (`stale_query`), drops them (`fresh`), and turns the rest (any
+object with labels, a Decimal value and a timestamp: the Prometheus adapter's `Sample`) into a
 `PollResult` with `poll_result`.
 
 Only the operator's own series are read: a sample counts when its labels are exactly those its
@@ -13,11 +14,14 @@ own series an SLO has one per metric and window; two (they can differ only in sl
 another rule writes in this SLO's name) make the whole SLO unknown for this poll
 (`duplicates`), never the larger or the newer value.
 
-Staleness is judged on Prometheus' clock only: the query keeps samples whose own timestamp is
-younger than `max_age` (`time() - timestamp(...)` is evaluated by Prometheus on the stored
-sample, so a recording rule that stopped evaluating drops out long before Prometheus's 5m
-lookback would hide it). The answer's sample times are Prometheus' evaluation time and are never
-compared with the operator's clock, which may differ from it by any amount.
+Staleness is judged on Prometheus' clock only: `stale_query` is evaluated at the time of the
+first answer and keeps the series whose stored sample is at least `max_age` old (`time() -
+timestamp(...)` on the stored sample, so a recording rule that stopped evaluating drops out long
+before Prometheus's 5m lookback would hide it). The answers' sample times are Prometheus'
+evaluation time and are never compared with the operator's clock, which may differ from it by
+any amount. Two queries rather than one filtered with `and`: at 10,000 SLOs that set operation
+over every series cost Prometheus more than both selections together (docs/benchmarks.md,
+poll_cycle), and the second answer is empty while the rules evaluate.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Final, Protocol
+from typing import Final, Protocol, TypeVar
 
 from budgetwarden.core.budget.arithmetic import HUNDRED
 from budgetwarden.core.budget.snapshot import BudgetSnapshot, PollResult, SLORef
@@ -52,12 +56,31 @@ class Reading(Protocol):
     def timestamp(self) -> datetime: ...
 
 
-def budget_query(max_age: timedelta) -> str:
-    """The one query per poll: all SLOs' budget-left and burn-rate samples younger than max_age."""
+R = TypeVar("R", bound=Reading)
+
+
+# Every SLO's budget-left and burn-rate samples, selected by metric name.
+BUDGET_QUERY: Final = '{__name__=~"' + "|".join(_BUDGET_METRICS) + '"}'
+
+
+def stale_query(max_age: timedelta) -> str:
+    """The series of BUDGET_QUERY whose stored sample is at least max_age old, labelled alike."""
     seconds = max(max_age // timedelta(seconds=1), 1)
-    # One `and` per metric: timestamp() sees the stored sample time only on a bare selector.
-    parts = [f"({m} and (time() - timestamp({m}) < {seconds}))" for m in _BUDGET_METRICS]
+    # timestamp() sees the stored sample time only on a bare selector, and drops the metric
+    # name, which label_replace puts back so a stale series has the same labels as its sample.
+    parts = [
+        f'label_replace(time() - timestamp({m}) >= {seconds}, "__name__", "{m}", "", "")'
+        for m in _BUDGET_METRICS
+    ]
     return " or ".join(parts)
+
+
+def fresh(samples: list[R], stale: Iterable[Reading]) -> list[R]:
+    """`samples` without the series `stale` names (matched on every label)."""
+    old = {frozenset(item.labels.items()) for item in stale}
+    if not old:
+        return samples
+    return [sample for sample in samples if frozenset(sample.labels.items()) not in old]
 
 
 @dataclass

@@ -1,0 +1,98 @@
+"""The poller's read on a real Prometheus: a sample older than max_age is left out, on
+Prometheus' clock, and the read takes two queries however many SLOs there are.
+
+The target exposes the series the rules would record, some with explicit timestamps in the past
+(Prometheus stores a scraped sample at the time the exposition gives, and writes no staleness
+marker for such a series), so a sample of a known age is still within Prometheus' 5m lookback:
+exactly what a recording rule that stopped evaluating leaves behind.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
+from budgetwarden.core.kernel import conventions as c
+from operator_support import wait_for
+
+pytestmark = pytest.mark.promtool
+
+MAX_AGE = timedelta(seconds=90)
+# Seconds behind the scrape each SLO's budget sample is stamped with (None: the scrape's time).
+AGES = {"current": None, "young": 30, "old": 150}
+
+
+def exposition() -> str:
+    """Each SLO's budget, stamped AGES seconds back, and a current 1h burn rate."""
+    now_ms = int(time.time() * 1000)
+    lines = []
+    for name, age in AGES.items():
+        labels = f'slo_namespace="shop",slo_name="{name}",slo_service="checkout"'
+        stamp = "" if age is None else f" {now_ms - age * 1000}"
+        lines.append(f"{c.METRIC_BUDGET_REMAINING}{{{labels}}} 0.5{stamp}")
+        lines.append(f'{c.METRIC_BURN_RATE}{{{labels},slo_window="1h"}} 2')
+    return "\n".join(lines) + "\n"
+
+
+class Exposition(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = exposition().encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(name="reader")
+def reader_fixture(prometheus_factory: Any) -> Iterator[PrometheusReader]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Exposition)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    scrape = {
+        "job_name": "recorded",
+        "honor_labels": True,
+        "scrape_interval": "1s",
+        "static_configs": [{"targets": [f"127.0.0.1:{server.server_address[1]}"]}],
+        # stored as the rules' outputs are: without the target's labels
+        "metric_relabel_configs": [{"action": "labeldrop", "regex": "job|instance"}],
+    }
+    prometheus = prometheus_factory(scrape_configs=[scrape])
+    try:
+        yield PrometheusReader(PrometheusSettings(prometheus.url))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def budgets(samples: list[Any]) -> set[str]:
+    return {s.labels[c.PROM_LABEL_SLO] for s in samples if s.labels["__name__"].endswith("ratio")}
+
+
+def test_a_budget_sample_older_than_max_age_is_left_out_and_the_rest_are_read(
+    reader: PrometheusReader,
+) -> None:
+    # every series is within the 5m lookback, so a bare selector returns all six
+    wait_for("six series", lambda: len(reader.query("{slo_namespace='shop'}")) == 6, timeout=30)
+    before = reader.queries_issued
+    samples = reader.read_budget_series(MAX_AGE)
+    assert reader.queries_issued - before == 2
+    assert budgets(samples) == {"current", "young"}
+    burning = {s.labels[c.PROM_LABEL_SLO] for s in samples if c.PROM_LABEL_WINDOW in s.labels}
+    assert burning == set(AGES)
+    # with a max_age longer than the oldest sample nothing is left out
+    assert budgets(reader.read_budget_series(timedelta(minutes=4))) == set(AGES)
+
+
+def test_a_read_of_nothing_recorded_is_one_query(prometheus_factory: Any) -> None:
+    reader = PrometheusReader(PrometheusSettings(prometheus_factory().url))
+    assert reader.read_budget_series(MAX_AGE) == []
+    assert reader.queries_issued == 1
