@@ -45,7 +45,10 @@ from bench.rule_cost_rules import budgetwarden_rules, sloth_binary, sloth_rules
 from budgetwarden_dev.devenv import PrometheusProcess
 from budgetwarden_dev.devenv.processes import free_port
 
-TOOLS = ("budgetwarden", "Sloth")
+# budgetwarden's rules as generated, then without the alerts Sloth has no counterpart for (budget
+# low, service down, absent data: bench.specs.ONLY_BURN_ALERTS), then Sloth's.
+BURN_ONLY = "budgetwarden burn-only"
+TOOLS = ("budgetwarden", BURN_ONLY, "Sloth")
 INTERVAL = 30.0  # seconds: scrape and evaluation
 WARMUP_ITERATIONS = 2  # evaluations of every group before measuring
 SCENARIOS = ("fresh", "backfilled")
@@ -149,6 +152,7 @@ def write_rules(root: Path, count: int) -> dict[str, Path]:
     cases = specs.cases(count)
     folders = {tool: root / f"{tool}-{count}" for tool in TOOLS}
     budgetwarden_rules(cases, folders["budgetwarden"])
+    budgetwarden_rules(cases, folders[BURN_ONLY], only_burn_alerts=True)
     sloth_rules(cases, folders["Sloth"], sloth_binary())
     return folders
 

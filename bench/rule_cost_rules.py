@@ -32,10 +32,14 @@ from budgetwarden_dev.devenv.binaries import repo_root
 _RANGE_READ = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_:]*)(?:\{[^}]*\})?\[")
 
 
-def budgetwarden_rules(cases: list[specs.SLOCase], folder: Path) -> None:
-    """Write the rule file rules-sync would write for each case (scrape and evaluation 30 s)."""
+def budgetwarden_rules(
+    cases: list[specs.SLOCase], folder: Path, only_burn_alerts: bool = False
+) -> None:
+    """Write the rule file rules-sync would write for each case (scrape and evaluation 30 s);
+    `only_burn_alerts`: with the page and ticket alerts only, as Sloth's rules have."""
     folder.mkdir(parents=True)
-    slos = [parse_slo(yaml.safe_load(specs.budgetwarden_yaml(case))) for case in cases]
+    texts = [specs.budgetwarden_yaml(case, only_burn_alerts) for case in cases]
+    slos = [parse_slo(yaml.safe_load(text)) for text in texts]
     files = desired_files([build_prometheus_rule(slo, RuleOptions()) for slo in slos])
     for name, content in files.items():
         (folder / name).write_text(content)

@@ -45,13 +45,13 @@ def _row(size: int, tool: str, runs: list[Run]) -> list[str]:
     ]  # fmt: skip
 
 
-def _ratio_row(size: int, ours: list[Run], theirs: list[Run]) -> list[str]:
+def _ratio_row(size: int, tool: str, ours: list[Run], theirs: list[Run]) -> list[str]:
     a, b = _pooled(ours), _pooled(theirs)
 
     def ratio(key: str) -> str:
         return f"{a[key] / b[key]:.2f}" if b[key] else "-"
 
-    return [f"{size:,}", "budgetwarden/Sloth", ratio("rules"), ratio("evaluation"), "",
+    return [f"{size:,}", f"{tool}/Sloth", ratio("rules"), ratio("evaluation"), "",
             ratio("cpu"), ratio("head"), ratio("rss"), "", "", ""]  # fmt: skip
 
 
@@ -60,7 +60,11 @@ def print_scenario(title: str, results: dict[int, dict[str, list[Run]]], plan: P
     rows = []
     for size, by_tool in results.items():
         rows += [_row(size, tool, runs) for tool, runs in by_tool.items()]
-        rows.append(_ratio_row(size, by_tool["budgetwarden"], by_tool["Sloth"]))
+        rows += [
+            _ratio_row(size, tool, runs, by_tool["Sloth"])
+            for tool, runs in by_tool.items()
+            if tool != "Sloth"
+        ]
     print_table(
         f"{title}: Prometheus 2.42, scrape and evaluation every 30 s, "
         f"{plan.runs} run(s) x {plan.cycles} cycles per row",

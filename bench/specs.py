@@ -94,8 +94,17 @@ def _ratio_queries(case: SLOCase) -> tuple[str, str, str]:
     return errors, good, total
 
 
-def budgetwarden_yaml(case: SLOCase) -> str:
-    """The case as a budgetwarden SLO resource."""
+# The alerts Sloth's rules have no counterpart for, turned off for a like-for-like comparison.
+ONLY_BURN_ALERTS = (
+    "    budgetLow: {disabled: true}\n"
+    "    serviceDown: {disabled: true}\n"
+    "    metricsAbsent: {disabled: true}\n"
+)
+
+
+def budgetwarden_yaml(case: SLOCase, only_burn_alerts: bool = False) -> str:
+    """The case as a budgetwarden SLO resource; with `only_burn_alerts`, without the alerts
+    beyond the page and the ticket (ONLY_BURN_ALERTS)."""
     errors, good, total = _ratio_queries(case)
     if case.kind == "errors":
         indicator = f"    ratio:\n      errors: {errors}\n      total: {total}\n"
@@ -111,10 +120,12 @@ def budgetwarden_yaml(case: SLOCase) -> str:
     alerting = ""
     if case.labelled:
         alerting = (
-            "  alerting:\n    labels:\n      team: team-" + case.service[-1] + "\n"
+            "    labels:\n      team: team-" + case.service[-1] + "\n"
             "    page:\n      labels:\n        severity: P1\n"
             "    ticket:\n      labels:\n        severity: P3\n"
         )
+    alerting += ONLY_BURN_ALERTS if only_burn_alerts else ""
+    alerting = "  alerting:\n" + alerting if alerting else ""
     return (
         "apiVersion: budgetwarden.io/v1alpha1\nkind: SLO\nmetadata:\n"
         f"  name: {case.name}\n  namespace: bench\n  labels:\n    team: team-{case.service[-1]}\n"
