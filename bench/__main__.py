@@ -10,6 +10,7 @@ MODULES = [
     "bench.generation",
     "bench.operator_scale",
     "bench.poll_cycle",
+    "bench.poll_query",
     "bench.reaction",
     "bench.admission_latency",
     "bench.rule_cost",
