@@ -10,17 +10,16 @@ none): every recorded burn rate and budget has one right value, worked out here 
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 
+from budget_support import TextTarget
 from budgetwarden.core.kernel.conventions import METRIC_BURN_RATE
 from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.slo.rulefiles import rule_file_content
@@ -131,37 +130,22 @@ def rule_file() -> str:
     return rule_file_content({"spec": {"groups": groups}})
 
 
-class ConstantTarget:
+class ConstantTarget(TextTarget):
     """A /metrics endpoint serving every case's series, counted from when it started."""
 
     def __init__(self) -> None:
         started = time.time()
 
-        class Exposition(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                elapsed = time.time() - started
-                lines = [line for case in CASES for line in case.exposition(elapsed)]
-                body = ("\n".join(lines) + "\n").encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.end_headers()
-                self.wfile.write(body)
+        def render() -> str:
+            elapsed = time.time() - started
+            return "\n".join(line for case in CASES for line in case.exposition(elapsed)) + "\n"
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Exposition)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        super().__init__(render)
 
     def scrape_config(self) -> dict[str, Any]:
         # honor_labels: each case's job label stays as exposed, as the SLO selectors expect
-        address = f"127.0.0.1:{self._server.server_address[1]}"
-        targets = [{"targets": [address]}]
+        targets = [{"targets": [self.address]}]
         return {"job_name": "compat", "honor_labels": True, "static_configs": targets}
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def query(url: str, promql: str, dedup: bool = True) -> list[dict[str, Any]]:

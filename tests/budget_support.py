@@ -81,6 +81,35 @@ class RecordedSeries:
         self.server.server_close()
 
 
+class TextTarget:
+    """A /metrics endpoint serving what `render()` returns at each scrape, in the text format."""
+
+    def __init__(self, render: Callable[[], str]) -> None:
+        class Exposition(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                body = render().encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Exposition)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def address(self) -> str:
+        """host:port for a scrape config."""
+        return f"127.0.0.1:{self._server.server_address[1]}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
 def _exposition(registry: CollectorRegistry) -> type[BaseHTTPRequestHandler]:
     """Serves the registry in the classic text format whatever the scraper asks for.
 

@@ -9,15 +9,14 @@ exactly what a recording rule that stopped evaluating leaves behind.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from budget_support import TextTarget
 from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
 from budgetwarden.core.kernel import conventions as c
 from operator_support import wait_for
@@ -41,27 +40,14 @@ def exposition() -> str:
     return "\n".join(lines) + "\n"
 
 
-class Exposition(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = exposition().encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(name="reader")
 def reader_fixture(prometheus_factory: Any) -> Iterator[PrometheusReader]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Exposition)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    target = TextTarget(exposition)
     scrape = {
         "job_name": "recorded",
         "honor_labels": True,
         "scrape_interval": "1s",
-        "static_configs": [{"targets": [f"127.0.0.1:{server.server_address[1]}"]}],
+        "static_configs": [{"targets": [target.address]}],
         # stored as the rules' outputs are: without the target's labels
         "metric_relabel_configs": [{"action": "labeldrop", "regex": "job|instance"}],
     }
@@ -69,8 +55,7 @@ def reader_fixture(prometheus_factory: Any) -> Iterator[PrometheusReader]:
     try:
         yield PrometheusReader(PrometheusSettings(prometheus.url))
     finally:
-        server.shutdown()
-        server.server_close()
+        target.close()
 
 
 def budgets(samples: list[Any]) -> set[str]:
