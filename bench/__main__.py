@@ -9,10 +9,12 @@ import sys
 MODULES = [
     "bench.generation",
     "bench.operator_scale",
+    "bench.operator_memory",
     "bench.poll_cycle",
     "bench.poll_query",
     "bench.reaction",
     "bench.admission_latency",
+    "bench.admission_profile",
     "bench.rule_cost",
 ]
 

@@ -10,7 +10,8 @@ exists, when every SLO reports Ready=True and when every SLO carries the poller'
 MetricsAvailable condition. Last, the largest number of SLOs is created in a second namespace
 while no operator watches it, and an operator started for it: the start-up path, everything at
 once. After each row settles, the operator's CPU over a minute of steady polling, its RSS
-(/proc VmRSS) and peak (VmHWM).
+(/proc VmRSS) and peak (VmHWM), and how many
+lines of its log report an HTTP 409 Conflict.
 """
 
 from __future__ import annotations
@@ -118,8 +119,13 @@ def measured(
     return [
         what, applied, took["rules"], took["ready"], took["polled"], f"{busy:.1f} s",
         f"{per_minute:.1f} s/min", f"{operator.status('VmRSS') / MB:.0f} MB",
-        f"{operator.status('VmHWM') / MB:.0f} MB", load_average(),
+        f"{operator.status('VmHWM') / MB:.0f} MB", str(conflicts(operator)), load_average(),
     ]  # fmt: skip
+
+
+def conflicts(operator: OperatorProcess) -> int:
+    """The operator's log lines about an HTTP 409: a write that lost to another writer."""
+    return sum("HTTP 409" in line for line in operator.log.read_text(errors="replace").splitlines())
 
 
 def operator_args(namespace: str, prometheus: PrometheusProcess) -> list[str]:
@@ -207,6 +213,7 @@ def main() -> int:
             "CPU settled",
             "RSS after",
             "peak RSS",
+            "409s",
             "machine",
         ],
         rows,

@@ -12,8 +12,14 @@ from typing import Any
 import pytest
 
 from budget_status_support import MAX_AGE, NOW, slo, snapshot
-from budgetwarden.core.budget.slo_status import SLOPoll, slo_status_patch
+from budgetwarden.core.budget.slo_status import (
+    BudgetTerms,
+    SLOPoll,
+    handler_recorded,
+    slo_status_patch,
+)
 from budgetwarden.core.budget.snapshot import BudgetSnapshot
+from budgetwarden.core.budget.status_model import SLOStatus
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.kernel.wire import merge_apply, merge_diff
 from budgetwarden.core.policy.decide import Decision, decide
@@ -42,6 +48,29 @@ class History:
         if patch is not None:
             self.patches.append(patch)
             self.status = merge_apply(self.status, patch)
+
+
+@pytest.mark.parametrize(
+    ("status", "generation", "recorded"),
+    [
+        ({}, 1, False),  # new: its handler has not run yet
+        ({"observedGeneration": 1}, 2, False),  # a new spec its handler has not recorded
+        ({"observedGeneration": 2}, 2, True),
+    ],
+)
+def test_the_poller_writes_once_the_handler_recorded_the_generation(
+    status: dict[str, Any], generation: int, recorded: bool
+) -> None:
+    assert handler_recorded(SLOStatus.read(status), generation) is recorded
+
+
+@pytest.mark.parametrize("found", [snapshot("63.2", w1h="1.2", w5m="0.4"), None])
+def test_the_budget_terms_the_registry_keeps_write_what_the_parsed_slo_writes(
+    found: BudgetSnapshot | None,
+) -> None:
+    poll = SLOPoll(found, None, NOW, MAX_AGE, timedelta(minutes=10), generation=3)
+    parsed = slo("99.9", "7d")
+    assert slo_status_patch({}, BudgetTerms.of(parsed), poll) == slo_status_patch({}, parsed, poll)
 
 
 def later(seconds: int) -> datetime:

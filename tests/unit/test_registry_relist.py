@@ -17,12 +17,13 @@ import yaml
 
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.runtime.registry import Key, Registry
-from budgetwarden.runtime.relist import Relister
+from budgetwarden.runtime.relist import FREEZE_PLURALS, Relister
 from budgetwarden.runtime.settings import WatchScope
 from operator_support import EXAMPLES
 from runtime_fakes import FakeCluster
 
 POLICY = yaml.safe_load((EXAMPLES / "05-policy.yaml").read_text())
+SLO = yaml.safe_load((EXAMPLES / "01-availability-ratio.yaml").read_text())
 EXCEPTION = yaml.safe_load((EXAMPLES / "06-freeze-exception.yaml").read_text())
 
 
@@ -81,6 +82,19 @@ def test_entries_an_event_changed_during_the_listing_and_other_namespaces_stay()
     assert dropped_added == (0, 0)
     assert sorted(registry.exceptions) == [Key("elsewhere", "x"), Key("shop", "new"),
                                            Key("shop", "old")]  # fmt: skip
+
+
+def test_the_admission_role_lists_policies_and_exceptions_and_no_slo() -> None:
+    cluster = FakeCluster()
+    cluster.create(c.PLURAL_SLO, named(SLO, "checkout-availability"))
+    cluster.create(c.PLURAL_POLICY, named(POLICY, "payments"))
+    registry = Registry()
+    relister = Relister(
+        registry, cluster, WatchScope(("shop",)), timedelta(minutes=5), FREEZE_PLURALS
+    )
+    counts = asyncio.run(relister.relist())
+    assert counts == {c.PLURAL_POLICY: (0, 1), c.PLURAL_EXCEPTION: (0, 0)}
+    assert (registry.slos, list(registry.policies)) == ({}, [Key("shop", "payments")])
 
 
 def test_without_a_known_scope_a_relist_covers_the_namespaces_seen() -> None:

@@ -3,8 +3,9 @@
 The same code runs against the real adapters in tests/integration/test_poller.py; here each
 poll takes milliseconds, so the rules of the loop are checked one by one: one query per poll,
 status written once and then not again, every status write carrying the resourceVersion it was
-computed from, Prometheus down holding the level, a failing enforcer keeping what was held,
-only the rules' own series read (one per SLO and window), and samples dated by Prometheus' clock.
+computed from, no status written before the SLO's handler recorded its generation, Prometheus
+down holding the level, a failing enforcer keeping what was held, only the rules' own series
+read (one per SLO and window), and samples dated by Prometheus' clock.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from typing import Any
 import pytest
 import yaml
 
+from budgetwarden.adapters.kube import Ref
 from budgetwarden.adapters.metrics import OperatorMetrics
 from budgetwarden.adapters.notify import Notifier
+from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.policy.decide import Decision
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy
@@ -48,9 +51,12 @@ class Loop:
             max_age=timedelta(minutes=5), status_refresh=timedelta(minutes=10), **extra,
         )  # fmt: skip
 
-    def add(self, plural: str, example: str) -> None:
-        """Create an example resource and deliver its watch event."""
+    def add(self, plural: str, example: str, *, handled: bool = True) -> None:
+        """Create an example resource and deliver its watch event; an SLO `handled` carries the
+        observedGeneration its handler records."""
         resource = yaml.safe_load((EXAMPLES / example).read_text())
+        if plural == "slos" and handled:
+            resource["status"] = {"observedGeneration": 1}
         self.registry.observe(plural, None, self.cluster.create(plural, resource))
 
     def poll(self, *, watch: bool = True) -> None:
@@ -118,6 +124,28 @@ def test_a_status_computed_from_a_stale_read_is_not_written(loop: Loop) -> None:
     loop.watch()  # the watch brings the new resourceVersion: now it is written
     loop.poll()
     assert loop.status("slos", SLO)["errorBudget"]["remainingPercent"] == "63.2"
+
+
+def test_an_slo_its_handler_has_not_recorded_gets_no_status_from_the_poller() -> None:
+    loop = Loop()
+    loop.add("slos", "01-availability-ratio.yaml", handled=False)
+    loop.source.budget(NS, SLO, "0.632", NOW, w1h="1.2")
+    loop.poll()
+    assert loop.cluster.status_writes == []
+    # the handler records generation 1: the next poll writes the budget
+    stored = loop.cluster.get("slos", NS, SLO)
+    ref = Ref(c.GROUP, c.VERSION, c.PLURAL_SLO, NS, SLO)
+    loop.cluster.patch_status(ref, {"observedGeneration": 1}, stored["metadata"]["resourceVersion"])
+    loop.watch()
+    loop.poll()
+    assert loop.status("slos", SLO)["errorBudget"]["remainingPercent"] == "63.2"
+    # a new spec (generation 2) waits for its handler again
+    loop.cluster.objects[("slos", NS, SLO)]["metadata"]["generation"] = 2
+    loop.source.budget(NS, SLO, "0.5", NOW, w1h="1.2")
+    writes = len(loop.cluster.status_writes)
+    loop.watch()
+    loop.poll()
+    assert len(loop.cluster.status_writes) == writes
 
 
 def test_a_policy_freezes_announces_once_and_holds_while_prometheus_is_down(loop: Loop) -> None:

@@ -17,6 +17,7 @@ import kopf
 
 import budgetwarden.handlers  # noqa: F401 - importing registers the handlers with kopf
 from budgetwarden.core.kernel.errors import SpecError
+from budgetwarden.handlers.startup import ADMISSION_ROLE
 from budgetwarden.runtime import config as cfg
 from budgetwarden.runtime.settings import ADMISSION_MODES, ROLES, ConfigError, WatchScope
 
@@ -102,5 +103,6 @@ def run(args: argparse.Namespace) -> int:
         peering_name=args.peering,
         liveness_endpoint=args.liveness,
         memo=kopf.Memo(config=config),
+        registry=None if config.controls else ADMISSION_ROLE,  # None: every handler
     )
     return 0

@@ -18,6 +18,9 @@ Decisions, with their reasons:
 - kopf's bookkeeping lives in annotations under our group, never in status: the CRD's status
   schema is strict, and the last-handled configuration is what makes restarts quiet.
 - No finalizer (see handlers/slo.py): deletes never hang on a stopped operator.
+- At most `WORKER_LIMIT` objects of a kind in work at once, so that a start-up with thousands
+  of objects waiting holds their events, not thousands of handlers in progress. A handler that
+  waits out a retry delay keeps its place meanwhile.
 - A configuration that cannot be used stops the operator (PermanentError) with one line naming
   the flag or variable; a part that cannot start yet (API server, port) is retried.
 """
@@ -40,6 +43,18 @@ from budgetwarden.runtime.settings import ConfigError
 WATCH_SERVER_TIMEOUT_SECONDS = 300
 WATCH_CLIENT_TIMEOUT_SECONDS = 330
 START_RETRY_SECONDS = 10
+# The handlers `budgetwarden run --role admission` runs (cli/run.py hands it to kopf): start-up,
+# login, clean-up, and tracking policies and exceptions. kopf watches the kinds its registry has
+# handlers for, so with this one that role's process never watches SLOs, workloads or rules,
+# whose events (thousands a poll at 10,000 SLOs) every other handler would only filter out.
+ADMISSION_ROLE = kopf.OperatorRegistry()
+# kopf runs one worker task per object with events to handle, per resource kind, and without a
+# limit starts one for every object of a listing at once: with 10,000 SLOs waiting, 10,000
+# workers each held their object, their handler's state and their queue while the handlers
+# went through kopf's few threads one by one (about 75 kB each). Beyond the limit an object's
+# events wait in its queue. Enough to keep the threads busy: a worker stays 5 s after its last
+# event, and handlers finish a few dozen objects a second.
+WORKER_LIMIT = 500
 
 
 def operator_of(memo: Any) -> Operator:
@@ -57,6 +72,7 @@ def controls(memo: Any, **_: Any) -> bool:
     return not isinstance(operator, Operator) or operator.config.controls
 
 
+@kopf.on.startup(registry=ADMISSION_ROLE)
 @kopf.on.startup()
 async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: Logger, **_: Any) -> None:
     """Apply budgetwarden's kopf settings, build the operator once, and start it."""
@@ -71,6 +87,7 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, logger: Logger
         raise kopf.TemporaryError(str(error), delay=START_RETRY_SECONDS) from error
 
 
+@kopf.on.login(registry=ADMISSION_ROLE)
 @kopf.on.login()
 def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
     """kopf connects exactly as our client does (one credential lookup, see Kube)."""
@@ -86,6 +103,7 @@ def login(memo: kopf.Memo, **_: Any) -> kopf.ConnectionInfo:
     )
 
 
+@kopf.on.cleanup(registry=ADMISSION_ROLE)
 @kopf.on.cleanup()
 async def stop(memo: kopf.Memo, **_: Any) -> None:
     """Stop the operator's tasks and servers and release the API connection pool."""
@@ -105,6 +123,7 @@ def _configure(settings: kopf.OperatorSettings) -> None:
         prefix=c.KOPF_ANNOTATION_PREFIX, key=c.KOPF_DIFFBASE_KEY
     )
     settings.persistence.finalizer = f"{c.GROUP}/finalizer"
+    settings.queueing.worker_limit = WORKER_LIMIT
     settings.watching.server_timeout = WATCH_SERVER_TIMEOUT_SECONDS
     settings.watching.client_timeout = WATCH_CLIENT_TIMEOUT_SECONDS
 

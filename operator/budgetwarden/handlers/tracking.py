@@ -12,7 +12,7 @@ from typing import Any
 import kopf
 
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.handlers.startup import operator_of
+from budgetwarden.handlers.startup import ADMISSION_ROLE, controls, operator_of
 
 
 class _QuietTracking(logging.Filter):
@@ -27,18 +27,23 @@ class _QuietTracking(logging.Filter):
 logging.getLogger("kopf.objects").addFilter(_QuietTracking())
 
 
-@kopf.on.event(c.GROUP, c.VERSION, c.PLURAL_SLO)
+# Not in the admission role (not in ADMISSION_ROLE, and filtered out under `kopf run`): admission
+# reads policies and exceptions only, and with thousands of SLOs the poller's status writes are a
+# stream of events it would parse for nothing.
+@kopf.on.event(c.GROUP, c.VERSION, c.PLURAL_SLO, when=controls)
 async def track_slo(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Keep the registry's SLO entry current."""
+    """Keep the registry's SLO entry current (the processes that poll read it)."""
     operator_of(memo).registry.observe(c.PLURAL_SLO, type, body)
 
 
+@kopf.on.event(c.GROUP, c.VERSION, c.PLURAL_POLICY, registry=ADMISSION_ROLE)
 @kopf.on.event(c.GROUP, c.VERSION, c.PLURAL_POLICY)
 async def track_policy(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Keep the registry's ErrorBudgetPolicy entry current."""
     operator_of(memo).registry.observe(c.PLURAL_POLICY, type, body)
 
 
+@kopf.on.event(c.GROUP, c.VERSION, c.PLURAL_EXCEPTION, registry=ADMISSION_ROLE)
 @kopf.on.event(c.GROUP, c.VERSION, c.PLURAL_EXCEPTION)
 async def track_exception(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Keep the registry's FreezeException entry current."""

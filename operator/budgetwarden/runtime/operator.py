@@ -15,7 +15,8 @@ the Kubernetes connection; handlers reach it through the memo (`operator_of`). I
 - admission, by the mode the config chose: the webhook server, or VAP mode's policies and their
   params sync, or nothing.
 The config's role may split one operator into two processes: `controller` runs everything but the
-webhook server, `admission` only the registry, its listings, /readyz and the webhook server.
+webhook server, `admission` only the registry (policies and exceptions: admission reads no SLO),
+its listings, /readyz and the webhook server.
 `start` brings them up in that order (the webhook server only after the first listing, so it
 never answers from an empty registry) and may be called again after a failure (kopf retries the
 start-up hook): a part already running is left as it is. `stop` ends them in reverse.
@@ -45,7 +46,7 @@ from budgetwarden.runtime.enforcer import Enforcer
 from budgetwarden.runtime.leader import Elector
 from budgetwarden.runtime.poller import Poller
 from budgetwarden.runtime.registry import Registry
-from budgetwarden.runtime.relist import Relister
+from budgetwarden.runtime.relist import FREEZE_PLURALS, PLURALS, Relister
 from budgetwarden.runtime.reporting import Logger
 from budgetwarden.runtime.settings import BudgetLoopConfig, ConfigError, levels_text
 from budgetwarden.runtime.vap_sync import ParamsSync, install
@@ -82,7 +83,9 @@ class Operator:
         self.views = FreezeViews(self.registry, runbooks)  # built in kopf's loop, as views are
         self.drift = DriftWatch(self.registry, self.kube, leading=self.leading, runbooks=runbooks)
         interval = self.config.replicas.relist_interval
-        self.relister = Relister(self.registry, self.kube, self.config.watch, interval)
+        # The admission role reads no SLO: listing and parsing thousands would only cost it
+        kinds = PLURALS if self.config.controls else FREEZE_PLURALS
+        self.relister = Relister(self.registry, self.kube, self.config.watch, interval, kinds)
 
     def leading(self) -> bool:
         """Whether this replica holds the Lease (and so polls, enforces, syncs params)."""

@@ -12,7 +12,9 @@ so fast tests run whole polls against fakes. One poll:
    records), enforce (the `Enforcer` seam), record status, and on a level change post an Event
    (reason: the Rule that set the level) and notify its `spec.notify` channels on detached tasks
    (runtime/notifications.py), which also remind while a freeze lasts.
-3. Per SLO: write status.errorBudget and conditions when they changed (core.budget.slo_status).
+3. Per SLO: write status.errorBudget and conditions when they changed (core.budget.slo_status),
+   once the SLO handler has recorded the SLO's generation (`handler_recorded`): at start-up the
+   handlers' writes go first instead of conflicting with the poll's.
 4. Update /metrics.
 Policies go first, so a freeze never waits behind a thousand SLO status writes. A poll never
 raises: each failure is logged, counted in budgetwarden_poll_errors_total{stage}, and the next
@@ -36,7 +38,7 @@ from budgetwarden.adapters.mail import Mailer
 from budgetwarden.adapters.metrics import OperatorMetrics
 from budgetwarden.adapters.notify import Notifier
 from budgetwarden.core.budget.reading import poll_result, stable_failure
-from budgetwarden.core.budget.slo_status import SLOPoll, slo_status_patch
+from budgetwarden.core.budget.slo_status import SLOPoll, handler_recorded, slo_status_patch
 from budgetwarden.core.budget.snapshot import PollResult
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.levels import Level
@@ -235,6 +237,8 @@ class Poller:
         for entry in list(self.registry.slos.values()):
             if entry.model is None:
                 continue  # an invalid spec has no rules, so no series; its handler reports it
+            if not handler_recorded(entry.slo_status, entry.generation):
+                continue  # its handler writes first; the next poll writes after it
             poll = SLOPoll(
                 snapshot=result.snapshots.get(entry.key),
                 failure=result.failure,

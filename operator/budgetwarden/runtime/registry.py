@@ -7,7 +7,9 @@ before kopf starts watching.
 
 Everything is read from the wire once, when an event arrives: each entry is a `Tracked` snapshot
 of one object with its parsed spec (None with the problem when the spec does not parse), its
-typed status (`SLOStatus`, `PolicyStatus`), labels and resourceVersion. The raw status is kept
+typed status (`SLOStatus`, `PolicyStatus`), labels and resourceVersion. Of an SLO's spec only the
+`BudgetTerms` its status is computed from are kept: the poller needs no more, and with ten
+thousand SLOs the whole parsed specs would take some 70 MB. The raw status is kept
 beside the typed one only to compute the next merge patch against what the API server holds.
 Watch handlers and readers all run on kopf's event loop, so the registry is never changed from
 another thread while it is read.
@@ -29,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
+from budgetwarden.core.budget.slo_status import BudgetTerms
 from budgetwarden.core.budget.snapshot import SLORef
 from budgetwarden.core.budget.status_model import SLOStatus
 from budgetwarden.core.freeze.exception_spec import FreezeException, parse_exception
@@ -37,13 +40,13 @@ from budgetwarden.core.kernel.errors import SpecError
 from budgetwarden.core.policy.selectors import selector_matches
 from budgetwarden.core.policy.spec import ErrorBudgetPolicy, parse_policy
 from budgetwarden.core.policy.status_model import PolicyStatus
-from budgetwarden.core.slo.spec import SLO, parse_slo
+from budgetwarden.core.slo.spec import parse_slo
 
 ModelT = TypeVar("ModelT")
 Key = SLORef  # (namespace, name) of any namespaced object, ordered
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Tracked(Generic[ModelT]):
     """One object as its last watch event showed it."""
 
@@ -63,6 +66,11 @@ class Tracked(Generic[ModelT]):
         """The status of a tracked ErrorBudgetPolicy, as read when its event arrived."""
         return self.read if isinstance(self.read, PolicyStatus) else PolicyStatus.read(self.status)
 
+    @property
+    def slo_status(self) -> SLOStatus:
+        """The status of a tracked SLO, as read when its event arrived."""
+        return self.read if isinstance(self.read, SLOStatus) else SLOStatus.read(self.status)
+
     def involved(self) -> dict[str, Any]:
         """The object as an Event's involvedObject needs it."""
         return {
@@ -81,7 +89,7 @@ class Tracked(Generic[ModelT]):
 class Registry:
     """SLOs, policies and exceptions by (namespace, name); `changes` counts every update."""
 
-    slos: dict[Key, Tracked[SLO]] = field(default_factory=dict)
+    slos: dict[Key, Tracked[BudgetTerms]] = field(default_factory=dict)
     policies: dict[Key, Tracked[ErrorBudgetPolicy]] = field(default_factory=dict)
     exceptions: dict[Key, Tracked[FreezeException]] = field(default_factory=dict)
     changes: int = 0
@@ -111,7 +119,7 @@ class Registry:
     def seed_slos(self, namespace: str, bodies: Iterable[Mapping[str, Any]]) -> None:
         """Add listed SLOs of `namespace` that no event has delivered (or deleted) yet."""
         for body in bodies:
-            tracked = _tracked(body, c.KIND_SLO, parse_slo)
+            tracked = _tracked(body, c.KIND_SLO, slo_terms)
             gone = (namespace, tracked.uid) in self._deleted
             if tracked.key not in self.slos and not gone:
                 self.slos[tracked.key] = tracked
@@ -165,7 +173,7 @@ class Registry:
         if entry is not None:
             table[key] = replace(entry, status=status, read=_read_status(entry.kind, status))
 
-    def selected_slos(self, policy: ErrorBudgetPolicy) -> list[Tracked[SLO]]:
+    def selected_slos(self, policy: ErrorBudgetPolicy) -> list[Tracked[BudgetTerms]]:
         """The SLOs in the policy's namespace its sloSelector matches, by name."""
         namespace, selector = policy.metadata.namespace, policy.spec.slo_selector
         return sorted(
@@ -195,12 +203,17 @@ class Registry:
 
     def _table(self, plural: str) -> tuple[dict[Key, Any], str, Callable[..., Any]]:
         if plural == c.PLURAL_SLO:
-            return self.slos, c.KIND_SLO, parse_slo
+            return self.slos, c.KIND_SLO, slo_terms
         if plural == c.PLURAL_POLICY:
             return self.policies, c.KIND_POLICY, parse_policy
         if plural == c.PLURAL_EXCEPTION:
             return self.exceptions, c.KIND_EXCEPTION, parse_exception
         raise ValueError(f"not a budgetwarden resource: {plural}")
+
+
+def slo_terms(resource: Mapping[str, Any]) -> BudgetTerms:
+    """An SLO's budget terms; SpecError when its spec does not parse."""
+    return BudgetTerms.of(parse_slo(resource))
 
 
 def _tracked(body: Mapping[str, Any], kind: str, parse: Callable[..., Any]) -> Tracked[Any]:

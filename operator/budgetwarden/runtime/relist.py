@@ -6,7 +6,8 @@ revoked FreezeException or a deleted policy would stay in memory until a restart
 operator (runtime/operator.py) lists every kind through the kube adapter
 - once at start-up, before it serves admission or reports ready (`relist`), and
 - every `interval` after that (`run`), logging how many entries it dropped and added,
-and each listing replaces the kind's table in the watched namespaces (`Registry.replace`).
+and each listing replaces the kind's table in the watched namespaces (`Registry.replace`). The
+admission role lists only policies and exceptions (FREEZE_PLURALS): it never reads an SLO.
 
 Which namespaces: the `WatchScope` of `budgetwarden run` (-n names are listed one by one;
 globs and -A are listed cluster-wide and filtered). Under `kopf run -m budgetwarden.handlers`
@@ -31,6 +32,8 @@ from budgetwarden.runtime.settings import WatchScope
 
 log = logging.getLogger(__name__)
 PLURALS = (c.PLURAL_SLO, c.PLURAL_POLICY, c.PLURAL_EXCEPTION)
+# What a FreezeView reads: all the admission role keeps (its SLO watch handler is off too).
+FREEZE_PLURALS = (c.PLURAL_POLICY, c.PLURAL_EXCEPTION)
 
 
 @dataclass
@@ -41,10 +44,12 @@ class Relister:
     kube: Cluster
     scope: WatchScope | None
     interval: timedelta
+    plurals: tuple[str, ...] = PLURALS  # the kinds this process keeps
 
     async def relist(self) -> dict[str, tuple[int, int]]:
-        """One full listing of every kind: {plural: (dropped, added)}; KubeError if one fails."""
-        return {plural: await self._kind(plural) for plural in PLURALS}
+        """One full listing of every kind kept: {plural: (dropped, added)}; KubeError if one
+        fails."""
+        return {plural: await self._kind(plural) for plural in self.plurals}
 
     async def run(self) -> None:
         """Re-list every `interval` until cancelled; a failed listing is retried next time."""

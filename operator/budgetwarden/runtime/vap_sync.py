@@ -9,7 +9,7 @@ exceptions, and the failure policy come from the admission config). Then `Params
 kopf's loop and turns the registry (the policies' statuses the poller writes, the
 FreezeExceptions) into one params ConfigMap per namespace,
 through the same `freeze_view` the webhook reads:
-- on every registry change, checked each `tick`;
+- on every change of a policy or exception in the registry, checked each `tick`;
 - when an exception in the params expires (CEL has no clock: the params must drop it);
 - every `resync`, to restore params an administrator edited past the guard;
 and only while this replica leads (runtime/leader.py).
@@ -84,10 +84,12 @@ class ParamsSync:
         return expiry
 
     async def run(self) -> None:
-        """Sync on every registry change, when params go stale, and every `resync` in full."""
+        """Sync on every policy or exception change, when params go stale, and every `resync`."""
         seen, due, forced = -1, None, utcnow()
         while True:
-            now, changes = utcnow(), self.registry.changes
+            # policies and exceptions only: the params read nothing else, and with thousands of
+            # SLOs their status updates would rebuild every namespace's params each tick
+            now, changes = utcnow(), self.registry.freeze_changes
             if not self.leading():  # the leader writes; it rewrites everything on taking over
                 seen, self.applied = -1, {}
                 await asyncio.sleep(self.tick)

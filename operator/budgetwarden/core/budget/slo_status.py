@@ -12,6 +12,12 @@ poll and are not compared: `evaluatedAt` (when the shown values were read) and `
 (which counts only when it moves by more than `ETA_TOLERANCE_SHARE` of the time left, at least
 `ETA_MIN_TOLERANCE`). Both are refreshed whenever a patch goes out, and at the latest after
 `refresh_after`, so a steady SLO costs one status write per `refresh_after`, not one per poll.
+
+Who writes first? The SLO handler: the poller leaves an SLO's status alone until the handler
+has recorded the SLO's current generation (`handler_recorded`). Both write with the
+resourceVersion they read, so a poller write landing between the handler's read and its write
+made the handler's write conflict, and kopf ran the whole handler again; at start-up with
+thousands of SLOs queued that happened to nearly every one.
 """
 
 from __future__ import annotations
@@ -56,21 +62,45 @@ def fast_burn_window(slo: SLO) -> str:
     return format_duration(pages[0].long_window)
 
 
-def error_budget(slo: SLO, snapshot: BudgetSnapshot, now: datetime) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class BudgetTerms:
+    """What an SLO's status is computed from: its name, objective, window and fast-burn window.
+
+    The registry keeps these for the poller rather than the parsed SLO, a tree of about twenty
+    pydantic models that takes some twenty times the memory (bench/operator_memory.py)."""
+
+    ref: SLORef
+    objective: Decimal
+    window: timedelta
+    fast_window: str  # fast_burn_window: the window fastBurnRate and the ETA read
+
+    @classmethod
+    def of(cls, slo: SLO | BudgetTerms) -> BudgetTerms:
+        """The terms of a parsed SLO (terms read as themselves)."""
+        if isinstance(slo, BudgetTerms):
+            return slo
+        ref = SLORef(slo.metadata.namespace, slo.metadata.name)
+        return cls(ref, slo.spec.objective, slo.spec.window, fast_burn_window(slo))
+
+
+def error_budget(slo: SLO | BudgetTerms, snapshot: BudgetSnapshot, now: datetime) -> dict[str, Any]:
     """status.errorBudget for a poll that found this snapshot (numbers absent when unknown)."""
     return budget_status(slo, snapshot, now).wire()
 
 
-def budget_status(slo: SLO, snapshot: BudgetSnapshot, now: datetime) -> ErrorBudgetStatus:
+def budget_status(
+    slo: SLO | BudgetTerms, snapshot: BudgetSnapshot, now: datetime
+) -> ErrorBudgetStatus:
     """What status.errorBudget shows for this snapshot, at the precision it shows it."""
+    terms = BudgetTerms.of(slo)
     remaining = snapshot.remaining_percent
     shown = None if remaining is None else Decimal(percent_text(remaining))
-    fast = snapshot.burn_rates.get(fast_burn_window(slo))
+    fast = snapshot.burn_rates.get(terms.fast_window)
     left = None
     if remaining is not None and fast is not None:
-        left = time_to_exhaustion(remaining / HUNDRED, fast, slo.spec.window)
+        left = time_to_exhaustion(remaining / HUNDRED, fast, terms.window)
     return ErrorBudgetStatus(
-        total=total_text(slo.spec.objective, slo.spec.window),
+        total=total_text(terms.objective, terms.window),
         remaining_percent=shown,
         consumed_percent=None if shown is None else HUNDRED - shown,
         burn_rates=tuple((w, Decimal(rate_text(r))) for w, r in snapshot.burn_rates.items()),
@@ -154,17 +184,24 @@ class SLOPoll:
     generation: int = 0
 
 
+def handler_recorded(status: SLOStatus, generation: int) -> bool:
+    """Whether the SLO handler has recorded `generation` (status.observedGeneration, which only
+    it writes): until then the poller writes nothing to the SLO's status."""
+    return status.observed_generation >= generation
+
+
 def slo_status_patch(
-    current: Mapping[str, Any] | None, slo: SLO, poll: SLOPoll
+    current: Mapping[str, Any] | None, slo: SLO | BudgetTerms, poll: SLOPoll
 ) -> dict[str, Any] | None:
     """The merge patch for status.errorBudget and the poll's conditions; None when unchanged."""
+    terms = BudgetTerms.of(slo)
     read = SLOStatus.read(current)
     old = read.error_budget or ErrorBudgetStatus()
     if poll.failure is None:
-        snapshot = poll.snapshot or BudgetSnapshot.no_series(_ref(slo), poll.now)
-        budget = budget_status(slo, snapshot, poll.now)
+        snapshot = poll.snapshot or BudgetSnapshot.no_series(terms.ref, poll.now)
+        budget = budget_status(terms, snapshot, poll.now)
     else:  # keep the last values read; only the total follows the spec
-        budget = replace(old, total=total_text(slo.spec.objective, slo.spec.window))
+        budget = replace(old, total=total_text(terms.objective, terms.window))
     conditions = slo_conditions(poll.snapshot, poll.failure, poll.max_age)
     same = set_conditions(read.conditions, conditions, generation=poll.generation, now=poll.now)
     if same == list(read.conditions) and not _budget_changed(old, budget, poll):
@@ -177,10 +214,6 @@ def slo_status_patch(
         now=poll.now,
         observe_generation=False,  # the SLO handler's field
     )
-
-
-def _ref(slo: SLO) -> SLORef:
-    return SLORef(slo.metadata.namespace, slo.metadata.name)
 
 
 def _budget_changed(old: ErrorBudgetStatus, new: ErrorBudgetStatus, poll: SLOPoll) -> bool:

@@ -226,15 +226,17 @@ def decide(
         return request
     if request.subresource == STATUS_SUBRESOURCE and request.username in status_writers:
         return AdmissionDecision(True, Reason.SUBRESOURCE, change=ChangeKind.STATUS)
-    # view.engaged: a Normal policy holding nothing neither judges nor tells a change apart
-    subject = _subject(request, view.engaged)
+    # view.holding: only a policy holding a workload tells its changes apart or is released
+    subject = _subject(request, view.holding)
     change = most_significant(subject.facets)
     if operator_username and request.username == operator_username:
         return AdmissionDecision(True, Reason.OWN_CHANGE, change=change)
+    # view.may_select: the engaged policies (a Normal one holding nothing never judges) whose
+    # targets can select the workload, looked up rather than matched one by one
     policies = sorted(
         (
             p
-            for p in view.engaged
+            for p in view.may_select(subject.ref, subject.labels)
             if p.level != Level.NORMAL and p.selects(subject.ref, subject.labels)
         ),
         key=lambda p: (-level_rank(p.level), p.policy),

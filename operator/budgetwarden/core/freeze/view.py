@@ -81,6 +81,51 @@ def _names(held: HeldTarget, ref: WorkloadRef) -> bool:
     return ref.kind == "Deployment" and held.kind == "Rollout" and held.template_from == ref.name
 
 
+# A target's selector as an index key: (kind, label, value), one pair of its matchLabels.
+_TargetPair = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class _TargetIndex:
+    """Which engaged policies a workload's labels can select, found without walking them all.
+
+    A target whose selector has matchLabels selects only labels holding every pair of them, so it
+    is filed under one pair; a workload whose labels lack that pair cannot match it. Targets
+    without matchLabels (expressions only, or empty) are kept per kind and always checked.
+    """
+
+    by_label: Mapping[_TargetPair, frozenset[int]]
+    by_kind: Mapping[str, frozenset[int]]
+    holders: tuple[int, ...]  # policies holding a workload: they select it by name
+
+    @staticmethod
+    def of(policies: tuple[PolicyFreeze, ...]) -> _TargetIndex:
+        """The index of `policies`, by their positions in it."""
+        by_label: dict[_TargetPair, set[int]] = {}
+        by_kind: dict[str, set[int]] = {}
+        for position, policy in enumerate(policies):
+            for target in policy.targets:
+                kind, pairs = target.kind.value, target.selector.match_labels
+                if pairs:
+                    label = min(pairs)
+                    by_label.setdefault((kind, label, pairs[label]), set()).add(position)
+                else:
+                    by_kind.setdefault(kind, set()).add(position)
+        return _TargetIndex(
+            {key: frozenset(found) for key, found in by_label.items()},
+            {kind: frozenset(found) for kind, found in by_kind.items()},
+            tuple(position for position, policy in enumerate(policies) if policy.held),
+        )
+
+    def positions(self, kind: str, label_sets: Iterable[Mapping[str, str]]) -> set[int]:
+        """The positions of every policy with a target that may select one of the label sets."""
+        found = set(self.by_kind.get(kind, ()))
+        for labels in label_sets:
+            for label, value in labels.items():
+                found |= self.by_label.get((kind, label, value), frozenset())
+        return found
+
+
 @dataclass(frozen=True)
 class FreezeView:
     """Everything admission needs for one namespace: its policies and active FreezeExceptions."""
@@ -91,10 +136,28 @@ class FreezeView:
     # large namespace's policies are Normal, and a review must not walk all of them (1,001
     # policies cost a review milliseconds); computed once per view, which is built per change.
     engaged: tuple[PolicyFreeze, ...] = field(init=False, repr=False, compare=False)
+    # The engaged policies that hold a workload: all that tell a change apart (stable template,
+    # who paused it) or can be released by a relabel.
+    holding: tuple[PolicyFreeze, ...] = field(init=False, repr=False, compare=False)
+    # Policies not yet polled are Unknown, so engaged, and can be most of a namespace: a review
+    # looks up the few whose targets can select its workload instead of matching every selector.
+    _targets: _TargetIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         engaged = tuple(p for p in self.policies if p.level != Level.NORMAL or p.held)
         object.__setattr__(self, "engaged", engaged)
+        targets = _TargetIndex.of(engaged)
+        object.__setattr__(self, "holding", tuple(engaged[i] for i in targets.holders))
+        object.__setattr__(self, "_targets", targets)
+
+    def may_select(
+        self, ref: WorkloadRef, label_sets: Iterable[Mapping[str, str]]
+    ) -> tuple[PolicyFreeze, ...]:
+        """The engaged policies, in order, that hold the workload or have a target that may
+        select one of its label sets: every one `PolicyFreeze.selects` is true of, and few more."""
+        found = self._targets.positions(ref.kind, label_sets)
+        found.update(i for i in self._targets.holders if self.engaged[i].holds(ref) is not None)
+        return tuple(self.engaged[i] for i in sorted(found))
 
 
 # --- FreezeExceptions ------------------------------------------------------------------------
