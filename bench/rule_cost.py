@@ -50,7 +50,10 @@ from budgetwarden_dev.devenv.processes import free_port
 BURN_ONLY = "budgetwarden burn-only"
 TOOLS = ("budgetwarden", BURN_ONLY, "Sloth")
 INTERVAL = 30.0  # seconds: scrape and evaluation
-WARMUP_ITERATIONS = 2  # evaluations of every group before measuring
+WARMUP_ITERATIONS = 2  # cycles' worth of evaluations of every group before measuring
+# Cycles measured per run: a whole number of budgetwarden's 2m30s budget-group intervals (five
+# cycles each), so every run holds as many of its evaluations as the cycles' share.
+CYCLES = 10
 SCENARIOS = ("fresh", "backfilled")
 FRESH_TITLE = "Rule cost on a fresh TSDB"
 
@@ -71,12 +74,12 @@ def plan() -> Plan:
     chosen = os.environ.get("BUDGETWARDEN_BENCH_SCENARIOS")
     scenarios = tuple(chosen.split(",")) if chosen else SCENARIOS
     if "--quick" in sys.argv or os.environ.get("BUDGETWARDEN_BENCH_QUICK"):
-        return Plan((100,), 100, runs=1, cycles=3, scenarios=scenarios)
+        return Plan((100,), 100, runs=1, cycles=5, scenarios=scenarios)
     runs = int(os.environ.get("BUDGETWARDEN_BENCH_RUNS") or 2)
     if sizes := os.environ.get("BUDGETWARDEN_BENCH_SLOS"):
         counts = tuple(int(size) for size in sizes.split(","))
-        return Plan(counts, min(max(counts), 1000), runs=runs, cycles=8, scenarios=scenarios)
-    return Plan((1000, 10000), 1000, runs=runs, cycles=8, scenarios=scenarios)
+        return Plan(counts, min(max(counts), 1000), runs=runs, cycles=CYCLES, scenarios=scenarios)
+    return Plan((1000, 10000), 1000, runs=runs, cycles=CYCLES, scenarios=scenarios)
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,9 @@ class Run:
 
 
 def _wait_warm(url: str, deadline: float) -> None:
-    """Until every group has run WARMUP_ITERATIONS times (or the deadline passes)."""
+    """Until every group has run for WARMUP_ITERATIONS cycles (or the deadline passes)."""
     time.sleep(WARMUP_ITERATIONS * INTERVAL)
-    while read_self(url).least_iterations < WARMUP_ITERATIONS:
+    while read_self(url, INTERVAL).least_iterations < WARMUP_ITERATIONS:
         if time.monotonic() > deadline:
             raise SystemExit("rule groups did not run twice before the deadline")
         time.sleep(INTERVAL / 3)
@@ -113,12 +116,13 @@ def measure(prometheus: PrometheusProcess, cycles: int) -> Run:
         time.sleep(max(0.0, last_end + INTERVAL - time.monotonic()))
         before, start = cpu_seconds(pid), time.monotonic()
         cpu.append((before - last_cpu) * INTERVAL / (start - last_end))
-        reading = read_self(url)
+        reading = read_self(url, INTERVAL)
         last_cpu, last_end = cpu_seconds(pid), time.monotonic()
         evaluation.append(reading.evaluation_seconds)
         loads.append(os.getloadavg()[0])
+    alerts, costs = query_value(url, "count(ALERTS)"), rule_costs(url, INTERVAL)
     return Run(evaluation, cpu, loads, reading.head_series, reading.rss_bytes,
-               query_value(url, "count(ALERTS)"), reading.missed, rule_costs(url))  # fmt: skip
+               alerts, reading.missed, costs)  # fmt: skip
 
 
 def one_run(rules: Path, port: int, cycles: int, data: Path | None = None) -> Run:
@@ -167,7 +171,7 @@ def alternate(
             run = one_run(folders[tool], port, plan_.cycles, data[tool] if data else None)
             runs[tool].append(run)
             print(f"  {tool} run {number + 1}: evaluation {statistics.median(run.evaluation):.3f}"
-                  f" s/cycle, CPU {statistics.median(run.cpu):.2f} s/cycle, "
+                  f" s/cycle, CPU {statistics.mean(run.cpu):.2f} s/cycle, "
                   f"{run.costs.rules} rules, {run.head_series:.0f} head series, "
                   f"load {statistics.median(run.loads):.1f}", flush=True)  # fmt: skip
     return runs

@@ -31,18 +31,21 @@ def _get(url: str, timeout: float = 120) -> bytes:
 class SelfReading:
     """One read of Prometheus's /metrics."""
 
-    evaluation_seconds: float  # sum over groups of their last evaluation
+    # Sum over groups of their last evaluation, each weighted by how many of its evaluations
+    # fall in one cycle: a group every 2m30s costs a fifth of its evaluation per 30 s cycle.
+    evaluation_seconds: float
     groups: int
-    least_iterations: float  # of the group evaluated the fewest times
+    least_iterations: float  # cycles' worth of evaluations of the group that has the fewest
     missed: float  # iterations missed, all groups
     head_series: float
     rss_bytes: float
 
 
-def read_self(url: str) -> SelfReading:
-    """Parse the few metrics the benchmark needs out of /metrics."""
-    durations: list[float] = []
-    iterations: list[float] = []
+def read_self(url: str, cycle: float) -> SelfReading:
+    """Parse the few metrics the benchmark needs out of /metrics; `cycle` in seconds."""
+    durations: dict[str, float] = {}
+    intervals: dict[str, float] = {}
+    iterations: dict[str, float] = {}
     singles: dict[str, float] = defaultdict(float)
     for line in _get(f"{url}/metrics").decode().splitlines():
         name, _, rest = line.partition("{")
@@ -50,15 +53,22 @@ def read_self(url: str) -> SelfReading:
             continue
         value = float(line.rsplit(" ", 1)[1])
         if name == "prometheus_rule_group_last_duration_seconds":
-            durations.append(value)
+            durations[rest] = value
+        elif name == "prometheus_rule_group_interval_seconds":
+            intervals[rest] = value
         elif name == "prometheus_rule_group_iterations_total":
-            iterations.append(value)
+            iterations[rest] = value
         elif rest == "" or name.startswith("prometheus_rule_group_iterations_missed_total"):
             singles[name.split(" ")[0]] += value
     return SelfReading(
-        evaluation_seconds=sum(durations),
+        evaluation_seconds=sum(
+            seconds * cycle / intervals.get(group, cycle) for group, seconds in durations.items()
+        ),
         groups=len(durations),
-        least_iterations=min(iterations, default=0.0),
+        least_iterations=min(
+            (n * intervals.get(group, cycle) / cycle for group, n in iterations.items()),
+            default=0.0,
+        ),
         missed=singles["prometheus_rule_group_iterations_missed_total"],
         head_series=singles["prometheus_tsdb_head_series"],
         rss_bytes=singles["process_resident_memory_bytes"],
@@ -91,18 +101,20 @@ class RuleCosts:
     """The loaded rules and their last evaluation times, summed by kind."""
 
     rules: int
-    seconds: dict[tuple[str, str], float]  # (group kind, rule) -> seconds, all SLOs
+    seconds: dict[tuple[str, str], float]  # (group kind, rule) -> seconds per cycle, all SLOs
     counts: dict[tuple[str, str], int]  # (group kind, rule) -> rules
 
 
-def rule_costs(url: str) -> RuleCosts:
-    """Read /api/v1/rules: how many rules are loaded, and where their evaluation time goes."""
+def rule_costs(url: str, cycle: float) -> RuleCosts:
+    """Read /api/v1/rules: how many rules are loaded, and where their evaluation time per
+    `cycle` seconds goes (a group evaluated less often counts its share of an evaluation)."""
     groups = json.loads(_get(f"{url}/api/v1/rules", timeout=300))["data"]["groups"]
     seconds: dict[tuple[str, str], float] = defaultdict(float)
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for group in groups:
+        share = cycle / float(group.get("interval") or cycle)
         for rule in group["rules"]:
             key = _rule_key(group["name"], rule)
-            seconds[key] += float(rule.get("evaluationTime") or 0.0)
+            seconds[key] += float(rule.get("evaluationTime") or 0.0) * share
             counts[key] += 1
     return RuleCosts(sum(counts.values()), dict(seconds), dict(counts))

@@ -30,13 +30,17 @@ class FakeSource:
     samples: list[Sample] = field(default_factory=list)
     down: bool = False
     reads: list[timedelta] = field(default_factory=list)  # the max_age of each read
+    budget_reads: list[timedelta | None] = field(default_factory=list)  # and its budget_max_age
 
     @property
     def queries_issued(self) -> int:
         return len(self.reads)
 
-    def read_budget_series(self, max_age: timedelta) -> Sequence[Sample]:
+    def read_budget_series(
+        self, max_age: timedelta, budget_max_age: timedelta | None = None
+    ) -> Sequence[Sample]:
         self.reads.append(max_age)
+        self.budget_reads.append(budget_max_age)
         if self.down:
             raise PrometheusUnavailable("query failed: connection refused")
         return list(self.samples)

@@ -29,7 +29,8 @@ AGES = {"current": None, "young": 30, "old": 150}
 
 
 def exposition() -> str:
-    """Each SLO's budget, stamped AGES seconds back, and a current 1h burn rate."""
+    """Each SLO's budget, stamped AGES seconds back, a current 1h burn rate, and for the old SLO
+    a 1d burn rate as old as its budget."""
     now_ms = int(time.time() * 1000)
     lines = []
     for name, age in AGES.items():
@@ -37,6 +38,8 @@ def exposition() -> str:
         stamp = "" if age is None else f" {now_ms - age * 1000}"
         lines.append(f"{c.METRIC_BUDGET_REMAINING}{{{labels}}} 0.5{stamp}")
         lines.append(f'{c.METRIC_BURN_RATE}{{{labels},slo_window="1h"}} 2')
+        if name == "old":
+            lines.append(f'{c.METRIC_BURN_RATE}{{{labels},slo_window="1d"}} 1{stamp}')
     return "\n".join(lines) + "\n"
 
 
@@ -62,19 +65,37 @@ def budgets(samples: list[Any]) -> set[str]:
     return {s.labels[c.PROM_LABEL_SLO] for s in samples if s.labels["__name__"].endswith("ratio")}
 
 
+def burning(samples: list[Any]) -> set[tuple[str, str]]:
+    return {
+        (s.labels[c.PROM_LABEL_SLO], s.labels[c.PROM_LABEL_WINDOW])
+        for s in samples
+        if c.PROM_LABEL_WINDOW in s.labels
+    }
+
+
 def test_a_budget_sample_older_than_max_age_is_left_out_and_the_rest_are_read(
     reader: PrometheusReader,
 ) -> None:
-    # every series is within the 5m lookback, so a bare selector returns all six
-    wait_for("six series", lambda: len(reader.query("{slo_namespace='shop'}")) == 6, timeout=30)
+    # every series is within the 5m lookback, so a bare selector returns all seven
+    wait_for("seven series", lambda: len(reader.query("{slo_namespace='shop'}")) == 7, timeout=30)
     before = reader.queries_issued
     samples = reader.read_budget_series(MAX_AGE)
     assert reader.queries_issued - before == 2
     assert budgets(samples) == {"current", "young"}
-    burning = {s.labels[c.PROM_LABEL_SLO] for s in samples if c.PROM_LABEL_WINDOW in s.labels}
-    assert burning == set(AGES)
+    assert burning(samples) == {(name, "1h") for name in AGES}
     # with a max_age longer than the oldest sample nothing is left out
-    assert budgets(reader.read_budget_series(timedelta(minutes=4))) == set(AGES)
+    everything = reader.read_budget_series(timedelta(minutes=4))
+    assert budgets(everything) == set(AGES)
+    assert burning(everything) == {*((name, "1h") for name in AGES), ("old", "1d")}
+
+
+def test_the_budget_left_has_an_age_of_its_own(reader: PrometheusReader) -> None:
+    """The budget's rule group evaluates less often than the burn rates': its longer max age
+    keeps the old budget, while a burn rate as old is still left out."""
+    wait_for("seven series", lambda: len(reader.query("{slo_namespace='shop'}")) == 7, timeout=30)
+    samples = reader.read_budget_series(MAX_AGE, budget_max_age=timedelta(minutes=4))
+    assert budgets(samples) == set(AGES)
+    assert burning(samples) == {(name, "1h") for name in AGES}
 
 
 def test_a_read_of_nothing_recorded_is_one_query(prometheus_factory: Any) -> None:

@@ -89,8 +89,8 @@ def test_the_alerts_fire_in_the_bands_of_the_selecting_policy() -> None:
     options = rule_options_for(labelled, [policy("payments", TEAM, STRICT)], RuleOptions())
     remaining = f'{names.METRIC_BUDGET_REMAINING}{{slo_name="checkout",slo_namespace="shop"}}'
     assert [r["expr"] for r in alerts(labelled, options)[names.ALERT_BUDGET_LOW]] == [
-        f"{remaining} < 0.7\nand\n{remaining} >= 0.4",
-        f"{remaining} < 0.4\nand\n{remaining} >= 0.15",
+        f"{remaining} < 0.7 >= 0.4",
+        f"{remaining} < 0.4 >= 0.15",
         f"{remaining} < 0.15",
     ]
     assert options.scrape_interval == RuleOptions().scrape_interval

@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from budgetwarden.core.kernel.durations import format_duration, parse_duration
+from budgetwarden.core.slo.rules import RuleOptions
 from budgetwarden.runtime.config import OperatorConfig
-from budgetwarden.runtime.settings import AdmissionConfig, SecretKey, WebhookListen
+from budgetwarden.runtime.settings import (
+    AdmissionConfig,
+    BudgetLoopConfig,
+    SecretKey,
+    WebhookListen,
+)
 
 WEBHOOK = {
     "BUDGETWARDEN_WEBHOOK_ADDRESS": "0.0.0.0:9443",
@@ -148,3 +155,20 @@ def test_a_role_splits_the_operator_into_a_controller_and_the_webhook(
 ) -> None:
     config = OperatorConfig.load({**WEBHOOK, **env}, **flags)
     assert (config.role, config.controls, config.serves_webhook) == expected
+
+
+@pytest.mark.parametrize(
+    ("stale_after", "burn_rate", "budget"),
+    [
+        pytest.param(None, "1m30s", "7m30s", id="three polls or evaluations of each group"),
+        pytest.param("2m", "2m", "4m", id="a set age, plus how much later the budget is due"),
+    ],
+)
+def test_the_budget_left_may_be_older_than_the_burn_rates(
+    stale_after: str | None, burn_rate: str, budget: str
+) -> None:
+    rules = RuleOptions()  # burn rates every 30s, the budget every 2m30s
+    loop = BudgetLoopConfig(stale_after=stale_after and parse_duration(stale_after))
+    assert format_duration(loop.max_age(rules.evaluation_interval)) == burn_rate
+    ages = loop.budget_max_age(rules.evaluation_interval, rules.budget_interval)
+    assert format_duration(ages) == budget

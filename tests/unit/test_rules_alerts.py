@@ -77,8 +77,8 @@ def test_budget_low_alerts_follow_the_levels_each_in_its_own_band() -> None:
     found = alerts(make_slo(), RuleOptions(budget_levels=levels))[names.ALERT_BUDGET_LOW]
     selector = f'{names.METRIC_BUDGET_REMAINING}{{slo_name="checkout",slo_namespace="shop"}}'
     assert [(r["labels"]["slo_budget_level"], r["expr"]) for r in found] == [
-        ("Warning", f"{selector} < 0.6\nand\n{selector} >= 0.25"),
-        ("PartialFreeze", f"{selector} < 0.25\nand\n{selector} >= 0.05"),
+        ("Warning", f"{selector} < 0.6 >= 0.25"),
+        ("PartialFreeze", f"{selector} < 0.25 >= 0.05"),
         ("FullFreeze", f"{selector} < 0.05"),
     ]
 

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from budgetwarden.core.kernel import conventions as names
+from budgetwarden.core.kernel.durations import format_duration, parse_duration
 from budgetwarden.core.slo.rules import RuleOptions, build_prometheus_rule, build_rule_groups
 from budgetwarden.core.slo.spec import SLO, parse_slo
 from rules_support import BASE, VARIANTS, golden, make_slo, rules_of
@@ -75,13 +76,29 @@ def test_the_rule_is_owned_by_its_slo_when_the_uid_is_known() -> None:
     }
 
 
-def test_groups_are_named_by_slo_and_use_the_evaluation_interval() -> None:
+def test_groups_are_named_by_slo_and_the_budget_group_evaluates_less_often() -> None:
     groups = build_rule_groups(make_slo(), RuleOptions(evaluation_interval=timedelta(minutes=1)))
     assert [(g["name"], g["interval"]) for g in groups] == [
         ("shop-checkout-sli", "1m"),
-        ("shop-checkout-budget", "1m"),
+        ("shop-checkout-budget", "2m30s"),
         ("shop-checkout-alerts", "1m"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("evaluation", "budget"),
+    [
+        pytest.param("1s", "5s", id="five times the evaluation interval"),
+        pytest.param("30s", "2m30s", id="the default"),
+        pytest.param("1m", "2m30s", id="at most 2m30s, two evaluations in the 5m lookback"),
+        pytest.param("5m", "5m", id="never shorter than the evaluation interval"),
+    ],
+)
+def test_the_budget_interval_follows_the_evaluation_interval(evaluation: str, budget: str) -> None:
+    options = RuleOptions(
+        scrape_interval=timedelta(seconds=1), evaluation_interval=parse_duration(evaluation)
+    )
+    assert format_duration(options.budget_interval) == budget
 
 
 def test_every_series_and_alert_carries_the_slo_labels() -> None:

@@ -103,6 +103,18 @@ def test_one_query_per_poll_and_an_unchanged_budget_is_written_once(loop: Loop) 
     assert (loop.source.queries_issued, len(loop.cluster.status_writes)) == (3, 1)
 
 
+def test_each_read_gives_the_budget_left_its_own_max_age(loop: Loop) -> None:
+    loop.poller.budget_max_age = timedelta(minutes=7)
+    loop.poll()
+    assert (loop.source.reads, loop.source.budget_reads) == (
+        [timedelta(minutes=5)],
+        [timedelta(minutes=7)],
+    )
+    # and a missing budget is reported with the age it was read with
+    conditions = {x["type"]: x for x in loop.status("slos", SLO)["conditions"]}
+    assert "newer than 7m:" in conditions["MetricsAvailable"]["message"]
+
+
 def test_the_poller_writes_only_the_status_fields_it_owns(loop: Loop) -> None:
     loop.source.budget(NS, SLO, "0.05", NOW, w1h="1")
     loop.poll()

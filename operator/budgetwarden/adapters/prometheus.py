@@ -60,13 +60,17 @@ class PrometheusReader:
         )
         self.queries_issued = 0
 
-    def read_budget_series(self, max_age: timedelta) -> list[Sample]:
-        """All SLOs' budget-remaining and burn-rate samples younger than `max_age`: the values,
-        then at their instant the stale ones among them (none while the rules evaluate)."""
+    def read_budget_series(
+        self, max_age: timedelta, budget_max_age: timedelta | None = None
+    ) -> list[Sample]:
+        """All SLOs' budget-remaining and burn-rate samples younger than `max_age` (the budget
+        left: `budget_max_age` when given): the values, then at their instant the stale ones
+        among them (none while the rules evaluate)."""
         samples = self.query(BUDGET_QUERY)
         if not samples:
             return samples
-        return fresh(samples, self.query(stale_query(max_age), at=samples[0].timestamp))
+        stale = stale_query(max_age, budget_max_age)
+        return fresh(samples, self.query(stale, at=samples[0].timestamp))
 
     def query(self, promql: str, at: datetime | None = None) -> list[Sample]:
         """Run one instant query (at Prometheus' now, or `at`); raise PrometheusUnavailable on

@@ -184,6 +184,8 @@ class Operator:
             logger.warning("no Prometheus URL (--prometheus-url): error budgets are not polled")
             return
         settings = await self._prometheus(loop)
+        rules = self.config.rules
+        budget_max_age = loop.budget_max_age(rules.evaluation_interval, rules.budget_interval)
         self.poller = Poller(
             registry=self.registry,
             kube=self.kube,
@@ -191,7 +193,8 @@ class Operator:
             metrics=self.metrics,
             notifier=Notifier(),
             interval=loop.interval,
-            max_age=loop.max_age(self.config.rules.evaluation_interval),
+            max_age=loop.max_age(rules.evaluation_interval),
+            budget_max_age=budget_max_age,
             status_refresh=loop.status_refresh,
             enforce=Enforcer(self.kube, self.rules.runbooks),
             leading=self.leading,
@@ -200,9 +203,10 @@ class Operator:
         )
         self._run(self.poller.run(), "budget-poller")
         logger.info(
-            "polling %s every %s (samples older than %s count as missing)",
+            "polling %s every %s (burn rates older than %s and budgets older than %s count "
+            "as missing)",
             loop.prometheus_url, format_duration(loop.interval),
-            format_duration(self.poller.max_age),
+            format_duration(self.poller.max_age), format_duration(budget_max_age),
         )  # fmt: skip
 
     async def _prometheus(self, loop: BudgetLoopConfig) -> PrometheusSettings:

@@ -96,6 +96,9 @@ class Poller:
     interval: timedelta
     max_age: timedelta
     status_refresh: timedelta
+    # The budget left is recorded less often than the burn rates (rules.RuleOptions.
+    # budget_interval), so it may be older; max_age when None.
+    budget_max_age: timedelta | None = None
     enforce: Enforcer = keep_held
     clock: Callable[[], datetime] = utcnow  # the operator's clock; tests skew it
     leading: Callable[[], bool] = lambda: True  # runtime/leader.py: only the leader polls
@@ -142,7 +145,9 @@ class Poller:
     async def _read(self, now: datetime) -> PollResult:
         """Every SLO's fresh samples, in two queries; a failure makes a poll without data."""
         try:
-            samples = await asyncio.to_thread(self.reader.read_budget_series, self.max_age)
+            samples = await asyncio.to_thread(
+                self.reader.read_budget_series, self.max_age, self.budget_max_age
+            )
         except Exception as error:  # the adapter's PrometheusUnavailable, or a malformed answer
             logger.warning("Prometheus could not be read: %s", error)
             self.metrics.error("prometheus")
@@ -243,7 +248,7 @@ class Poller:
                 snapshot=result.snapshots.get(entry.key),
                 failure=result.failure,
                 now=now,
-                max_age=self.max_age,
+                max_age=self.budget_max_age or self.max_age,
                 refresh_after=self.status_refresh,
                 generation=entry.generation,
             )

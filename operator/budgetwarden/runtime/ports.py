@@ -24,9 +24,11 @@ class BudgetSource(Protocol):
         """How many queries this source has run, for /metrics."""
         ...
 
-    def read_budget_series(self, max_age: timedelta) -> Sequence[Reading]:
-        """Every SLO's budget samples younger than `max_age`; raise on any failure (the poller
-        treats it as unavailable)."""
+    def read_budget_series(
+        self, max_age: timedelta, budget_max_age: timedelta | None = None
+    ) -> Sequence[Reading]:
+        """Every SLO's budget samples younger than `max_age` (the budget left: `budget_max_age`
+        when given); raise on any failure (the poller treats it as unavailable)."""
         ...
 
 

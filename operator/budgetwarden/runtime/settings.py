@@ -85,6 +85,14 @@ class BudgetLoopConfig:
         """How old a sample may be before it counts as missing."""
         return self.stale_after or STALE_AFTER_POLLS * max(self.interval, evaluation_interval)
 
+    def budget_max_age(
+        self, evaluation_interval: timedelta, budget_interval: timedelta
+    ) -> timedelta:
+        """How old the budget left may be: its rule group evaluates every `budget_interval`."""
+        if self.stale_after:
+            return self.stale_after + budget_interval - evaluation_interval
+        return self.max_age(budget_interval)
+
 
 @dataclass(frozen=True)
 class WebhookListen:

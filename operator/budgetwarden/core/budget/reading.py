@@ -63,16 +63,21 @@ R = TypeVar("R", bound=Reading)
 BUDGET_QUERY: Final = '{__name__=~"' + "|".join(_BUDGET_METRICS) + '"}'
 
 
-def stale_query(max_age: timedelta) -> str:
-    """The series of BUDGET_QUERY whose stored sample is at least max_age old, labelled alike."""
-    seconds = max(max_age // timedelta(seconds=1), 1)
+def stale_query(max_age: timedelta, budget_max_age: timedelta | None = None) -> str:
+    """The series of BUDGET_QUERY whose stored sample is at least max_age old (budget_max_age
+    for the budget left, whose rule group evaluates less often), labelled alike."""
+    ages = {c.METRIC_BUDGET_REMAINING: budget_max_age or max_age, c.METRIC_BURN_RATE: max_age}
     # timestamp() sees the stored sample time only on a bare selector, and drops the metric
     # name, which label_replace puts back so a stale series has the same labels as its sample.
     parts = [
-        f'label_replace(time() - timestamp({m}) >= {seconds}, "__name__", "{m}", "", "")'
+        f'label_replace(time() - timestamp({m}) >= {_seconds(ages[m])}, "__name__", "{m}", "", "")'
         for m in _BUDGET_METRICS
     ]
     return " or ".join(parts)
+
+
+def _seconds(age: timedelta) -> int:
+    return max(age // timedelta(seconds=1), 1)
 
 
 def fresh(samples: list[R], stale: Iterable[Reading]) -> list[R]:

@@ -48,6 +48,13 @@ from budgetwarden.core.slo.windows import (
     ratio_windows,
 )
 
+# The budget group sums the whole SLO window at every evaluation, the costliest rule of an SLO,
+# yet one evaluation moves a 30-day budget by a few millionths of it: it evaluates 5 times less
+# often than the burn rates the pages need (2m30s beside 30s, as Pyrra's long-window group), and
+# at most every 2m30s, so that Prometheus' default 5m lookback always holds two evaluations.
+BUDGET_SLOWDOWN = 5
+BUDGET_INTERVAL_CAP = timedelta(minutes=2, seconds=30)
+
 
 @dataclass(frozen=True)
 class RuleOptions:
@@ -55,7 +62,7 @@ class RuleOptions:
 
     # Every burn-rate window must span at least two scrape intervals, else SpecError.
     scrape_interval: timedelta = timedelta(seconds=30)
-    # The interval of every generated rule group.
+    # The interval of the SLI and alert groups; the budget group's is `budget_interval`.
     evaluation_interval: timedelta = timedelta(seconds=30)
     # Budget-low alerts fire below each of these thresholds.
     budget_levels: Levels = field(default_factory=Levels)
@@ -67,6 +74,13 @@ class RuleOptions:
     # spec.prometheusRule wins over them, key by key.
     rule_labels: tuple[tuple[str, str], ...] = ()
     rule_annotations: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def budget_interval(self) -> timedelta:
+        """The interval of the budget group: the evaluation interval times BUDGET_SLOWDOWN, at
+        most BUDGET_INTERVAL_CAP, and never shorter than the evaluation interval."""
+        slower = min(self.evaluation_interval * BUDGET_SLOWDOWN, BUDGET_INTERVAL_CAP)
+        return max(self.evaluation_interval, slower)
 
     def __post_init__(self) -> None:
         if self.scrape_interval <= timedelta() or self.evaluation_interval <= timedelta():
@@ -88,19 +102,16 @@ def build_rule_groups(slo: SLO, options: RuleOptions = DEFAULT_OPTIONS) -> list[
     check_scrape_interval(slo.spec.window, overrides, options.scrape_interval)
     windows = burn_rate_windows(slo.spec.window, overrides)
     prefix = f"{slo.metadata.namespace}-{slo.metadata.name}"
-    interval = format_duration(options.evaluation_interval)
+    every, budget_every = options.evaluation_interval, options.budget_interval
     return [
-        {"name": f"{prefix}-{suffix}", "interval": interval, "rules": rules}
-        for suffix, rules in (
-            (names.GROUP_SUFFIX_SLI, sli_rules(slo, ratio_windows(windows))),
-            (names.GROUP_SUFFIX_BUDGET, budget_rules(slo)),
+        {"name": f"{prefix}-{suffix}", "interval": format_duration(interval), "rules": rules}
+        for suffix, interval, rules in (
+            (names.GROUP_SUFFIX_SLI, every, sli_rules(slo, ratio_windows(windows))),
+            (names.GROUP_SUFFIX_BUDGET, budget_every, budget_rules(slo)),
             (
                 names.GROUP_SUFFIX_ALERTS,
-                link_runbooks(
-                    slo,
-                    _alerts(slo, windows, options),
-                    options.runbooks,
-                ),
+                every,
+                link_runbooks(slo, _alerts(slo, windows, options), options.runbooks),
             ),
         )
     ]

@@ -160,7 +160,9 @@ def _budget_low(
     shown = format_decimal(percent)
     expr, handover = f"{remaining} < {format_decimal(percent / 100)}", ""
     if down_to is not None:
-        expr += f"\nand\n{remaining} >= {format_decimal(down_to / 100)}"
+        # Comparisons filter left to right, so a second one keeps the band with one selector
+        # where `x < a and x >= b` would read the series twice and join the two answers.
+        expr += f" >= {format_decimal(down_to / 100)}"
         handover = f"; below {format_decimal(down_to)}% the next level's alert takes over"
     labels = _ticket_labels(slo, priority)
     return {
