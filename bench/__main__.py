@@ -10,6 +10,7 @@ MODULES = [
     "bench.generation",
     "bench.operator_scale",
     "bench.operator_memory",
+    "bench.relist_memory",
     "bench.poll_cycle",
     "bench.poll_query",
     "bench.reaction",

@@ -4,20 +4,21 @@
 the real Prometheus tests cover it); `FakeCluster` keeps our
 custom objects in memory and behaves as the API server does where the runtime relies on it:
 status writes need the object's current resourceVersion (a stale one is a `Conflict`), every
-write moves the resourceVersion on, a missing object is `NotFound`. The real-cluster tests run
-the same code against the real adapters.
+write moves the resourceVersion on, a missing object is `NotFound`, a paged listing comes
+`page_size` objects at a time and starts over once when its continue token expires. The
+real-cluster tests run the same code against the real adapters.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from budgetwarden.adapters.kube import Conflict, NotFound, Ref
+from budgetwarden.adapters.kube import Conflict, Expired, NotFound, Ref
 from budgetwarden.adapters.prometheus import PrometheusUnavailable, Sample
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.wire import merge_apply
@@ -79,6 +80,9 @@ class FakeCluster:
     )  # (name, type, reason, msg)
     status_writes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     version: int = 100
+    page_size: int = 2  # objects a page of `list_pages` when no limit is given: tests see several
+    expiring: int = 0  # how many continue tokens to come expire (410 Gone) before their page
+    pages: int = 0  # pages `list_pages` has served
 
     def create(self, plural: str, resource: Mapping[str, Any]) -> dict[str, Any]:
         """Store an object as the API server would: with a uid and a resourceVersion."""
@@ -98,12 +102,27 @@ class FakeCluster:
     def list(
         self, group: str, version: str, plural: str, namespace: str | None, selector: str = ""
     ) -> tuple[list[dict[str, Any]], str]:
-        items = [
-            copy.deepcopy(obj)
-            for (kind, ns, _), obj in sorted(self.objects.items())
-            if kind == plural and namespace in (None, ns)
-        ]
-        return items, str(self.version)
+        return [copy.deepcopy(obj) for obj in self._listed(plural, namespace)], str(self.version)
+
+    def list_pages(
+        self, group: str, version: str, plural: str, namespace: str | None, limit: int | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        size = self.page_size if limit is None else limit
+        listing, start, restarts = self._listed(plural, namespace), 0, 1
+        while True:
+            if start and self.expiring:  # the continue token of this page has expired
+                self.expiring -= 1
+                if not restarts:
+                    raise Expired(f"list {plural}: HTTP 410 the continue token is too old", 410)
+                listing, start, restarts = self._listed(plural, namespace), 0, restarts - 1
+            end = start + size if size else len(listing)
+            page = [copy.deepcopy(obj) for obj in listing[start:end]]
+            self.pages += 1
+            yield page
+            del page  # the caller's, not the fake's, to keep
+            if end >= len(listing):
+                return
+            start = end
 
     def patch_status(self, ref: Ref, status: Mapping[str, Any], resource_version: str) -> None:
         stored = self.objects.get((ref.plural, ref.namespace, ref.name))
@@ -122,6 +141,13 @@ class FakeCluster:
         self, involved: Mapping[str, Any], type_: str, reason: str, message: str, now: datetime
     ) -> None:
         self.events.append((involved["metadata"]["name"], type_, reason, message))
+
+    def _listed(self, plural: str, namespace: str | None) -> list[dict[str, Any]]:
+        return [
+            obj
+            for (kind, ns, _), obj in sorted(self.objects.items())
+            if kind == plural and namespace in (None, ns)
+        ]
 
     def _bump(self, stored: dict[str, Any]) -> None:
         self.version += 1

@@ -124,6 +124,20 @@ def test_list_then_watch_sees_every_change(kube: Kube, namespace: str) -> None:
     assert seen == [("ADDED", "after"), ("MODIFIED", "after"), ("DELETED", "after")]
 
 
+def test_a_listing_in_pages_gets_every_object_once(
+    kube: Kube, cluster: Cluster, namespace: str
+) -> None:
+    names = sorted(f"r-{i:02d}" for i in range(12))
+    objects = {"apiVersion": "v1", "kind": "List", "items": [rule(namespace, n) for n in names]}
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(objects))
+    pages = [[obj["metadata"]["name"] for obj in page]
+             for page in kube.list_pages(*RULES, namespace, limit=5)]  # fmt: skip
+    whole, _ = kube.list(*RULES, namespace)
+    assert [len(page) for page in pages] == [5, 5, 2]
+    assert [name for page in pages for name in page] == names
+    assert [obj["metadata"]["name"] for obj in whole] == names
+
+
 def test_status_is_merge_patched_and_events_are_posted(
     kube: Kube, cluster: Cluster, namespace: str
 ) -> None:

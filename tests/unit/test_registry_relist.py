@@ -77,7 +77,8 @@ def test_entries_an_event_changed_during_the_listing_and_other_namespaces_stay()
     registry.observe(c.PLURAL_EXCEPTION, "ADDED", exc("new", "u-new"))
     registry.observe(c.PLURAL_EXCEPTION, "MODIFIED", exc("old", "u-old", "4"))
     registry.observe(c.PLURAL_EXCEPTION, "DELETED", exc("gone", "u-gone"))
-    listing = [exc("gone", "u-gone")]  # taken before those events
+    # taken before those events
+    listing = registry.entries(c.PLURAL_EXCEPTION, [exc("gone", "u-gone")])
     dropped_added = registry.replace(c.PLURAL_EXCEPTION, listing, before, {"shop"}.__contains__)
     assert dropped_added == (0, 0)
     assert sorted(registry.exceptions) == [Key("elsewhere", "x"), Key("shop", "new"),

@@ -8,11 +8,11 @@ the real-cluster tests run the real adapters: `adapters.kube.Kube` is a `Cluster
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from budgetwarden.adapters.kube import Ref
+from budgetwarden.adapters.kube import Page, Ref
 from budgetwarden.core.budget.reading import Reading
 
 
@@ -39,6 +39,13 @@ class Cluster(Protocol):
         self, group: str, version: str, plural: str, namespace: str | None, selector: str = ""
     ) -> tuple[list[dict[str, Any]], str]:
         """Objects of a namespace and the list's resourceVersion."""
+        ...
+
+    def list_pages(
+        self, group: str, version: str, plural: str, namespace: str | None, limit: int = ...
+    ) -> Iterator[Page]:
+        """Objects of a namespace (or all), a page at a time; after an expired continue token
+        the listing starts over once, so objects of earlier pages may come again."""
         ...
 
     def patch_status(self, ref: Ref, status: Mapping[str, Any], resource_version: str) -> None:

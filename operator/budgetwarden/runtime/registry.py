@@ -27,7 +27,7 @@ it found: a deleted object stops counting within one re-list.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
@@ -132,22 +132,30 @@ class Registry:
         self._listing[plural] = set()
         return dict(self._table(plural)[0])
 
+    def entries(self, plural: str, bodies: Iterable[Mapping[str, Any]]) -> Iterator[Tracked[Any]]:
+        """The entries a kind's table would hold for `bodies`, one body at a time; no entry
+        refers to its body. Reads no table, so a worker thread may call it while events arrive.
+        """
+        _, kind, parse = self._table(plural)
+        return (_tracked(body, kind, parse) for body in bodies)
+
     def replace(
         self,
         plural: str,
-        bodies: Iterable[Mapping[str, Any]],
+        entries: Iterable[Tracked[Any]],
         before: Mapping[Key, Tracked[Any]],
         covers: Callable[[str], bool],
     ) -> tuple[int, int]:
-        """Make a kind's table, in the namespaces `covers`, what a full listing found.
+        """Make a kind's table, in the namespaces `covers`, what a full listing found (its
+        `entries`; of two under one key the later counts).
 
         Drops entries the listing no longer has (or has under a new uid) unless an event
         changed them while it ran, and adds objects no event has delivered unless one deleted
         them meanwhile. Returns (dropped, added).
         """
-        table, kind, parse = self._table(plural)
+        table, _, _ = self._table(plural)
         deleted = self._listing.pop(plural, set())
-        listed = {t.key: t for t in (_tracked(body, kind, parse) for body in bodies)}
+        listed = {entry.key: entry for entry in entries}
         uids = {key: entry.uid for key, entry in listed.items()}
         stale = [
             key

@@ -15,6 +15,7 @@ from budgetwarden.adapters.kube.client import (
     PROMETHEUS_RULE_VERSION,
     Connection,
     Kube,
+    Page,
     Ref,
     prometheus_rule_ref,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "LeaseRecord",
     "Leases",
     "NotFound",
+    "Page",
     "Ref",
     "Unavailable",
     "current_namespace",

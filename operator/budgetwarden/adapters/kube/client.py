@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from kubernetes import client, config, watch
 
-from budgetwarden.adapters.kube.errors import KubeError, NotFound, call
+from budgetwarden.adapters.kube.errors import Expired, KubeError, NotFound, call
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.kernel.wire import format_time
 
@@ -27,6 +27,8 @@ PROMETHEUS_RULE_GROUP, PROMETHEUS_RULE_VERSION = c.PROMETHEUS_RULE_API_VERSION.s
 PROMETHEUS_RULE_PLURAL = "prometheusrules"
 REQUEST_TIMEOUT_SECONDS = 30
 TIMEOUT: dict[str, Any] = {"_request_timeout": REQUEST_TIMEOUT_SECONDS}
+PAGE_SIZE = 500  # objects a page (client-go's default): 10,000 SLOs at once are some 200 MB
+Page = list[dict[str, Any]]  # one page of a listing (the name `list` is a method of Kube's)
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,28 @@ class Kube:
         result = cast(dict[str, Any], call(f"list {plural}", lambda: func(*args, **kwargs)))
         return list(result.get("items") or []), str(result["metadata"].get("resourceVersion", ""))
 
+    def list_pages(
+        self, group: str, version: str, plural: str, namespace: str | None, limit: int = PAGE_SIZE
+    ) -> Iterator[Page]:
+        """Objects in a namespace (or all, for None), at most `limit` a page (0: all in one),
+        each fetched when the one before is done with. The pages are one consistent snapshot
+        unless the continue token expires between two (410 Gone, after some minutes): then the
+        listing starts over once, as client-go's does, and objects of the pages already yielded
+        come again, as they are by then. `Expired` the second time."""
+        lister, token, restarts = self._lister(group, version, plural, namespace), "", 1
+        while True:
+            try:
+                page, token = _page(lister, plural, limit, token)
+            except Expired:
+                if not token or not restarts:
+                    raise
+                token, restarts = "", restarts - 1  # only a new snapshot is consistent
+                continue
+            yield page
+            del page  # so that it is not held while the next one is decoded
+            if not token:
+                return
+
     def watch(
         self,
         group: str,
@@ -227,6 +251,18 @@ class Kube:
             raise ValueError(f"not an Event: {body}")
         method = self.core.create_namespaced_event
         call(f"post event {reason}", lambda: method(namespace, event, **TIMEOUT))
+
+
+def _page(
+    lister: tuple[Callable[..., Any], tuple[str, ...]], plural: str, limit: int, token: str
+) -> tuple[Page, str]:
+    """One page of a listing and the token of the next ("" after the last)."""
+    func, args = lister
+    kwargs = {"limit": limit, **TIMEOUT} if limit else dict(TIMEOUT)
+    if token:
+        kwargs["_continue"] = token
+    result = cast(dict[str, Any], call(f"list {plural}", lambda: func(*args, **kwargs)))
+    return list(result.get("items") or []), str(result["metadata"].get("continue") or "")
 
 
 def _event(
