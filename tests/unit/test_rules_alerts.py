@@ -94,13 +94,16 @@ def test_overridden_windows_replace_the_tiers() -> None:
     assert names.ALERT_TICKET not in found
 
 
-def test_the_absent_alert_waits_ten_minutes() -> None:
+def test_the_absent_alert_waits_ten_minutes_watching_the_rate_the_other_needs() -> None:
+    selector = '{slo_name="checkout",slo_namespace="shop"}'
+    # errors counted apart fall back on the total, so the total is the one that can go missing
     absent = alerts(make_slo())[names.ALERT_ABSENT][0]
-    assert (absent["for"], absent["expr"]) == (
-        "10m",
-        f'absent({names.METRIC_ERRORS_RATE}{{slo_name="checkout",slo_namespace="shop"}}) or '
-        f'absent({names.METRIC_TOTAL_RATE}{{slo_name="checkout",slo_namespace="shop"}})',
-    )
+    watched = f"absent({names.METRIC_TOTAL_RATE}{selector})"
+    assert (absent["for"], absent["expr"]) == ("10m", watched)
+    # errors computed as total minus good are missing whenever either is
+    good = make_slo(**VARIANTS["ratio with good events"])
+    absent = alerts(good)[names.ALERT_ABSENT][0]
+    assert absent["expr"] == f"absent({names.METRIC_ERRORS_RATE}{selector})"
 
 
 # --- warnings -----------------------------------------------------------------------------------

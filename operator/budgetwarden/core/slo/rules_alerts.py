@@ -31,7 +31,12 @@ from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.kernel.levels import Level, Levels
 from budgetwarden.core.slo.priorities import PRIORITY_LABEL, AlertPriorities, Priority
 from budgetwarden.core.slo.promql import format_decimal
-from budgetwarden.core.slo.rules_recording import error_budget, series_labels, slo_selector
+from budgetwarden.core.slo.rules_recording import (
+    error_budget,
+    indicator_queries,
+    series_labels,
+    slo_selector,
+)
 from budgetwarden.core.slo.spec import SLO, AlertTier, BurnRateWindow, alert_label_name
 
 Rule = dict[str, Any]
@@ -182,13 +187,19 @@ def _budget_low(
 
 
 def _absent(slo: SLO, priority: Priority) -> Rule:
-    errors = slo_selector(slo, names.METRIC_ERRORS_RATE)
-    total = slo_selector(slo, names.METRIC_TOTAL_RATE)
+    # One of the two 5m rates exists only with the other, so one absent() watches both: a
+    # missing error counter falls back on the total (or_zero), and errors computed as total
+    # minus good need the total.
+    watched = (
+        names.METRIC_TOTAL_RATE
+        if indicator_queries(slo).errors_may_be_missing
+        else names.METRIC_ERRORS_RATE
+    )
     minutes = format_duration(ABSENT_FOR)
     labels = _ticket_labels(slo, priority)
     return {
         "alert": names.ALERT_ABSENT,
-        "expr": f"absent({errors}) or absent({total})",
+        "expr": f"absent({slo_selector(slo, watched)})",
         "for": minutes,
         "labels": labels,
         "annotations": _annotations(

@@ -16,11 +16,13 @@ Choices, and why:
   series and the rules Prometheus evaluates for the one number alerts and the poller read.
 - The 5m burn rate divides the two 5m rates recorded before it in the same group rather than
   evaluating the user's queries once more (`_base_burn_rate` says why that is safe).
-- Missing error series count as zero errors (`... or on () 0 * total`, `or_zero`): counters
-  such as `code=~"5.."` do not exist until the first error, and "no errors yet" is not "no
-  data". The zero comes from the 5m total recorded first in the group (over the window: any
-  traffic in it), so a window's raw series are read once per evaluation for errors and once for
-  total, as in Sloth's rules.
+- Missing error series count as zero errors: counters such as `code=~"5.."` do not exist until
+  the first error, and "no errors yet" is not "no data". A window's errors are `errors or
+  vector(0)`, which the division by `(total > 0)` still turns into no data without traffic, so a
+  window reads its raw series once for errors and once for total, as in Sloth's rules, and
+  nothing else: both sides are label-free (`promql_series`), so the zero matches the total. The
+  5m error rate falls back on the 5m total recorded first in the group (`or_zero`), so it exists
+  exactly when the total does and SLOMetricsAbsent needs to watch only one of them.
 - Divisions are by `(total > 0)`: with no traffic a ratio has no series instead of NaN, so
   nothing downstream mistakes 0/0 for a value; missing data stays missing (Unknown).
 - The period error ratio sums the recorded 5m rates over the window and divides the sums, so
@@ -65,9 +67,13 @@ class IndicatorQueries:
     errors_may_be_missing: bool = False
 
     def burn_rate(self, window: timedelta, budget: str) -> str:
-        """Errors over total in `window`, per unit of error budget; no series without traffic."""
+        """Errors over total in `window`, per unit of error budget; no series without traffic,
+        zero errors when the error query has no series."""
+        errors = self.errors(window)
+        if self.errors_may_be_missing:
+            errors += " or vector(0)"  # label-free like the total, so the division matches it
         # `/` is left-associative: the error ratio first, then divided by the budget.
-        return f"({self.errors(window)})\n/\n({self.total(window)} > 0)\n/\n{budget}"
+        return f"({errors})\n/\n({self.total(window)} > 0)\n/\n{budget}"
 
 
 def indicator_queries(slo: SLO) -> IndicatorQueries:
@@ -164,10 +170,7 @@ def sli_rules(slo: SLO, windows: tuple[timedelta, ...]) -> list[Rule]:
         if window == BASE_RATE_WINDOW:
             burn = _base_burn_rate(slo, budget)
         else:
-            # traffic anywhere in the window, as the recorded 5m totals saw it: an outage's
-            # last minutes without a scrape leave the window's zero errors zero, not missing
-            traffic = f"(max_over_time({total}[{format_duration(window)}]) > 0)"
-            burn = or_zero(queries, queries.burn_rate(window, budget), traffic)
+            burn = queries.burn_rate(window, budget)
         window_labels = labels | {names.PROM_LABEL_WINDOW: format_duration(window)}
         rules.append(_record(names.METRIC_BURN_RATE, burn, window_labels))
     return rules
@@ -176,10 +179,9 @@ def sli_rules(slo: SLO, windows: tuple[timedelta, ...]) -> list[Rule]:
 def or_zero(queries: IndicatorQueries, value: str, traffic: str) -> str:
     """`value`, or zero when the errors have no series and the recorded `traffic` has one.
 
-    The fallback reads the 5m total recorded first in the group (one recorded series), not the
-    SLO's total over the window again: that would read the longest windows' raw series twice.
-    `on()` makes it apply only when `value` has no series at all, whatever labels the SLO's
-    queries keep. `or` binds loosest, so `value` needs no parentheses.
+    Used for the 5m error rate, with the 5m total recorded just before it: one recorded series,
+    not the SLO's total again. `on()` makes it apply only when `value` has no series at all. `or`
+    binds loosest, so `value` needs no parentheses.
     """
     if not queries.errors_may_be_missing:
         return value
