@@ -32,7 +32,7 @@ import yaml
 from bench import specs
 from bench._stack import child, cpu_seconds, load_average, percentile, stop
 from bench.poll_read import FilteredReader, breakdown, filtered_query
-from bench.poll_turns import Cycle, Read, cycles
+from bench.poll_turns import Ages, Cycle, Read, cycles
 from bench.report import print_table
 from budgetwarden.adapters.prometheus import (
     PrometheusReader,
@@ -40,11 +40,13 @@ from budgetwarden.adapters.prometheus import (
     PrometheusUnavailable,
 )
 from budgetwarden.core.budget.reading import BUDGET_QUERY, poll_result, stale_query
+from budgetwarden.core.budget.slo_status import BudgetTerms
 from budgetwarden.core.budget.snapshot import SLORef
 from budgetwarden.core.slo.rulefiles import desired_files
 from budgetwarden.core.slo.rules import RuleOptions, build_prometheus_rule
 from budgetwarden.core.slo.spec import SLO, parse_slo
 from budgetwarden.core.slo.windows import burn_rate_windows, ratio_windows
+from budgetwarden.runtime.settings import BudgetLoopConfig
 from budgetwarden_dev.devenv import PrometheusProcess
 from budgetwarden_dev.devenv.processes import free_port
 
@@ -71,9 +73,11 @@ def pace(size: int) -> tuple[int, float]:
     return (CYCLES, 1.0) if size <= LARGE else (10, 10.0)
 
 
-def max_age(size: int) -> timedelta:
-    """What the poller allows by default: three intervals of the slower of poll and evaluation."""
-    return 3 * max(timedelta(seconds=30), rule_options(size).evaluation_interval)
+def max_ages(size: int) -> Ages:
+    """What the poller allows by default, for the burn rates and for the budget left."""
+    config, options = BudgetLoopConfig(), rule_options(size)
+    every = options.evaluation_interval
+    return Ages(config.max_age(every), config.budget_max_age(every, options.budget_interval))
 
 
 def load_rules(slos: list[SLO], rules_dir: Path, options: RuleOptions) -> None:
@@ -92,9 +96,9 @@ def reload(prometheus: PrometheusProcess) -> None:
         pass
 
 
-def complete(read: Read, slos: list[SLO], age: timedelta) -> int:
+def complete(read: Read, slos: list[SLO], ages: Ages) -> int:
     """How many of the SLOs have a recorded budget and every burn rate."""
-    result = poll_result(read.reader.read_budget_series(age), datetime.now(UTC))
+    result = poll_result(read.reader.read_budget_series(ages.burn, ages.budget), datetime.now(UTC))
     done = 0
     for slo in slos:
         snapshot = result.snapshots.get(SLORef(slo.metadata.namespace, slo.metadata.name))
@@ -109,19 +113,19 @@ def complete(read: Read, slos: list[SLO], age: timedelta) -> int:
     return done
 
 
-def complete_or_none(read: Read, slos: list[SLO], age: timedelta) -> int:
+def complete_or_none(read: Read, slos: list[SLO], ages: Ages) -> int:
     """`complete`, or 0 when the query failed (an overloaded Prometheus answers 503)."""
     try:
-        return complete(read, slos, age)
+        return complete(read, slos, ages)
     except PrometheusUnavailable as error:
         print(f"waiting for the series: {str(error)[:120]}", flush=True)
         return 0
 
 
-def wait_recorded(read: Read, slos: list[SLO], age: timedelta) -> float:
+def wait_recorded(read: Read, slos: list[SLO], ages: Ages) -> float:
     """Block until Prometheus recorded every SLO's budget; seconds waited."""
     start = time.monotonic()
-    while (done := complete_or_none(read, slos, age)) < len(slos):
+    while (done := complete_or_none(read, slos, ages)) < len(slos):
         if time.monotonic() - start > WAIT_FOR_SERIES:
             raise SystemExit(f"only {done}/{len(slos)} SLOs recorded after {WAIT_FOR_SERIES}s")
         time.sleep(pace(len(slos))[1] * 2)
@@ -161,19 +165,20 @@ def measure_size(
     prometheus: PrometheusProcess, reads: list[Read], slos: list[SLO], size: int
 ) -> tuple[list[list[str]], list[list[str]]]:
     """Rules of the first `size` SLOs, the breakdown, the cycles; rows and breakdown rows."""
-    options, age = rule_options(size), max_age(size)
+    options, ages = rule_options(size), max_ages(size)
     load_rules(slos[:size], prometheus.rules_dir, options)
     reload(prometheus)
-    waited = wait_recorded(reads[-1], slos[:size], age)
-    queries = {"previous, filtered": filtered_query(age), "values": BUDGET_QUERY}
-    queries["stale"] = stale_query(age)
+    waited = wait_recorded(reads[-1], slos[:size], ages)
+    queries = {"previous, filtered": filtered_query(ages.burn, ages.budget)}
+    queries |= {"values": BUDGET_QUERY, "stale": stale_query(ages.burn, ages.budget)}
     stages = {
         name: breakdown(prometheus.url, promql, runs=5 if size <= LARGE else 3)
         for name, promql in queries.items()
     }
     assert prometheus.process is not None
     cpu = cpu_seconds(prometheus.process.pid)
-    runs, same = cycles(reads, slos[:size], age, *pace(size))
+    terms = [BudgetTerms.of(slo) for slo in slos[:size]]
+    runs, same = cycles(reads, terms, ages, *pace(size))
     busy = cpu_seconds(prometheus.process.pid) - cpu
     wall = sum(r.seconds + pace(size)[1] for run in runs for r in run)
     rows = [row(size, read.name, waited, run, same) for read, run in zip(reads, runs, strict=True)]
@@ -240,8 +245,8 @@ def print_stages(stages: list[list[str]]) -> None:
         f"Where one read of each query goes (medians of 5 reads, 3 above {LARGE:,}; "
         "each stage timed apart)",
         ["SLOs", "rules every", "query", "answer", "until headers", "body transfer",
-         "JSON decoding", "samples", "of which Prometheus evaluation",
-         "Prometheus CPU during cycles", "machine"],
+         "JSON decoding (msgspec)", "samples", "json module (before)",
+         "of which Prometheus evaluation", "Prometheus CPU during cycles", "machine"],
         stages,
     )  # fmt: skip
 

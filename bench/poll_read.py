@@ -5,7 +5,9 @@ Used by bench.poll_cycle. `FilteredReader` is the read as the operator did it up
 `and` per metric (`filtered_query`). The operator now reads the values and the stale series in
 two queries (core.budget.reading); both are kept so that one run measures both reads against the
 same Prometheus, side by side. `breakdown` times the stages of one query separately:
-Prometheus' evaluation (its own `stats`), the HTTP exchange, the JSON decoding, the samples.
+Prometheus' evaluation (its own `stats`), the HTTP exchange, the decoding as the reader does it
+(msgspec), the samples; and beside them the same body decoded by the json module, as the reader
+did before it decoded with msgspec.
 """
 
 from __future__ import annotations
@@ -16,24 +18,36 @@ import statistics
 import time
 from datetime import timedelta
 
+import msgspec
 import requests
 
-from budgetwarden.adapters.prometheus import PrometheusReader, Sample, _samples
+from budgetwarden.adapters.prometheus import (
+    PrometheusReader,
+    PrometheusUnavailable,
+    Sample,
+    _samples,
+    _series,
+)
 from budgetwarden.core.kernel import conventions as c
 
 
-def filtered_query(max_age: timedelta) -> str:
-    """The one query per poll as it was: both metrics, stale samples dropped by Prometheus."""
-    seconds = max(max_age // timedelta(seconds=1), 1)
-    metrics = (c.METRIC_BUDGET_REMAINING, c.METRIC_BURN_RATE)
-    return " or ".join(f"({m} and (time() - timestamp({m}) < {seconds}))" for m in metrics)
+def filtered_query(max_age: timedelta, budget_max_age: timedelta | None = None) -> str:
+    """The one query per poll as it was: both metrics, stale samples dropped by Prometheus (the
+    budget left judged by its own age, as the two queries do)."""
+    ages = {c.METRIC_BUDGET_REMAINING: budget_max_age or max_age, c.METRIC_BURN_RATE: max_age}
+    return " or ".join(
+        f"({m} and (time() - timestamp({m}) < {max(age // timedelta(seconds=1), 1)}))"
+        for m, age in ages.items()
+    )
 
 
 class FilteredReader(PrometheusReader):
     """The previous read: one query that filters out the stale samples itself."""
 
-    def read_budget_series(self, max_age: timedelta) -> list[Sample]:
-        return self.query(filtered_query(max_age))
+    def read_budget_series(
+        self, max_age: timedelta, budget_max_age: timedelta | None = None
+    ) -> list[Sample]:
+        return self.query(filtered_query(max_age, budget_max_age))
 
 
 def _read_once(session: requests.Session, url: str, promql: str) -> dict[str, float]:
@@ -45,19 +59,39 @@ def _read_once(session: requests.Session, url: str, promql: str) -> dict[str, fl
     marks.append(time.perf_counter())
     body = answer.content
     marks.append(time.perf_counter())
-    data = json.loads(body)["data"]
+    series = _series(answer.status_code, body)
     marks.append(time.perf_counter())
-    _samples(data["result"])
+    _samples(series)
     marks.append(time.perf_counter())
     stages = dict(
         zip(STAGES, (end - start for start, end in itertools.pairwise(marks)), strict=True)
     )
-    evaluation = data.get("stats", {}).get("timings", {}).get("evalTotalTime", "nan")
-    return {**stages, "of which Prometheus evaluation": float(evaluation), "MB": len(body) / 1e6}
+    before = time.perf_counter()
+    json.loads(body)
+    stages[JSON_MODULE] = time.perf_counter() - before
+    evaluation = msgspec.json.decode(body, type=_Stats).data.stats.timings.evalTotalTime
+    return {**stages, "of which Prometheus evaluation": evaluation, "MB": len(body) / 1e6}
+
+
+class _Timings(msgspec.Struct):
+    evalTotalTime: float = float("nan")  # Prometheus' field name
+
+
+class _StatsOnly(msgspec.Struct):
+    timings: _Timings = msgspec.field(default_factory=_Timings)
+
+
+class _StatsData(msgspec.Struct):
+    stats: _StatsOnly = msgspec.field(default_factory=_StatsOnly)
+
+
+class _Stats(msgspec.Struct):
+    data: _StatsData
 
 
 NAN = float("nan")
 STAGES = ("until headers", "body transfer", "JSON decoding", "samples")
+JSON_MODULE = "decoding by the json module (before)"
 
 
 def breakdown(url: str, promql: str, runs: int = 5) -> dict[str, float]:
@@ -66,7 +100,7 @@ def breakdown(url: str, promql: str, runs: int = 5) -> dict[str, float]:
     for _ in range(runs):
         try:
             reads.append(_read_once(session, url, promql))
-        except (requests.RequestException, KeyError) as error:  # an overloaded Prometheus
+        except (requests.RequestException, PrometheusUnavailable) as error:  # overloaded
             print(f"a read for the breakdown failed: {str(error)[:200]}", flush=True)
-    names = [*STAGES, "of which Prometheus evaluation", "MB"]
+    names = [*STAGES, JSON_MODULE, "of which Prometheus evaluation", "MB"]
     return {name: statistics.median(r[name] for r in reads) if reads else NAN for name in names}

@@ -2,7 +2,8 @@
 
 A cycle is everything a poll does except the API writes and policy decisions: the read (the
 reader's queries), the conversion to snapshots, and slo_status_patch for every SLO with the status
-carried forward as the registry does.
+carried forward as the registry does: each SLO's BudgetTerms and its status read once when it
+changes, not on every poll.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Any, Protocol
 
 from budgetwarden.adapters.prometheus import Sample
 from budgetwarden.core.budget.reading import poll_result
-from budgetwarden.core.budget.slo_status import SLOPoll, slo_status_patch
+from budgetwarden.core.budget.slo_status import BudgetTerms, SLOPoll, slo_status_patch
 from budgetwarden.core.budget.snapshot import SLORef
+from budgetwarden.core.budget.status_model import SLOStatus
 from budgetwarden.core.kernel.wire import merge_apply
-from budgetwarden.core.slo.spec import SLO
 
 
 class Reader(Protocol):
@@ -26,7 +27,17 @@ class Reader(Protocol):
 
     queries_issued: int
 
-    def read_budget_series(self, max_age: timedelta) -> list[Sample]: ...
+    def read_budget_series(
+        self, max_age: timedelta, budget_max_age: timedelta | None = None
+    ) -> list[Sample]: ...
+
+
+@dataclass(frozen=True)
+class Ages:
+    """How old a burn rate, and the budget left (its group evaluates less often), may be."""
+
+    burn: timedelta
+    budget: timedelta
 
 
 @dataclass(frozen=True)
@@ -49,22 +60,31 @@ class Cycle:
     found: frozenset[tuple[SLORef, bool, tuple[str, ...]]]  # SLOs, budget known, windows
 
 
-def cycle(
-    read: Read, slos: list[SLO], status: dict[SLORef, dict[str, Any]], age: timedelta
-) -> Cycle:
+@dataclass
+class Statuses:
+    """What the registry holds of every SLO's status: as stored, and read."""
+
+    stored: dict[SLORef, dict[str, Any]]
+    read: dict[SLORef, SLOStatus]
+
+    def write(self, ref: SLORef, patch: dict[str, Any]) -> None:
+        self.stored[ref] = merge_apply(self.stored.get(ref) or {}, patch)
+        self.read[ref] = SLOStatus.read(self.stored[ref])
+
+
+def cycle(read: Read, slos: list[BudgetTerms], status: Statuses, ages: Ages) -> Cycle:
     """One poll's read path with the status carried forward in `status`."""
     start, before = time.perf_counter(), read.reader.queries_issued
     now = datetime.now(UTC)
-    samples = read.reader.read_budget_series(age)
+    samples = read.reader.read_budget_series(ages.burn, ages.budget)
     queried = time.perf_counter()
     result = poll_result(samples, now)
     patches = 0
     for slo in slos:
-        ref = SLORef(slo.metadata.namespace, slo.metadata.name)
-        poll = SLOPoll(result.snapshots.get(ref), None, now, age, generation=1)
-        patch = slo_status_patch(status.get(ref), slo, poll)
+        poll = SLOPoll(result.snapshots.get(slo.ref), None, now, ages.budget, generation=1)
+        patch = slo_status_patch(status.stored.get(slo.ref), slo, poll, status.read.get(slo.ref))
         if patch is not None:
-            status[ref] = merge_apply(status.get(ref) or {}, patch)
+            status.write(slo.ref, patch)
             patches += 1
     end = time.perf_counter()
     queries = read.reader.queries_issued - before
@@ -76,20 +96,20 @@ def cycle(
 
 
 def cycles(
-    reads: Sequence[Read], slos: list[SLO], age: timedelta, count: int, pause: float
+    reads: Sequence[Read], slos: list[BudgetTerms], ages: Ages, count: int, pause: float
 ) -> tuple[list[list[Cycle]], int]:
     """`count` polls of each read, taking turns `pause` seconds apart; the runs and how many
     turns every read found the same SLOs, budgets and windows (their values differ: some rule
     group evaluates in nearly every second). A read that fails (Prometheus overloaded) is
     reported and left out."""
-    status: list[dict[SLORef, dict[str, Any]]] = [{} for _ in reads]
+    status = [Statuses({}, {}) for _ in reads]
     runs: list[list[Cycle]] = [[] for _ in reads]
     same = 0
     for turn in range(count):
         order = range(len(reads)) if turn % 2 == 0 else reversed(range(len(reads)))
         for i in order:
             try:
-                runs[i].append(cycle(reads[i], slos, status[i], age))
+                runs[i].append(cycle(reads[i], slos, status[i], ages))
             except Exception as error:  # PrometheusUnavailable: Prometheus overloaded
                 print(f"{reads[i].name} read failed: {str(error)[:200]}", flush=True)
             time.sleep(pause)

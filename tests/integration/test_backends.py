@@ -44,7 +44,11 @@ from backend_support import (
     rule_file,
     windows,
 )
-from budgetwarden.adapters.prometheus import PrometheusReader, PrometheusSettings
+from budgetwarden.adapters.prometheus import (
+    PrometheusReader,
+    PrometheusSettings,
+    PrometheusUnavailable,
+)
 from budgetwarden.core.budget.reading import poll_result
 from budgetwarden.core.budget.snapshot import SLORef
 from budgetwarden.core.kernel import conventions as c
@@ -202,6 +206,18 @@ def test_the_operator_polls_every_budget_through_the_backend(
         assert _close(float(snapshot.remaining_percent) / 100, case.budget_remaining)
         assert sorted(snapshot.burn_rates) == sorted(windows(case))
         assert all(_close(float(v), case.burn_rate) for v in snapshot.burn_rates.values())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_query_the_backend_refuses_fails_with_its_own_error(
+    urls: dict[str, str], backend: str
+) -> None:
+    reader = PrometheusReader(PrometheusSettings(url=urls[backend]))
+    with pytest.raises(PrometheusUnavailable) as refused:
+        reader.query("sum(")
+    message = str(refused.value)
+    assert message.startswith("query failed: HTTP 4"), message  # 400 or 422: the query's fault
+    assert "sum(" in message or "parse" in message.lower(), message  # the backend's reason
 
 
 def test_promtool_3_accepts_every_example_slos_rules(tmp_path: Path) -> None:

@@ -45,6 +45,8 @@ class History:
     ) -> None:
         poll = SLOPoll(found, failure, at, MAX_AGE, timedelta(minutes=10), generation=3)
         patch = slo_status_patch(self.status, slo(), poll)
+        # as the poller calls it, with the status the registry read once: the same patch
+        assert slo_status_patch(self.status, slo(), poll, SLOStatus.read(self.status)) == patch
         if patch is not None:
             self.patches.append(patch)
             self.status = merge_apply(self.status, patch)

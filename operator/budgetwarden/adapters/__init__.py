@@ -1,1 +1,1 @@
-"""Adapters: one external library each (kubernetes, prometheus-api-client, httpx)."""
+"""Adapters: one external library each (kubernetes, requests with msgspec, httpx, ...)."""

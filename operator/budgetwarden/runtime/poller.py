@@ -252,7 +252,7 @@ class Poller:
                 refresh_after=self.status_refresh,
                 generation=entry.generation,
             )
-            patch = slo_status_patch(entry.status, entry.model, poll)
+            patch = slo_status_patch(entry.status, entry.model, poll, entry.slo_status)
             if patch is not None:
                 writes.append(self._write(entry, c.PLURAL_SLO, patch, "slo-status"))
         await asyncio.gather(*writes)

@@ -88,19 +88,28 @@ def fresh(samples: list[R], stale: Iterable[Reading]) -> list[R]:
     return [sample for sample in samples if frozenset(sample.labels.items()) not in old]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Found:
     """One SLO's samples in one answer: values by series ("" is the budget, else a window)."""
 
-    values: dict[str, list[Decimal]] = field(default_factory=dict)
-    ignored: set[str] = field(default_factory=set)
+    # No container per series: a poll holds 80,000 of these values at once, and lists (which
+    # the garbage collector tracks) made every poll walk the whole heap a few times.
+    values: dict[str, Decimal] = field(default_factory=dict)
+    twice: set[str] | None = None  # series with more than one sample
+    ignored: set[str] | None = None  # label names the rules never set
+
+    def add(self, series: str, value: Decimal) -> None:
+        if series in self.values:
+            self.twice = (self.twice or set()) | {series}
+        else:
+            self.values[series] = value
 
     def snapshot(self, ref: SLORef, now: datetime) -> BudgetSnapshot:
-        ignored = tuple(sorted(self.ignored))
-        twice = tuple(_series_name(key) for key, got in sorted(self.values.items()) if len(got) > 1)
-        if twice:
+        ignored = tuple(sorted(self.ignored or ()))
+        if self.twice:
+            twice = tuple(_series_name(key) for key in sorted(self.twice))
             return BudgetSnapshot(ref, now, None, duplicates=twice, ignored_labels=ignored)
-        numbers = {key: got[0] for key, got in sorted(self.values.items())}
+        numbers = dict(sorted(self.values.items()))
         remaining = numbers.pop("", None)
         return BudgetSnapshot(
             slo=ref,
@@ -127,10 +136,11 @@ def poll_result(samples: Iterable[Reading], now: datetime) -> PollResult:
         slo = (namespace, name)
         if len(labels) == len(own) and own.issuperset(labels):
             if all(labels.values()):
-                values = (found.get(slo) or found.setdefault(slo, _Found())).values
-                values.setdefault(labels.get(c.PROM_LABEL_WINDOW, ""), []).append(sample.value)
+                entry = found.get(slo) or found.setdefault(slo, _Found())
+                entry.add(labels.get(c.PROM_LABEL_WINDOW, ""), sample.value)
         elif extra := labels.keys() - own:
-            found.setdefault(slo, _Found()).ignored.update(extra)
+            entry = found.setdefault(slo, _Found())
+            entry.ignored = (entry.ignored or set()) | extra
     refs = sorted(SLORef(namespace, name) for namespace, name in found)
     snapshots = {ref: found[ref.namespace, ref.name].snapshot(ref, now) for ref in refs}
     return PollResult(evaluated_at=now, snapshots=snapshots)

@@ -23,7 +23,7 @@ thousands of SLOs queued that happened to nearly every one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,13 +33,10 @@ from budgetwarden.core.budget.reading import stable_failure
 from budgetwarden.core.budget.snapshot import BudgetSnapshot, SLORef
 from budgetwarden.core.budget.status_model import ErrorBudgetStatus, SLOStatus
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.core.kernel.conditions import Condition, set_conditions
+from budgetwarden.core.kernel.conditions import Condition, conditions_hold
 from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.kernel.status import status_patch
-from budgetwarden.core.kernel.wire import (
-    percent_text,
-    rate_text,
-)
+from budgetwarden.core.kernel.wire import shown_percent, shown_rate
 from budgetwarden.core.slo.spec import SLO
 from budgetwarden.core.slo.windows import burn_rate_windows
 
@@ -64,7 +61,8 @@ def fast_burn_window(slo: SLO) -> str:
 
 @dataclass(frozen=True, slots=True)
 class BudgetTerms:
-    """What an SLO's status is computed from: its name, objective, window and fast-burn window.
+    """What an SLO's status is computed from: its name, objective, window and fast-burn window,
+    and the whole budget as status shows it, worked out once rather than on every poll.
 
     The registry keeps these for the poller rather than the parsed SLO, a tree of about twenty
     pydantic models that takes some twenty times the memory (bench/operator_memory.py)."""
@@ -73,6 +71,7 @@ class BudgetTerms:
     objective: Decimal
     window: timedelta
     fast_window: str  # fast_burn_window: the window fastBurnRate and the ETA read
+    total: str  # total_text(objective, window)
 
     @classmethod
     def of(cls, slo: SLO | BudgetTerms) -> BudgetTerms:
@@ -80,7 +79,8 @@ class BudgetTerms:
         if isinstance(slo, BudgetTerms):
             return slo
         ref = SLORef(slo.metadata.namespace, slo.metadata.name)
-        return cls(ref, slo.spec.objective, slo.spec.window, fast_burn_window(slo))
+        objective, window = slo.spec.objective, slo.spec.window
+        return cls(ref, objective, window, fast_burn_window(slo), total_text(objective, window))
 
 
 def error_budget(slo: SLO | BudgetTerms, snapshot: BudgetSnapshot, now: datetime) -> dict[str, Any]:
@@ -94,17 +94,17 @@ def budget_status(
     """What status.errorBudget shows for this snapshot, at the precision it shows it."""
     terms = BudgetTerms.of(slo)
     remaining = snapshot.remaining_percent
-    shown = None if remaining is None else Decimal(percent_text(remaining))
+    shown = None if remaining is None else shown_percent(remaining)
     fast = snapshot.burn_rates.get(terms.fast_window)
     left = None
     if remaining is not None and fast is not None:
         left = time_to_exhaustion(remaining / HUNDRED, fast, terms.window)
     return ErrorBudgetStatus(
-        total=total_text(terms.objective, terms.window),
+        total=terms.total,
         remaining_percent=shown,
         consumed_percent=None if shown is None else HUNDRED - shown,
-        burn_rates=tuple((w, Decimal(rate_text(r))) for w, r in snapshot.burn_rates.items()),
-        fast_burn_rate=None if fast is None else Decimal(rate_text(fast)),
+        burn_rates=tuple((w, shown_rate(r)) for w, r in snapshot.burn_rates.items()),
+        fast_burn_rate=None if fast is None else shown_rate(fast),
         exhaustion_eta=None if left is None else now + left,
         evaluated_at=now,
     )
@@ -191,20 +191,24 @@ def handler_recorded(status: SLOStatus, generation: int) -> bool:
 
 
 def slo_status_patch(
-    current: Mapping[str, Any] | None, slo: SLO | BudgetTerms, poll: SLOPoll
+    current: Mapping[str, Any] | None,
+    slo: SLO | BudgetTerms,
+    poll: SLOPoll,
+    read: SLOStatus | None = None,
 ) -> dict[str, Any] | None:
-    """The merge patch for status.errorBudget and the poll's conditions; None when unchanged."""
+    """The merge patch for status.errorBudget and the poll's conditions; None when unchanged.
+    `read` is `current` already read (the registry keeps it), else it is read here."""
     terms = BudgetTerms.of(slo)
-    read = SLOStatus.read(current)
+    read = read or SLOStatus.read(current)
     old = read.error_budget or ErrorBudgetStatus()
     if poll.failure is None:
         snapshot = poll.snapshot or BudgetSnapshot.no_series(terms.ref, poll.now)
         budget = budget_status(terms, snapshot, poll.now)
     else:  # keep the last values read; only the total follows the spec
-        budget = replace(old, total=total_text(terms.objective, terms.window))
+        budget = replace(old, total=terms.total)
     conditions = slo_conditions(poll.snapshot, poll.failure, poll.max_age)
-    same = set_conditions(read.conditions, conditions, generation=poll.generation, now=poll.now)
-    if same == list(read.conditions) and not _budget_changed(old, budget, poll):
+    held = conditions_hold(read.conditions, conditions, generation=poll.generation)
+    if held and not _budget_changed(old, budget, poll):
         return None
     return status_patch(
         current,
@@ -226,13 +230,18 @@ def _budget_changed(old: ErrorBudgetStatus, new: ErrorBudgetStatus, poll: SLOPol
     return poll.failure is None and (read is None or poll.now - read >= poll.refresh_after)
 
 
-def _steady(budget: ErrorBudgetStatus) -> ErrorBudgetStatus:
-    """The budget without the two fields every poll moves (see the module docstring)."""
-    return replace(budget, evaluated_at=None, exhaustion_eta=None, burn_rates=_sorted(budget))
+# Every field of status.errorBudget but the two every poll moves (see the module docstring).
+_SHOWN = tuple(
+    f.name for f in fields(ErrorBudgetStatus) if f.name not in {"evaluated_at", "exhaustion_eta"}
+)
 
 
-def _sorted(budget: ErrorBudgetStatus) -> tuple[tuple[str, Decimal], ...]:
-    return tuple(sorted(budget.burn_rates))
+def _steady(budget: ErrorBudgetStatus) -> tuple[Any, ...]:
+    """The shown values of the budget, burn rates in window order whatever order they came in."""
+    return tuple(
+        sorted(budget.burn_rates) if name == "burn_rates" else getattr(budget, name)
+        for name in _SHOWN
+    )
 
 
 def _eta_moved(old: datetime | None, new: datetime | None, now: datetime) -> bool:

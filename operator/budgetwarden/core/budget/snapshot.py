@@ -24,7 +24,7 @@ from decimal import Decimal
 from budgetwarden.core.kernel.durations import format_duration
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class SLORef:
     """An SLO by namespace and name; orders by namespace, then name."""
 
@@ -35,7 +35,7 @@ class SLORef:
         return f"{self.namespace}/{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BudgetSnapshot:
     """One SLO's error budget at one evaluation time, as Prometheus reported it.
 

@@ -39,8 +39,13 @@ def parse_time(value: Any) -> datetime | None:
 
 def percent_text(value: Decimal) -> str:
     """A measured percent or rate to one decimal, rounded down: "21.4", "-12.5", "16.0"."""
+    return str(shown_percent(value))
+
+
+def shown_percent(value: Decimal) -> Decimal:
+    """The number `percent_text` shows."""
     # Down, so a shown number never looks better than the one compared: 29.96 shows 29.9.
-    return str(value.quantize(_TENTH, rounding=ROUND_FLOOR))
+    return value.quantize(_TENTH, rounding=ROUND_FLOOR)
 
 
 def number_text(value: Decimal) -> str:
@@ -50,7 +55,12 @@ def number_text(value: Decimal) -> str:
 
 def rate_text(value: Decimal) -> str:
     """A burn rate to one decimal, rounded up: 14.41 shows "14.5", never below the trigger."""
-    return str(value.quantize(_TENTH, rounding=ROUND_CEILING))
+    return str(shown_rate(value))
+
+
+def shown_rate(value: Decimal) -> Decimal:
+    """The number `rate_text` shows."""
+    return value.quantize(_TENTH, rounding=ROUND_CEILING)
 
 
 def merge_diff(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict[str, Any]:
