@@ -157,8 +157,22 @@ def step(
         f"{statistics.median(due):.1f} ms", f"{percentile(due, 0.99):.1f} ms", f"{max(due):.1f} ms",
         f"{statistics.median(sent):.1f} ms", f"{percentile(sent, 0.99):.1f} ms",
         f"{100 * busy / seconds:.0f} %", "yes" if right else "NO", "yes" if held else "no",
-        load_average(),
+        slow_spells(sent, rate), load_average(),
     ], held  # fmt: skip
+
+
+def slow_spells(sent_ms: list[float], rate: int, most: int = 3) -> str:
+    """When in the step the answers over P99_LIMIT_MS were due, as spells of seconds: a p99 made
+    by one stall of the server reads differently from one made by steady slowness."""
+    slow = [i / rate for i, ms in enumerate(sent_ms) if ms >= P99_LIMIT_MS]
+    spells: list[list[float]] = []
+    for at in slow:
+        if spells and at - spells[-1][-1] <= 0.5:
+            spells[-1].append(at)
+        else:
+            spells.append([at])
+    shown = [f"{s[0]:.1f}-{s[-1]:.1f} s ({len(s)})" for s in spells[:most]]
+    return ", ".join(shown + ([f"+{len(spells) - most} more"] if len(spells) > most else [])) or "-"
 
 
 def rate_steps(run: Callable[[int, int], tuple[list[str], bool]]) -> list[list[str]]:
@@ -225,7 +239,8 @@ def main() -> int:
         f"changes, open-loop load from a second process, {CONNECTIONS} keep-alive connections; "
         f"load {load:.1f} on {os.cpu_count()} CPUs before",
         ["rate", "sent at", "requests", "p50 from due", "p99 from due", "max from due",
-         "p50 from send", "p99 from send", "operator CPU", "answers right", "held", "machine"],
+         "p50 from send", "p99 from send", "operator CPU", "answers right", "held",
+         f"over {P99_LIMIT_MS:.0f} ms, due at (count)", "machine"],
         rows,
     )  # fmt: skip
     print_table(f"The same webhook, {RATE} valid reviews/s (half denied) beside junk on its own "

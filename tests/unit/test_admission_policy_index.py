@@ -8,6 +8,7 @@ engaged, and 1,001 of them cost every review milliseconds when each target was m
 from __future__ import annotations
 
 import copy
+import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,11 +88,16 @@ def test_every_policy_that_selects_the_workload_is_found_in_view_order(
 
 # --- through the registry and the views' cache -----------------------------------------------
 def policy(name: str, app: str, **extra: Any) -> dict[str, Any]:
-    """examples/05's policy under another name, targeting Rollouts of `app`."""
+    """examples/05's policy under another name, targeting Rollouts of `app`; each body a new
+    resourceVersion, as the API server gives every write."""
     body = copy.deepcopy(POLICY)
-    body["metadata"] |= {"name": name, "uid": f"u-{name}", "resourceVersion": "1"}
+    version = str(next(VERSIONS))
+    body["metadata"] |= {"name": name, "uid": f"u-{name}", "resourceVersion": version}
     body["spec"]["targets"] = [{"kind": "Rollout", "selector": {"matchLabels": {"app": app}}}]
     return body | extra
+
+
+VERSIONS = itertools.count(1)
 
 
 def new_image(labels: dict[str, str]) -> dict[str, Any]:

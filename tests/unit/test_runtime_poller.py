@@ -152,7 +152,10 @@ def test_an_slo_its_handler_has_not_recorded_gets_no_status_from_the_poller() ->
     loop.poll()
     assert loop.status("slos", SLO)["errorBudget"]["remainingPercent"] == "63.2"
     # a new spec (generation 2) waits for its handler again
-    loop.cluster.objects[("slos", NS, SLO)]["metadata"]["generation"] = 2
+    loop.cluster.objects[("slos", NS, SLO)]["metadata"] |= {
+        "generation": 2,
+        "resourceVersion": "99",
+    }
     loop.source.budget(NS, SLO, "0.5", NOW, w1h="1.2")
     writes = len(loop.cluster.status_writes)
     loop.watch()
