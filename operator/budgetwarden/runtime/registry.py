@@ -233,16 +233,15 @@ def _already_tracked(table: Mapping[Key, Tracked[Any]], body: Mapping[str, Any])
     write, status included), so the event brings nothing new."""
     meta = body.get("metadata") or {}
     version = str(meta.get("resourceVersion") or "")
-    entry = table.get(Key(str(meta.get("namespace") or ""), str(meta.get("name") or "")))
-    return (
-        bool(version)
-        and entry is not None
-        and (entry.uid, entry.resource_version)
-        == (
-            str(meta.get("uid") or ""),
-            version,
-        )
-    )
+    if not version:
+        return False
+    entry = table.get(_key(meta))
+    uid = str(meta.get("uid") or "")
+    return entry is not None and (entry.uid, entry.resource_version) == (uid, version)
+
+
+def _key(meta: Mapping[str, Any]) -> Key:
+    return Key(str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
 
 def _tracked(body: Mapping[str, Any], kind: str, parse: Callable[..., Any]) -> Tracked[Any]:
@@ -254,7 +253,7 @@ def _tracked(body: Mapping[str, Any], kind: str, parse: Callable[..., Any]) -> T
     except SpecError as error:
         model, problem = None, str(error)
     return Tracked(
-        key=Key(str(meta.get("namespace") or ""), str(meta.get("name") or "")),
+        key=_key(meta),
         kind=kind,
         uid=str(meta.get("uid") or ""),
         generation=int(meta.get("generation") or 0),
