@@ -199,7 +199,8 @@ def slo_status_patch(
     """The merge patch for status.errorBudget and the poll's conditions; None when unchanged.
     `read` is `current` already read (the registry keeps it), else it is read here."""
     terms = BudgetTerms.of(slo)
-    read = read or SLOStatus.read(current)
+    if read is None:
+        read = SLOStatus.read(current)
     old = read.error_budget or ErrorBudgetStatus()
     if poll.failure is None:
         snapshot = poll.snapshot or BudgetSnapshot.no_series(terms.ref, poll.now)
