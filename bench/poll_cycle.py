@@ -7,13 +7,15 @@ write for the SLOs (build_prometheus_rule -> rule_file_content). For each N the 
 first N SLOs are loaded and the benchmark waits until Prometheus has recorded every one's budget
 and burn rates. The sizes come from $BUDGETWARDEN_BENCH_SLOS (bench.specs.sizes).
 
-Then the stages of each query are timed apart (bench.poll_read.breakdown): the previous one
-query that filtered out stale samples itself, and the two the operator makes now (the values,
-then the stale series at the same instant). The poller's read path runs in turns, alternately
-with the previous read (bench.poll_read) and the current one, one cycle a second (every 10 s
-above 1,000 SLOs): the read (through the reader), the conversion to snapshots, and
-slo_status_patch for every SLO (bench.poll_turns). Queries per cycle come from each reader's own
-counter; after each turn the SLOs, budgets and windows both reads found are compared.
+Then the stages of each query are timed apart (bench.poll_read.breakdown): the two of the read
+without a lookback (the values, then the stale series at the same instant) and, when this
+Prometheus takes `lookback_delta` (Prometheus 3), the two with one (the budget left and the burn
+rates, each within its max age). The poller's read path runs in turns, alternately without the
+lookback (bench.poll_read.StaleQueryReader) and as the operator reads this Prometheus, one cycle
+a second (every 10 s above 1,000 SLOs): the read (through the reader), the conversion to
+snapshots, and slo_status_patch for every SLO (bench.poll_turns). Queries per cycle come from
+each reader's own counter; after each turn the SLOs, budgets and windows both reads found are
+compared.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import yaml
 
 from bench import specs
 from bench._stack import child, cpu_seconds, load_average, percentile, stop
-from bench.poll_read import FilteredReader, breakdown, filtered_query
+from bench.poll_read import StaleQueryReader, breakdown
 from bench.poll_turns import Ages, Cycle, Read, cycles
 from bench.report import print_table
 from budgetwarden.adapters.prometheus import (
@@ -39,7 +41,12 @@ from budgetwarden.adapters.prometheus import (
     PrometheusSettings,
     PrometheusUnavailable,
 )
-from budgetwarden.core.budget.reading import BUDGET_QUERY, poll_result, stale_query
+from budgetwarden.core.budget.reading import (
+    BUDGET_QUERY,
+    lookback_queries,
+    poll_result,
+    stale_query,
+)
 from budgetwarden.core.budget.slo_status import BudgetTerms
 from budgetwarden.core.budget.snapshot import SLORef
 from budgetwarden.core.slo.rulefiles import desired_files
@@ -169,11 +176,19 @@ def measure_size(
     load_rules(slos[:size], prometheus.rules_dir, options)
     reload(prometheus)
     waited = wait_recorded(reads[-1], slos[:size], ages)
-    queries = {"previous, filtered": filtered_query(ages.burn, ages.budget)}
-    queries |= {"values": BUDGET_QUERY, "stale": stale_query(ages.burn, ages.budget)}
+    queries: dict[str, tuple[str, timedelta | None]] = {
+        "values": (BUDGET_QUERY, None),
+        "stale": (stale_query(ages.burn, ages.budget), None),
+    }
+    if reads[-1].reader.takes_lookback():
+        for promql, lookback in lookback_queries(ages.burn, ages.budget):
+            queries[f"{promql.removeprefix('budgetwarden_slo:')} within {lookback}"] = (
+                promql,
+                lookback,
+            )
     stages = {
-        name: breakdown(prometheus.url, promql, runs=5 if size <= LARGE else 3)
-        for name, promql in queries.items()
+        name: breakdown(prometheus.url, promql, 5 if size <= LARGE else 3, lookback)
+        for name, (promql, lookback) in queries.items()
     }
     assert prometheus.process is not None
     cpu = cpu_seconds(prometheus.process.pid)
@@ -196,10 +211,9 @@ def measure(
 ) -> tuple[list[list[str]], list[list[str]]]:
     """Every size, both reads; the cycle rows and the breakdown rows."""
     settings = PrometheusSettings(prometheus.url, timeout_seconds=600)
-    reads = [
-        Read("one filtered query", FilteredReader(settings)),
-        Read("values, then stale", PrometheusReader(settings)),
-    ]
+    reads = [Read("values, then stale", StaleQueryReader(settings))]
+    if PrometheusReader(settings).takes_lookback():
+        reads.append(Read("values within the lookback", PrometheusReader(settings)))
     rows, stages = [], []
     for size in SIZES:
         size_rows, staged = measure_size(prometheus, reads, slos, size)

@@ -1,13 +1,15 @@
-"""The poll's read as it was before it took two queries, and where one query's time goes.
+"""The poll's read without the backend's lookback, the read before that, and where one query's
+time goes.
 
-Used by bench.poll_cycle. `FilteredReader` is the read as the operator did it up to the first
-10,000-SLO figures: one query, both metrics, the stale samples dropped by Prometheus with an
-`and` per metric (`filtered_query`). The operator now reads the values and the stale series in
-two queries (core.budget.reading); both are kept so that one run measures both reads against the
-same Prometheus, side by side. `breakdown` times the stages of one query separately:
-Prometheus' evaluation (its own `stats`), the HTTP exchange, the decoding as the reader does it
-(msgspec), the samples; and beside them the same body decoded by the json module, as the reader
-did before it decoded with msgspec.
+Used by bench.poll_cycle and bench.poll_query. `StaleQueryReader` is the read as the operator
+does it on a backend that ignores `lookback_delta` (Prometheus 2, VictoriaMetrics): the values,
+then the stale series at their instant; on a backend that takes it the operator reads the values
+within the lookback instead (core.budget.reading), so one run measures both reads against the
+same Prometheus, side by side. `filtered_query` is the one query of the first 10,000-SLO
+figures, which dropped stale samples with an `and` per metric. `breakdown` times the stages of
+one query separately: Prometheus' evaluation (its own `stats`), the HTTP exchange, the decoding
+as the reader does it (msgspec), the samples; and beside them the same body decoded by the json
+module, as the reader did before it decoded with msgspec.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import requests
 from budgetwarden.adapters.prometheus import (
     PrometheusReader,
     PrometheusUnavailable,
-    Sample,
     _samples,
     _series,
 )
@@ -41,20 +42,22 @@ def filtered_query(max_age: timedelta, budget_max_age: timedelta | None = None) 
     )
 
 
-class FilteredReader(PrometheusReader):
-    """The previous read: one query that filters out the stale samples itself."""
+class StaleQueryReader(PrometheusReader):
+    """The read on a backend that ignores a lookback per query: the values, then the stale."""
 
-    def read_budget_series(
-        self, max_age: timedelta, budget_max_age: timedelta | None = None
-    ) -> list[Sample]:
-        return self.query(filtered_query(max_age, budget_max_age))
+    def takes_lookback(self) -> bool:
+        return False
 
 
-def _read_once(session: requests.Session, url: str, promql: str) -> dict[str, float]:
+def _read_once(
+    session: requests.Session, url: str, promql: str, lookback: timedelta | None
+) -> dict[str, float]:
     """One read of `promql`, each stage timed on its own (seconds; the answer's size in MB)."""
+    params = {"query": promql, "stats": "all"}
+    if lookback is not None:
+        params["lookback_delta"] = f"{lookback // timedelta(milliseconds=1)}ms"
     marks = [time.perf_counter()]
-    answer = session.get(f"{url}/api/v1/query", params={"query": promql, "stats": "all"},
-                         stream=True, timeout=300)  # fmt: skip
+    answer = session.get(f"{url}/api/v1/query", params=params, stream=True, timeout=300)
     answer.raise_for_status()
     marks.append(time.perf_counter())
     body = answer.content
@@ -94,12 +97,15 @@ STAGES = ("until headers", "body transfer", "JSON decoding", "samples")
 JSON_MODULE = "decoding by the json module (before)"
 
 
-def breakdown(url: str, promql: str, runs: int = 5) -> dict[str, float]:
-    """Median of each stage of one read of `promql` over `runs` reads (seconds; "MB": size)."""
+def breakdown(
+    url: str, promql: str, runs: int = 5, lookback: timedelta | None = None
+) -> dict[str, float]:
+    """Median of each stage of one read of `promql` (with `lookback` as its lookback_delta) over
+    `runs` reads (seconds; "MB": size)."""
     session, reads = requests.Session(), []
     for _ in range(runs):
         try:
-            reads.append(_read_once(session, url, promql))
+            reads.append(_read_once(session, url, promql, lookback))
         except (requests.RequestException, PrometheusUnavailable) as error:  # overloaded
             print(f"a read for the breakdown failed: {str(error)[:200]}", flush=True)
     names = [*STAGES, JSON_MODULE, "of which Prometheus evaluation", "MB"]

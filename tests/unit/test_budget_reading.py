@@ -18,8 +18,9 @@ import pytest
 import yaml
 
 from budget_status_support import CHECKOUT, MAX_AGE, NOW, snapshot
-from budgetwarden.core.budget.reading import fresh, poll_result
+from budgetwarden.core.budget.reading import BUDGET_QUERY, fresh, lookback_queries, poll_result
 from budgetwarden.core.budget.snapshot import BudgetSnapshot, PollResult, SLORef
+from budgetwarden.core.kernel import conventions as c
 from budgetwarden.core.slo.rules import build_rule_groups
 from budgetwarden.core.slo.spec import parse_slo
 from operator_support import EXAMPLES
@@ -67,6 +68,16 @@ def test_only_the_series_the_stale_answer_names_on_every_label_are_dropped() -> 
 def test_with_nothing_stale_the_samples_are_kept_as_they_are() -> None:
     samples = [remaining("0.5"), burn("1h", "2")]
     assert fresh(samples, []) is samples
+
+
+def test_with_a_lookback_both_metrics_are_one_query_when_they_share_an_age() -> None:
+    hour = timedelta(hours=1)
+    assert lookback_queries(MAX_AGE) == [(BUDGET_QUERY, MAX_AGE)]
+    assert lookback_queries(MAX_AGE, MAX_AGE) == [(BUDGET_QUERY, MAX_AGE)]
+    assert lookback_queries(MAX_AGE, hour) == [
+        (c.METRIC_BUDGET_REMAINING, hour),
+        (c.METRIC_BURN_RATE, MAX_AGE),
+    ]
 
 
 def test_the_reader_accepts_exactly_the_labels_the_generated_rules_set() -> None:

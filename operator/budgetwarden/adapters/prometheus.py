@@ -1,9 +1,13 @@
-"""Reads every SLO's recorded budget series from Prometheus in two queries per poll.
+"""Reads every SLO's recorded budget series from Prometheus in one or two queries per poll.
 
-Blocking (requests; the poller calls it in a thread). The first query selects the recorded series
-of all SLOs at once by metric name, the second (at the first one's instant) names those whose
-sample is too old (core.budget.reading), so the number of queries does not grow with the number
-of SLOs. Failures become `PrometheusUnavailable` with the cause chained.
+Blocking (requests; the poller calls it in a thread). The recorded series of all SLOs are
+selected at once by metric name, so the number of queries does not grow with the number of SLOs.
+Samples older than their max age are left out by the backend (core.budget.reading): with a
+lookback per query where it takes one, else by a second query, at the first one's instant, that
+names them. Whether it takes one is asked, not assumed from a version: a `lookback_delta` that is
+not a duration is refused by a backend that reads the parameter and ignored by one that does
+not. The answer is kept for LOOKBACK_CHECK_SECONDS, so a backend replaced behind the same URL is
+noticed. Failures become `PrometheusUnavailable` with the cause chained.
 
 The answer is decoded by msgspec straight into typed structs that the garbage collector does not
 track: at 10,000 SLOs it is 16 MB and 83,000 series, which the json module turned into some
@@ -15,6 +19,8 @@ Authorization header is set on each request, so a rotated token file is read on 
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
@@ -29,9 +35,19 @@ from budgetwarden.adapters.prometheus_access import (
     PrometheusSettings,
     requests_tls,
 )
-from budgetwarden.core.budget.reading import BUDGET_QUERY, fresh, stale_query
+from budgetwarden.core.budget.reading import (
+    BUDGET_QUERY,
+    fresh,
+    lookback_queries,
+    stale_query,
+)
 
 __all__ = ["PrometheusReader", "PrometheusSettings", "PrometheusUnavailable", "Sample"]
+
+logger = logging.getLogger(__name__)
+LOOKBACK_CHECK_SECONDS = 600.0
+# Refused with 400 (or 422) by a backend that parses lookback_delta, ignored by one that does not.
+_LOOKBACK_PROBE = {"query": "vector(1)", "lookback_delta": "not-a-duration"}
 
 
 class PrometheusUnavailable(Exception):
@@ -84,28 +100,80 @@ class PrometheusReader:
         self._url = settings.url.rstrip("/") + "/api/v1/query"
         self._timeout = settings.timeout_seconds
         self.queries_issued = 0
+        self._takes_lookback: bool | None = None  # None until asked
+        self._lookback_checked = 0.0
 
     def read_budget_series(
         self, max_age: timedelta, budget_max_age: timedelta | None = None
     ) -> list[Sample]:
         """All SLOs' budget-remaining and burn-rate samples younger than `max_age` (the budget
-        left: `budget_max_age` when given): the values, then at their instant the stale ones
-        among them (none while the rules evaluate)."""
+        left: `budget_max_age` when given)."""
+        if self.takes_lookback():
+            return self._read_within(max_age, budget_max_age)
+        return self._read_then_drop_stale(max_age, budget_max_age)
+
+    def takes_lookback(self) -> bool:
+        """Whether the backend honours a lookback per query (asked at most every
+        LOOKBACK_CHECK_SECONDS)."""
+        now, known = time.monotonic(), self._takes_lookback
+        if known is not None and now - self._lookback_checked < LOOKBACK_CHECK_SECONDS:
+            return known
+        takes = self._ask_lookback()
+        if takes != known:
+            logger.info(
+                "Prometheus at %s %s", self._url,
+                "takes a lookback per query: samples too old are left out by it"
+                if takes else "ignores lookback_delta: samples too old are asked for apart",
+            )  # fmt: skip
+        self._takes_lookback, self._lookback_checked = takes, now
+        return takes
+
+    def _ask_lookback(self) -> bool:
+        response = self._get(_LOOKBACK_PROBE)
+        if response.status_code in (400, 422):
+            return True
+        _series(response.status_code, response.content)  # a refusal of anything else raises
+        return False
+
+    def _read_within(self, max_age: timedelta, budget_max_age: timedelta | None) -> list[Sample]:
+        """Each metric with its max age as the lookback; all at the first answer's instant."""
+        samples: list[Sample] = []
+        at = None
+        for promql, lookback in lookback_queries(max_age, budget_max_age):
+            answer = self.query(promql, at=at, lookback=lookback)
+            if at is None and answer:
+                at = answer[0].timestamp
+            samples += answer
+        return samples
+
+    def _read_then_drop_stale(
+        self, max_age: timedelta, budget_max_age: timedelta | None
+    ) -> list[Sample]:
+        """The values, then at their instant the stale ones among them (none while the rules
+        evaluate)."""
         samples = self.query(BUDGET_QUERY)
         if not samples:
             return samples
         stale = stale_query(max_age, budget_max_age)
         return fresh(samples, self.query(stale, at=samples[0].timestamp))
 
-    def query(self, promql: str, at: datetime | None = None) -> list[Sample]:
-        """Run one instant query (at Prometheus' now, or `at`); raise PrometheusUnavailable on
-        any failure."""
-        self.queries_issued += 1
+    def query(
+        self, promql: str, at: datetime | None = None, lookback: timedelta | None = None
+    ) -> list[Sample]:
+        """Run one instant query (at Prometheus' now, or `at`; with the backend's lookback, or
+        `lookback`); raise PrometheusUnavailable on any failure."""
         params = {"query": promql}
         if at is not None:
             params["time"] = f"{at.timestamp():.3f}"
+        if lookback is not None:
+            params["lookback_delta"] = f"{max(lookback // timedelta(milliseconds=1), 1)}ms"
+        response = self._get(params)
+        return _samples(_series(response.status_code, response.content))
+
+    def _get(self, params: dict[str, str]) -> requests.Response:
+        self.queries_issued += 1
         try:
-            response = self._session.get(
+            return self._session.get(
                 self._url,
                 params=params,
                 timeout=self._timeout,
@@ -116,7 +184,6 @@ class PrometheusReader:
             raise PrometheusUnavailable(f"query failed: {error}") from error
         except CredentialsUnreadable as error:
             raise PrometheusUnavailable(f"query not sent: {error}") from error
-        return _samples(_series(response.status_code, response.content))
 
 
 class _HeaderAuth(AuthBase):

@@ -1,13 +1,14 @@
-"""The budget loop: every interval, two Prometheus queries for all SLOs, then act on every policy.
+"""The budget loop: every interval, one or two Prometheus queries for all SLOs, then the policies.
 
 The operator (runtime/operator.py) starts `Poller.run` as an asyncio task on kopf's event loop;
 it polls only while this replica leads (runtime/leader.py), checked before every poll and policy.
 It reads Prometheus through a `BudgetSource` and writes through a `Cluster` (runtime/ports.py),
 so fast tests run whole polls against fakes. One poll:
-1. Read every SLO's budget series with two queries (the values, then the stale ones among
-   them), in a thread (the client blocks). Only the series of the operator's own rules count, one
-   per SLO and window (core/budget/reading.py); their age is judged by Prometheus, never against
-   the operator's clock (`clock`, a test hook, dates status and decisions only).
+1. Read every SLO's budget series, samples older than their max age left out (with a lookback
+   per query where the backend takes one, else a second query that names them), in a thread
+   (the client blocks). Only the series of the operator's own rules count, one per SLO and
+   window (core/budget/reading.py); their age is judged by Prometheus, never against the
+   operator's clock (`clock`, a test hook, dates status and decisions only).
 2. Per ErrorBudgetPolicy: decide (core.policy.decide, continuing from the state its status
    records), enforce (the `Enforcer` seam), record status, and on a level change post an Event
    (reason: the Rule that set the level) and notify its `spec.notify` channels on detached tasks
@@ -143,7 +144,7 @@ class Poller:
             )
 
     async def _read(self, now: datetime) -> PollResult:
-        """Every SLO's fresh samples, in two queries; a failure makes a poll without data."""
+        """Every SLO's fresh samples, in one or two queries; a failure makes a poll without data."""
         try:
             samples = await asyncio.to_thread(
                 self.reader.read_budget_series, self.max_age, self.budget_max_age

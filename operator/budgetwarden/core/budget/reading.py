@@ -1,9 +1,12 @@
-"""From Prometheus' answers to budget snapshots: the two queries per poll and what they mean.
+"""From Prometheus' answers to budget snapshots: the queries per poll and what they mean.
 
-The poller reads every SLO with `BUDGET_QUERY`, then asks at the same instant which of those
-samples are older than `max_age` (`stale_query`), drops them (`fresh`), and turns the rest (any
-object with labels, a Decimal value and a timestamp: the Prometheus adapter's `Sample`) into a
-`PollResult` with `poll_result`.
+On a backend that takes a lookback per query (Prometheus 3, Thanos Query: the `lookback_delta`
+parameter), the poller reads every SLO with `lookback_queries`: each metric selected with its
+own max age as the lookback, so a sample that old is never returned. Elsewhere (Prometheus 2,
+VictoriaMetrics) it reads every SLO with `BUDGET_QUERY`, then asks at the same instant which of
+those samples are older than `max_age` (`stale_query`) and drops them (`fresh`). Either way the
+samples left (any object with labels, a Decimal value and a timestamp: the Prometheus adapter's
+`Sample`) become a `PollResult` with `poll_result`.
 
 Only the operator's own series are read: a sample counts when its labels are exactly those its
 recording rules set (`conventions.BUDGET_SERIES_LABELS`, plus slo_window on a burn rate). A
@@ -14,14 +17,15 @@ own series an SLO has one per metric and window; two (they can differ only in sl
 another rule writes in this SLO's name) make the whole SLO unknown for this poll
 (`duplicates`), never the larger or the newer value.
 
-Staleness is judged on Prometheus' clock only: `stale_query` is evaluated at the time of the
-first answer and keeps the series whose stored sample is at least `max_age` old (`time() -
-timestamp(...)` on the stored sample, so a recording rule that stopped evaluating drops out long
-before Prometheus's 5m lookback would hide it). The answers' sample times are Prometheus'
-evaluation time and are never compared with the operator's clock, which may differ from it by
-any amount. Two queries rather than one filtered with `and`: at 10,000 SLOs that set operation
-over every series cost Prometheus more than both selections together (docs/benchmarks.md,
-poll_cycle), and the second answer is empty while the rules evaluate.
+Staleness is judged on Prometheus' clock only, so a recording rule that stopped evaluating drops
+out long before the default 5m lookback would hide it: the lookback counts back from the
+evaluation instant, and `stale_query`, evaluated at the time of the first answer, keeps the
+series whose stored sample is at least `max_age` old (`time() - timestamp(...)`). The answers'
+sample times are Prometheus' evaluation time and are never compared with the operator's clock,
+which may differ from it by any amount. The lookback is the cheaper of the two: `timestamp()`
+over every series cost Prometheus as much as selecting them (docs/benchmarks.md, poll_cycle).
+And the stale series are asked for apart rather than filtered out with `and`: at 10,000 SLOs
+that set operation over every series cost more than both selections together.
 """
 
 from __future__ import annotations
@@ -61,6 +65,17 @@ R = TypeVar("R", bound=Reading)
 
 # Every SLO's budget-left and burn-rate samples, selected by metric name.
 BUDGET_QUERY: Final = '{__name__=~"' + "|".join(_BUDGET_METRICS) + '"}'
+
+
+def lookback_queries(
+    max_age: timedelta, budget_max_age: timedelta | None = None
+) -> list[tuple[str, timedelta]]:
+    """(query, lookback) pairs that select every SLO's samples younger than their max age, for a
+    backend that takes a lookback per query: one query when both metrics share an age, else the
+    budget left (its rule group evaluates less often) apart from the burn rates."""
+    if budget_max_age is None or budget_max_age == max_age:
+        return [(BUDGET_QUERY, max_age)]
+    return [(c.METRIC_BUDGET_REMAINING, budget_max_age), (c.METRIC_BURN_RATE, max_age)]
 
 
 def stale_query(max_age: timedelta, budget_max_age: timedelta | None = None) -> str:
