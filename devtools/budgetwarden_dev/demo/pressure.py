@@ -30,13 +30,15 @@ from prometheus_client.registry import Collector
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _TICKS = os.sysconf("SC_CLK_TCK")
-# The burner: busy for `share` of every 100ms, asleep for the rest.
+# The burner: uses `share` of every 100ms in CPU time, asleep for the rest. Counted in CPU time,
+# not wall time, so a busy machine that preempts it mid-spin does not make it burn less (it spins
+# on until it had its share, or the 100ms are over).
 _BURN = """
 import sys, time
 share = float(sys.argv[1])
 while True:
-    start = time.perf_counter()
-    while time.perf_counter() - start < 0.1 * share:
+    start, used = time.perf_counter(), time.process_time()
+    while time.process_time() - used < 0.1 * share and time.perf_counter() - start < 0.1:
         pass
     time.sleep(max(0.0, 0.1 - (time.perf_counter() - start)))
 """
