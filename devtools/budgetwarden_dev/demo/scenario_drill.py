@@ -26,7 +26,9 @@ from budgetwarden_dev.demo.scenarios import Scenario
 from budgetwarden_dev.demo.timeline import Timeline
 
 POLL_SECONDS = 1.0
-QUIET_SECONDS = 180  # how long to wait for an earlier drill's pages to resolve before starting
+# How long to wait for an earlier drill's pages (and this one's expected alerts) to resolve
+# before starting: a 5m average outlasts its cause by up to five minutes.
+QUIET_SECONDS = 330
 RESOLVE_SECONDS = 240  # how long to wait after the restore for what fired to resolve
 DELIVERY_SECONDS = 30  # how long the incident goes on after the alerts fire, for Alertmanager
 
@@ -81,7 +83,7 @@ def run_scenario(
     run = _Run(watcher, alerts, notifications, timeline)
     previous = control.settings()
     _preamble(scenario, timeline)
-    _wait_quiet(run)
+    _wait_quiet(run, scenario)
     began, began_at = datetime.now(UTC), timeline.elapsed()
     control.change(scenario.injection)
     timeline.line(f"injected: PUT {control.url}/control {_body(scenario.injection)}")
@@ -110,22 +112,29 @@ def _preamble(scenario: Scenario, timeline: Timeline) -> None:
         timeline.note(f"  expects no page during {_secs(scenario.lasts)} of it")
 
 
-def _wait_quiet(run: _Run) -> None:
-    """Wait until no page is pending or firing: an earlier drill's would blur this one's."""
+def _wait_quiet(run: _Run, scenario: Scenario) -> None:
+    """Wait until no page, and no alert the scenario expects, is pending or firing: an earlier
+    drill's page would blur this one's, and an expected alert already active (a ticket the last
+    drill raised) could not be told from one this injection raises."""
     give_up = time.monotonic() + QUIET_SECONDS
     said = False
     while True:
         run.poll()
-        paging = [a.name for a in run.alerts.active() if a.pages]
-        if not paging:
+        active = [a for a in run.alerts.active() if a.pages or _expected(scenario, a)]
+        if not active:
             return
+        names = ", ".join(sorted({a.name for a in active}))
         if time.monotonic() > give_up:
-            raise DrillError(f"{', '.join(paging)} still active after {QUIET_SECONDS}s; "
+            raise DrillError(f"{names} still active after {QUIET_SECONDS}s; "
                              "start the drill once they resolve")  # fmt: skip
         if not said:
-            run.timeline.line(f"waiting for {', '.join(paging)} to resolve before injecting")
+            run.timeline.line(f"waiting for {names} to resolve before injecting")
             said = True
         time.sleep(POLL_SECONDS)
+
+
+def _expected(scenario: Scenario, alert: SeenAlert) -> bool:
+    return any(e.matches(alert.labels) for e in scenario.expects)
 
 
 def _follow_injection(run: _Run, scenario: Scenario, began_at: float) -> None:
@@ -136,7 +145,9 @@ def _follow_injection(run: _Run, scenario: Scenario, began_at: float) -> None:
     while run.timeline.elapsed() < until:
         time.sleep(POLL_SECONDS)
         run.poll()
-        fired = [a for a in run.alerts.seen.values() if a.firing_at is not None]
+        # only what started with the injection, as the debrief counts it
+        fired = [a for a in run.alerts.seen.values()
+                 if a.firing_at is not None and (a.pending_at or 0) >= began_at]  # fmt: skip
         found = [next((a for a in fired if e.matches(a.labels)), None) for e in scenario.expects]
         if not scenario.expects or None in found:
             continue
