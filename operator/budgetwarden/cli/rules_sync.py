@@ -3,9 +3,9 @@
 For Prometheus installations without prometheus-operator (and for the local stack and the
 end-to-end tests): list and watch PrometheusRule objects, keep one rule file per object in
 `--rules-dir` (written to a temporary file and renamed, so Prometheus never reads half a file),
-delete the files of deleted objects, and POST /-/reload whenever the directory changed. Files
-it did not name are never touched. A full re-list every `--resync` seconds repairs anything a
-watch missed.
+delete the files of deleted objects, and POST /-/reload whenever the directory changed (and once
+at start-up). Files it did not name are never touched. A full re-list every `--resync` seconds
+repairs anything a watch missed; it reloads Prometheus only when it changed a file.
 """
 
 from __future__ import annotations
@@ -89,11 +89,17 @@ class RulesSync:
         return not self.reload_owed
 
     def forever(self) -> None:
-        """List, then follow the watch; re-list on expiry, errors and every `resync` seconds."""
+        """List, then follow the watch; re-list on expiry, errors and every `resync` seconds.
+        Prometheus is reloaded after the first list (its directory may hold files from before)
+        and after that only when the directory changed: after a reload Prometheus finds its
+        Alertmanagers again, and an alert that starts firing in those seconds is delivered only
+        at its next resend, a minute later."""
+        first = True
         while True:
             try:
                 version = self.relist()
-                self.write_and_reload(force_reload=True)
+                self.write_and_reload(force_reload=first)
+                first = False
                 self.follow(version)
             except KubeError as error:
                 log.warning("Watching PrometheusRules failed (%s); listing again.", error)
