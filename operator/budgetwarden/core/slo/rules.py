@@ -11,7 +11,8 @@ SLO's `spec.prometheusRule` (`rule_object`), then budgetwarden's own, which neit
 
 Three groups per SLO, named `<namespace>-<name>-sli|budget|alerts`: recording rules in
 `rules_recording`, alerts in `rules_alerts` and `rules_outage` (the outage pages), burn-rate
-windows in `windows`.
+windows in `windows`. The budget-low alerts are in the budget group, after the budget they
+compare; every other alert is in the alerts group.
 
 Choices, and why:
 - Every series costs Prometheus head memory and every rule an evaluation, per SLO, forever. So
@@ -35,7 +36,7 @@ from budgetwarden.core.kernel.runbooks import SHIPPED_RUNBOOKS, RunbookLinks
 from budgetwarden.core.slo.priorities import DEFAULT_PRIORITIES, AlertPriorities
 from budgetwarden.core.slo.promql import format_decimal, parse_selector, validate_slo_queries
 from budgetwarden.core.slo.rule_object import generated_note
-from budgetwarden.core.slo.rules_alerts import RESERVED_LABELS, alert_rules
+from budgetwarden.core.slo.rules_alerts import RESERVED_LABELS, alert_rules, budget_low_rules
 from budgetwarden.core.slo.rules_outage import outage_rules, outage_warnings
 from budgetwarden.core.slo.rules_recording import budget_rules, error_budget, sli_rules
 from budgetwarden.core.slo.runbook_links import link_runbooks, unknown_alerts
@@ -107,22 +108,25 @@ def build_rule_groups(slo: SLO, options: RuleOptions = DEFAULT_OPTIONS) -> list[
         {"name": f"{prefix}-{suffix}", "interval": format_duration(interval), "rules": rules}
         for suffix, interval, rules in (
             (names.GROUP_SUFFIX_SLI, every, sli_rules(slo, ratio_windows(windows))),
-            (names.GROUP_SUFFIX_BUDGET, budget_every, budget_rules(slo)),
-            (
-                names.GROUP_SUFFIX_ALERTS,
-                every,
-                link_runbooks(slo, _alerts(slo, windows, options), options.runbooks),
-            ),
+            (names.GROUP_SUFFIX_BUDGET, budget_every, _budget(slo, options)),
+            (names.GROUP_SUFFIX_ALERTS, every, _alerts(slo, windows, options)),
         )
     ]
+
+
+def _budget(slo: SLO, options: RuleOptions) -> list[dict[str, Any]]:
+    """The budget's records, then the budget-low alerts that compare it (rules_alerts)."""
+    low = budget_low_rules(slo, options.budget_levels, options.alert_priorities)
+    return budget_rules(slo) + link_runbooks(slo, low, options.runbooks)
 
 
 def _alerts(
     slo: SLO, windows: tuple[BurnRateWindow, ...], options: RuleOptions
 ) -> list[dict[str, Any]]:
-    """Burn rates, budget low and absent data (rules_alerts), then the outage pages."""
-    budget_alerts = alert_rules(slo, windows, options.budget_levels, options.alert_priorities)
-    return budget_alerts + outage_rules(slo, options.scrape_interval, options.alert_priorities)
+    """Burn rates and absent data (rules_alerts), then the outage pages."""
+    budget_alerts = alert_rules(slo, windows, options.alert_priorities)
+    outages = outage_rules(slo, options.scrape_interval, options.alert_priorities)
+    return link_runbooks(slo, budget_alerts + outages, options.runbooks)
 
 
 def build_prometheus_rule(slo: SLO, options: RuleOptions = DEFAULT_OPTIONS) -> dict[str, Any]:

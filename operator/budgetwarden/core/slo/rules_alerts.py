@@ -65,10 +65,9 @@ _TIERS = (
 def alert_rules(
     slo: SLO,
     windows: tuple[BurnRateWindow, ...],
-    levels: Levels,
     priorities: AlertPriorities,
 ) -> list[Rule]:
-    """Page and ticket burn-rate alerts, one budget-low alert per level, and absent data."""
+    """Page and ticket burn-rate alerts, and absent data (budget low: `budget_low_rules`)."""
     rules = []
     burn_priorities = {
         names.TIER_PAGE: priorities.fast_burn,
@@ -80,6 +79,17 @@ def alert_rules(
         if rows and not spec.disabled:
             defaults = _Defaults(severity, burn_priorities[tier])
             rules.append(_burn_alert(slo, alert, tier, defaults, speed, rows))
+    if not slo.spec.alerting.metrics_absent.disabled:
+        rules.append(_absent(slo, priorities.metrics_absent))
+    return rules
+
+
+def budget_low_rules(slo: SLO, levels: Levels, priorities: AlertPriorities) -> list[Rule]:
+    """One budget-low alert per level, unless spec.alerting.budgetLow is disabled. They go in
+    the budget group, after the budget they compare: evaluated with it, they see each new value
+    at once and cost Prometheus nothing between two of its evaluations."""
+    if slo.spec.alerting.budget_low.disabled:
+        return []
     # Each level fires only down to the next one's threshold, so a budget below the last raises
     # one alert, not three, whatever Alertmanager's inhibition rules say.
     bands = (
@@ -87,14 +97,10 @@ def alert_rules(
         (Level.PARTIAL_FREEZE, levels.partial_freeze_below, levels.full_freeze_below),
         (Level.FULL_FREEZE, levels.full_freeze_below, None),
     )
-    if not slo.spec.alerting.budget_low.disabled:
-        rules += [
-            _budget_low(slo, level, (below, down_to), priorities.budget_low(level))
-            for level, below, down_to in bands
-        ]
-    if not slo.spec.alerting.metrics_absent.disabled:
-        rules.append(_absent(slo, priorities.metrics_absent))
-    return rules
+    return [
+        _budget_low(slo, level, (below, down_to), priorities.budget_low(level))
+        for level, below, down_to in bands
+    ]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """The `runbook_url` of every alert generated for an SLO, settled in one place.
 
-`core.slo.rules` calls `link_runbooks` on the alerting group once every alert is built, so an
-alert added to `rules_alerts` (or anywhere else in that group) gets the same treatment without
-knowing about it. Most specific first:
+`core.slo.rules` calls `link_runbooks` on the alerts of each group once they are built, so an
+alert added to `rules_alerts` (or to any group) gets the same treatment without knowing about
+it. Most specific first:
 
 1. `spec.alerting.runbooks[]`, the entry naming this alert;
 2. what the alert's builder wrote when the SLO chose it: a tier's `runbook_url` annotation
