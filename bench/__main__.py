@@ -13,6 +13,7 @@ MODULES = [
     "bench.relist_memory",
     "bench.poll_cycle",
     "bench.poll_query",
+    "bench.poll_apart",
     "bench.reaction",
     "bench.admission_latency",
     "bench.admission_profile",
