@@ -27,7 +27,7 @@ import yaml
 
 from bench import specs
 from bench._stack import cpu_seconds, load_average, serve_exposition
-from bench.poll_cycle import max_ages, pace, row, wait_recorded
+from bench.poll_cycle import CYCLE_HEADERS, max_ages, pace, row, wait_recorded
 from bench.poll_read import StaleQueryReader
 from bench.poll_turns import Read, cycles
 from bench.report import print_table
@@ -114,11 +114,9 @@ def main() -> int:
         f"{SLOS:,} SLOs (scraped every {SCRAPE_SECONDS} s, about a tenth of the values new at "
         f"each scrape, no rules), the two reads taking turns; Prometheus CPU {busy:.0%} "
         f"during the cycles",
-        ["SLOs", "read", "recorded after", "samples", "queries/cycle", "cycle p50", "cycle p95",
-         "query p50", "query p95", "rest p50", "status patches first/then",
-         "same SLOs and windows", "machine"],
+        CYCLE_HEADERS,
         rows,
-    )  # fmt: skip
+    )
     print(f"load average at the end: {load_average()}")
     return 0
 

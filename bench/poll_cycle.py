@@ -66,6 +66,10 @@ LARGE = 1000
 # not failed after Prometheus' default 2m.
 QUERY_TIMEOUT = ["--query.timeout=10m"]
 WAIT_FOR_SERIES = 900.0  # seconds for Prometheus to record every budget of one size
+# The columns of `row`.
+CYCLE_HEADERS = ["SLOs", "read", "recorded after", "samples", "queries/cycle", "cycle p50",
+                 "cycle p95", "query p50", "query p95", "rest p50", "status patches first/then",
+                 "same SLOs and windows", "machine"]  # fmt: skip
 
 
 def rule_options(size: int) -> RuleOptions:
@@ -245,11 +249,9 @@ def main() -> int:
         f"Poll read path against Prometheus {prometheus_version()} with the generated rules, "
         f"{CYCLES} cycles per size and read a second apart (10, 10 s apart, above {LARGE:,}), "
         "the two reads taking turns",
-        ["SLOs", "read", "recorded after", "samples", "queries/cycle", "cycle p50", "cycle p95",
-         "query p50", "query p95", "rest p50", "status patches first/then",
-         "same SLOs and windows", "machine"],
+        CYCLE_HEADERS,
         rows,
-    )  # fmt: skip
+    )
     return 0
 
 
