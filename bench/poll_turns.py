@@ -20,6 +20,7 @@ from budgetwarden.core.budget.slo_status import BudgetTerms, SLOPoll, slo_status
 from budgetwarden.core.budget.snapshot import SLORef
 from budgetwarden.core.budget.status_model import SLOStatus
 from budgetwarden.core.kernel.wire import merge_apply
+from budgetwarden.runtime.poller import collector_paused
 
 
 class Reader(Protocol):
@@ -73,7 +74,13 @@ class Statuses:
 
 
 def cycle(read: Read, slos: list[BudgetTerms], status: Statuses, ages: Ages) -> Cycle:
-    """One poll's read path with the status carried forward in `status`."""
+    """One poll's read path with the status carried forward in `status`, with the garbage
+    collector paused as the poller pauses it."""
+    with collector_paused():
+        return _cycle(read, slos, status, ages)
+
+
+def _cycle(read: Read, slos: list[BudgetTerms], status: Statuses, ages: Ages) -> Cycle:
     start, before = time.perf_counter(), read.reader.queries_issued
     now = datetime.now(UTC)
     samples = read.reader.read_budget_series(ages.burn, ages.budget)

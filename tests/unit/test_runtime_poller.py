@@ -11,6 +11,7 @@ read (one per SLO and window), and samples dated by Prometheus' clock.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -266,3 +267,25 @@ def test_a_poller_whose_clock_runs_ten_minutes_ahead_still_freezes() -> None:
     ahead.poll()
     assert ahead.status("errorbudgetpolicies", POLICY)["level"] == "FullFreeze"
     assert reasons(ahead.status("slos", SLO))["MetricsAvailable"] == ("True", "SeriesFound")
+
+
+def test_the_garbage_collector_is_paused_for_a_poll_and_back_on_after_it(loop: Loop) -> None:
+    seen: list[bool] = []
+    read = loop.source.read_budget_series
+
+    def reading(*args: Any) -> Sequence[Any]:
+        seen.append(gc.isenabled())
+        return read(*args)
+
+    loop.source.read_budget_series = reading  # type: ignore[method-assign]
+    loop.source.budget(NS, SLO, "0.632", NOW, w1h="1.2")
+    loop.poll()
+    loop.source.down = True  # a poll whose read fails resumes it too
+    loop.poll()
+    assert (seen, gc.isenabled()) == ([False, False], True)
+    gc.disable()  # and one paused by someone else stays paused
+    try:
+        loop.poll()
+        assert gc.isenabled() is False
+    finally:
+        gc.enable()

@@ -23,7 +23,6 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
 
 import msgspec
 import requests
@@ -54,11 +53,13 @@ class PrometheusUnavailable(Exception):
     """Prometheus could not be queried (down, refused, timed out, or answered an error)."""
 
 
-class Sample(NamedTuple):
+class Sample(msgspec.Struct, frozen=True, gc=False):
     """One instant-vector sample: its labels, its value as Decimal (None for NaN), its time."""
 
-    # A tuple rather than a frozen dataclass: a poll of 10,000 SLOs makes 80,000 of them, and a
-    # tuple is built in a third of the time.
+    # A poll of 10,000 SLOs makes 80,000 of these and holds them for the whole poll. Untracked
+    # by the cyclic garbage collector (no cycle can pass through one: its dict holds strings
+    # only), they never age into the oldest generation, where 80,000 NamedTuples (a tuple
+    # subclass stays tracked) made the collector walk the whole heap once or twice a poll.
     labels: dict[str, str]
     value: Decimal | None
     timestamp: datetime

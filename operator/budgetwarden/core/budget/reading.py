@@ -103,28 +103,38 @@ def fresh(samples: list[R], stale: Iterable[Reading]) -> list[R]:
     return [sample for sample in samples if frozenset(sample.labels.items()) not in old]
 
 
-@dataclass(slots=True)
+@dataclass
 class _Found:
-    """One SLO's samples in one answer: values by series ("" is the budget, else a window)."""
+    """Every SLO's samples in one answer, by SLO as (namespace, name): values by series ("" is
+    the budget, else a window), series seen twice, and label names the rules never set."""
 
-    # No container per series: a poll holds 80,000 of these values at once, and lists (which
-    # the garbage collector tracks) made every poll walk the whole heap a few times.
-    values: dict[str, Decimal] = field(default_factory=dict)
-    twice: set[str] | None = None  # series with more than one sample
-    ignored: set[str] | None = None  # label names the rules never set
+    # A plain dict of Decimals per SLO, and no object per SLO or per series: a poll holds
+    # 80,000 values at once, and containers the garbage collector tracks (lists, objects with
+    # slots) aged into its oldest generation and made every poll walk the whole heap.
+    values: dict[tuple[str, str], dict[str, Decimal]] = field(default_factory=dict)
+    twice: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    ignored: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
-    def add(self, series: str, value: Decimal) -> None:
-        if series in self.values:
-            self.twice = (self.twice or set()) | {series}
+    def add(self, slo: tuple[str, str], series: str, value: Decimal) -> None:
+        values = self.values.get(slo)
+        if values is None:
+            self.values[slo] = {series: value}
+        elif series in values:
+            self.twice.setdefault(slo, set()).add(series)
         else:
-            self.values[series] = value
+            values[series] = value
 
-    def snapshot(self, ref: SLORef, now: datetime) -> BudgetSnapshot:
-        ignored = tuple(sorted(self.ignored or ()))
-        if self.twice:
-            twice = tuple(_series_name(key) for key in sorted(self.twice))
-            return BudgetSnapshot(ref, now, None, duplicates=twice, ignored_labels=ignored)
-        numbers = dict(sorted(self.values.items()))
+    def ignore(self, slo: tuple[str, str], labels: set[str]) -> None:
+        self.values.setdefault(slo, {})
+        self.ignored.setdefault(slo, set()).update(labels)
+
+    def snapshot(self, slo: tuple[str, str], now: datetime) -> BudgetSnapshot:
+        ref = SLORef(*slo)
+        ignored = tuple(sorted(self.ignored.get(slo, ())))
+        if twice := self.twice.get(slo):
+            duplicated = tuple(_series_name(key) for key in sorted(twice))
+            return BudgetSnapshot(ref, now, None, duplicates=duplicated, ignored_labels=ignored)
+        numbers = dict(sorted(self.values[slo].items()))
         remaining = numbers.pop("", None)
         return BudgetSnapshot(
             slo=ref,
@@ -139,7 +149,7 @@ def poll_result(samples: Iterable[Reading], now: datetime) -> PollResult:
     """Snapshots of every SLO with series of its own rules, or look-alikes that were ignored."""
     # Runs once per sample, 80,000 times a poll for 10,000 SLOs: SLOs are keyed by plain tuples,
     # and the common case (exactly the rules' labels) is tested first and without building sets.
-    found: dict[tuple[str, str], _Found] = {}
+    found = _Found()
     for sample in samples:
         labels = sample.labels
         own = _OWN_LABELS.get(labels.get("__name__", ""))
@@ -148,17 +158,13 @@ def poll_result(samples: Iterable[Reading], now: datetime) -> PollResult:
         namespace, name = labels.get(c.PROM_LABEL_NAMESPACE), labels.get(c.PROM_LABEL_SLO)
         if not namespace or not name:
             continue
-        slo = (namespace, name)
         if len(labels) == len(own) and own.issuperset(labels):
             if all(labels.values()):
-                entry = found.get(slo) or found.setdefault(slo, _Found())
-                entry.add(labels.get(c.PROM_LABEL_WINDOW, ""), sample.value)
+                found.add((namespace, name), labels.get(c.PROM_LABEL_WINDOW, ""), sample.value)
         elif extra := labels.keys() - own:
-            entry = found.setdefault(slo, _Found())
-            entry.ignored = (entry.ignored or set()) | extra
-    refs = sorted(SLORef(namespace, name) for namespace, name in found)
-    snapshots = {ref: found[ref.namespace, ref.name].snapshot(ref, now) for ref in refs}
-    return PollResult(evaluated_at=now, snapshots=snapshots)
+            found.ignore((namespace, name), extra)
+    ordered = (found.snapshot(slo, now) for slo in sorted(found.values))
+    return PollResult(evaluated_at=now, snapshots={snapshot.slo: snapshot for snapshot in ordered})
 
 
 def _series_name(window: str) -> str:

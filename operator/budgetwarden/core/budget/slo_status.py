@@ -114,20 +114,35 @@ def slo_conditions(
     snapshot: BudgetSnapshot | None, failure: str | None, max_age: timedelta
 ) -> list[Condition]:
     """MetricsAvailable and BudgetExhausted for one SLO after a poll."""
-    available, exhausted = c.CONDITION_METRICS_AVAILABLE, c.CONDITION_BUDGET_EXHAUSTED
     remaining = None if snapshot is None else snapshot.remaining_percent
     if failure is not None or remaining is None:
         reason, why, unknown = _why_unknown(snapshot, failure, max_age)
         return [
-            Condition(available, "False", reason, why),
-            Condition(exhausted, "Unknown", reason, unknown),
+            Condition(c.CONDITION_METRICS_AVAILABLE, "False", reason, why),
+            Condition(c.CONDITION_BUDGET_EXHAUSTED, "Unknown", reason, unknown),
         ]
-    found = Condition(available, "True", c.REASON_SERIES_FOUND, "Prometheus has this SLO's series.")
-    if remaining <= 0:
-        spent = "The error budget is spent: the objective is not met over the window."
-        return [found, Condition(exhausted, "True", c.REASON_BUDGET_SPENT, spent)]
-    left = "Some error budget is left; errorBudget.remainingPercent says how much."
-    return [found, Condition(exhausted, "False", c.REASON_BUDGET_LEFT, left)]
+    return list(_SPENT if remaining <= 0 else _LEFT)
+
+
+# The conditions of an SLO whose budget was read: the same for every SLO, built once.
+_FOUND = Condition(
+    c.CONDITION_METRICS_AVAILABLE, "True", c.REASON_SERIES_FOUND,
+    "Prometheus has this SLO's series.",
+)  # fmt: skip
+_SPENT = (
+    _FOUND,
+    Condition(
+        c.CONDITION_BUDGET_EXHAUSTED, "True", c.REASON_BUDGET_SPENT,
+        "The error budget is spent: the objective is not met over the window.",
+    ),
+)  # fmt: skip
+_LEFT = (
+    _FOUND,
+    Condition(
+        c.CONDITION_BUDGET_EXHAUSTED, "False", c.REASON_BUDGET_LEFT,
+        "Some error budget is left; errorBudget.remainingPercent says how much.",
+    ),
+)  # fmt: skip
 
 
 def _why_unknown(

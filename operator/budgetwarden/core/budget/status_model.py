@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from budgetwarden.core.kernel.durations import parse_duration
@@ -107,6 +108,7 @@ def _put(body: dict[str, Any], key: str, value: Decimal | None) -> None:
         body[key] = str(value)
 
 
+@cache  # a handful of distinct windows, sorted on every status write
 def _window_order(window: str) -> tuple[int, float, str]:
     """Windows by length ("5m" before "1h"); one this version cannot read goes last."""
     try:
