@@ -5,8 +5,9 @@ Snapshots, errorBudget and conditions are in test_budget_status.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from budgetwarden.core.budget.slo_status import (
     slo_status_patch,
 )
 from budgetwarden.core.budget.snapshot import BudgetSnapshot
-from budgetwarden.core.budget.status_model import SLOStatus
+from budgetwarden.core.budget.status_model import ErrorBudgetStatus, SLOStatus
 from budgetwarden.core.kernel.levels import Level
 from budgetwarden.core.kernel.wire import merge_apply, merge_diff
 from budgetwarden.core.policy.decide import Decision, decide
@@ -124,6 +125,21 @@ def test_status_is_written_only_when_a_shown_value_changes(
     for at, found in polls:
         history.poll(found, at=at)
     assert len(history.patches) == writes
+
+
+def test_every_field_of_error_budget_but_the_eta_and_read_time_counts_as_a_change() -> None:
+    base = ErrorBudgetStatus("43m12s", Decimal("63.2"), Decimal("36.8"), (("1h", Decimal(1)),))
+    other = {"total": "1h", "burn_rates": (("1h", Decimal(2)),), "exhaustion_eta": NOW}
+    changed = {
+        f.name
+        for f in fields(ErrorBudgetStatus)
+        if replace(base, **{f.name: other.get(f.name, Decimal(9))}).shown != base.shown
+    }
+    moving = {"exhaustion_eta", "evaluated_at"}
+    assert changed == {f.name for f in fields(ErrorBudgetStatus)} - moving
+    # and burn rates compare in one order, whatever order they came in
+    two = (("5m", Decimal(1)), ("1h", Decimal(2)))
+    assert replace(base, burn_rates=two).shown == replace(base, burn_rates=two[::-1]).shown
 
 
 def test_vanished_series_remove_the_numbers_with_nulls_and_keep_the_total() -> None:

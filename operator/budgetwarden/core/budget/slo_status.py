@@ -23,7 +23,7 @@ thousands of SLOs queued that happened to nearly every one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -103,7 +103,7 @@ def budget_status(
         total=terms.total,
         remaining_percent=shown,
         consumed_percent=None if shown is None else HUNDRED - shown,
-        burn_rates=tuple((w, shown_rate(r)) for w, r in snapshot.burn_rates.items()),
+        burn_rates=tuple([(w, shown_rate(r)) for w, r in snapshot.burn_rates.items()]),
         fast_burn_rate=None if fast is None else shown_rate(fast),
         exhaustion_eta=None if left is None else now + left,
         evaluated_at=now,
@@ -238,26 +238,12 @@ def slo_status_patch(
 
 def _budget_changed(old: ErrorBudgetStatus, new: ErrorBudgetStatus, poll: SLOPoll) -> bool:
     """True when a shown value differs, the ETA moved enough, or the refresh is due."""
-    if _steady(new) != _steady(old):
+    if new.shown != old.shown:
         return True
     if _eta_moved(old.exhaustion_eta, new.exhaustion_eta, poll.now):
         return True
     read = old.evaluated_at
     return poll.failure is None and (read is None or poll.now - read >= poll.refresh_after)
-
-
-# Every field of status.errorBudget but the two every poll moves (see the module docstring).
-_SHOWN = tuple(
-    f.name for f in fields(ErrorBudgetStatus) if f.name not in {"evaluated_at", "exhaustion_eta"}
-)
-
-
-def _steady(budget: ErrorBudgetStatus) -> tuple[Any, ...]:
-    """The shown values of the budget, burn rates in window order whatever order they came in."""
-    return tuple(
-        sorted(budget.burn_rates) if name == "burn_rates" else getattr(budget, name)
-        for name in _SHOWN
-    )
 
 
 def _eta_moved(old: datetime | None, new: datetime | None, now: datetime) -> bool:

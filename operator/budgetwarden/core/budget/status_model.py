@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from budgetwarden.core.kernel.durations import parse_duration
@@ -41,6 +41,19 @@ class ErrorBudgetStatus:
     fast_burn_rate: Decimal | None = None
     exhaustion_eta: datetime | None = None
     evaluated_at: datetime | None = None
+
+    @cached_property
+    def shown(self) -> tuple[Any, ...]:
+        """The values a status write compares: every field but the two every poll moves
+        (exhaustion_eta, evaluated_at), burn rates in one order whatever order they came in.
+        Cached: the poller compares the status it holds with every poll's, 10,000 at a time."""
+        return (
+            self.total,
+            self.remaining_percent,
+            self.consumed_percent,
+            tuple(sorted(self.burn_rates)),
+            self.fast_burn_rate,
+        )
 
     @classmethod
     def read(cls, value: object) -> ErrorBudgetStatus:
