@@ -18,6 +18,7 @@ MODULES = [
     "bench.admission_latency",
     "bench.admission_profile",
     "bench.rule_cost",
+    "bench.rule_memory",
 ]
 
 

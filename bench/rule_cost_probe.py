@@ -22,7 +22,8 @@ GROUP_KINDS = ("sli", "budget", "meta", "alerts")
 WINDOW_LABELS = ("slo_window", "sloth_window")
 
 
-def _get(url: str, timeout: float = 120) -> bytes:
+def fetch(url: str, timeout: float = 120) -> bytes:
+    """The body of a GET on the Prometheus under test, never through a proxy."""
     with _OPENER.open(url, timeout=timeout) as response:
         return response.read()
 
@@ -47,7 +48,7 @@ def read_self(url: str, cycle: float) -> SelfReading:
     intervals: dict[str, float] = {}
     iterations: dict[str, float] = {}
     singles: dict[str, float] = defaultdict(float)
-    for line in _get(f"{url}/metrics").decode().splitlines():
+    for line in fetch(f"{url}/metrics").decode().splitlines():
         name, _, rest = line.partition("{")
         if line.startswith("#"):
             continue
@@ -77,7 +78,7 @@ def read_self(url: str, cycle: float) -> SelfReading:
 
 def query_value(url: str, promql: str) -> float:
     """A scalar answer (the first sample of a vector), 0 when the vector is empty."""
-    body = json.loads(_get(f"{url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"))
+    body = json.loads(fetch(f"{url}/api/v1/query?{urllib.parse.urlencode({'query': promql})}"))
     result = body["data"]["result"]
     return float(result[0]["value"][1]) if result else 0.0
 
@@ -108,7 +109,7 @@ class RuleCosts:
 def rule_costs(url: str, cycle: float) -> RuleCosts:
     """Read /api/v1/rules: how many rules are loaded, and where their evaluation time per
     `cycle` seconds goes (a group evaluated less often counts its share of an evaluation)."""
-    groups = json.loads(_get(f"{url}/api/v1/rules", timeout=300))["data"]["groups"]
+    groups = json.loads(fetch(f"{url}/api/v1/rules", timeout=300))["data"]["groups"]
     seconds: dict[tuple[str, str], float] = defaultdict(float)
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for group in groups:
