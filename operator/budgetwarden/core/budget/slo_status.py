@@ -33,7 +33,7 @@ from budgetwarden.core.budget.reading import stable_failure
 from budgetwarden.core.budget.snapshot import BudgetSnapshot, SLORef
 from budgetwarden.core.budget.status_model import ErrorBudgetStatus, SLOStatus
 from budgetwarden.core.kernel import conventions as c
-from budgetwarden.core.kernel.conditions import Condition, conditions_hold
+from budgetwarden.core.kernel.conditions import Condition, Status, conditions_hold
 from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.kernel.status import status_patch
 from budgetwarden.core.kernel.wire import shown_percent, shown_rate
@@ -129,19 +129,20 @@ _FOUND = Condition(
     c.CONDITION_METRICS_AVAILABLE, "True", c.REASON_SERIES_FOUND,
     "Prometheus has this SLO's series.",
 )  # fmt: skip
-_SPENT = (
-    _FOUND,
-    Condition(
-        c.CONDITION_BUDGET_EXHAUSTED, "True", c.REASON_BUDGET_SPENT,
-        "The error budget is spent: the objective is not met over the window.",
-    ),
+
+
+def _budget_read(exhausted: Status, reason: str, message: str) -> tuple[Condition, Condition]:
+    """The two conditions of an SLO whose budget was read, BudgetExhausted as given."""
+    return _FOUND, Condition(c.CONDITION_BUDGET_EXHAUSTED, exhausted, reason, message)
+
+
+_SPENT = _budget_read(
+    "True", c.REASON_BUDGET_SPENT,
+    "The error budget is spent: the objective is not met over the window.",
 )  # fmt: skip
-_LEFT = (
-    _FOUND,
-    Condition(
-        c.CONDITION_BUDGET_EXHAUSTED, "False", c.REASON_BUDGET_LEFT,
-        "Some error budget is left; errorBudget.remainingPercent says how much.",
-    ),
+_LEFT = _budget_read(
+    "False", c.REASON_BUDGET_LEFT,
+    "Some error budget is left; errorBudget.remainingPercent says how much.",
 )  # fmt: skip
 
 
