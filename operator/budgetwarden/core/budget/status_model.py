@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import cache, cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from budgetwarden.core.kernel.durations import parse_duration
@@ -121,7 +121,7 @@ def _put(body: dict[str, Any], key: str, value: Decimal | None) -> None:
         body[key] = str(value)
 
 
-@cache  # a handful of distinct windows, sorted on every status write
+@lru_cache(maxsize=64)  # a handful of distinct windows, sorted on every status write
 def _window_order(window: str) -> tuple[int, float, str]:
     """Windows by length ("5m" before "1h"); one this version cannot read goes last."""
     try:
