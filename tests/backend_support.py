@@ -32,6 +32,17 @@ INTERVAL = timedelta(seconds=1)  # scrape and evaluation, so a test sees many ev
 RULE_OPTIONS = RuleOptions(scrape_interval=INTERVAL, evaluation_interval=INTERVAL)
 REQUESTS_PER_SECOND = 100.0
 PAGE = "SLOErrorBudgetFastBurn"
+# The level each case's budget-low alert ends at (none for calm and clean), and what the
+# default levels put in its labels and summary.
+LOW_BUDGET_LEVELS = {
+    "hot": "FullFreeze",
+    "slow": "FullFreeze",
+    "flip": "FullFreeze",
+    "warned": "Warning",
+    "partial": "PartialFreeze",
+}
+LEVEL_PRIORITY = {"Warning": "P3", "PartialFreeze": "P3", "FullFreeze": "P2"}
+LEVEL_THRESHOLD = {"Warning": "50%", "PartialFreeze": "30%", "FullFreeze": "10%"}
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,8 @@ CASES = (
     Case("calm", "99.5", 0.001),  # burn rate 0.2
     Case("clean", "99.9", 0.0),  # no error series: errors count as zero
     Case("slow", "99", 0.02, latency=True),  # burn rate 2, from the buckets
+    Case("warned", "99.5", 0.003),  # burn rate 0.6: 40% of the budget left, the Warning level
+    Case("partial", "99.5", 0.004),  # burn rate 0.8: 20% left, the PartialFreeze level
     # burn rate 0.2, then rising through the page's thresholds about 64 s after the start,
     # once every backend has long known its series: the page must fire at the evaluation its
     # records cross

@@ -46,8 +46,8 @@ RULES: tuple[tuple[str, dict[str, str], str | None], ...] = (
     (DOWN, _labels(CHECKOUT, "P0", slo_tier="page"), None),
     (ABSENT, _labels(CHECKOUT, "P2", slo_tier="ticket"), ""),
     (FAST, _labels(SEARCH, "P1", slo_tier="page"), alert_runbook_url(FAST)),
-    (LOW, _labels(CHECKOUT, "P3", slo_budget_level="Warning"), alert_runbook_url(LOW)),
-    (LOW, _labels(CHECKOUT, "P2", slo_budget_level="FullFreeze"), alert_runbook_url(LOW)),
+    # one rule for every level, as generated: the level and its priority come with each series
+    (LOW, {**CHECKOUT, "severity": "warning"}, alert_runbook_url(LOW)),
 )
 
 

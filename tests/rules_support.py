@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -67,6 +68,53 @@ def alerts(slo: SLO, options: RuleOptions = DEFAULT) -> dict[str, list[dict[str,
         if "alert" in rule:
             found.setdefault(rule["alert"], []).append(rule)
     return found
+
+
+# One label_replace an alert's expression wraps a branch in to write a label of its own.
+_WRITTEN_LABEL = re.compile(r'^label_replace\((.*), "([^"]+)", "([^"]*)", "", ""\)$', re.S)
+
+
+def branches(rule: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+    """Each branch of an alert's `or`: its expression with the label_replace calls peeled off,
+    and the labels the alerts it raises carry (the rule's own, then those the branch writes)."""
+    found = []
+    for branch in rule["expr"].split("\nor\n"):
+        labels = dict(rule["labels"])
+        while written := _WRITTEN_LABEL.match(branch):
+            branch, key, value = written.groups()
+            labels[key] = value
+        found.append((branch, dict(sorted(labels.items()))))
+    return found
+
+
+def label_sets(rule: dict[str, Any]) -> list[dict[str, str]]:
+    """The label sets the alerts of a rule can carry, one per branch that writes labels."""
+    unique = {tuple(labels.items()): labels for _, labels in branches(rule)}
+    return list(unique.values())
+
+
+# A tag of the choice the budget-low alert's text makes by its level label.
+_LEVEL_TAG = re.compile(
+    r'\{\{ (?:(?:else )?if eq \$labels\.slo_budget_level "(\w+)"|else|end) \}\}'
+)
+
+
+def for_level(text: str, level: str) -> str:
+    """An annotation with its choice by slo_budget_level made for `level`, as Prometheus'
+    template engine makes it; other template actions are left as they are."""
+    kept, keep, taken, start = [], True, False, 0
+    for tag in _LEVEL_TAG.finditer(text):
+        if keep:
+            kept.append(text[start : tag.start()])
+        start, named, word = tag.end(), tag.group(1), tag.group(0)
+        if word.startswith("{{ if"):
+            taken = False
+        if named is not None:  # `if` or `else if`: this branch, if no earlier one was taken
+            keep = not taken and named == level
+            taken = taken or keep
+        else:  # `else` is taken when no branch was, and `end` is back to the shared text
+            keep = word == "{{ end }}" or not taken
+    return "".join(kept) + text[start:]
 
 
 VARIANTS = {

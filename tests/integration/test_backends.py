@@ -32,6 +32,9 @@ import yaml
 from backend_support import (
     CASES,
     INTERVAL,
+    LEVEL_PRIORITY,
+    LEVEL_THRESHOLD,
+    LOW_BUDGET_LEVELS,
     NAMESPACE,
     PAGE,
     STEADY,
@@ -68,6 +71,7 @@ from promtool_support import check_rules
 pytestmark = pytest.mark.backends
 
 TOLERANCE = 1e-6
+LOW = c.ALERT_BUDGET_LOW
 BACKENDS = ("prometheus-3", "thanos", "victoriametrics")
 REFERENCE = "prometheus-2.42"
 EXAMPLES = repo_root() / "examples"
@@ -87,8 +91,8 @@ def urls_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
     running: list[Any] = []
     try:
         found = _start_backends(binaries, rules, target, running)
-        for name, url in found.items():
-            _wait_recorded(name, url)
+        for name in (REFERENCE, *BACKENDS):
+            _wait_recorded(name, found[name])
         yield found
     finally:
         for process in reversed(running):
@@ -99,7 +103,8 @@ def urls_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
 def _start_backends(
     binaries: dict[str, Path], rules: Path, target: ConstantTarget, running: list[Any]
 ) -> dict[str, str]:
-    """Start every backend on `rules` and `target` (each added to `running` as it starts)."""
+    """Start every backend on `rules` and `target` (each added to `running` as it starts);
+    their query URLs by name, and vmalert's under "vmalert"."""
 
     def prometheus(binary: Path | None = None, **labels: str) -> PrometheusProcess:
         started = PrometheusProcess(
@@ -125,6 +130,7 @@ def _start_backends(
         "prometheus-3": prometheus_3.url,
         "thanos": thanos.start_all().url,
         "victoriametrics": vm.start_all().url,
+        "vmalert": vm.vmalert_url,
     }
 
 
@@ -191,6 +197,54 @@ def test_the_page_fires_at_the_evaluation_the_burn_rates_cross_its_threshold(
         assert -0.1 <= fired - crossed <= late + 0.1, (backend + replica, fired, crossed)
     assert first_seen(url, page + ',slo_name="hot"}') is not None
     assert not query(url, page + ',slo_name!~"hot|flip"}[10m]')
+
+
+@pytest.mark.parametrize("backend", (REFERENCE, *BACKENDS))
+def test_the_budget_low_alert_fires_once_per_slo_with_the_labels_of_its_level(
+    urls: dict[str, str], backend: str
+) -> None:
+    """One rule raises every level's alert: each branch writes its level and priority into the
+    series, so each backend's ALERTS carry them as the three rules of one level each did."""
+    low = f'ALERTS{{alertname="{LOW}",alertstate="firing",slo_namespace="{NAMESPACE}"}}'
+    expected = {name: (level, LEVEL_PRIORITY[level]) for name, level in LOW_BUDGET_LEVELS.items()}
+
+    def levels() -> dict[str, tuple[str, str]] | None:
+        found = {
+            alert["metric"]["slo_name"]: (
+                alert["metric"]["slo_budget_level"],
+                alert["metric"]["priority"],
+            )
+            for alert in query(urls[backend], low)
+        }
+        return found if found == expected else None
+
+    eventually(levels, what=f"{backend}: {LOW} per SLO at {expected}")
+
+
+@pytest.mark.parametrize("api", (REFERENCE, "prometheus-3", "vmalert"))
+def test_the_budget_low_summary_names_the_threshold_of_its_level(
+    urls: dict[str, str], api: str
+) -> None:
+    """The text that differs by level is a template choosing by slo_budget_level: Prometheus'
+    and vmalert's template engines both render each level's own words."""
+
+    def summaries() -> dict[str, str] | None:
+        answer = httpx.get(f"{urls[api]}/api/v1/alerts", timeout=10).raise_for_status().json()
+        found = {
+            alert["labels"]["slo_name"]: alert["annotations"]["summary"]
+            for alert in answer["data"]["alerts"]
+            # vmalert names the rule beside the labels rather than in them
+            if alert["labels"].get("alertname", alert.get("name")) == LOW
+            and alert["state"] == "firing"
+        }
+        return found if found.keys() == LOW_BUDGET_LEVELS.keys() else None
+
+    found = eventually(summaries, what=f"{api}: a firing {LOW} for {list(LOW_BUDGET_LEVELS)}")
+    for name, level in LOW_BUDGET_LEVELS.items():
+        threshold = LEVEL_THRESHOLD[level]
+        assert found[name] == (
+            f"{name}: SLO {NAMESPACE}/{name} has less than {threshold} of its error budget left"
+        )
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -78,10 +78,9 @@ SLOServiceDown              shop/checkout-availability  1      20m     20m      
 FIRES: transitions to firing; FIRING: total time firing; TTR: time to resolve; FLAPPING: at least 3 fires within 1h.
 
 Loaded alerts that never fired
-ALERT                          SLO
-SLOErrorBudgetFastBurn         shop/search-latency
-SLOErrorBudgetLow[FullFreeze]  shop/checkout-availability
-SLOMetricsAbsent               shop/checkout-availability
+ALERT                   SLO
+SLOErrorBudgetFastBurn  shop/search-latency
+SLOMetricsAbsent        shop/checkout-availability
 
 Pages per SLO (P0 and P1; limit 2 a week)
 SLO                         PAGES  PER WEEK  OVER LIMIT

@@ -16,6 +16,7 @@ from budgetwarden.core.slo.priorities import parse_priorities
 from budgetwarden.core.slo.rules import RuleOptions, build_rule_groups
 from budgetwarden.core.slo.spec import SLO, parse_slo
 from promtool_support import FIXTURES, RuleTest
+from rules_support import for_level
 
 ONE_MINUTE = timedelta(minutes=1)  # the synthetic series have one sample a minute
 OK = 'http_requests_total{job="checkout",code="200"}'
@@ -32,10 +33,12 @@ def checkout(fixture: str, alerting: dict[str, Any]) -> SLO:
 
 
 def expected_alert(rule: dict[str, Any], labels: dict[str, str], shown: str) -> dict[str, Any]:
-    """An expected alert: `labels` written out, the annotations with `$value` shown as `shown`."""
+    """An expected alert: `labels` written out, the annotations with `$value` shown as `shown`
+    (and, for the budget-low alert, the words of the level in `labels`)."""
     template = next(t for t in ("humanizePercentage", "humanize") if t in str(rule["annotations"]))
+    level = labels.get("slo_budget_level", "")
     rendered = {
-        k: v.replace(f"{{{{ $value | {template} }}}}", shown)
+        k: for_level(v, level).replace(f"{{{{ $value | {template} }}}}", shown)
         for k, v in rule["annotations"].items()
     }
     return {"exp_labels": labels, "exp_annotations": rendered}
@@ -91,30 +94,32 @@ def test_a_full_outage_pages_with_its_priority_beside_severity(
 
 
 BUDGET_BANDS = [
-    pytest.param(6, "Warning", "P3", "40%", id="40% left: the Warning alert alone, at P3"),
-    pytest.param(8, "PartialFreeze", "P3", "20%",
+    pytest.param(6, "Warning", "P3", "40%", "50%", id="40% left: the Warning alert alone, at P3"),
+    pytest.param(8, "PartialFreeze", "P3", "20%", "30%",
                  id="20% left: the PartialFreeze alert alone, at P3"),
-    pytest.param(500, "FullFreeze", "P2", "-4900%",
+    pytest.param(500, "FullFreeze", "P2", "-4900%", "10%",
                  id="the budget spent 50 times over: the FullFreeze alert alone, at P2"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("failing", "level", "priority", "shown"), BUDGET_BANDS)
+@pytest.mark.parametrize(("failing", "level", "priority", "shown", "threshold"), BUDGET_BANDS)
 def test_each_budget_low_level_fires_alone_with_its_own_priority(
-    rule_test: RuleTest, failing: int, level: str, priority: str, shown: str
+    rule_test: RuleTest, failing: int, level: str, priority: str, shown: str, threshold: str
 ) -> None:
     """1000 requests a minute on a 99% SLO, `failing` of them failing from the start: 0.6% of
-    errors spend 60% of the budget. Each level's alert covers only the range down to the next
-    level's threshold, so one budget raises one budget-low alert, never two or three."""
+    errors spend 60% of the budget. Each level's branch of the one budget-low rule covers only
+    the range down to the next level's threshold, so one budget raises one alert, never two or
+    three, carrying its level's labels and words."""
     options = RuleOptions(ONE_MINUTE, ONE_MINUTE)
     groups = build_rule_groups(checkout("checkout-6h", {}), options)
-    (rule,) = [
-        rule
-        for rule in alert_rules(groups, names.ALERT_BUDGET_LOW)
-        if rule["labels"]["slo_budget_level"] == level
-    ]
+    (rule,) = alert_rules(groups, names.ALERT_BUDGET_LOW)
     ticket = ROUTING | SLO_LABELS | {"severity": "warning", "slo_tier": "ticket"}
     labels = ticket | {"slo_budget_level": level, "priority": priority}
+    expected = expected_alert(rule, labels, shown)
+    assert (
+        f"has less than {threshold} of its error budget left"
+        in expected["exp_annotations"]["summary"]
+    )
     rule_test(
         groups,
         [
@@ -128,7 +133,7 @@ def test_each_budget_low_level_fires_alone_with_its_own_priority(
                     {
                         "eval_time": "60m",
                         "alertname": names.ALERT_BUDGET_LOW,
-                        "exp_alerts": [expected_alert(rule, labels, shown)],
+                        "exp_alerts": [expected],
                     }
                 ],
             }

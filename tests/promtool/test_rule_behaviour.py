@@ -15,6 +15,7 @@ from typing import Any
 from budgetwarden.core.kernel import conventions as names
 from budgetwarden.core.slo.rules import RuleOptions, build_rule_groups
 from promtool_support import RuleTest, fixture_slo
+from rules_support import for_level
 
 # The synthetic series have one sample a minute, so the rules assume a 1m scrape.
 OPTIONS = RuleOptions(
@@ -209,8 +210,12 @@ def test_the_period_ratio_is_weighted_by_traffic(rule_test: RuleTest) -> None:
     remaining = 1 - ratio / budget
     series = labels("checkout-6h")
     # 9.09% left: the FullFreeze alert alone, as each level fires only down to the next one
-    lows = alert_rule(groups, names.ALERT_BUDGET_LOW)
-    budget_low = [rule for rule in lows if rule["labels"]["slo_budget_level"] == "FullFreeze"]
+    (low,) = alert_rule(groups, names.ALERT_BUDGET_LOW)
+    full_freeze = {"slo_budget_level": "FullFreeze", "priority": "P2"}
+    budget_low = {
+        "labels": low["labels"] | full_freeze,
+        "annotations": {k: for_level(v, "FullFreeze") for k, v in low["annotations"].items()},
+    }
     shown = f"{float(remaining * 100):.4g}%"
     rule_test(
         groups,
@@ -226,7 +231,7 @@ def test_the_period_ratio_is_weighted_by_traffic(rule_test: RuleTest) -> None:
                 firing(
                     "140m",
                     names.ALERT_BUDGET_LOW,
-                    budget_low,
+                    [budget_low],
                     "{{ $value | humanizePercentage }}",
                     shown,
                 ),

@@ -19,15 +19,17 @@ from budgetwarden.core.slo.priorities import (
 )
 from budgetwarden.core.slo.rules import RuleOptions
 from budgetwarden.runtime.config import rule_options
-from rules_support import alerts, make_slo
+from rules_support import alerts, label_sets, make_slo
 
 
 def priorities(spec: dict[str, Any], options: RuleOptions) -> list[tuple[str, ...]]:
-    """(alert, budget level or "", priority) of every generated alert, in order."""
+    """(alert, budget level or "", priority) of every alert the generated rules can raise, in
+    order (the budget-low rule raises one alert per level, each with its own labels)."""
     return [
-        (name, rule["labels"].get("slo_budget_level", ""), rule["labels"]["priority"])
+        (name, labels.get("slo_budget_level", ""), labels["priority"])
         for name, rules in alerts(make_slo(**spec), options).items()
         for rule in rules
+        for labels in label_sets(rule)
     ]
 
 

@@ -24,6 +24,7 @@ from budgetwarden.core.packs.settings import PackSettings
 from budgetwarden.core.slo.priorities import PRIORITIES, PRIORITY_LABEL
 from budgetwarden.core.slo.rules import build_prometheus_rule
 from budgetwarden.core.slo.spec import parse_slo
+from rules_support import label_sets
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = REPO / "runbooks" / "alerts"
@@ -75,7 +76,8 @@ def test_generated_alerts_link_to_their_own_page() -> None:
 def _default_priorities() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for rule in GENERATED:
-        found.setdefault(rule["alert"], set()).add(rule["labels"][PRIORITY_LABEL])
+        priorities = {labels[PRIORITY_LABEL] for labels in label_sets(rule)}
+        found.setdefault(rule["alert"], set()).update(priorities)
     return found
 
 

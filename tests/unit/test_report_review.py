@@ -97,6 +97,18 @@ def test_a_series_belongs_to_the_most_specific_rule_with_its_labels() -> None:
     assert never == [("shop/a", ""), ("shop/b", "")]
 
 
+def test_one_rule_that_raises_every_budget_level_is_reviewed_per_level() -> None:
+    low = "SLOErrorBudgetLow"
+    warning, full = ({**SLO_A, "slo_budget_level": level} for level in ("Warning", "FullFreeze"))
+    history = [series(low, warning, 5, 6), series(low, full, 50), series(low, warning, 90)]
+    found = review(WEEK, history, [rule(low, SLO_A), rule(low, SLO_B)])
+    assert [(a.name, a.slo, len(a.starts)) for a in found.fired] == [
+        ("SLOErrorBudgetLow[FullFreeze]", "shop/a", 1),
+        ("SLOErrorBudgetLow[Warning]", "shop/a", 2),
+    ]
+    assert [(a.slo, a.detail) for a in found.never_fired] == [("shop/b", "")]
+
+
 def test_series_of_no_loaded_rule_are_kept_and_marked_not_loaded() -> None:
     found = review(WEEK, [series("OldAlert", SLO_A, 5, 6), series("OldAlert", SLO_A, 50)], [])
     assert [(a.name, a.slo, len(a.starts)) for a in found.fired] == [

@@ -13,7 +13,7 @@ from budgetwarden.core.kernel import conventions as names
 from budgetwarden.core.kernel.errors import Problem
 from budgetwarden.core.kernel.levels import Levels
 from budgetwarden.core.slo.rules import RuleOptions, rule_warnings
-from rules_support import VARIANTS, alerts, make_slo
+from rules_support import VARIANTS, alerts, branches, label_sets, make_slo
 
 
 # --- alerts -----------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ def test_default_severities_and_runbooks() -> None:
     assert {name: [r["labels"]["severity"] for r in rules] for name, rules in found.items()} == {
         names.ALERT_PAGE: ["critical"],
         names.ALERT_TICKET: ["warning"],
-        names.ALERT_BUDGET_LOW: ["warning", "warning", "warning"],
+        names.ALERT_BUDGET_LOW: ["warning"],
         names.ALERT_ABSENT: ["warning"],
         names.ALERT_SERVICE_DOWN: ["critical"],
     }
@@ -74,13 +74,34 @@ def test_budget_low_alerts_follow_the_levels_each_in_its_own_band() -> None:
         partial_freeze_below=Decimal("25"),
         full_freeze_below=Decimal("5"),
     )
-    found = alerts(make_slo(), RuleOptions(budget_levels=levels))[names.ALERT_BUDGET_LOW]
+    (rule,) = alerts(make_slo(), RuleOptions(budget_levels=levels))[names.ALERT_BUDGET_LOW]
     selector = f'{names.METRIC_BUDGET_REMAINING}{{slo_name="checkout",slo_namespace="shop"}}'
-    assert [(r["labels"]["slo_budget_level"], r["expr"]) for r in found] == [
+    assert [(labels["slo_budget_level"], expr) for expr, labels in branches(rule)] == [
         ("Warning", f"{selector} < 0.6 >= 0.25"),
         ("PartialFreeze", f"{selector} < 0.25 >= 0.05"),
         ("FullFreeze", f"{selector} < 0.05"),
     ]
+
+
+def test_one_budget_low_rule_chooses_the_words_of_each_level_by_its_label() -> None:
+    """The three levels share one rule, so what differs between their texts is picked by the
+    slo_budget_level label the branch that fired wrote; the rest is written once."""
+    (rule,) = alerts(make_slo())[names.ALERT_BUDGET_LOW]
+    level = "$labels.slo_budget_level"
+    assert rule["annotations"]["summary"] == (
+        f'checkout: SLO shop/checkout has less than {{{{ if eq {level} "Warning" }}}}50%'
+        f'{{{{ else if eq {level} "PartialFreeze" }}}}30%{{{{ else }}}}10%{{{{ end }}}} '
+        "of its error budget left"
+    )
+    assert "slo_budget_level" not in rule["labels"] and "priority" not in rule["labels"]
+
+
+def test_a_priority_the_slo_sets_stays_a_label_of_the_rule() -> None:
+    slo = make_slo(alerting={"ticket": {"labels": {"priority": "P1"}}})
+    (rule,) = alerts(slo)[names.ALERT_BUDGET_LOW]
+    assert rule["labels"]["priority"] == "P1"
+    assert [labels["priority"] for labels in label_sets(rule)] == ["P1", "P1", "P1"]
+    assert '"priority"' not in rule["expr"]
 
 
 def test_overridden_windows_replace_the_tiers() -> None:

@@ -2,8 +2,10 @@
 
 `review` is called by the CLI (cli/report.py) with the series of `ALERTS` and the rules
 Prometheus has loaded. Each series belongs to the loaded rule whose name and static labels it
-carries (the most specific one); series of no loaded rule (a rule since removed, renamed or
-relabelled) are grouped by name and SLO and shown as not loaded.
+carries (the most specific one), and its fires are counted per budget level the series carry
+(the one SLOErrorBudgetLow rule of an SLO raises the alert of each level); series of no loaded
+rule (a rule since removed, renamed or relabelled) are grouped by name and SLO and shown as not
+loaded.
 """
 
 from __future__ import annotations
@@ -176,7 +178,9 @@ def review(
 def _alerts(
     period: Period, series: Sequence[Series], rules: Sequence[LoadedRule]
 ) -> tuple[AlertRow, ...]:
-    by_rule: dict[int, list[Fire]] = {i: [] for i in range(len(rules))}
+    # A rule's fires by the detail their series carry: one budget-low rule raises the alert of
+    # every level, each with its level in its labels, and each level is reviewed apart.
+    by_rule: dict[int, dict[str, list[Fire]]] = {i: {} for i in range(len(rules))}
     by_name: dict[str, list[int]] = {}
     for index, rule in enumerate(rules):
         by_name.setdefault(rule.name, []).append(index)
@@ -184,14 +188,16 @@ def _alerts(
     for one in series:
         candidates = by_name.get(one.labels.get(ALERTNAME, ""), [])
         owner = _owner(one.labels, rules, candidates)
-        if owner is not None:
-            by_rule[owner] += fires(one, period)
-        else:
+        found = fires(one, period)
+        if owner is not None and found:
+            by_rule[owner].setdefault(detail_of(one.labels), []).extend(found)
+        elif owner is None:
             key = (one.labels.get(ALERTNAME, ""), slo_of(one.labels), detail_of(one.labels))
-            unloaded.setdefault(key, []).extend(fires(one, period))
+            unloaded.setdefault(key, []).extend(found)
     rows = [
-        AlertRow(rule.name, slo_of(rule.labels), detail_of(rule.labels), True, _sorted(by_rule[i]))
+        AlertRow(rule.name, slo_of(rule.labels), detail, True, _sorted(found))
         for i, rule in enumerate(rules)
+        for detail, found in (by_rule[i] or {detail_of(rule.labels): []}).items()
     ]
     rows += [AlertRow(*key, False, _sorted(found)) for key, found in unloaded.items()]
     return tuple(sorted(rows, key=lambda r: (r.alertname, r.slo or "", r.detail, not r.loaded)))

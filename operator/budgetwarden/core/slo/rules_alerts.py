@@ -21,6 +21,7 @@ metricsAbsent turn them off. When spec.description is set, every description end
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -85,9 +86,9 @@ def alert_rules(
 
 
 def budget_low_rules(slo: SLO, levels: Levels, priorities: AlertPriorities) -> list[Rule]:
-    """One budget-low alert per level, unless spec.alerting.budgetLow is disabled. They go in
-    the budget group, after the budget they compare: evaluated with it, they see each new value
-    at once and cost Prometheus nothing between two of its evaluations."""
+    """The SLOErrorBudgetLow alert, unless spec.alerting.budgetLow is disabled. It goes in the
+    budget group, after the budget it compares: evaluated with it, it sees each new value at once
+    and costs Prometheus nothing between two of its evaluations."""
     if slo.spec.alerting.budget_low.disabled:
         return []
     # Each level fires only down to the next one's threshold, so a budget below the last raises
@@ -97,10 +98,84 @@ def budget_low_rules(slo: SLO, levels: Levels, priorities: AlertPriorities) -> l
         (Level.PARTIAL_FREEZE, levels.partial_freeze_below, levels.full_freeze_below),
         (Level.FULL_FREEZE, levels.full_freeze_below, None),
     )
-    return [
-        _budget_low(slo, level, (below, down_to), priorities.budget_low(level))
+    per_level = {
+        level: _budget_low(slo, level, (below, down_to), priorities.budget_low(level))
         for level, below, down_to in bands
+    }
+    return [_one_rule_for_every_level(per_level)]
+
+
+def _one_rule_for_every_level(per_level: dict[Level, Rule]) -> Rule:
+    """The alerts of the levels as one rule, the same alerts with the same labels and text:
+    each level's band is a branch of the expression that writes the labels its level's alert
+    would carry (slo_budget_level, priority) into the series, and text that differs by level is
+    chosen by that label. Prometheus holds about 3 KiB per loaded rule whatever its size, so
+    one rule in place of three keeps two of them per SLO out of its memory."""
+    rules = list(per_level.values())
+    first = rules[0]
+    shared = {
+        key: value
+        for key, value in first["labels"].items()
+        if all(rule["labels"].get(key) == value for rule in rules)
+    }
+    branches = []
+    for rule in rules:
+        expr = rule["expr"]
+        for key, value in rule["labels"].items():
+            if key not in shared:
+                expr = f'label_replace({expr}, {_quoted(key)}, {_quoted(value)}, "", "")'
+        branches.append(expr)
+    annotations = {
+        key: _chosen_by_level(
+            {level: rule["annotations"][key] for level, rule in per_level.items()}
+        )
+        for key in first["annotations"]
+    }
+    return {
+        "alert": first["alert"],
+        "expr": "\nor\n".join(branches),
+        "labels": shared,
+        "annotations": annotations,
+    }
+
+
+def _chosen_by_level(texts: dict[Level, str]) -> str:
+    """One annotation for every level: the text itself when the levels share it, otherwise the
+    words they share around a template that picks the level's own words by the alert's
+    slo_budget_level label (`less than {{ if eq ... }}50%{{ else ... }}10%{{ end }} of`)."""
+    values = list(texts.values())
+    if len(set(values)) == 1:
+        return values[0]
+    head = _whole_words(_shared_start(values))
+    tail = _whole_words(_shared_start([value[len(head) :][::-1] for value in values]))[::-1]
+    if any(part.count("{{") != part.count("}}") for part in (head, tail)):
+        head = tail = ""  # a cut inside a template action: choose between the whole texts
+    label = f"$labels.{names.PROM_LABEL_BUDGET_LEVEL}"
+    *chosen, (_, last) = (
+        (level, text[len(head) : len(text) - len(tail)]) for level, text in texts.items()
+    )
+    keywords = ["if"] + ["else if"] * (len(chosen) - 1)
+    picks = [
+        f'{{{{ {keyword} eq {label} "{level.value}" }}}}{words}'
+        for keyword, (level, words) in zip(keywords, chosen, strict=True)
     ]
+    return head + "".join(picks) + f"{{{{ else }}}}{last}{{{{ end }}}}" + tail
+
+
+def _shared_start(texts: list[str]) -> str:
+    """The characters every text starts with: those the first and last in sort order share."""
+    low, high = min(texts), max(texts)
+    differ = (at for at, (a, b) in enumerate(zip(low, high, strict=False)) if a != b)
+    return low[: next(differ, len(low))]
+
+
+def _whole_words(shared: str) -> str:
+    """`shared` up to its last space: a text cut between words, so no number loses a digit."""
+    return shared[: shared.rfind(" ") + 1]
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
