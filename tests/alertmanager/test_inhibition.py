@@ -20,7 +20,7 @@ import yaml
 from alertmanager_support import SHIPPED, Alertmanager, Receiver, fast_copy, key
 from budgetwarden.core.slo.rules import build_rule_groups
 from budgetwarden.core.slo.spec import parse_slo
-from rules_support import BASE, rules_of
+from rules_support import BASE, label_sets, rules_of
 
 pytestmark = pytest.mark.promtool  # amtool and Alertmanager come from `make tools`, as promtool
 
@@ -37,8 +37,11 @@ def slo_alert(alert: str, slo: str, level: str = "", service: str = "") -> Label
     resource["spec"]["service"] = service or slo
     resource["spec"]["alerting"] = {"errorRate": {"threshold": "5"}}
     for rule in rules_of(build_rule_groups(parse_slo(resource))):
-        if rule.get("alert") == alert and rule["labels"].get("slo_budget_level", "") == level:
-            return {"alertname": alert, **rule["labels"]}
+        if rule.get("alert") != alert:
+            continue
+        for labels in label_sets(rule):  # the budget-low rule raises one alert per level
+            if labels.get("slo_budget_level", "") == level:
+                return {"alertname": alert, **labels}
     raise LookupError(f"no {alert} {level} generated")
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from alertmanager_support import SHIPPED, amtool, receivers_for
 from budgetwarden.core.slo.rules import build_rule_groups
-from rules_support import make_slo, rules_of
+from rules_support import label_sets, make_slo, rules_of
 
 pytestmark = pytest.mark.promtool
 
@@ -56,15 +56,21 @@ def test_each_priority_reaches_its_receivers(labels: dict[str, str], receivers: 
     assert receivers_for(SHIPPED, labels) == receivers
 
 
-def generated_alert(rule: dict[str, Any]) -> Any:
+def generated_alert(name: str, rule_labels: dict[str, str]) -> Any:
     """A generated alert's labels as Alertmanager gets them, named by alert, level, priority."""
-    labels = {"alertname": rule["alert"], **rule["labels"]}
+    labels = {"alertname": name, **rule_labels}
     level = f" {labels['slo_budget_level']}" if "slo_budget_level" in labels else ""
-    return pytest.param(labels, id=f"{rule['alert']}{level} is {labels['priority']}")
+    return pytest.param(labels, id=f"{name}{level} is {labels['priority']}")
 
 
 EVERY_ALERT = make_slo(alerting={"errorRate": {"threshold": "5"}})  # opts in to every alert
-GENERATED = [generated_alert(r) for r in rules_of(build_rule_groups(EVERY_ALERT)) if "alert" in r]
+# every alert a rule can raise: the budget-low rule raises one per level, each with its labels
+GENERATED = [
+    generated_alert(rule["alert"], labels)
+    for rule in rules_of(build_rule_groups(EVERY_ALERT))
+    if "alert" in rule
+    for labels in label_sets(rule)
+]
 
 
 @pytest.mark.parametrize("labels", GENERATED)
