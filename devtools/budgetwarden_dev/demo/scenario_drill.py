@@ -18,6 +18,7 @@ from pathlib import Path
 from budgetwarden.core.kernel import conventions as c
 from budgetwarden_dev.demo import incident_record
 from budgetwarden_dev.demo.alert_watch import AlertWatch, SeenAlert
+from budgetwarden_dev.demo.components import DEMO_JOB
 from budgetwarden_dev.demo.control import DemoControl, DrillError
 from budgetwarden_dev.demo.debrief import Debrief
 from budgetwarden_dev.demo.notifications import Notifications
@@ -30,6 +31,7 @@ POLL_SECONDS = 1.0
 # before starting: a 5m average outlasts its cause by up to five minutes.
 QUIET_SECONDS = 330
 RESOLVE_SECONDS = 240  # how long to wait after the restore for what fired to resolve
+SEEN_UP_SECONDS = 60  # how long to wait for Prometheus to scrape the demo service up once
 DELIVERY_SECONDS = 30  # how long the incident goes on after the alerts fire, for Alertmanager
 
 
@@ -83,6 +85,7 @@ def run_scenario(
     run = _Run(watcher, alerts, notifications, timeline)
     previous = control.settings()
     _preamble(scenario, timeline)
+    _wait_seen_up(run)
     _wait_quiet(run, scenario)
     began, began_at = datetime.now(UTC), timeline.elapsed()
     control.change(scenario.injection)
@@ -110,6 +113,20 @@ def _preamble(scenario: Scenario, timeline: Timeline) -> None:
         timeline.note(f"  expects {expected.alert}{about} within {_secs(expected.within)}")
     if not scenario.expects:
         timeline.note(f"  expects no page during {_secs(scenario.lasts)} of it")
+
+
+def _wait_seen_up(run: _Run) -> None:
+    """Wait until Prometheus has scraped the demo service up once. SLOServiceDown pages only
+    for a service seen up within the hour (a service that never started is not an outage), so
+    an outage injected before the first scrape would never page: a drill run right after the
+    demo starts must not race its first scrape."""
+    give_up = time.monotonic() + SEEN_UP_SECONDS
+    query = f'max(max_over_time(up{{job="{DEMO_JOB}"}}[1h])) == 1'
+    while not run.watcher.prometheus("query", query=query)["result"]:
+        if time.monotonic() > give_up:
+            raise DrillError(f"Prometheus has not scraped the demo service (job {DEMO_JOB}) up "
+                             f"in {SEEN_UP_SECONDS}s; is the demo running?")  # fmt: skip
+        time.sleep(POLL_SECONDS)
 
 
 def _wait_quiet(run: _Run, scenario: Scenario) -> None:
