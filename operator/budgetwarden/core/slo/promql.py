@@ -136,15 +136,17 @@ def _op(op: Any) -> str:
 
 def render_selector(selector: Selector, extra: tuple[tuple[str, str, str], ...] = ()) -> str:
     """Write a selector back as PromQL, with `extra` matchers after the parsed ones."""
-    parts = [
-        f"{_label(name)}{op}{json.dumps(value, ensure_ascii=False)}"
-        for name, op, value in selector.matchers + extra
-    ]
+    parts = [f"{_label(name)}{op}{quote(value)}" for name, op, value in selector.matchers + extra]
     return f"{selector.name or ''}{{{','.join(parts)}}}"
 
 
+def quote(text: str) -> str:
+    """`text` as a PromQL string literal (a JSON string is one: the same escapes)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 def _label(name: str) -> str:
-    return name if _LABEL_NAME.match(name) else json.dumps(name, ensure_ascii=False)
+    return name if _LABEL_NAME.match(name) else quote(name)
 
 
 def validate_slo_queries(slo: SLO) -> None:
