@@ -6,7 +6,9 @@ into the payments policy's status (FullFreeze, holding Rollout checkout) stays a
 what the webhook's cached view answers from. A load generator in a second process (this module
 run with `--load`, aiohttp on loopback, keep-alive connections as the API server keeps them)
 sends AdmissionReviews at a fixed rate, open loop: half are new images for the Rollout (denied),
-half are scale changes (allowed), built from the Rollout as the API server stores it.
+half are scale changes (allowed), built from the Rollout as the API server stores it. The load
+starts once the webhook's /readyz answers 200 (the chart's readiness probe), as an API server
+sends reviews only to a ready replica; how long after it started serving that was is printed.
 
 Latency is counted two ways: from the moment a request was sent until its answer was read (what
 kube-apiserver would wait), and from the moment it was due (also counting how late the load
@@ -134,6 +136,24 @@ def wait_denied(url: str, certs: ServingCert, body: dict[str, Any], operator: An
     raise SystemExit(f"the webhook never denied a new image:\n{operator.tail()}")
 
 
+def wait_ready(port: int, operator: Any) -> None:
+    """Block until /readyz answers 200: from then on the Service would send it reviews."""
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + 120  # the operator's own wait ends after 60 s
+    while time.monotonic() < deadline and operator.process.poll() is None:
+        try:
+            with opener.open(f"http://127.0.0.1:{port}{c.PATH_READYZ}", timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"the webhook never reported ready:\n{operator.tail()}")
+
+
 def step(
     url: str, certs: ServingCert, path: Path, operator: OperatorProcess, rate: int, seconds: int
 ) -> tuple[list[str], bool]:
@@ -210,14 +230,19 @@ def measure(plane: ControlPlane, folder: Path) -> tuple[list[list[str]], list[li
            str(certs.cert), "BUDGETWARDEN_WEBHOOK_KEY": str(certs.key)}  # fmt: skip
     os.environ.pop("BUDGETWARDEN_PROMETHEUS_URL", None)  # the freeze comes from us, not a poll
     # The chart's webhook container: the webhook from its own watches, no handlers beside it.
-    args = ["--namespace", NAMESPACE, "--metrics-port", "off", "--role", "admission"]
+    ready_port = free_port()  # the chart's webhook-ready port: its readiness probe
+    args = ["--namespace", NAMESPACE, "--metrics-port", str(ready_port), "--role", "admission"]
     operator = OperatorProcess(plane.kubeconfig, args, folder / "operator.log", env)
     url = f"https://127.0.0.1:{port}{c.PATH_VALIDATE_WORKLOADS}"
     try:
         started = time.monotonic()
         denial = wait_denied(url, certs, reviews[0], operator)
-        print(f"webhook serving {time.monotonic() - started:.0f} s after the process was live, "
+        serving = time.monotonic()
+        print(f"webhook serving {serving - started:.0f} s after the process was live, "
               f"RSS {operator.status('VmRSS') // 1024} MB", flush=True)  # fmt: skip
+        # As an API server would: reviews go to a replica once its readiness probe passes
+        wait_ready(ready_port, operator)
+        print(f"ready {time.monotonic() - serving:.1f} s after serving", flush=True)
         rows = rate_steps(lambda r, s: step(url, certs, path, operator, r, s))
         burst = burst_rows(
             url, certs.ca, operator, lambda r, s: step(url, certs, path, operator, r, s)

@@ -133,3 +133,25 @@ def test_a_view_engages_only_policies_a_decision_can_depend_on() -> None:
     view = FreezeView((frozen, holding, idle))
     assert view.engaged == (frozen, holding)
     assert view == FreezeView((frozen, holding, idle))  # engaged is derived, not compared
+
+
+def test_the_watch_has_caught_up_once_it_delivered_every_object_the_listing_found() -> None:
+    registry = Registry()
+    first, second = stored(POLICY, "payments", "u-1"), stored(POLICY, "orders", "u-2")
+    listed = [*registry.entries("errorbudgetpolicies", [first, second])]
+    registry.replace("errorbudgetpolicies", listed, registry.snapshot("errorbudgetpolicies"),
+                     lambda _: True)  # fmt: skip
+    assert registry.expect_watch(["errorbudgetpolicies", "freezeexceptions"]) == 2
+    registry.observe("errorbudgetpolicies", None, first)  # kopf's replay, already tracked
+    registry.observe("errorbudgetpolicies", None, stored(POLICY, "new", "u-3"))  # not listed
+    assert not registry.watch_caught_up
+    registry.observe("errorbudgetpolicies", "DELETED", second)  # delivered, as a deletion
+    assert registry.watch_caught_up
+    assert set(registry.policies) == {Key("shop", "payments"), Key("shop", "new")}
+
+
+def test_with_nothing_listed_the_watch_has_nothing_to_catch_up() -> None:
+    registry = Registry()
+    assert (registry.expect_watch(["slos", "errorbudgetpolicies"]), registry.watch_caught_up) == (
+        0, True,
+    )  # fmt: skip

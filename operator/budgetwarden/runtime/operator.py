@@ -5,7 +5,8 @@ the Kubernetes connection; handlers reach it through the memo (`operator_of`). I
 - the registry the watch handlers keep and every reader shares, and its full listings: one
   before anything is served, then one every re-list interval (runtime/relist.py);
 - /metrics (`OperatorMetrics`, served on its own thread) and /readyz beside it, 503 until that
-  first listing is in the registry, and the freeze gate delivery tools ask (/gate,
+  first listing is in the registry and kopf's watches have delivered each object it found, and
+  the freeze gate delivery tools ask (/gate,
   adapters/gate_http.py), answered from the same views as admission (runtime/views.py);
 - the leader election (runtime/leader.py): every replica watches and serves admission from its
   own registry, only the leader polls, enforces and syncs VAP params;
@@ -54,6 +55,12 @@ from budgetwarden.runtime.views import FreezeViews
 
 log = logging.getLogger(__name__)
 
+# How long readiness waits for kopf's watches to deliver what the first listing found. An object
+# deleted between the two listings never arrives, so the wait must end; a replay of 10,000
+# objects takes a few seconds.
+CATCH_UP_SECONDS = 60.0
+CATCH_UP_CHECK_SECONDS = 0.1
+
 
 class StartError(Exception):
     """A part could not start for now (API server or port trouble); starting again may work."""
@@ -72,7 +79,8 @@ class Operator:
     webhook: WebhookServer | None = None
     params: ParamsSync | None = None
     elector: Elector | None = None
-    ready: bool = False  # the first full listing is in the registry
+    listed: bool = False  # the first full listing is in the registry
+    ready: bool = False  # ... and kopf's watches have delivered it too (/readyz)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     drift: DriftWatch = field(init=False)
     relister: Relister = field(init=False)
@@ -102,7 +110,7 @@ class Operator:
         if controls:
             self._say_rules(logger)
         self._serve_metrics(logger)
-        if not self.ready:
+        if not self.listed:
             await self._first_listing(logger)
         if controls and self.elector is None:
             self._elect(logger)
@@ -164,8 +172,33 @@ class Operator:
             except KubeError as error:
                 raise StartError(f"cannot list SLOs, policies and exceptions: {error}") from error
             logger.info("listed %s", ", ".join(f"{n} {p}" for p, (_, n) in counts.items()))
-        self.ready = True
+        self.listed = True
+        expected = self.registry.expect_watch(self.relister.plurals)  # before kopf watches
+        self._run(self._catch_up(expected, logger), "watch-catch-up")
         self._run(self.relister.run(), "relist")
+
+    async def _catch_up(self, expected: int, logger: Logger) -> None:
+        """Ready once kopf's watches have delivered every object the first listing found.
+
+        kopf starts watching after the start-up hook and replays its own listing on the event
+        loop the webhook answers on: with 1,001 policies a review arriving during that replay
+        waited about 60 ms behind it. An API server sends reviews only to a ready replica (the
+        Service's endpoints), so reviews reach this one after the replay, not during it.
+        """
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while not self.registry.watch_caught_up and loop.time() - started < CATCH_UP_SECONDS:
+            await asyncio.sleep(CATCH_UP_CHECK_SECONDS)
+        waited = loop.time() - started
+        if expected and self.registry.watch_caught_up:
+            logger.info("kopf's watches delivered the %d listed objects in %.1fs", expected, waited)
+        elif expected:
+            logger.warning(
+                "kopf's watches had not delivered every listed object after %.0f s (one may "
+                "have been deleted since); ready anyway",
+                waited,
+            )
+        self.ready = True
 
     def _elect(self, logger: Logger) -> None:
         replicas = self.config.replicas

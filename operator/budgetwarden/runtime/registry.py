@@ -19,6 +19,11 @@ so a policy can be known before its SLOs are. A consumer that must see all SLOs 
 (the poller, before deciding a policy) lists them once with `seed_slos`; entries that events
 already delivered, or deleted meanwhile, win over the listing.
 
+When kopf starts watching it replays its own listing of every kind, on the event loop admission
+answers on. `expect_watch` notes what the first full listing found and `watch_caught_up` says
+when kopf has delivered each of them, so the operator reports ready only after that replay
+(runtime/operator.py).
+
 kopf's watch removes an entry only on a DELETED event, and after a watch outage its re-list
 sends none for what was deleted meanwhile. So the operator lists every kind in full at start-up
 and again every re-list interval (runtime/relist.py) and `replace`s the kind's table with what
@@ -99,10 +104,13 @@ class Registry:
     seeded_namespaces: set[str] = field(default_factory=set)
     _deleted: set[tuple[str, str]] = field(default_factory=set)  # (namespace, uid)
     _listing: dict[str, set[str]] = field(default_factory=dict)  # plural -> uids deleted since
+    _unwatched: dict[str, set[Key]] = field(default_factory=dict)  # listed, not yet from kopf
 
     def observe(self, plural: str, event_type: str | None, body: Mapping[str, Any]) -> None:
         """Apply one watch event (None for kopf's initial listing) to the registry."""
         table, kind, parse = self._table(plural)
+        if self._unwatched:
+            self._delivered(plural, body)
         if event_type != "DELETED" and _already_tracked(table, body):
             # kopf's own listing replays every object the first re-list has just parsed: with
             # 1,001 policies, parsing them again on the event loop stalled admission for 0.5 s
@@ -119,6 +127,26 @@ class Registry:
         self.changes += 1
         if plural != c.PLURAL_SLO:
             self.freeze_changes += 1
+
+    def expect_watch(self, plurals: Iterable[str]) -> int:
+        """Note every object the tables of `plurals` hold as not yet delivered by kopf's watch;
+        how many that is."""
+        listed = {plural: set(self._table(plural)[0]) for plural in plurals}
+        self._unwatched = {plural: keys for plural, keys in listed.items() if keys}
+        return sum(len(keys) for keys in self._unwatched.values())
+
+    @property
+    def watch_caught_up(self) -> bool:
+        """Whether kopf's watch has delivered every object `expect_watch` noted."""
+        return not self._unwatched
+
+    def _delivered(self, plural: str, body: Mapping[str, Any]) -> None:
+        keys = self._unwatched.get(plural)
+        if keys is None:
+            return
+        keys.discard(_key(body.get("metadata") or {}))
+        if not keys:
+            del self._unwatched[plural]
 
     def seed_slos(self, namespace: str, bodies: Iterable[Mapping[str, Any]]) -> None:
         """Add listed SLOs of `namespace` that no event has delivered (or deleted) yet."""

@@ -196,7 +196,7 @@ PATH_MUTATE_EXCEPTIONS: Final = "/mutate/freezeexceptions"
 PATH_VALIDATE_EXCEPTIONS: Final = "/validate/freezeexceptions"
 PATH_VALIDATE_POLICIES: Final = "/validate/errorbudgetpolicies"
 PATH_HEALTHZ: Final = "/healthz"
-PATH_READYZ: Final = "/readyz"  # on the /metrics port: 200 once the first full listing is in
+PATH_READYZ: Final = "/readyz"  # on the /metrics port: 200 once the first listing is in and seen
 # RBAC verb on freezeexceptions that skips the workload webhook in a namespace (break glass).
 VERB_BREAKGLASS: Final = "breakglass"
 # Event on a workload and on the FreezeException each time an exception lets a change through.
