@@ -3,8 +3,9 @@
 The poller updates an `OperatorMetrics` after every poll; `serve` exposes it over HTTP on its own
 thread (prometheus-client's WSGI app in a threading WSGI server), so a scrape never waits for
 the event loop. The same server answers /readyz: 503 until the operator's first full listing is
-in its registry and its watches have delivered it too (runtime/operator.py), 200 after; the chart's readiness probe calls it. Each
-instance has its own registry, so tests and several operators in one process do not collide.
+in its registry and its watches have delivered it too (runtime/operator.py), 200 after; the
+chart's readiness probe calls it. Each instance has its own registry, so tests and several
+operators in one process do not collide.
 
 Series for SLOs and policies that are gone, or whose budget is unknown, are removed rather than
 set to a made-up value: an absent series is how Prometheus says "no data".
