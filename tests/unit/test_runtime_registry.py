@@ -144,7 +144,7 @@ def test_the_watch_has_caught_up_once_it_delivered_every_object_the_listing_foun
     assert registry.expect_watch(["errorbudgetpolicies", "freezeexceptions"]) == 2
     registry.observe("errorbudgetpolicies", None, first)  # kopf's replay, already tracked
     registry.observe("errorbudgetpolicies", None, stored(POLICY, "new", "u-3"))  # not listed
-    assert not registry.watch_caught_up
+    assert (registry.watch_caught_up, registry.unwatched) == (False, 1)
     registry.observe("errorbudgetpolicies", "DELETED", second)  # delivered, as a deletion
     assert registry.watch_caught_up
     assert set(registry.policies) == {Key("shop", "payments"), Key("shop", "new")}

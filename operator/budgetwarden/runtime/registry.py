@@ -133,12 +133,17 @@ class Registry:
         how many that is."""
         listed = {plural: set(self._table(plural)[0]) for plural in plurals}
         self._unwatched = {plural: keys for plural, keys in listed.items() if keys}
-        return sum(len(keys) for keys in self._unwatched.values())
+        return self.unwatched
 
     @property
     def watch_caught_up(self) -> bool:
         """Whether kopf's watch has delivered every object `expect_watch` noted."""
         return not self._unwatched
+
+    @property
+    def unwatched(self) -> int:
+        """How many of the objects `expect_watch` noted kopf's watch has not delivered yet."""
+        return sum(len(keys) for keys in self._unwatched.values())
 
     def _delivered(self, plural: str, body: Mapping[str, Any]) -> None:
         keys = self._unwatched.get(plural)
