@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -133,12 +133,14 @@ CASES = (
 STEADY = tuple(case for case in CASES if case.flip_after is None)
 
 
-def rule_file() -> str:
-    """One rule file with every case's generated groups."""
+def rule_file(chained_records: bool = True) -> str:
+    """One rule file with every case's generated groups; `chained_records` False as VMRules
+    are generated (for vmalert)."""
+    options = replace(RULE_OPTIONS, chained_records=chained_records)
     groups = [
         group
         for case in CASES
-        for group in build_prometheus_rule(case.slo(), RULE_OPTIONS)["spec"]["groups"]
+        for group in build_prometheus_rule(case.slo(), options)["spec"]["groups"]
     ]
     return rule_file_content({"spec": {"groups": groups}})
 

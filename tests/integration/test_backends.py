@@ -3,7 +3,10 @@
 One module-wide setup, every backend scraping the same target (backend_support.ConstantTarget)
 and evaluating the same generated rule file at once: Debian's Prometheus 2.42 (the reference),
 Prometheus 3, Thanos Query deduplicating two Prometheus 3 replicas (each evaluating the rules,
-one sidecar each), and VictoriaMetrics single-node with vmalert. The backends are built from
+one sidecar each), and VictoriaMetrics single-node with vmalert (on the rules as `generate
+--format vmrule` writes them: no SLI rule reads what an earlier one recorded, since vmalert
+persists records asynchronously and such a rule read a mix of two evaluations, a 5m burn rate
+of 40.0087 for 40). The backends are built from
 the Go module proxy by hack/backends/build.sh (a cold build takes several minutes); a failed
 build fails these tests.
 
@@ -85,12 +88,14 @@ TAKES_LOOKBACK = {"prometheus-3": True, "thanos": True, "victoriametrics": False
 def urls_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Every backend's query URL, once each has recorded every SLO's budget."""
     binaries = backend_binaries(repo_root())
-    rules = tmp_path_factory.mktemp("rules")
+    rules, vm_rules = tmp_path_factory.mktemp("rules"), tmp_path_factory.mktemp("vmrules")
     (rules / "compat.yaml").write_text(rule_file())
+    # as `generate --format vmrule` writes them: vmalert persists records asynchronously
+    (vm_rules / "compat.yaml").write_text(rule_file(chained_records=False))
     target = ConstantTarget()
     running: list[Any] = []
     try:
-        found = _start_backends(binaries, rules, target, running)
+        found = _start_backends(binaries, (rules, vm_rules), target, running)
         for name in (REFERENCE, *BACKENDS):
             _wait_recorded(name, found[name])
         yield found
@@ -101,10 +106,13 @@ def urls_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
 
 
 def _start_backends(
-    binaries: dict[str, Path], rules: Path, target: ConstantTarget, running: list[Any]
-) -> dict[str, str]:
-    """Start every backend on `rules` and `target` (each added to `running` as it starts);
-    their query URLs by name, and vmalert's under "vmalert"."""
+    binaries: dict[str, Path], folders: tuple[Path, Path], target: ConstantTarget,
+    running: list[Any],
+) -> dict[str, str]:  # fmt: skip
+    """Start every backend on `target` and the rules in `folders` (the Prometheus ones', then
+    vmalert's), each added to `running` as it starts; their query URLs by name, and vmalert's
+    under "vmalert"."""
+    rules, vm_rules = folders
 
     def prometheus(binary: Path | None = None, **labels: str) -> PrometheusProcess:
         started = PrometheusProcess(
@@ -123,7 +131,7 @@ def _start_backends(
     replicas = [prometheus(binaries["prometheus3"], **{REPLICA_LABEL: r}) for r in REPLICAS]
     thanos = ThanosQuery(binaries["thanos"], replicas)
     running.append(thanos)
-    vm = VictoriaMetrics(binaries, rules, [target.scrape_config()])
+    vm = VictoriaMetrics(binaries, vm_rules, [target.scrape_config()])
     running.append(vm)
     return {
         REFERENCE: reference.url,

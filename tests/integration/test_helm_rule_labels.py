@@ -1,7 +1,8 @@
-"""The chart's `rules.labels` and `rules.annotations`: rendered as the BUDGETWARDEN_RULE_*
-variables of the operator container, which the operator reads back into the labels and
-annotations of every generated PrometheusRule; values the operator would refuse fail at
-`helm template`."""
+"""The chart's `rules.labels`, `rules.annotations` and `rules.evaluator`: rendered as the
+BUDGETWARDEN_RULE_* variables of the operator container, which the operator reads back into
+the labels and annotations of every generated PrometheusRule (and, for vmalert, rules that
+never read their own group's records); values the operator would refuse fail at `helm
+template`."""
 
 from __future__ import annotations
 
@@ -52,6 +53,12 @@ def test_no_variable_is_set_by_default(render: Render) -> None:
     assert [k for k in env if k.startswith("BUDGETWARDEN_RULE_")] == []
 
 
+def test_the_vmalert_evaluator_reaches_the_operators_rules(render: Render) -> None:
+    env = operator_env(render("shop", {"rules.evaluator": '"vmalert"'}))
+    assert env["BUDGETWARDEN_RULE_EVALUATOR"] == "vmalert"
+    assert operator_config.OperatorConfig.load(env).rules.chained_records is False
+
+
 def test_the_operator_puts_the_rendered_labels_on_every_generated_rule(render: Render) -> None:
     env = operator_env(render("shop", KPS))
     options = operator_config.OperatorConfig.load(env).rules
@@ -77,6 +84,8 @@ def test_the_operator_puts_the_rendered_labels_on_every_generated_rule(render: R
                      "and cannot be replaced", id="budgetwarden's own label"),
         pytest.param({"rules.label": '{"release": "kps"}'},
                      "rules", id="a misspelled field"),
+        pytest.param({"rules.evaluator": '"thanos"'},
+                     "at '/rules/evaluator': value must be one of", id="an unknown evaluator"),
     ],
 )  # fmt: skip
 def test_values_the_operator_would_refuse_fail_at_template(

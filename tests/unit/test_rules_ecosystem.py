@@ -176,6 +176,26 @@ def test_a_bad_operator_wide_rule_label_stops_the_operator_naming_the_variable(
     assert raised.value.problems == (problem,)
 
 
+def test_for_vmalert_no_sli_rule_reads_what_its_group_recorded() -> None:
+    # vmalert persists records asynchronously: a later rule of the group could read a mix of
+    # this evaluation's records and the last one's
+    options = rule_options(env={"BUDGETWARDEN_RULE_EVALUATOR": "vmalert"})
+    assert (rule_options(env={}).chained_records, options.chained_records) == (True, False)
+    (sli, *_) = build_prometheus_rule(make_slo(), options)["spec"]["groups"]
+    assert [r["expr"] for r in sli["rules"] if "budgetwarden_slo:" in r["expr"]] == []
+    (chained, *_) = build_prometheus_rule(make_slo(), RuleOptions())["spec"]["groups"]
+    assert [r["labels"] for r in sli["rules"]] == [r["labels"] for r in chained["rules"]]
+
+
+def test_an_unknown_rule_evaluator_stops_the_operator_naming_the_variable() -> None:
+    with pytest.raises(SpecError) as raised:
+        rule_options(env={"BUDGETWARDEN_RULE_EVALUATOR": "thanos"})
+    assert raised.value.problems == (
+        Problem("BUDGETWARDEN_RULE_EVALUATOR",
+                "'thanos' is not a rule evaluator: use prometheus or vmalert"),
+    )  # fmt: skip
+
+
 def test_a_later_pair_of_the_same_key_wins() -> None:
     assert parse_pairs("release=a,release=b", labels=True) == (("release", "b"),)
 

@@ -1,9 +1,12 @@
 """`--format vmrule` of `budgetwarden generate` and `generate pack`: for each example and pack,
-the VictoriaMetrics operator's VMRule holds exactly the PrometheusRule's groups and metadata,
-and only fields the VMRule CRD knows (it rejects unknown ones)."""
+the VictoriaMetrics operator's VMRule holds the PrometheusRule's groups and metadata, and only
+fields the VMRule CRD knows (it rejects unknown ones). Its SLI rules read only the user's series:
+vmalert persists records asynchronously, so a rule reading what an earlier rule of its group
+recorded may get a mix of two evaluations."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -14,6 +17,7 @@ from budgetwarden.core.slo.rulefiles import vm_rule
 from cli_support import EXAMPLES, SLO_EXAMPLES, run
 
 VMRULE = {"apiVersion": "operator.victoriametrics.com/v1beta1", "kind": "VMRule"}
+RECORDED = "budgetwarden_slo:"  # the prefix of every series the rules record
 # The json names of VMRule's RuleGroup and Rule (VictoriaMetrics/operator,
 # api/operator/v1beta1/vmrule_types.go), reviewed by hand.
 VM_GROUP_FIELDS = {
@@ -30,6 +34,23 @@ def generated(capsys: pytest.CaptureFixture[str], *argv: str) -> list[dict[str, 
     code, out, err = run(capsys, *argv)
     assert (code, err) == (0, "")
     return [doc for doc in yaml.safe_load_all(out) if doc]
+
+
+def sli_rules(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    groups = [group for obj in objects for group in obj["spec"]["groups"]]
+    return [rule for g in groups if g["name"].endswith("-sli") for rule in g["rules"]]
+
+
+def read_back(objects: list[dict[str, Any]]) -> list[str]:
+    """The SLI rules whose expression reads a series the rules record."""
+    return [rule["expr"] for rule in sli_rules(objects) if RECORDED in rule["expr"]]
+
+
+def without_sli_expressions(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    copied = copy.deepcopy(objects)
+    for rule in sli_rules(copied):
+        del rule["expr"]
+    return copied
 
 
 def unknown_fields(objects: list[dict[str, Any]]) -> set[str]:
@@ -56,8 +77,25 @@ def test_a_vmrule_holds_the_prometheus_rules_groups_and_metadata(
 ) -> None:
     prometheus_rules = generated(capsys, *argv)
     vm_rules = generated(capsys, *argv, "--format", "vmrule")
-    assert vm_rules == [{**obj, **VMRULE} for obj in prometheus_rules]
+    assert without_sli_expressions(vm_rules) == [
+        {**obj, **VMRULE} for obj in without_sli_expressions(prometheus_rules)
+    ]
     assert prometheus_rules and unknown_fields(vm_rules) == set()
+    assert read_back(vm_rules) == []
+
+
+def test_only_the_vmrule_reads_the_5m_rates_from_the_users_series_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = str(EXAMPLES / f"{SLO_EXAMPLES[0]}.yaml")
+    chained = {rule["expr"] for rule in sli_rules(generated(capsys, "generate", path))}
+    vm = {
+        rule["expr"]
+        for rule in sli_rules(generated(capsys, "generate", path, "--format", "vmrule"))
+    }
+    # the 5m error rate's fallback and the 5m burn rate; every other window is the same
+    assert len(read_back(generated(capsys, "generate", path))) == len(chained - vm) == 2
+    assert all(RECORDED not in expr and "[5m]" in expr for expr in vm - chained)
 
 
 def test_fields_vmrule_does_not_have_are_left_out() -> None:
@@ -92,5 +130,5 @@ def test_the_plain_format_is_unchanged_by_the_new_choice(
 ) -> None:
     path = str(EXAMPLES / f"{SLO_EXAMPLES[0]}.yaml")
     (rule_file,) = generated(capsys, "generate", path, "--format", "prometheus")
-    (vm,) = generated(capsys, "generate", path, "--format", "vmrule")
-    assert rule_file == {"groups": vm["spec"]["groups"]}
+    (prometheus_rule,) = generated(capsys, "generate", path)
+    assert rule_file == {"groups": prometheus_rule["spec"]["groups"]}

@@ -131,7 +131,8 @@ never share a leader; extraEnv may name another. */}}
 {{- end -}}
 
 {{/* rules.labels and rules.annotations: the labels and annotations of every generated
-PrometheusRule, as the KEY=VALUE,KEY=VALUE variables the operator reads (docs/ecosystem.md). */}}
+PrometheusRule, as the KEY=VALUE,KEY=VALUE variables the operator reads (docs/ecosystem.md);
+rules.evaluator when it is not the default. */}}
 {{- define "budgetwarden.ruleObjectEnv" -}}
 {{- range $field, $map := dict "labels" .Values.rules.labels "annotations" .Values.rules.annotations }}
 {{- range $key, $value := $map }}
@@ -153,6 +154,10 @@ PrometheusRule, as the KEY=VALUE,KEY=VALUE variables the operator reads (docs/ec
 {{- with .Values.rules.annotations }}
 - name: BUDGETWARDEN_RULE_ANNOTATIONS
   value: {{ include "budgetwarden.pairs" . | quote }}
+{{- end }}
+{{- if ne .Values.rules.evaluator "prometheus" }}
+- name: BUDGETWARDEN_RULE_EVALUATOR
+  value: {{ .Values.rules.evaluator | quote }}
 {{- end }}
 {{- end -}}
 

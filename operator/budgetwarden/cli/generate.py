@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from budgetwarden.cli import _output
@@ -105,7 +106,10 @@ def _build(fmt: str) -> Callable[[SLO, RuleOptions], Any]:
     if fmt == FORMAT_PROMETHEUS:
         return lambda slo, options: {"groups": build_rule_groups(slo, options)}
     if fmt == FORMAT_VMRULE:
-        return lambda slo, options: vm_rule(build_prometheus_rule(slo, options))
+        # vmalert's records reach storage after its group's later rules may read them
+        return lambda slo, options: vm_rule(
+            build_prometheus_rule(slo, replace(options, chained_records=False))
+        )
     return build_prometheus_rule
 
 

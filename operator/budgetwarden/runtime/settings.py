@@ -283,6 +283,20 @@ def rule_pairs(name: str, text: str | None, *, labels: bool) -> tuple[tuple[str,
         raise SpecError.single(name, str(error)) from error
 
 
+RULE_EVALUATORS = ("prometheus", "vmalert")
+
+
+def chained_records(name: str, text: str | None) -> bool:
+    """Whether the rules may read what an earlier rule of their group recorded: yes for
+    "prometheus" (Prometheus, Thanos Ruler; the default), no for "vmalert", which persists its
+    records asynchronously. SpecError names `name` for anything else."""
+    evaluator = (text or RULE_EVALUATORS[0]).strip()
+    if evaluator not in RULE_EVALUATORS:
+        choices = " or ".join(RULE_EVALUATORS)
+        raise SpecError.single(name, f"{evaluator!r} is not a rule evaluator: use {choices}")
+    return evaluator != "vmalert"
+
+
 def names(text: str) -> tuple[str, ...]:
     """ "a, b" -> ("a", "b"): a comma-separated list of names, blanks dropped."""
     return tuple(name.strip() for name in text.split(",") if name.strip())

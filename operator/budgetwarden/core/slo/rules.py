@@ -75,6 +75,11 @@ class RuleOptions:
     # spec.prometheusRule wins over them, key by key.
     rule_labels: tuple[tuple[str, str], ...] = ()
     rule_annotations: tuple[tuple[str, str], ...] = ()
+    # Whether a rule may read what a rule before it in its group recorded at the same
+    # evaluation: Prometheus and Thanos Ruler evaluate a group's rules in order on their own
+    # storage; vmalert persists records asynchronously (its documented limitation), so VMRules
+    # are generated with False.
+    chained_records: bool = True
 
     @property
     def budget_interval(self) -> timedelta:
@@ -104,10 +109,11 @@ def build_rule_groups(slo: SLO, options: RuleOptions = DEFAULT_OPTIONS) -> list[
     windows = burn_rate_windows(slo.spec.window, overrides)
     prefix = f"{slo.metadata.namespace}-{slo.metadata.name}"
     every, budget_every = options.evaluation_interval, options.budget_interval
+    sli = sli_rules(slo, ratio_windows(windows), options.chained_records)
     return [
         {"name": f"{prefix}-{suffix}", "interval": format_duration(interval), "rules": rules}
         for suffix, interval, rules in (
-            (names.GROUP_SUFFIX_SLI, every, sli_rules(slo, ratio_windows(windows))),
+            (names.GROUP_SUFFIX_SLI, every, sli),
             (names.GROUP_SUFFIX_BUDGET, budget_every, _budget(slo, options)),
             (names.GROUP_SUFFIX_ALERTS, every, _alerts(slo, windows, options)),
         )

@@ -15,7 +15,10 @@ Choices, and why:
   ratio is the burn rate times `error_budget:ratio`, so recording both would double the head
   series and the rules Prometheus evaluates for the one number alerts and the poller read.
 - The 5m burn rate divides the two 5m rates recorded before it in the same group rather than
-  evaluating the user's queries once more (`_base_burn_rate` says why that is safe).
+  evaluating the user's queries once more (`_base_burn_rate` says why that is safe). vmalert
+  writes records to storage asynchronously, so a later rule of the group may read this
+  evaluation's errors beside the last one's total; for it (`RuleOptions.chained_records`
+  False, which `generate --format vmrule` sets) every SLI rule reads the user's series.
 - Missing error series count as zero errors: counters such as `code=~"5.."` do not exist until
   the first error, and "no errors yet" is not "no data". A window's errors are `errors or
   vector(0)`, which the division by `(total > 0)` still turns into no data without traffic, so a
@@ -154,12 +157,16 @@ def error_budget(slo: SLO) -> Decimal:
     return 1 - slo.spec.objective / 100
 
 
-def sli_rules(slo: SLO, windows: tuple[timedelta, ...]) -> list[Rule]:
-    """The 5m total and error rates, then the burn rate over each window."""
+def sli_rules(slo: SLO, windows: tuple[timedelta, ...], chained: bool = True) -> list[Rule]:
+    """The 5m total and error rates, then the burn rate over each window. `chained`: the 5m
+    error rate and burn rate read the 5m rates recorded before them in the group; else each
+    rule reads only the user's series (for vmalert, whose records reach storage after the
+    group's later rules may have read it)."""
     queries = indicator_queries(slo)
     labels = series_labels(slo)
     budget = format_decimal(error_budget(slo))
-    total = slo_selector(slo, names.METRIC_TOTAL_RATE)
+    recorded = slo_selector(slo, names.METRIC_TOTAL_RATE)
+    total = recorded if chained else queries.total(BASE_RATE_WINDOW)
     errors = queries.errors(BASE_RATE_WINDOW)
     rules = [
         _record(names.METRIC_TOTAL_RATE, queries.total(BASE_RATE_WINDOW), labels),
@@ -167,7 +174,7 @@ def sli_rules(slo: SLO, windows: tuple[timedelta, ...]) -> list[Rule]:
         _record(names.METRIC_ERRORS_RATE, or_zero(queries, errors, total), labels),
     ]
     for window in windows:
-        if window == BASE_RATE_WINDOW:
+        if window == BASE_RATE_WINDOW and chained:
             burn = _base_burn_rate(slo, budget)
         else:
             burn = queries.burn_rate(window, budget)
@@ -177,11 +184,11 @@ def sli_rules(slo: SLO, windows: tuple[timedelta, ...]) -> list[Rule]:
 
 
 def or_zero(queries: IndicatorQueries, value: str, traffic: str) -> str:
-    """`value`, or zero when the errors have no series and the recorded `traffic` has one.
+    """`value`, or zero when the errors have no series and `traffic` has one.
 
     Used for the 5m error rate, with the 5m total recorded just before it: one recorded series,
-    not the SLO's total again. `on()` makes it apply only when `value` has no series at all. `or`
-    binds loosest, so `value` needs no parentheses.
+    not the SLO's total again (unless the rules are not chained). `on()` makes it apply only
+    when `value` has no series at all. `or` binds loosest, so `value` needs no parentheses.
     """
     if not queries.errors_may_be_missing:
         return value
