@@ -11,7 +11,8 @@ the Go module proxy by hack/backends/build.sh (a cold build takes several minute
 build fails these tests.
 
 Each backend must record the same burn rates and budgets as the reference within TOLERANCE (a
-relative 1e-6: VictoriaMetrics keeps about 12 significant digits), equal to the values worked
+relative 1e-6: VictoriaMetrics keeps about 12 significant digits; its budgets within one sample
+of the sums they divide, `_budget_slack` says why), equal to the values worked
 out by hand; fire the page at the evaluation the burn rates first cross its threshold (or the
 one after: alert groups read the SLI group's records as of their own evaluation; on vmalert up
 to READ_BACK_SECONDS later, the time VictoriaMetrics takes to make its records searchable);
@@ -79,6 +80,8 @@ BACKENDS = ("prometheus-3", "thanos", "victoriametrics")
 REFERENCE = "prometheus-2.42"
 EXAMPLES = repo_root() / "examples"
 READ_BACK_SECONDS = 5.0
+RECORD_LAG_SAMPLES = 10  # 1 s records a budget read now may lack: its interval, and the read-back
+SAMPLES_SHORT = 2  # of one recorded series against the other, in a VictoriaMetrics budget
 REPLICAS = ("a", "b")
 # whether the backend's query API takes `lookback_delta` (VictoriaMetrics ignores it)
 TAKES_LOOKBACK = {"prometheus-3": True, "thanos": True, "victoriametrics": False}
@@ -158,6 +161,27 @@ def _close(got: float, want: float) -> bool:
     return math.isclose(got, want, rel_tol=TOLERANCE, abs_tol=TOLERANCE)
 
 
+def _budget_slack(url: str, backend: str, case: Any) -> float:
+    """How far the budget left may be from the one worked out by hand: TOLERANCE, and on
+    VictoriaMetrics SAMPLES_SHORT samples of the sums it divides.
+
+    VictoriaMetrics makes samples searchable series by series, a second or two after they
+    arrive, so vmalert's period budget, summing the recorded 5m error and total rates, can
+    count a sample or two more of one than of the other (a CI run saw 0.8087 left for 0.8).
+    Over this test's minute or so of 1 s records each sample moves the budget by the burn rate
+    over the samples summed; over 30 days of 30 s evaluations, by 1/86,400 of the burn rate.
+    """
+    slack = TOLERANCE * max(1.0, abs(case.budget_remaining))
+    if backend != "victoriametrics":
+        return slack
+    labels = f'slo_namespace="{NAMESPACE}",slo_name="{case.name}"'
+    counted = query(url, f"count_over_time({c.METRIC_TOTAL_RATE}{{{labels}}}[30d])")
+    # counted now; the budget was recorded up to a few evaluations before, over fewer samples
+    summed = float(counted[0]["value"][1]) - RECORD_LAG_SAMPLES
+    assert summed > 1, (case.name, summed)
+    return slack + SAMPLES_SHORT * case.burn_rate / summed
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_recorded_burn_rates_and_budgets_match_the_reference(
     urls: dict[str, str], backend: str
@@ -170,7 +194,8 @@ def test_recorded_burn_rates_and_budgets_match_the_reference(
             assert _close(got[0], want[0]), (case.name, window, got, want)
             assert _close(got[0], case.burn_rate), (case.name, window, got, case.burn_rate)
         (remaining,) = _budget(urls[backend], case)
-        assert _close(remaining, case.budget_remaining), (case.name, remaining)
+        slack = _budget_slack(urls[backend], backend, case)
+        assert abs(remaining - case.budget_remaining) <= slack, (case.name, remaining, slack)
 
 
 def test_prometheus_3_normalises_integer_bucket_bounds_and_the_latency_rules_still_match(
@@ -269,7 +294,9 @@ def test_the_operator_polls_every_budget_through_the_backend(
         snapshot = result.snapshots[SLORef(NAMESPACE, case.name)]
         assert not snapshot.duplicates and not snapshot.ignored_labels, snapshot
         assert snapshot.remaining_percent is not None
-        assert _close(float(snapshot.remaining_percent) / 100, case.budget_remaining)
+        remaining = float(snapshot.remaining_percent) / 100
+        slack = _budget_slack(urls[backend], backend, case)
+        assert abs(remaining - case.budget_remaining) <= slack, (case.name, remaining, slack)
         assert sorted(snapshot.burn_rates) == sorted(windows(case))
         assert all(_close(float(v), case.burn_rate) for v in snapshot.burn_rates.values())
 
