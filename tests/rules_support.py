@@ -70,51 +70,61 @@ def alerts(slo: SLO, options: RuleOptions = DEFAULT) -> dict[str, list[dict[str,
     return found
 
 
-# One label_replace an alert's expression wraps a branch in to write a label of its own.
-_WRITTEN_LABEL = re.compile(r'^label_replace\((.*), "([^"]+)", "([^"]*)", "", ""\)$', re.S)
+# A tag of the choice a budget-low alert's labels and text make by the budget left, $value.
+_CHOICE_TAG = re.compile(r"\{\{ (?:(?:else )?if lt \$value (-?[0-9.]+)|else|end) \}\}")
 
 
-def branches(rule: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
-    """Each branch of an alert's `or`: its expression with the label_replace calls peeled off,
-    and the labels the alerts it raises carry (the rule's own, then those the branch writes)."""
-    found = []
-    for branch in rule["expr"].split("\nor\n"):
-        labels = dict(rule["labels"])
-        while written := _WRITTEN_LABEL.match(branch):
-            branch, key, value = written.groups()
-            labels[key] = value
-        found.append((branch, dict(sorted(labels.items()))))
-    return found
-
-
-def label_sets(rule: dict[str, Any]) -> list[dict[str, str]]:
-    """The label sets the alerts of a rule can carry, one per branch that writes labels."""
-    unique = {tuple(labels.items()): labels for _, labels in branches(rule)}
-    return list(unique.values())
-
-
-# A tag of the choice the budget-low alert's text makes by its level label.
-_LEVEL_TAG = re.compile(
-    r'\{\{ (?:(?:else )?if eq \$labels\.slo_budget_level "(\w+)"|else|end) \}\}'
-)
-
-
-def for_level(text: str, level: str) -> str:
-    """An annotation with its choice by slo_budget_level made for `level`, as Prometheus'
-    template engine makes it; other template actions are left as they are."""
+def at_value(text: str, value: float) -> str:
+    """A label or annotation with its choices by `$value` made for `value`, as Go's template
+    engine makes them; other template actions are left as they are."""
     kept, keep, taken, start = [], True, False, 0
-    for tag in _LEVEL_TAG.finditer(text):
+    for tag in _CHOICE_TAG.finditer(text):
         if keep:
             kept.append(text[start : tag.start()])
-        start, named, word = tag.end(), tag.group(1), tag.group(0)
+        start, bound, word = tag.end(), tag.group(1), tag.group(0)
         if word.startswith("{{ if"):
             taken = False
-        if named is not None:  # `if` or `else if`: this branch, if no earlier one was taken
-            keep = not taken and named == level
+        if bound is not None:  # `if` or `else if`: this branch, if no earlier one was taken
+            keep = not taken and value < float(bound)
             taken = taken or keep
         else:  # `else` is taken when no branch was, and `end` is back to the shared text
             keep = word == "{{ end }}" or not taken
     return "".join(kept) + text[start:]
+
+
+def _sample_values(rule: dict[str, Any]) -> list[float]:
+    """A value of the budget left in each band the rule's templates choose between, as the
+    budget falls: at the highest bound (where only `else` is taken), between two, below the
+    lowest."""
+    texts = [*rule["labels"].values(), *rule.get("annotations", {}).values()]
+    bounds = sorted({float(b) for text in texts for b in _CHOICE_TAG.findall(text) if b})
+    if not bounds:
+        return [0.0]
+    lower = [bounds[0] - 0.5, *bounds[:-1]]
+    inside = [(low + high) / 2 for low, high in zip(lower, bounds, strict=True)]
+    return [bounds[-1], *reversed(inside)]
+
+
+def label_sets(rule: dict[str, Any]) -> list[dict[str, str]]:
+    """The label sets the alerts of a rule can carry: one, or one per band of the budget left
+    its labels choose between (the budget-low rule's levels)."""
+    found = [
+        {key: at_value(value, sample) for key, value in rule["labels"].items()}
+        for sample in _sample_values(rule)
+    ]
+    unique = {tuple(labels.items()): labels for labels in found}
+    return list(unique.values())
+
+
+def level_value(rule: dict[str, Any], level: str) -> float:
+    """A budget left at which the budget-low rule's alert is of `level`."""
+    level_of = rule["labels"]["slo_budget_level"]
+    return next(v for v in _sample_values(rule) if at_value(level_of, v) == level)
+
+
+def for_level(rule: dict[str, Any], text: str, level: str) -> str:
+    """A budget-low annotation of `rule` with its choices made for `level`."""
+    return at_value(text, level_value(rule, level))
 
 
 VARIANTS = {

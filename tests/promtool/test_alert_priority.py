@@ -37,10 +37,8 @@ def expected_alert(rule: dict[str, Any], labels: dict[str, str], shown: str) -> 
     (and, for the budget-low alert, the words of the level in `labels`)."""
     template = next(t for t in ("humanizePercentage", "humanize") if t in str(rule["annotations"]))
     level = labels.get("slo_budget_level", "")
-    rendered = {
-        k: for_level(v, level).replace(f"{{{{ $value | {template} }}}}", shown)
-        for k, v in rule["annotations"].items()
-    }
+    chosen = {k: for_level(rule, v, level) if level else v for k, v in rule["annotations"].items()}
+    rendered = {k: v.replace(f"{{{{ $value | {template} }}}}", shown) for k, v in chosen.items()}
     return {"exp_labels": labels, "exp_annotations": rendered}
 
 

@@ -214,7 +214,7 @@ def test_the_period_ratio_is_weighted_by_traffic(rule_test: RuleTest) -> None:
     full_freeze = {"slo_budget_level": "FullFreeze", "priority": "P2"}
     budget_low = {
         "labels": low["labels"] | full_freeze,
-        "annotations": {k: for_level(v, "FullFreeze") for k, v in low["annotations"].items()},
+        "annotations": {k: for_level(low, v, "FullFreeze") for k, v in low["annotations"].items()},
     }
     shown = f"{float(remaining * 100):.4g}%"
     rule_test(

@@ -21,7 +21,7 @@ from budgetwarden.core.policy.spec import ErrorBudgetPolicy, parse_policy
 from budgetwarden.core.slo.rules import RuleOptions
 from budgetwarden.core.slo.spec import parse_slo
 from cli_support import run
-from rules_support import BASE, alerts, branches, make_slo
+from rules_support import BASE, alerts, at_value, make_slo
 
 OPERATOR_LEVELS = Levels()  # 50/30/10: what --budget-levels gives when unset
 TEAM = {"matchLabels": {"team": "payments"}}
@@ -90,11 +90,11 @@ def test_the_alerts_fire_in_the_bands_of_the_selecting_policy() -> None:
     options = rule_options_for(labelled, [policy("payments", TEAM, STRICT)], RuleOptions())
     remaining = f'{names.METRIC_BUDGET_REMAINING}{{slo_name="checkout",slo_namespace="shop"}}'
     (rule,) = alerts(labelled, options)[names.ALERT_BUDGET_LOW]
-    assert [expr for expr, _ in branches(rule)] == [
-        f"{remaining} < 0.7 >= 0.4",
-        f"{remaining} < 0.4 >= 0.15",
-        f"{remaining} < 0.15",
-    ]
+    assert rule["expr"] == f"{remaining} < 0.7"
+    level = rule["labels"]["slo_budget_level"]
+    assert [at_value(level, left) for left in (0.69, 0.4, 0.39, 0.15, 0.149, -1.0)] == [
+        "Warning", "Warning", "PartialFreeze", "PartialFreeze", "FullFreeze", "FullFreeze",
+    ]  # fmt: skip
     assert options.scrape_interval == RuleOptions().scrape_interval
 
 
@@ -115,4 +115,4 @@ def test_generate_uses_the_policies_among_its_inputs(
         r["annotations"]["summary"] for r in rules if r.get("alert") == names.ALERT_BUDGET_LOW
     ]
     assert (code, err) == (0, "")
-    assert re.findall(r"(\d+)%", summary) == ["70", "40", "15"]
+    assert re.findall(r"(\d+)%", summary) == ["15", "40", "70"]  # lowest level first

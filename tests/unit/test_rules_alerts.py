@@ -13,7 +13,7 @@ from budgetwarden.core.kernel import conventions as names
 from budgetwarden.core.kernel.errors import Problem
 from budgetwarden.core.kernel.levels import Levels
 from budgetwarden.core.slo.rules import RuleOptions, rule_warnings
-from rules_support import VARIANTS, alerts, branches, label_sets, make_slo
+from rules_support import VARIANTS, alerts, at_value, label_sets, make_slo
 
 
 # --- alerts -----------------------------------------------------------------------------------
@@ -69,31 +69,41 @@ def test_a_disabled_tier_drops_only_its_burn_alert() -> None:
 
 
 def test_budget_low_alerts_follow_the_levels_each_in_its_own_band() -> None:
+    """One comparison below the highest threshold; the level, and so the alert, is chosen by
+    the budget left, each level down to the next one's threshold."""
     levels = Levels(
         warning_below=Decimal("60"),
         partial_freeze_below=Decimal("25"),
-        full_freeze_below=Decimal("5"),
+        full_freeze_below=Decimal("0"),
     )
     (rule,) = alerts(make_slo(), RuleOptions(budget_levels=levels))[names.ALERT_BUDGET_LOW]
     selector = f'{names.METRIC_BUDGET_REMAINING}{{slo_name="checkout",slo_namespace="shop"}}'
-    assert [(labels["slo_budget_level"], expr) for expr, labels in branches(rule)] == [
-        ("Warning", f"{selector} < 0.6 >= 0.25"),
-        ("PartialFreeze", f"{selector} < 0.25 >= 0.05"),
-        ("FullFreeze", f"{selector} < 0.05"),
-    ]
-
-
-def test_one_budget_low_rule_chooses_the_words_of_each_level_by_its_label() -> None:
-    """The three levels share one rule, so what differs between their texts is picked by the
-    slo_budget_level label the branch that fired wrote; the rest is written once."""
-    (rule,) = alerts(make_slo())[names.ALERT_BUDGET_LOW]
-    level = "$labels.slo_budget_level"
-    assert rule["annotations"]["summary"] == (
-        f'checkout: SLO shop/checkout has less than {{{{ if eq {level} "Warning" }}}}50%'
-        f'{{{{ else if eq {level} "PartialFreeze" }}}}30%{{{{ else }}}}10%{{{{ end }}}} '
-        "of its error budget left"
+    assert rule["expr"] == f"{selector} < 0.6"
+    # 0 is written 0.0: Go's `lt` refuses to compare the float $value with an integer
+    assert rule["labels"]["slo_budget_level"] == (
+        "{{ if lt $value 0.0 }}FullFreeze{{ else if lt $value 0.25 }}PartialFreeze"
+        "{{ else }}Warning{{ end }}"
     )
-    assert "slo_budget_level" not in rule["labels"] and "priority" not in rule["labels"]
+    found = [(labels["slo_budget_level"], labels["priority"]) for labels in label_sets(rule)]
+    assert found == [("Warning", "P3"), ("PartialFreeze", "P3"), ("FullFreeze", "P2")]
+
+
+def test_one_budget_low_rule_chooses_the_words_of_each_level_by_the_budget_left() -> None:
+    """The three levels share one rule, so what differs between their texts is picked by
+    $value, lowest level first; the rest is written once, and so is a label all levels share."""
+    (rule,) = alerts(make_slo())[names.ALERT_BUDGET_LOW]
+    summary = rule["annotations"]["summary"]
+    assert summary == (
+        "checkout: SLO shop/checkout has less than {{ if lt $value 0.1 }}10%"
+        "{{ else if lt $value 0.3 }}30%{{ else }}50%{{ end }} of its error budget left"
+    )
+    assert [at_value(summary, left) for left in (0.35, 0.3, 0.29, 0.05)] == [
+        f"checkout: SLO shop/checkout has less than {shown} of its error budget left"
+        for shown in ("50%", "50%", "30%", "10%")
+    ]
+    # P2 for FullFreeze, P3 for the two above it: one test, not a repeated P3
+    assert rule["labels"]["priority"] == "{{ if lt $value 0.1 }}P2{{ else }}P3{{ end }}"
+    assert rule["labels"]["severity"] == "warning"
 
 
 def test_a_priority_the_slo_sets_stays_a_label_of_the_rule() -> None:
@@ -101,7 +111,6 @@ def test_a_priority_the_slo_sets_stays_a_label_of_the_rule() -> None:
     (rule,) = alerts(slo)[names.ALERT_BUDGET_LOW]
     assert rule["labels"]["priority"] == "P1"
     assert [labels["priority"] for labels in label_sets(rule)] == ["P1", "P1", "P1"]
-    assert '"priority"' not in rule["expr"]
 
 
 def test_overridden_windows_replace_the_tiers() -> None:

@@ -30,7 +30,7 @@ from budgetwarden.core.kernel import conventions as names
 from budgetwarden.core.kernel.durations import format_duration
 from budgetwarden.core.kernel.levels import Level, Levels
 from budgetwarden.core.slo.priorities import PRIORITY_LABEL, AlertPriorities, Priority
-from budgetwarden.core.slo.promql import format_decimal, quote
+from budgetwarden.core.slo.promql import format_decimal
 from budgetwarden.core.slo.rules_recording import (
     error_budget,
     indicator_queries,
@@ -90,8 +90,7 @@ def budget_low_rules(slo: SLO, levels: Levels, priorities: AlertPriorities) -> l
     and costs Prometheus nothing between two of its evaluations."""
     if slo.spec.alerting.budget_low.disabled:
         return []
-    # Each level fires only down to the next one's threshold, so a budget below the last raises
-    # one alert, not three, whatever Alertmanager's inhibition rules say.
+    # Each level's band runs from its threshold down to the next one's.
     bands = (
         (Level.WARNING, levels.warning_below, levels.partial_freeze_below),
         (Level.PARTIAL_FREEZE, levels.partial_freeze_below, levels.full_freeze_below),
@@ -101,47 +100,42 @@ def budget_low_rules(slo: SLO, levels: Levels, priorities: AlertPriorities) -> l
         level: _budget_low(slo, level, (below, down_to), priorities.budget_low(level))
         for level, below, down_to in bands
     }
-    return [_one_rule_for_every_level(per_level)]
+    thresholds = {level: below for level, below, _ in bands}
+    remaining = slo_selector(slo, names.METRIC_BUDGET_REMAINING)
+    return [
+        {
+            "alert": names.ALERT_BUDGET_LOW,
+            "expr": f"{remaining} < {format_decimal(levels.warning_below / 100)}",
+            "labels": _by_level(per_level, "labels", thresholds),
+            "annotations": _by_level(per_level, "annotations", thresholds),
+        }
+    ]
 
 
-def _one_rule_for_every_level(per_level: dict[Level, Rule]) -> Rule:
-    """The alerts of the levels as one rule, the same alerts with the same labels and text:
-    each level's band is a branch of the expression that writes the labels its level's alert
-    would carry (slo_budget_level, priority) into the series, and text that differs by level is
-    chosen by that label. Each loaded rule costs Prometheus memory beside its text (the rule,
-    its group's per-rule state); merged, the two rules left out give back about 2 KiB each."""
-    rules = list(per_level.values())
-    first = rules[0]
-    shared = {
-        key: value
-        for key, value in first["labels"].items()
-        if all(rule["labels"].get(key) == value for rule in rules)
-    }
-    branches = []
-    for rule in rules:
-        expr = rule["expr"]
-        for key, value in rule["labels"].items():
-            if key not in shared:
-                expr = f'label_replace({expr}, {quote(key)}, {quote(value)}, "", "")'
-        branches.append(expr)
-    annotations = {
-        key: _chosen_by_level(
-            {level: rule["annotations"][key] for level, rule in per_level.items()}
-        )
-        for key in first["annotations"]
-    }
+def _by_level(
+    per_level: dict[Level, Rule], part: str, thresholds: dict[Level, Decimal]
+) -> dict[str, str]:
+    """The labels or annotations of the levels' alerts as those of one rule. The rule fires
+    below the highest threshold; what differs by level (slo_budget_level, the priority, words of
+    the text) is a template choosing by the budget left, `$value`, which Prometheus, Thanos'
+    ruler and vmalert expand in labels as in annotations. So a budget below the last threshold
+    raises one alert, not three, whatever Alertmanager's inhibition rules say, and crossing into
+    another level changes the alert's labels: a new alert, as a rule per level would raise. One
+    comparison of one series: a loaded rule costs Prometheus memory for each parsed node, and
+    three branches writing their labels with label_replace held about 3 KiB more per SLO."""
+    first = next(iter(per_level.values()))
     return {
-        "alert": first["alert"],
-        "expr": "\nor\n".join(branches),
-        "labels": shared,
-        "annotations": annotations,
+        key: _chosen_by_budget(
+            {level: rule[part][key] for level, rule in per_level.items()}, thresholds
+        )
+        for key in first[part]
     }
 
 
-def _chosen_by_level(texts: dict[Level, str]) -> str:
-    """One annotation for every level: the text itself when the levels share it, otherwise the
-    words they share around a template that picks the level's own words by the alert's
-    slo_budget_level label (`less than {{ if eq ... }}50%{{ else ... }}10%{{ end }} of`)."""
+def _chosen_by_budget(texts: dict[Level, str], thresholds: dict[Level, Decimal]) -> str:
+    """One text for every level: the text itself when the levels share it, otherwise the words
+    they share around a template that picks the level's own words by the budget left,
+    lowest level first (`less than {{ if lt $value 0.1 }}10%{{ else if ... }}50%{{ end }} of`)."""
     values = list(texts.values())
     if len(set(values)) == 1:
         return values[0]
@@ -149,16 +143,26 @@ def _chosen_by_level(texts: dict[Level, str]) -> str:
     tail = _whole_words(_shared_start([value[len(head) :][::-1] for value in values]))[::-1]
     if any(part.count("{{") != part.count("}}") for part in (head, tail)):
         head = tail = ""  # a cut inside a template action: choose between the whole texts
-    label = f"$labels.{names.PROM_LABEL_BUDGET_LEVEL}"
-    *chosen, (_, last) = (
-        (level, text[len(head) : len(text) - len(tail)]) for level, text in texts.items()
-    )
+    bands: list[tuple[Decimal, str]] = []  # (threshold, words), lowest first
+    for level in sorted(texts, key=lambda level: thresholds[level]):
+        words = texts[level][len(head) : len(texts[level]) - len(tail)]
+        if bands and bands[-1][1] == words:
+            bands.pop()  # the level above says the same: its test covers this band too
+        bands.append((thresholds[level], words))
+    *chosen, (_, last) = bands
     keywords = ["if"] + ["else if"] * (len(chosen) - 1)
     picks = [
-        f'{{{{ {keyword} eq {label} "{level.value}" }}}}{words}'
-        for keyword, (level, words) in zip(keywords, chosen, strict=True)
+        f"{{{{ {keyword} lt $value {_template_number(threshold / 100)} }}}}{words}"
+        for keyword, (threshold, words) in zip(keywords, chosen, strict=True)
     ]
     return head + "".join(picks) + f"{{{{ else }}}}{last}{{{{ end }}}}" + tail
+
+
+def _template_number(value: Decimal) -> str:
+    """A number Go's templates read as a float, as `$value` is: `lt` refuses to compare a
+    float with an integer, so 0 is written 0.0."""
+    text = format_decimal(value)
+    return text if "." in text else f"{text}.0"
 
 
 def _shared_start(texts: list[str]) -> str:
@@ -235,20 +239,15 @@ def _condition(slo: SLO, row: BurnRateWindow) -> str:
 def _budget_low(
     slo: SLO, level: Level, band: tuple[Decimal, Decimal | None], priority: Priority
 ) -> Rule:
-    """The alert of one level: budget left below its threshold and at or above the next one."""
+    """The labels and annotations of one level's alert: budget left below its threshold and at
+    or above the next one's."""
     percent, down_to = band
-    remaining = slo_selector(slo, names.METRIC_BUDGET_REMAINING)
     shown = format_decimal(percent)
-    expr, handover = f"{remaining} < {format_decimal(percent / 100)}", ""
+    handover = ""
     if down_to is not None:
-        # Comparisons filter left to right, so a second one keeps the band with one selector
-        # where `x < a and x >= b` would read the series twice and join the two answers.
-        expr += f" >= {format_decimal(down_to / 100)}"
         handover = f"; below {format_decimal(down_to)}% the next level's alert takes over"
     labels = _ticket_labels(slo, priority)
     return {
-        "alert": names.ALERT_BUDGET_LOW,
-        "expr": expr,
         "labels": dict(sorted((labels | {names.PROM_LABEL_BUDGET_LEVEL: level.value}).items())),
         "annotations": _annotations(
             slo,
