@@ -24,7 +24,14 @@ from budgetwarden_dev.devenv.cluster import Cluster
 from budgetwarden_dev.devenv.processes import free_port
 from budgetwarden_dev.devenv.prometheus import PrometheusProcess
 from operator_support import apply, example, get, wait_for
-from poller_support import SLO_NAME, prometheus_fixture, recorded_fixture, scraped  # noqa: F401
+from poller_support import (
+    SLO_NAME,
+    policy,
+    prometheus_fixture,  # noqa: F401
+    recorded_fixture,  # noqa: F401
+    scraped,
+    slo,
+)
 from process_support import Process, logs
 from webhook_support import (
     certs_fixture,  # noqa: F401
@@ -38,6 +45,8 @@ from webhook_support import (
 
 pytestmark = [pytest.mark.cluster, pytest.mark.promtool]
 POLLS = "budgetwarden_poll_duration_seconds_count"
+POLICIES = 40
+CAUGHT_UP = "kopf's watches delivered the"
 
 
 @pytest.fixture
@@ -110,3 +119,21 @@ def test_the_controller_freezes_and_the_admission_process_alone_answers_the_api_
 def paused(cluster: Cluster, namespace: str) -> bool:
     found = get(cluster, "deployment", "checkout-worker", namespace) or {}
     return bool((found.get("spec") or {}).get("paused"))
+
+
+def test_only_the_webhook_waits_for_kopf_to_deliver_what_was_listed(
+    cluster: Cluster, enforced: str, start: Callable[[str], Process]
+) -> None:
+    # kopf replays its own listing on the loop admission answers on; a replica the Service
+    # routed reviews to during that replay made each wait behind it. A process without the
+    # webhook has no reviews to delay, and with thousands of SLOs their replay takes minutes.
+    policies = [policy(enforced) for _ in range(POLICIES)]
+    for number, each in enumerate(policies):
+        each["metadata"]["name"] = f"payments-{number}"
+    apply(cluster, {"apiVersion": "v1", "kind": "List", "items": [slo(enforced), *policies]})
+    controller, admission = start("controller"), start("admission")
+    wait_for("the admission process to be ready", admission.ready)
+    # read right after the first 200: the line is written just before /readyz turns
+    assert f"{CAUGHT_UP} {POLICIES} listed objects" in admission.log.read_text(), logs(admission)
+    wait_for("the controller to be ready", controller.ready)
+    assert CAUGHT_UP not in controller.log.read_text(), logs(controller)

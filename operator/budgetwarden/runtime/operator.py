@@ -173,12 +173,18 @@ class Operator:
                 raise StartError(f"cannot list SLOs, policies and exceptions: {error}") from error
             logger.info("listed %s", ", ".join(f"{n} {p}" for p, (_, n) in counts.items()))
         self.listed = True
-        expected = self.registry.expect_watch(self.relister.plurals)  # before kopf watches
+        # Only a replay the webhook would wait behind delays readiness: that of the kinds it
+        # reads. Without a webhook nothing waits; and kopf delivers each object's events in that
+        # object's worker, a few hundred workers at a time, so with thousands of SLOs their
+        # replay lasts as long as their handlers take at start-up, minutes.
+        replayed = FREEZE_PLURALS if self.config.serves_webhook else ()
+        expected = self.registry.expect_watch(replayed)  # before kopf watches
         self._run(self._catch_up(expected, logger), "watch-catch-up")
         self._run(self.relister.run(), "relist")
 
     async def _catch_up(self, expected: int, logger: Logger) -> None:
-        """Ready once kopf's watches have delivered every object the first listing found.
+        """Ready once kopf's watches have delivered every policy and exception the first
+        listing found (at once when this process serves no webhook: nothing was expected).
 
         kopf starts watching after the start-up hook and replays its own listing on the event
         loop the webhook answers on: with 1,001 policies a review arriving during that replay

@@ -20,9 +20,9 @@ so a policy can be known before its SLOs are. A consumer that must see all SLOs 
 already delivered, or deleted meanwhile, win over the listing.
 
 When kopf starts watching it replays its own listing of every kind, on the event loop admission
-answers on. `expect_watch` notes what the first full listing found and `watch_caught_up` says
-when kopf has delivered each of them, so the operator reports ready only after that replay
-(runtime/operator.py).
+answers on. `expect_watch` notes what the first full listing found of the kinds it is given and
+`watch_caught_up` says when kopf has delivered each of them, so a process serving the webhook
+reports ready only after the replay of what the webhook reads (runtime/operator.py).
 
 kopf's watch removes an entry only on a DELETED event, and after a watch outage its re-list
 sends none for what was deleted meanwhile. So the operator lists every kind in full at start-up
