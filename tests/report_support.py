@@ -32,6 +32,13 @@ DOWN = "SLOServiceDown"
 ABSENT = "SLOMetricsAbsent"
 LOW = "SLOErrorBudgetLow"
 OLD = "HighErrorRate"  # fired, but its rule is no longer loaded
+LOW_BY_LEVEL = {
+    "priority": "{{ if lt $value 0.1 }}P2{{ else }}P3{{ end }}",
+    "slo_budget_level": (
+        "{{ if lt $value 0.1 }}FullFreeze{{ else if lt $value 0.3 }}PartialFreeze"
+        "{{ else }}Warning{{ end }}"
+    ),
+}
 
 
 def _labels(slo: dict[str, str], priority: str, **more: str) -> dict[str, str]:
@@ -46,8 +53,9 @@ RULES: tuple[tuple[str, dict[str, str], str | None], ...] = (
     (DOWN, _labels(CHECKOUT, "P0", slo_tier="page"), None),
     (ABSENT, _labels(CHECKOUT, "P2", slo_tier="ticket"), ""),
     (FAST, _labels(SEARCH, "P1", slo_tier="page"), alert_runbook_url(FAST)),
-    # one rule for every level, as generated: the level and its priority come with each series
-    (LOW, {**CHECKOUT, "severity": "warning"}, alert_runbook_url(LOW)),
+    # one rule for every level, as generated: the level and its priority are templates of the
+    # rule, written out in each series
+    (LOW, {**CHECKOUT, "severity": "warning", **LOW_BY_LEVEL}, alert_runbook_url(LOW)),
 )
 
 

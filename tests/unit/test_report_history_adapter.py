@@ -55,7 +55,8 @@ def test_alerting_rules_carry_labels_annotations_and_their_group_interval() -> N
         rule = {
             "type": "alerting",
             "name": "SLOServiceDown",
-            "labels": {"priority": "P0"},
+            # a template is written out per alert, as the budget-low rule's level and priority
+            "labels": {"priority": "P0", "slo_budget_level": "{{ if lt $value 0.1 }}A{{ end }}"},
             "annotations": {"runbook_url": "https://x.io/r"},
             "query": "vector(0) > 1",
         }

@@ -156,9 +156,12 @@ class _HeaderAuth(httpx.Auth):
 
 
 def _rule(rule: Mapping[str, Any], group: Mapping[str, Any]) -> LoadedRule:
+    labels = {str(k): str(v) for k, v in (rule.get("labels") or {}).items()}
     return LoadedRule(
         name=str(rule["name"]),
-        labels={str(k): str(v) for k, v in (rule.get("labels") or {}).items()},
+        # A label whose value is a template (the budget-low rule's level and priority, chosen by
+        # the budget left) is written out per alert: only the others are the rule's own.
+        labels={k: v for k, v in labels.items() if "{{" not in v},
         annotations={str(k): str(v) for k, v in (rule.get("annotations") or {}).items()},
         group=str(group.get("name", "")),
         interval=timedelta(seconds=float(group.get("interval") or 60)),
