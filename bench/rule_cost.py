@@ -3,10 +3,10 @@
 The same SLOs (bench.specs) go through budgetwarden's rule generator (the files `rules-sync`
 writes) and through `sloth generate` (bench.rule_cost_rules says how the specs map). Each run
 starts Debian's Prometheus 2.42 on a fresh TSDB with one tool's rules, scraping a synthetic
-target (bench.rule_cost_series) every 30 s and evaluating every 30 s. After a warm-up of two
-evaluations per group it reads Prometheus's own /metrics once a cycle: the sum over groups of
-prometheus_rule_group_last_duration_seconds (one whole cycle of evaluations), and its CPU time
-from /proc/<pid>/stat between reads (the reads themselves left out, scaled to 30 s). At the end:
+target (bench.rule_cost_series) every 30 s and evaluating every 30 s (a cycle). After a warm-up
+of two evaluations per group it reads Prometheus's own /metrics once a cycle: the sum over groups
+of prometheus_rule_group_last_duration_seconds (one whole cycle of evaluations), and its CPU time
+from /proc/<pid>/stat between reads (the reads themselves left out, scaled to a cycle). At the end:
 head series, RSS, the rules loaded, the ALERTS series, and each rule's evaluationTime from
 /api/v1/rules for the table of where the time goes. Two runs per tool and size, the tools
 alternating, never at the same time.
@@ -21,7 +21,11 @@ tool's long-window rules read over a range, so the 30d sums and 3d rates are ful
 
 `BUDGETWARDEN_BENCH_SLOS=100,1000` sets the sizes (the backfill takes the largest, at most
 1,000); `BUDGETWARDEN_BENCH_SCENARIOS=fresh` or `=backfilled` runs one scenario;
-`BUDGETWARDEN_BENCH_RUNS` sets the runs per tool and size (2);
+`BUDGETWARDEN_BENCH_RUNS` sets the runs per tool and size (2); `BUDGETWARDEN_BENCH_INTERVAL`
+the evaluation interval in seconds (30; the scrape stays at 30 s, and budgetwarden's rules are
+generated for that interval, the budget group five times slower up to its 2m30s cap) and
+`BUDGETWARDEN_BENCH_CYCLES` the cycles measured (10): 10,000 SLOs need more than two cores to
+evaluate every 30 s, so on this machine they are measured at 120 s;
 `python -m bench.rule_cost --quick` (or BUDGETWARDEN_BENCH_QUICK=1) runs 100 SLOs, one run and
 three cycles, for trying changes.
 """
@@ -36,6 +40,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from bench import rule_cost_backfill, specs
@@ -49,11 +54,12 @@ from budgetwarden_dev.devenv.processes import free_port
 # low, service down, absent data: bench.specs.ONLY_BURN_ALERTS), then Sloth's.
 BURN_ONLY = "budgetwarden burn-only"
 TOOLS = ("budgetwarden", BURN_ONLY, "Sloth")
-INTERVAL = 30.0  # seconds: scrape and evaluation
+SCRAPE_INTERVAL = 30.0  # seconds
+INTERVAL = float(os.environ.get("BUDGETWARDEN_BENCH_INTERVAL") or 30)  # seconds: evaluation
 WARMUP_ITERATIONS = 2  # cycles' worth of evaluations of every group before measuring
 # Cycles measured per run: a whole number of budgetwarden's 2m30s budget-group intervals (five
-# cycles each), so every run holds as many of its evaluations as the cycles' share.
-CYCLES = 10
+# cycles each at 30 s), so every run holds as many of its evaluations as the cycles' share.
+CYCLES = int(os.environ.get("BUDGETWARDEN_BENCH_CYCLES") or 10)
 SCENARIOS = ("fresh", "backfilled")
 FRESH_TITLE = "Rule cost on a fresh TSDB"
 
@@ -134,9 +140,10 @@ def one_run(rules: Path, port: int, cycles: int, data: Path | None = None) -> Ru
         extra = ["--storage.tsdb.retention.time=60d"]  # keep the 30 days of history
     scrape = {"job_name": "synthetic", "honor_labels": True,
               "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}  # fmt: skip
-    every = f"{INTERVAL:.0f}s"
-    with PrometheusProcess(rules, [scrape], evaluation_interval=every, scrape_interval=every,
-                           workdir=workdir, extra_args=extra) as prometheus:  # fmt: skip
+    every, scrape_every = f"{INTERVAL:.0f}s", f"{SCRAPE_INTERVAL:.0f}s"
+    with PrometheusProcess(rules, [scrape], evaluation_interval=every,
+                           scrape_interval=scrape_every, workdir=workdir,
+                           extra_args=extra) as prometheus:  # fmt: skip
         run = measure(prometheus, cycles)
         if data is not None:  # after the measurement: the check reads 30 days of samples
             rule_cost_backfill.check_joined(prometheus.url, rules)
@@ -155,8 +162,9 @@ def write_rules(root: Path, count: int) -> dict[str, Path]:
     """Both tools' rule files for the first `count` cases."""
     cases = specs.cases(count)
     folders = {tool: root / f"{tool}-{count}" for tool in TOOLS}
-    budgetwarden_rules(cases, folders["budgetwarden"])
-    budgetwarden_rules(cases, folders[BURN_ONLY], only_burn_alerts=True)
+    every = timedelta(seconds=INTERVAL)
+    budgetwarden_rules(cases, folders["budgetwarden"], evaluation_interval=every)
+    budgetwarden_rules(cases, folders[BURN_ONLY], only_burn_alerts=True, evaluation_interval=every)
     sloth_rules(cases, folders["Sloth"], sloth_binary())
     return folders
 
@@ -215,7 +223,8 @@ def main() -> int:
     from bench.rule_cost_tables import print_costs, print_scenario
 
     plan_ = plan()
-    print(f"{plan_.runs} run(s) per tool and size, {plan_.cycles} cycles of {INTERVAL:.0f} s each")
+    print(f"{plan_.runs} run(s) per tool and size, {plan_.cycles} cycles of {INTERVAL:.0f} s each,"
+          f" scrape every {SCRAPE_INTERVAL:.0f} s")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-rule-cost-") as folder:
         if "fresh" in plan_.scenarios:
             fresh = fresh_scenario(Path(folder) / "fresh", plan_)

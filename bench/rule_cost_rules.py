@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +34,19 @@ _RANGE_READ = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_:]*)(?:\{[^}]*\})?
 
 
 def budgetwarden_rules(
-    cases: list[specs.SLOCase], folder: Path, only_burn_alerts: bool = False
+    cases: list[specs.SLOCase],
+    folder: Path,
+    only_burn_alerts: bool = False,
+    evaluation_interval: timedelta = RuleOptions.evaluation_interval,
 ) -> None:
-    """Write the rule file rules-sync would write for each case (scrape and evaluation 30 s);
-    `only_burn_alerts`: with the page and ticket alerts only, as Sloth's rules have."""
+    """Write the rule file rules-sync would write for each case (scrape 30 s, evaluation
+    `evaluation_interval`); `only_burn_alerts`: with the page and ticket alerts only, as Sloth's
+    rules have."""
     folder.mkdir(parents=True)
     texts = [specs.budgetwarden_yaml(case, only_burn_alerts) for case in cases]
     slos = [parse_slo(yaml.safe_load(text)) for text in texts]
-    files = desired_files([build_prometheus_rule(slo, RuleOptions()) for slo in slos])
+    options = RuleOptions(evaluation_interval=evaluation_interval)
+    files = desired_files([build_prometheus_rule(slo, options) for slo in slos])
     for name, content in files.items():
         (folder / name).write_text(content)
 

@@ -59,6 +59,8 @@ def _ratio_row(size: int, tool: str, ours: list[Run], theirs: list[Run]) -> list
 
 def print_scenario(title: str, results: dict[int, dict[str, list[Run]]], plan: Plan) -> None:
     """One row per tool and size, then the ratio row for each size."""
+    from bench.rule_cost import INTERVAL, SCRAPE_INTERVAL
+
     rows = []
     for size, by_tool in results.items():
         rows += [_row(size, tool, runs) for tool, runs in by_tool.items()]
@@ -68,7 +70,8 @@ def print_scenario(title: str, results: dict[int, dict[str, list[Run]]], plan: P
             if tool != "Sloth"
         ]
     print_table(
-        f"{title}: Prometheus 2.42, scrape and evaluation every 30 s, "
+        f"{title}: Prometheus 2.42, scrape every {SCRAPE_INTERVAL:.0f} s, evaluation every "
+        f"{INTERVAL:.0f} s, "
         f"{plan.runs} run(s) x {plan.cycles} cycles per row",
         HEADERS,
         rows,
