@@ -38,15 +38,15 @@ def reviewed_mapping(
     absent: str = "P2", down: str = "P0", error_rate: str | None = None,
 ) -> list[tuple[str, ...]]:  # fmt: skip
     """The alerts of the checkout SLO with these priorities, in the order of the rule file (the
-    budget-low alerts in the budget group first); the defaults are the policy's.
+    tickets in the budget group first, then the pages); the defaults are the policy's.
     SLOHighErrorRate is opt-in: listed only with a priority."""
     return [
         (names.ALERT_BUDGET_LOW, "Warning", low[0]),
         (names.ALERT_BUDGET_LOW, "PartialFreeze", low[1]),
         (names.ALERT_BUDGET_LOW, "FullFreeze", low[2]),
-        (names.ALERT_PAGE, "", page),
         (names.ALERT_TICKET, "", ticket),
         (names.ALERT_ABSENT, "", absent),
+        (names.ALERT_PAGE, "", page),
         (names.ALERT_SERVICE_DOWN, "", down),
         *([(names.ALERT_HIGH_ERROR_RATE, "", error_rate)] if error_rate else []),
     ]

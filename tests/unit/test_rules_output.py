@@ -85,13 +85,25 @@ def test_groups_are_named_by_slo_and_the_budget_group_evaluates_less_often() -> 
     ]
 
 
-def test_the_budget_low_alert_follows_the_budget_in_its_group() -> None:
-    """It compares a value only the budget group changes: there it sees it at once."""
-    sli, budget, alerts = build_rule_groups(make_slo())
+def test_tickets_are_evaluated_with_the_budget_and_pages_with_the_burn_rates() -> None:
+    """The budget-low alert compares a value only the budget group changes, so it follows the
+    budget's records there and sees each new value at once; the other tickets ride along at the
+    budget's pace, and every page stays in the group evaluated as often as the burn rates."""
+    slo = make_slo(alerting={"errorRate": {"threshold": "5"}})
+    sli, budget, alerts = build_rule_groups(slo)
     kinds = [rule.get("record") or rule["alert"] for rule in budget["rules"]]
-    assert kinds[-1] == names.ALERT_BUDGET_LOW
-    assert names.METRIC_BUDGET_REMAINING in kinds[:-1]
-    assert names.ALERT_BUDGET_LOW not in [rule.get("alert") for rule in alerts["rules"]]
+    records = [kind for kind in kinds if kind.startswith("budgetwarden_slo:")]
+    assert kinds[: len(records)] == records
+    assert names.METRIC_BUDGET_REMAINING in records
+    assert kinds[len(records) :] == [names.ALERT_BUDGET_LOW, names.ALERT_TICKET, names.ALERT_ABSENT]
+    assert {
+        rule["labels"][names.PROM_LABEL_TIER] for rule in budget["rules"] if "alert" in rule
+    } == {names.TIER_TICKET}
+    assert [rule["alert"] for rule in alerts["rules"]] == [
+        names.ALERT_PAGE,
+        names.ALERT_SERVICE_DOWN,
+        names.ALERT_HIGH_ERROR_RATE,
+    ]
     assert all("record" in rule for rule in sli["rules"])
 
 
