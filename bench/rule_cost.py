@@ -25,7 +25,11 @@ tool's long-window rules read over a range, so the 30d sums and 3d rates are ful
 the evaluation interval in seconds (30; the scrape stays at 30 s, and budgetwarden's rules are
 generated for that interval, the budget group five times slower up to its 2m30s cap) and
 `BUDGETWARDEN_BENCH_CYCLES` the cycles measured (10): 10,000 SLOs need more than two cores to
-evaluate every 30 s, so on this machine they are measured at 120 s;
+evaluate every 30 s, so on this machine they are measured at 120 s; `BUDGETWARDEN_BENCH_PACE=4`
+beside an interval of 120 generates budgetwarden's rules for 30 s and multiplies each group's
+interval by 4 (the budget group every 10 minutes): a 30 s deployment evaluated at a quarter of its
+pace, as Sloth's rules are at 120 s; `BUDGETWARDEN_BENCH_TOOLS` picks some of the three sets by
+name (comma-separated);
 `python -m bench.rule_cost --quick` (or BUDGETWARDEN_BENCH_QUICK=1) runs 100 SLOs, one run and
 three cycles, for trying changes.
 """
@@ -60,6 +64,14 @@ WARMUP_ITERATIONS = 2  # cycles' worth of evaluations of every group before meas
 # Cycles measured per run: a whole number of budgetwarden's 2m30s budget-group intervals (five
 # cycles each at 30 s), so every run holds as many of its evaluations as the cycles' share.
 CYCLES = int(os.environ.get("BUDGETWARDEN_BENCH_CYCLES") or 10)
+PACE = int(
+    os.environ.get("BUDGETWARDEN_BENCH_PACE") or 1
+)  # budgetwarden generated for INTERVAL/PACE
+CHOSEN_TOOLS = tuple(
+    tool
+    for tool in TOOLS
+    if tool in (os.environ.get("BUDGETWARDEN_BENCH_TOOLS") or ",".join(TOOLS)).split(",")
+)
 SCENARIOS = ("fresh", "backfilled")
 FRESH_TITLE = "Rule cost on a fresh TSDB"
 
@@ -161,11 +173,14 @@ def target(count: int, origin: float) -> tuple[int, subprocess.Popen[bytes]]:
 def write_rules(root: Path, count: int) -> dict[str, Path]:
     """Both tools' rule files for the first `count` cases."""
     cases = specs.cases(count)
-    folders = {tool: root / f"{tool}-{count}" for tool in TOOLS}
+    folders = {tool: root / f"{tool}-{count}" for tool in CHOSEN_TOOLS}
     every = timedelta(seconds=INTERVAL)
-    budgetwarden_rules(cases, folders["budgetwarden"], evaluation_interval=every)
-    budgetwarden_rules(cases, folders[BURN_ONLY], only_burn_alerts=True, evaluation_interval=every)
-    sloth_rules(cases, folders["Sloth"], sloth_binary())
+    for tool in CHOSEN_TOOLS:
+        if tool == "Sloth":
+            sloth_rules(cases, folders[tool], sloth_binary())
+        else:
+            budgetwarden_rules(cases, folders[tool], only_burn_alerts=tool == BURN_ONLY,
+                               evaluation_interval=every, pace=PACE)  # fmt: skip
     return folders
 
 
@@ -173,9 +188,9 @@ def alternate(
     folders: dict[str, Path], port: int, plan_: Plan, data: dict[str, Path] | None = None
 ) -> dict[str, list[Run]]:
     """`plan_.runs` runs per tool, the tools alternating; a progress line after each."""
-    runs: dict[str, list[Run]] = {tool: [] for tool in TOOLS}
+    runs: dict[str, list[Run]] = {tool: [] for tool in CHOSEN_TOOLS}
     for number in range(plan_.runs):
-        for tool in TOOLS:
+        for tool in CHOSEN_TOOLS:
             run = one_run(folders[tool], port, plan_.cycles, data[tool] if data else None)
             runs[tool].append(run)
             print(f"  {tool} run {number + 1}: evaluation {statistics.median(run.evaluation):.3f}"
@@ -209,7 +224,8 @@ def backfilled_scenario(root: Path, plan_: Plan) -> dict[int, dict[str, list[Run
     folders = write_rules(root, size)
     history = rule_cost_backfill.history()
     data = {
-        tool: rule_cost_backfill.build(root, size, folders[tool], history, tool) for tool in TOOLS
+        tool: rule_cost_backfill.build(root, size, folders[tool], history, tool)
+        for tool in CHOSEN_TOOLS
     }
     port, process = target(size, history.start)
     try:

@@ -49,18 +49,21 @@ def read_self(url: str, cycle: float) -> SelfReading:
     iterations: dict[str, float] = {}
     singles: dict[str, float] = defaultdict(float)
     for line in fetch(f"{url}/metrics").decode().splitlines():
-        name, _, rest = line.partition("{")
         if line.startswith("#"):
             continue
-        value = float(line.rsplit(" ", 1)[1])
+        # `name{labels} value`: the labels (the group) key the per-group figures, so that a
+        # group's duration and iterations are weighted by its own interval.
+        series, _, number = line.rpartition(" ")
+        name, _, labels = series.partition("{")
+        value = float(number)
         if name == "prometheus_rule_group_last_duration_seconds":
-            durations[rest] = value
+            durations[labels] = value
         elif name == "prometheus_rule_group_interval_seconds":
-            intervals[rest] = value
+            intervals[labels] = value
         elif name == "prometheus_rule_group_iterations_total":
-            iterations[rest] = value
-        elif rest == "" or name.startswith("prometheus_rule_group_iterations_missed_total"):
-            singles[name.split(" ")[0]] += value
+            iterations[labels] = value
+        elif labels == "" or name == "prometheus_rule_group_iterations_missed_total":
+            singles[name] += value
     return SelfReading(
         evaluation_seconds=sum(
             seconds * cycle / intervals.get(group, cycle) for group, seconds in durations.items()

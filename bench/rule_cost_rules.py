@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from bench import specs
+from budgetwarden.core.kernel.durations import format_duration, parse_duration
 from budgetwarden.core.slo.rulefiles import desired_files
 from budgetwarden.core.slo.rules import RuleOptions, build_prometheus_rule
 from budgetwarden.core.slo.spec import parse_slo
@@ -38,16 +39,21 @@ def budgetwarden_rules(
     folder: Path,
     only_burn_alerts: bool = False,
     evaluation_interval: timedelta = RuleOptions.evaluation_interval,
+    pace: int = 1,
 ) -> None:
     """Write the rule file rules-sync would write for each case (scrape 30 s, evaluation
     `evaluation_interval`); `only_burn_alerts`: with the page and ticket alerts only, as Sloth's
-    rules have."""
+    rules have. `pace` > 1 generates for `evaluation_interval / pace` and then multiplies every
+    group's interval by `pace`: the deployment of that shorter interval, evaluated `pace` times
+    more slowly."""
     folder.mkdir(parents=True)
     texts = [specs.budgetwarden_yaml(case, only_burn_alerts) for case in cases]
     slos = [parse_slo(yaml.safe_load(text)) for text in texts]
-    options = RuleOptions(evaluation_interval=evaluation_interval)
-    files = desired_files([build_prometheus_rule(slo, options) for slo in slos])
-    for name, content in files.items():
+    options = RuleOptions(evaluation_interval=evaluation_interval / pace)
+    objects = [build_prometheus_rule(slo, options) for slo in slos]
+    for group in (g for o in objects for g in o["spec"]["groups"]):
+        group["interval"] = format_duration(parse_duration(group["interval"]) * pace)
+    for name, content in desired_files(objects).items():
         (folder / name).write_text(content)
 
 

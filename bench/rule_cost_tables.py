@@ -59,7 +59,7 @@ def _ratio_row(size: int, tool: str, ours: list[Run], theirs: list[Run]) -> list
 
 def print_scenario(title: str, results: dict[int, dict[str, list[Run]]], plan: Plan) -> None:
     """One row per tool and size, then the ratio row for each size."""
-    from bench.rule_cost import INTERVAL, SCRAPE_INTERVAL
+    from bench.rule_cost import INTERVAL, PACE, SCRAPE_INTERVAL
 
     rows = []
     for size, by_tool in results.items():
@@ -67,11 +67,16 @@ def print_scenario(title: str, results: dict[int, dict[str, list[Run]]], plan: P
         rows += [
             _ratio_row(size, tool, runs, by_tool["Sloth"])
             for tool, runs in by_tool.items()
-            if tool != "Sloth"
+            if tool != "Sloth" and "Sloth" in by_tool
         ]
+    paced = (
+        f" (budgetwarden's rules for {INTERVAL / PACE:.0f} s, every group {PACE}x slower)"
+        if PACE > 1
+        else ""
+    )
     print_table(
         f"{title}: Prometheus 2.42, scrape every {SCRAPE_INTERVAL:.0f} s, evaluation every "
-        f"{INTERVAL:.0f} s, "
+        f"{INTERVAL:.0f} s{paced}, "
         f"{plan.runs} run(s) x {plan.cycles} cycles per row",
         HEADERS,
         rows,
