@@ -64,14 +64,10 @@ WARMUP_ITERATIONS = 2  # cycles' worth of evaluations of every group before meas
 # Cycles measured per run: a whole number of budgetwarden's 2m30s budget-group intervals (five
 # cycles each at 30 s), so every run holds as many of its evaluations as the cycles' share.
 CYCLES = int(os.environ.get("BUDGETWARDEN_BENCH_CYCLES") or 10)
-PACE = int(
-    os.environ.get("BUDGETWARDEN_BENCH_PACE") or 1
-)  # budgetwarden generated for INTERVAL/PACE
-CHOSEN_TOOLS = tuple(
-    tool
-    for tool in TOOLS
-    if tool in (os.environ.get("BUDGETWARDEN_BENCH_TOOLS") or ",".join(TOOLS)).split(",")
-)
+# budgetwarden's rules are generated for INTERVAL / PACE, then every group slowed down by PACE.
+PACE = int(os.environ.get("BUDGETWARDEN_BENCH_PACE") or 1)
+_NAMED_TOOLS = (os.environ.get("BUDGETWARDEN_BENCH_TOOLS") or ",".join(TOOLS)).split(",")
+CHOSEN_TOOLS = tuple(tool for tool in TOOLS if tool in _NAMED_TOOLS)
 SCENARIOS = ("fresh", "backfilled")
 FRESH_TITLE = "Rule cost on a fresh TSDB"
 

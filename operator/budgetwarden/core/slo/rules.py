@@ -114,11 +114,11 @@ def build_rule_groups(slo: SLO, options: RuleOptions = DEFAULT_OPTIONS) -> list[
     prefix = f"{slo.metadata.namespace}-{slo.metadata.name}"
     every, budget_every = options.evaluation_interval, options.budget_interval
     sli = sli_rules(slo, ratio_windows(windows), options.chained_records)
-    alerts = _alerts(slo, windows, options)
-    tickets = [
-        rule for rule in alerts if rule["labels"][names.PROM_LABEL_TIER] == names.TIER_TICKET
-    ]
-    pages = [rule for rule in alerts if rule not in tickets]
+    tickets: list[dict[str, Any]] = []
+    pages: list[dict[str, Any]] = []
+    for rule in _alerts(slo, windows, options):
+        is_ticket = rule["labels"][names.PROM_LABEL_TIER] == names.TIER_TICKET
+        (tickets if is_ticket else pages).append(rule)
     return [
         {"name": f"{prefix}-{suffix}", "interval": format_duration(interval), "rules": rules}
         for suffix, interval, rules in (
